@@ -1,0 +1,3 @@
+"""tsuen eligibility service. 認定: who may use the scheme — applications,
+age/residency/enrollment checks, lottery and waitlist.
+"""

@@ -1,0 +1,1 @@
+"""Database tables, repositories and other I/O of the booking service."""

@@ -1,0 +1,40 @@
+"""Bearer-token auth shared by every tsuen API: roles, the tenant-aware principal, FastAPI wiring.
+
+See :mod:`tsuen_common.auth.dependencies` for how an app is wired.
+"""
+
+from tsuen_common.auth.dependencies import (
+    PrincipalDep,
+    configure_auth,
+    get_principal,
+    get_token_verifier,
+    require_roles,
+)
+from tsuen_common.auth.tokens import (
+    AuthConfigError,
+    AuthError,
+    Forbidden,
+    InvalidToken,
+    Principal,
+    Role,
+    TokenExpired,
+    TokenIssuer,
+    TokenVerifier,
+)
+
+__all__ = [
+    "AuthConfigError",
+    "AuthError",
+    "Forbidden",
+    "InvalidToken",
+    "Principal",
+    "PrincipalDep",
+    "Role",
+    "TokenExpired",
+    "TokenIssuer",
+    "TokenVerifier",
+    "configure_auth",
+    "get_principal",
+    "get_token_verifier",
+    "require_roles",
+]

@@ -1,0 +1,30 @@
+"""Outbox, relay, inbox, consumers and dead letters: how tsuen loses nothing."""
+
+from tsuen_common.messaging.consumer import EventConsumer, Outcome, PermanentFailure
+from tsuen_common.messaging.dead_letters import DeadLetterPublisher, Delivery
+from tsuen_common.messaging.inbox import claim_event
+from tsuen_common.messaging.kafka import reliable_producer
+from tsuen_common.messaging.outbox import Outbox
+from tsuen_common.messaging.relay import OutboxRelay
+from tsuen_common.messaging.subscriptions import subscribe
+from tsuen_common.messaging.tables import (
+    MessagingTables,
+    add_messaging_tables,
+    create_messaging_tables,
+)
+
+__all__ = [
+    "DeadLetterPublisher",
+    "Delivery",
+    "EventConsumer",
+    "MessagingTables",
+    "Outbox",
+    "OutboxRelay",
+    "Outcome",
+    "PermanentFailure",
+    "add_messaging_tables",
+    "claim_event",
+    "create_messaging_tables",
+    "reliable_producer",
+    "subscribe",
+]

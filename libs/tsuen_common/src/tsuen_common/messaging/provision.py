@@ -1,0 +1,69 @@
+"""``tsuen-topics``: create every topic in the registry (and its dead-letter topic).
+
+Used by the dev stack, the Helm topic job and the tests. Creating an existing topic is fine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from tsuen_common.events.topics import PARTITIONS, Topic, dlq_name, topic_name
+from tsuen_common.settings import ServiceSettings
+
+
+def planned_topics(prefix: str = "") -> dict[str, int]:
+    plan: dict[str, int] = {}
+    for topic in Topic:
+        name = topic_name(topic, prefix)
+        plan[name] = PARTITIONS[topic]
+        # Dead letters are rare; one partition keeps `tsuen-dlq list` in failure order.
+        plan[dlq_name(name)] = 1
+    return plan
+
+
+async def ensure_topics(
+    bootstrap: str, prefix: str = "", *, replication_factor: int = 1, partitions: int | None = None
+) -> list[str]:
+    """Create missing topics; return the names created. ``partitions`` overrides the plan."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(name, partitions or count, replication_factor)
+            for name, count in planned_topics(prefix).items()
+            if name not in existing
+        ]
+        if wanted:
+            # Another provisioner may win the race; its topics are as good as ours.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(wanted)
+        return [t.name for t in wanted]
+    finally:
+        await admin.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="tsuen-topics", description=__doc__.split("\n")[0])
+    parser.add_argument("--bootstrap", help="default from TSUEN_KAFKA_BOOTSTRAP_SERVERS")
+    parser.add_argument("--prefix", default=None, help="default from TSUEN_KAFKA_TOPIC_PREFIX")
+    parser.add_argument("--replication-factor", type=int, default=1)
+    args = parser.parse_args(argv)
+    settings = ServiceSettings()
+    created = asyncio.run(
+        ensure_topics(
+            args.bootstrap or settings.kafka_bootstrap_servers,
+            settings.kafka_topic_prefix if args.prefix is None else args.prefix,
+            replication_factor=args.replication_factor,
+        )
+    )
+    print(f"created {len(created)} topic(s): {', '.join(created) or '-'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Outbox relay: publishes committed outbox rows to Kafka and marks them sent.
+
+Several relays may run against one database. Each claims a batch with
+``FOR UPDATE SKIP LOCKED`` and stamps a lease on it, so two relays never publish the same row
+while both are alive. A relay that dies after publishing but before marking leaves rows whose
+lease runs out; another relay publishes them again. That duplicate is the price of never losing
+an event, and the consumers' inbox makes it harmless (at-least-once delivery, exactly-once
+effect).
+
+Ordering: rows are published in id order within a batch, and one relay drains a batch before
+claiming the next, so one key's events keep commit order in the normal case. After a relay dies
+its expired batch can be republished after newer rows of the same key; consumers must tolerate
+that (they see the duplicate's event id already in their inbox, or check aggregate versions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tsuen_common.db import make_engine
+from tsuen_common.logging import configure_logging, get_logger
+from tsuen_common.messaging.kafka import reliable_producer
+from tsuen_common.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+_CLAIM = sa.text(
+    """
+    UPDATE outbox SET claimed_by = :relay,
+                      lease_until = now() + make_interval(secs => :lease),
+                      attempts = attempts + 1
+    WHERE id IN (
+        SELECT id FROM outbox
+        WHERE sent_at IS NULL AND (lease_until IS NULL OR lease_until < now())
+        ORDER BY id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, topic, message_key, value, headers, attempts
+    """
+)
+_MARK_SENT = sa.text(
+    "UPDATE outbox SET sent_at = now(), lease_until = NULL "
+    "WHERE id = ANY(:ids) AND claimed_by = :relay"
+)
+_PURGE = sa.text(
+    "DELETE FROM outbox WHERE sent_at IS NOT NULL "
+    "AND sent_at < now() - make_interval(secs => :older_than)"
+)
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    batches: int = 0
+    errors: int = 0
+
+
+@dataclass
+class OutboxRelay:
+    engine: AsyncEngine
+    producer: AIOKafkaProducer
+    batch_size: int = 200
+    poll_interval: float = 0.05
+    lease_seconds: float = 30.0
+    # Sent rows are kept this long for inspection, then purged.
+    retention_seconds: float = 7 * 24 * 3600
+    relay_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    )
+    stats: RelayStats = field(default_factory=RelayStats)
+    # Failure drill: die like `kill -9` right after a batch is on Kafka but before it is marked
+    # sent, the worst moment for a relay. Set only by TSUEN_RELAY_DRILL_CRASH_AFTER_PUBLISH.
+    crash_after_publish: bool = False
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run_once(self) -> int:
+        """Claim, publish and mark one batch; return how many rows were published."""
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    _CLAIM,
+                    {"relay": self.relay_id, "lease": self.lease_seconds, "limit": self.batch_size},
+                )
+            ).all()
+        if not rows:
+            return 0
+        rows = sorted(rows, key=lambda r: r.id)
+        # Send all, then wait for all acks: the idempotent producer keeps per-partition order
+        # and one round trip serves the whole batch.
+        futures = [
+            await self.producer.send(
+                r.topic,
+                value=bytes(r.value),
+                key=r.message_key.encode(),
+                headers=[(k, str(v).encode()) for k, v in (r.headers or {}).items()],
+            )
+            for r in rows
+        ]
+        await asyncio.gather(*futures)
+        if self.crash_after_publish:
+            os._exit(137)
+        async with self.engine.begin() as conn:
+            await conn.execute(_MARK_SENT, {"ids": [r.id for r in rows], "relay": self.relay_id})
+        self.stats.published += len(rows)
+        self.stats.batches += 1
+        return len(rows)
+
+    async def purge_sent(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(_PURGE, {"older_than": self.retention_seconds})
+
+    async def run(self) -> None:
+        log.info("outbox relay started", relay=self.relay_id, batch_size=self.batch_size)
+        last_purge = time.monotonic()
+        while not self._stopping.is_set():
+            try:
+                published = await self.run_once()
+            except Exception as exc:  # keep relaying; rows stay claimable after their lease
+                self.stats.errors += 1
+                log.error("outbox relay batch failed", error=type(exc).__name__, detail=str(exc))
+                published = 0
+                await asyncio.sleep(min(5.0, self.poll_interval * 20))
+            if time.monotonic() - last_purge > 3600:
+                await self.purge_sent()
+                last_purge = time.monotonic()
+            if published < self.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_interval)
+        log.info("outbox relay stopped", relay=self.relay_id, published=self.stats.published)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
+async def run_relay(settings: ServiceSettings) -> None:
+    engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
+    producer = reliable_producer(
+        settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-relay"
+    )
+    await producer.start()
+    relay = OutboxRelay(
+        engine=engine,
+        producer=producer,
+        batch_size=settings.relay_batch_size,
+        poll_interval=settings.relay_poll_interval_ms / 1000,
+        lease_seconds=settings.relay_lease_seconds,
+        crash_after_publish=os.environ.get("TSUEN_RELAY_DRILL_CRASH_AFTER_PUBLISH") == "1",
+    )
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, relay.stop)
+    try:
+        await relay.run()
+    finally:
+        await producer.stop()
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="tsuen-relay",
+        description="Publish a service's committed outbox rows to Kafka (acks=all, idempotent).",
+    )
+    parser.add_argument("--database-url", help="overrides TSUEN_DATABASE_URL")
+    parser.add_argument("--service-name", help="overrides TSUEN_SERVICE_NAME")
+    args = parser.parse_args(argv)
+    overrides = {
+        k: v
+        for k, v in {"database_url": args.database_url, "service_name": args.service_name}.items()
+        if v
+    }
+    settings = ServiceSettings(**overrides)
+    configure_logging(f"{settings.service_name}-relay", settings.log_level, json=settings.log_json)
+    asyncio.run(run_relay(settings))
+
+
+if __name__ == "__main__":
+    main()

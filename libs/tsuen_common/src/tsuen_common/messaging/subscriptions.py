@@ -1,0 +1,46 @@
+"""Binding an :class:`EventConsumer` to a FastStream Kafka subscriber, at-least-once.
+
+- a group id per consumer, ``auto_offset_reset=earliest`` so a new consumer group starts from
+  the beginning rather than silently skipping history;
+- auto-commit off and ``NACK_ON_ERROR``: the offset is committed only after
+  :meth:`EventConsumer.process` returned, which is after the handler's transaction committed
+  or the event was dead-lettered. The only exception that escapes ``process`` is a failure to
+  dead-letter, and then the nack makes Kafka redeliver instead of losing the event;
+- one message at a time per subscriber (FastStream's default), because FastStream commits the
+  consumer's whole position: concurrent processing could commit past an unprocessed event.
+"""
+
+from __future__ import annotations
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from tsuen_common.messaging.consumer import EventConsumer
+from tsuen_common.messaging.dead_letters import Delivery
+
+
+def subscribe(broker: KafkaBroker, consumer: EventConsumer, *topics: str) -> None:
+    async def handle(message: KafkaMessage) -> None:
+        record = message.raw_message
+        assert not isinstance(record, tuple)  # batch=False: one record per call
+        await consumer.process(
+            Delivery(
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=record.key,
+                value=record.value or b"",
+                headers=tuple(record.headers or ()),
+            )
+        )
+
+    handle.__name__ = f"{consumer.name}_handler"
+    broker.subscriber(
+        *topics,
+        group_id=consumer.name,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_poll_interval_ms=10 * 60 * 1000,
+        title=consumer.name,
+    )(handle)

@@ -1,0 +1,65 @@
+"""What every service process does the same way: the HTTP app shell and the command line.
+
+``tsuen-<service> serve|migrate|relay`` is the same in every service; only the service's own
+routers, consumers and migrations differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+
+from tsuen_common.logging import configure_logging
+from tsuen_common.migrations import upgrade
+from tsuen_common.settings import ServiceSettings
+from tsuen_common.telemetry import configure_tracing, instrument_fastapi
+
+
+def create_app(
+    settings: ServiceSettings, *, title: str, routers: Sequence[APIRouter] = ()
+) -> FastAPI:
+    configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
+    configure_tracing(settings.service_name, settings.otel_exporter, settings.otel_endpoint)
+    app = FastAPI(title=title, version="1")
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": settings.service_name}
+
+    for router in routers:
+        app.include_router(router)
+    instrument_fastapi(app)
+    return app
+
+
+def run_cli(
+    *,
+    service: str,
+    migrations_dir: Path,
+    settings_factory: Callable[[], ServiceSettings],
+    app_path: str,
+    argv: list[str] | None = None,
+) -> None:
+    parser = argparse.ArgumentParser(prog=f"tsuen-{service}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    sub.add_parser("relay", help="publish this service's outbox to Kafka")
+    args = parser.parse_args(argv)
+    settings = settings_factory()
+    configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
+    if args.command == "serve":
+        uvicorn.run(app_path, factory=True, host=args.host, port=args.port, log_config=None)
+    elif args.command == "migrate":
+        upgrade(migrations_dir, settings.database_url)
+    elif args.command == "relay":
+        from tsuen_common.messaging.relay import run_relay
+
+        asyncio.run(run_relay(settings))

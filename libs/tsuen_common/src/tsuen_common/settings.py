@@ -1,0 +1,53 @@
+"""Settings every tsuen service shares, read from the environment (prefix ``TSUEN_``).
+
+Each service subclasses :class:`ServiceSettings` for what only it needs; nothing here has a
+default that would be wrong in production except where noted (development defaults point at
+127.0.0.1 so a developer's laptop works out of the box).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TSUEN_", env_file=None, extra="ignore")
+
+    service_name: str = "tsuen"
+    environment: Literal["dev", "test", "prod"] = "dev"
+
+    # PostgreSQL: one database per service, async driver.
+    database_url: str = "postgresql+asyncpg://tsuen:tsuen@127.0.0.1:5432/tsuen"
+
+    # Kafka
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Prepended to every topic name; lets tests (and shared clusters) keep topics apart.
+    kafka_topic_prefix: str = ""
+    # Attempts a consumer gives one event before it goes to the dead-letter topic.
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_retry_backoff_ms: int = Field(default=200, ge=0)
+
+    # Outbox relay
+    relay_batch_size: int = Field(default=200, ge=1)
+    relay_poll_interval_ms: int = Field(default=50, ge=1)
+    relay_lease_seconds: float = Field(default=30.0, gt=0)
+
+    # Logs and traces
+    log_level: str = "INFO"
+    log_json: bool = True
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str | None = None
+
+    # Auth: HS256 shared secret or an RS256/ES256 public key file. Never a default in prod.
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
+    jwt_secret: SecretStr | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_issuer: str = "tsuen"
+    jwt_audience: str = "tsuen"
+
+    # Municipality policies: a directory of YAML files, one per municipality.
+    policy_dir: Path | None = None
