@@ -14,19 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 import jpholiday
 
 __all__ = [
     "DEFAULT_YEAR_END_CLOSURE",
-    "JST",
     "WEEKEND",
     "BusinessCalendar",
 ]
-
-JST = ZoneInfo("Asia/Tokyo")
-"""Every deadline in the scheme is Japan time; Japan has no daylight saving time."""
 
 WEEKEND: frozenset[int] = frozenset({5, 6})
 """Saturday and Sunday, as :meth:`datetime.date.weekday` numbers (Monday is 0)."""

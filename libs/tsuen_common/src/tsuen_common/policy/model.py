@@ -13,9 +13,10 @@ calendar, the clock reading and the durations.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import (
@@ -27,7 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from tsuen_common.calendar import JST, BusinessCalendar
+from tsuen_common.calendar import BusinessCalendar
+from tsuen_common.timeutil import at_jst
 
 __all__ = [
     "PREFECTURES",
@@ -100,7 +102,7 @@ class CancellationKind(StrEnum):
     """
 
     PREVIOUS_OPEN_DAY_AT = "previous_open_day_at"
-    """Chiyoda: "予約日の前日17時まで", where 前日 is "利用日直前の開所日" (weekends/holidays skipped).
+    """Chiyoda: "予約日の前日17時まで", where 前日 is "利用日直前の開所日" (土日祝 skipped).
     Always exactly one open day before."""
 
     BUSINESS_DAYS_BEFORE_AT = "business_days_before_at"
@@ -111,7 +113,7 @@ class CancellationRule(_Frozen):
     """Until when a booking may be cancelled without its hours being consumed."""
 
     kind: CancellationKind
-    time: time
+    time: dt.time
     """Local time (Asia/Tokyo) on the deadline day. Write it quoted in YAML, "17:00"."""
     days: int = Field(default=1, ge=1)
     """How many open days before the use date the deadline day lies."""
@@ -121,7 +123,7 @@ class CancellationRule(_Frozen):
     def _time_as_text(cls, value: object) -> object:
         # Unquoted 17:00 is the integer 1020 in YAML 1.1 (base-60), which pydantic would happily
         # read as 00:17:00. Only text or a real time is accepted.
-        if isinstance(value, time):
+        if isinstance(value, dt.time):
             return value
         if not isinstance(value, str) or not re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", value):
             raise ValueError('write the time as quoted text "HH:MM", e.g. "17:00"')
@@ -129,7 +131,7 @@ class CancellationRule(_Frozen):
 
     @field_validator("time")
     @classmethod
-    def _naive_time(cls, value: time) -> time:
+    def _naive_time(cls, value: dt.time) -> dt.time:
         if value.tzinfo is not None:
             raise ValueError("the time is always Japan time; leave out the offset")
         return value
@@ -148,7 +150,7 @@ class CancellationRule(_Frozen):
         ``calendar`` is the facility's calendar: Chiyoda defines 前日 by the facility's 開所日.
         """
         day = calendar.business_days_before(use_date, self.days)
-        return datetime.combine(day, self.time, tzinfo=JST)
+        return at_jst(day, self.time)
 
     def is_timely(self, cancelled_at: datetime, use_date: date, calendar: BusinessCalendar) -> bool:
         """Whether a cancellation at ``cancelled_at`` keeps the hours (no 利用時間の消費).
@@ -249,7 +251,7 @@ class LotteryPolicy(_Frozen):
 def _check_digit(first_five: str) -> int:
     # 全国地方公共団体コード: weights 6..2, 11 minus the remainder mod 11, last digit kept.
     total = sum(
-        int(digit) * weight for digit, weight in zip(first_five, range(6, 1, -1), strict=True)
+        int(digit) * weight for digit, weight in zip(first_five, (6, 5, 4, 3, 2), strict=True)
     )
     return (11 - total % 11) % 10
 

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from sqlalchemy import create_engine, text
+
+from tsuen_common.telemetry import (
+    configure_tracing,
+    consumer_span,
+    extract_trace_context,
+    inject_trace_headers,
+    instrument_fastapi,
+    instrument_sqlalchemy,
+)
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    provider = configure_tracing("tsuen-test", exporter="none")
+    exporter = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(exporter)
+    provider.add_span_processor(processor)
+    yield exporter
+    # The provider is process-wide and keeps its processors; a shut-down one exports nothing.
+    processor.shutdown()
+
+
+def test_configure_tracing_is_idempotent() -> None:
+    first = configure_tracing("tsuen-test", exporter="none")
+    again = configure_tracing("another-name", exporter="console")
+
+    assert again is first
+    assert isinstance(first, TracerProvider)
+    assert trace.get_tracer_provider() is first
+
+
+def test_a_consumer_span_continues_the_producers_trace(spans: InMemorySpanExporter) -> None:
+    tracer = trace.get_tracer("test")
+    with tracer.start_as_current_span("booking.confirmed publish", kind=SpanKind.PRODUCER):
+        headers = inject_trace_headers()
+    assert "traceparent" in headers
+
+    kafka_headers = {key: value.encode() for key, value in headers.items()}
+    with consumer_span(
+        "booking.confirmed process", kafka_headers, {"messaging.destination.name": "booking"}
+    ):
+        pass
+
+    producer, consumer = spans.get_finished_spans()
+    assert consumer.kind is SpanKind.CONSUMER
+    assert consumer.context.trace_id == producer.context.trace_id
+    assert consumer.parent is not None
+    assert consumer.parent.span_id == producer.context.span_id
+    assert consumer.parent.is_remote
+    assert consumer.attributes == {
+        "messaging.system": "kafka",
+        "messaging.destination.name": "booking",
+    }
+
+
+def test_aiokafka_header_pairs_are_understood(spans: InMemorySpanExporter) -> None:
+    with trace.get_tracer("test").start_as_current_span("publish") as producer:
+        pairs = [(key, value.encode()) for key, value in inject_trace_headers().items()]
+
+    context = trace.get_current_span(extract_trace_context(pairs)).get_span_context()
+
+    assert context.trace_id == producer.get_span_context().trace_id
+    assert context.span_id == producer.get_span_context().span_id
+
+
+def test_a_message_without_headers_starts_its_own_trace(spans: InMemorySpanExporter) -> None:
+    with trace.get_tracer("test").start_as_current_span("poll loop"), consumer_span("orphan", None):
+        pass
+
+    orphan = next(span for span in spans.get_finished_spans() if span.name == "orphan")
+    assert orphan.parent is None
+
+
+def test_no_headers_outside_a_span() -> None:
+    assert "traceparent" not in inject_trace_headers()
+
+
+def test_fastapi_requests_get_server_spans(spans: InMemorySpanExporter) -> None:
+    app = FastAPI()
+
+    @app.get("/ping")
+    async def ping() -> dict[str, bool]:
+        return {"ok": True}
+
+    instrument_fastapi(app)
+    assert TestClient(app).get("/ping").status_code == 200
+
+    server = [span for span in spans.get_finished_spans() if span.kind is SpanKind.SERVER]
+    assert [span.name for span in server] == ["GET /ping"]
+
+
+def test_sqlalchemy_statements_get_one_span_each(spans: InMemorySpanExporter) -> None:
+    # Stands in for an AsyncEngine: the wrapper only needs its ``sync_engine``.
+    first = SimpleNamespace(sync_engine=create_engine("sqlite://"))
+    second = SimpleNamespace(sync_engine=create_engine("sqlite://"))
+
+    instrument_sqlalchemy(first)  # type: ignore[arg-type]
+    instrument_sqlalchemy(first)  # type: ignore[arg-type]
+    instrument_sqlalchemy(second)  # type: ignore[arg-type]
+    for engine in (first, second):
+        with engine.sync_engine.connect() as connection:
+            connection.execute(text("select 1"))
+
+    statements = [span for span in spans.get_finished_spans() if span.kind is SpanKind.CLIENT]
+    assert len(statements) == 2

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone on a fresh machine:
+#   installs the Docker engine, Java/Maven and uv if missing, builds the test-bed images
+#   (Kafka, PostgreSQL) locally, then runs lint, type checks, unit and integration tests.
+# Extra arguments go to pytest, e.g. `scripts/test.sh -k dead_letter`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
+
+step "bootstrap: system packages, Docker engine, uv"
+scripts/bootstrap.sh
+
+step "build test-bed images"
+scripts/build-images.sh
+
+step "python environment (uv, locked)"
+export UV_PYTHON_DOWNLOADS=never
+uv sync --frozen --all-packages
+
+step "lint (ruff)"
+uv run ruff check .
+uv run ruff format --check .
+
+step "types (mypy)"
+uv run mypy
+
+step "tests: unit and integration (real Kafka and PostgreSQL in containers)"
+export TESTCONTAINERS_RYUK_DISABLED=true TC_HOST=127.0.0.1
+uv run pytest --timeout=600 "$@"
