@@ -32,9 +32,7 @@ CHIYODA = "131016"
 MINATO = "131032"
 
 GUARDIAN = Principal(subject="u-g1", role=Role.GUARDIAN, municipality=CHIYODA, guardian_id="G1")
-STAFF = Principal(
-    subject="u-s1", role=Role.FACILITY_STAFF, municipality=CHIYODA, facility_id="F1"
-)
+STAFF = Principal(subject="u-s1", role=Role.FACILITY_STAFF, municipality=CHIYODA, facility_id="F1")
 OFFICER = Principal(subject="u-o1", role=Role.MUNICIPALITY_OFFICER, municipality=CHIYODA)
 ADMIN = Principal(subject="u-a1", role=Role.PLATFORM_ADMIN)
 
@@ -79,7 +77,9 @@ def test_a_valid_token_yields_its_principal(
 
 
 def test_an_expired_token_is_rejected(issuer: TokenIssuer, verifier: TokenVerifier) -> None:
-    token = issuer.mint(GUARDIAN, ttl=timedelta(hours=1), now=datetime.now(UTC) - timedelta(hours=2))
+    token = issuer.mint(
+        GUARDIAN, ttl=timedelta(hours=1), now=datetime.now(UTC) - timedelta(hours=2)
+    )
     with pytest.raises(TokenExpired, match="expired"):
         verifier.verify(token)
 
@@ -337,7 +337,9 @@ def test_the_wrong_role_is_403(client: TestClient, issuer: TokenIssuer) -> None:
 
 
 @pytest.mark.parametrize("principal", [OFFICER, ADMIN], ids=lambda p: p.role)
-def test_the_right_role_is_200(client: TestClient, issuer: TokenIssuer, principal: Principal) -> None:
+def test_the_right_role_is_200(
+    client: TestClient, issuer: TokenIssuer, principal: Principal
+) -> None:
     response = client.get(
         f"/municipalities/{CHIYODA}/report", headers=bearer(issuer.mint(principal))
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tsuen_common.calendar import JST, BusinessCalendar
+from tsuen_common.calendar import BusinessCalendar
 from tsuen_common.policy import (
     AttendancePolicy,
     CancellationKind,
@@ -20,6 +20,7 @@ from tsuen_common.policy import (
     UnknownMunicipality,
     load_policies,
 )
+from tsuen_common.timeutil import JST
 
 CHIYODA, KAKEGAWA = "131016", "222135"
 CALENDAR = BusinessCalendar()
