@@ -92,6 +92,15 @@ IFS=',' read -r -a dirs <<<"$log_dirs"
 mkdir -p "${dirs[@]}"
 
 cluster_id=${CLUSTER_ID:-}
+formatted=1
+for d in "${dirs[@]}"; do
+  if [ -f "$d/meta.properties" ]; then
+    # A kept volume: reuse its cluster id (format refuses a different one).
+    [ -n "$cluster_id" ] || cluster_id=$(sed -n 's/^cluster\.id=//p' "$d/meta.properties")
+  else
+    formatted=0
+  fi
+done
 if [ -z "$cluster_id" ]; then
   # Same shape as `kafka-storage random-uuid`: 16 random bytes, URL-safe base64, no padding,
   # never starting with '-'.
@@ -104,11 +113,14 @@ fi
 log4j_opts=${KAFKA_LOG4J_OPTS:--Dlog4j2.configurationFile=$KAFKA_HOME/config/log4j2.properties}
 classpath="$KAFKA_HOME/libs/*"
 
-# First start only: a short-lived JVM, tuned for start-up time.
-# shellcheck disable=SC2086
-java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto $log4j_opts \
-  -cp "$classpath" kafka.tools.StorageTool format --ignore-formatted \
-  -t "$cluster_id" -c "$config"
+# First start only (a kept volume is already formatted): a short-lived JVM, tuned for
+# start-up time.
+if [ "$formatted" = 0 ]; then
+  # shellcheck disable=SC2086
+  java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto $log4j_opts \
+    -cp "$classpath" kafka.tools.StorageTool format --ignore-formatted \
+    -t "$cluster_id" -c "$config"
+fi
 
 echo "entrypoint: starting Kafka (PLAINTEXT :${port}, advertised $(sed -n 's/^advertised\.listeners=//p' "$config" | tail -n 1))"
 # shellcheck disable=SC2086

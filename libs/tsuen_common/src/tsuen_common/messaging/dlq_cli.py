@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from tsuen_common.events.topics import dlq_name
 from tsuen_common.messaging.dead_letters import original_headers
@@ -57,15 +58,22 @@ class DeadLetter:
         }
 
 
+async def _partitions(bootstrap: str, topic: str) -> set[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return {p["partition"] for t in described if t.get("error_code") == 0 for p in t["partitions"]}
+
+
 async def read_dead_letters(bootstrap: str, topic: str) -> AsyncIterator[DeadLetter]:
     """Everything currently in ``<topic>.dlq``, read without a consumer group."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(dlq_name(topic))
-        if not partitions:
-            await consumer.force_metadata_update()
-            partitions = consumer.partitions_for_topic(dlq_name(topic)) or set()
+        partitions = await _partitions(bootstrap, dlq_name(topic))
         tps = [TopicPartition(dlq_name(topic), p) for p in sorted(partitions)]
         if not tps:
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tsuen_common.events.envelope import EventEnvelope, EventPayload, MunicipalityCode
@@ -21,8 +22,8 @@ _OUTBOX = sa.table(
     sa.column("event_type"),
     sa.column("topic"),
     sa.column("message_key"),
-    sa.column("value"),
-    sa.column("headers"),
+    sa.column("value", sa.LargeBinary),
+    sa.column("headers", JSONB),
 )
 
 
