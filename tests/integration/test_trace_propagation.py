@@ -1,0 +1,92 @@
+"""A trace follows a request from HTTP through the outbox and Kafka into the consumer."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import sqlalchemy as sa
+from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from tests.integration.conftest import eventually
+from tests.integration.messaging_support import (
+    MUNICIPALITY,
+    applications,
+    create_schema,
+    start_recording_consumer,
+)
+from tsuen_common.db import make_sessions
+from tsuen_common.events.catalog import ApplicationSubmitted
+from tsuen_common.messaging import Outbox, OutboxRelay, reliable_producer
+from tsuen_common.telemetry import configure_tracing, instrument_fastapi
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+async def test_consumer_span_belongs_to_the_http_requests_trace(kafka, topic_prefix, new_database):
+    exporter = InMemorySpanExporter()
+    configure_tracing("tsuen-test", exporter="none").add_span_processor(
+        SimpleSpanProcessor(exporter)
+    )
+    engine = await create_schema(await new_database("producer"))
+    sessions = make_sessions(engine)
+    outbox = Outbox(producer="test-eligibility", topic_prefix=topic_prefix)
+
+    app = FastAPI()
+
+    @app.post("/applications")
+    async def submit() -> dict[str, str]:
+        app_id = uuid.uuid4()
+        async with sessions() as session, session.begin():
+            await session.execute(sa.insert(applications).values(id=app_id))
+            env = await outbox.add(
+                session, ApplicationSubmitted(application_id=app_id), municipality=MUNICIPALITY
+            )
+        return {"event_id": str(env.event_id)}
+
+    instrument_fastapi(app)
+    consumer = await start_recording_consumer(
+        kafka.bootstrap_servers, topic_prefix, await new_database("consumer")
+    )
+    producer = reliable_producer(kafka.bootstrap_servers, client_id="test-relay")
+    await producer.start()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://tsuen.test"
+        ) as client:
+            response = await client.post(
+                "/applications", headers={"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}
+            )
+        assert response.status_code == 200
+        event_id = uuid.UUID(response.json()["event_id"])
+
+        assert await OutboxRelay(engine=engine, producer=producer).run_once() == 1
+
+        async def consumed() -> bool:
+            return event_id in await consumer.effect_ids()
+
+        await eventually(consumed, what="the event at the consumer")
+        consumer_spans = [
+            s
+            for s in exporter.get_finished_spans()
+            if s.kind is SpanKind.CONSUMER
+            and s.attributes
+            and s.attributes.get("messaging.message.id") == str(event_id)
+        ]
+        assert len(consumer_spans) == 1
+        span = consumer_spans[0]
+        assert format(span.context.trace_id, "032x") == TRACE_ID
+        assert span.parent is not None
+        http_span_ids = {
+            s.context.span_id
+            for s in exporter.get_finished_spans()
+            if format(s.context.trace_id, "032x") == TRACE_ID and s.kind is SpanKind.SERVER
+        }
+        assert span.parent.span_id in http_span_ids
+    finally:
+        await producer.stop()
+        await consumer.stop()
+        await engine.dispose()
