@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need besides Python packages, on a fresh Debian 12 machine
 # (run as root; idempotent: a machine that has everything is left alone):
-#   docker.io (+ a running dockerd), debootstrap, a Java 17 runtime, Maven, uv.
+#   docker.io (+ a running dockerd), debootstrap, a Java 17 runtime, Maven, Chromium, uv.
 # PostgreSQL and Kafka run in containers built by scripts/build-images.sh.
 #
 # Environment:
@@ -27,6 +27,8 @@ have dockerd || packages+=(docker.io)
 have debootstrap || packages+=(debootstrap)
 have java || packages+=(openjdk-17-jre-headless)
 have mvn || packages+=(maven)
+# Browser tests (Playwright drives Debian's Chromium; Playwright's own download cannot work here).
+[ -x /usr/bin/chromium ] || packages+=(chromium)
 if ! command -v uv >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1; then
   packages+=(python3-pip)
 fi

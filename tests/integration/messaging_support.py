@@ -11,7 +11,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tsuen_common.db import make_engine, make_sessions
-from tsuen_common.events.catalog import ApplicationSubmitted
+from tsuen_common.events.eligibility import ApplicationSubmitted
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.events.topics import Topic, topic_name
 from tsuen_common.messaging import (

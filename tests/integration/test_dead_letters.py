@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 
 from tests.integration.conftest import eventually
 from tests.integration.messaging_support import MUNICIPALITY, start_recording_consumer
-from tsuen_common.events.catalog import ApplicationSubmitted
+from tsuen_common.events.eligibility import ApplicationSubmitted
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.events.topics import Topic, topic_name
 from tsuen_common.messaging import dlq_cli

@@ -19,7 +19,7 @@ from tests.integration.messaging_support import (
     start_recording_consumer,
 )
 from tsuen_common.db import make_sessions
-from tsuen_common.events.catalog import ApplicationSubmitted
+from tsuen_common.events.eligibility import ApplicationSubmitted
 from tsuen_common.messaging import Outbox, OutboxRelay, reliable_producer
 from tsuen_common.telemetry import configure_tracing, instrument_fastapi
 

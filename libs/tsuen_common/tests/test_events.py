@@ -17,7 +17,9 @@ from tsuen_common.events import (
     topic_name,
 )
 from tsuen_common.events.asyncapi import build_document, render
-from tsuen_common.events.catalog import ALL_EVENTS, BookingConfirmed, BookingKind, CheckedIn
+from tsuen_common.events.attendance import CheckedIn
+from tsuen_common.events.booking import BookingConfirmed, BookingKind
+from tsuen_common.events.catalog import ALL_EVENTS
 from tsuen_common.timeutil import JST
 
 CHILD = uuid.UUID("00000000-0000-0000-0000-00000000c0de")

@@ -1,6 +1,6 @@
 """What every service process does the same way: the HTTP app shell and the command line.
 
-``tsuen-<service> serve|migrate|relay`` is the same in every service; only the service's own
+``tsuen-<service> serve|migrate|relay|consume`` is the same in every service; only the service's own
 routers, consumers and migrations differ.
 """
 
@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
 from tsuen_common.logging import configure_logging
+from tsuen_common.messaging.worker import ConsumerWorker
 from tsuen_common.migrations import upgrade
 from tsuen_common.settings import ServiceSettings
 from tsuen_common.telemetry import configure_tracing, instrument_fastapi
@@ -43,8 +44,16 @@ def run_cli(
     migrations_dir: Path,
     settings_factory: Callable[[], ServiceSettings],
     app_path: str,
+    worker_factory: Callable[[ServiceSettings], ConsumerWorker] | None = None,
+    extra_commands: Mapping[str, tuple[str, Callable[[ServiceSettings, list[str]], int]]]
+    | None = None,
     argv: list[str] | None = None,
-) -> None:
+) -> int:
+    """``tsuen-<service> serve|migrate|relay|consume|<extra>``.
+
+    ``extra_commands`` maps a sub-command name to (help text, function(settings, rest-args)
+    returning an exit code) for a service's own operator commands.
+    """
     parser = argparse.ArgumentParser(prog=f"tsuen-{service}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the HTTP API")
@@ -52,6 +61,11 @@ def run_cli(
     serve.add_argument("--port", type=int, default=8000)
     sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
     sub.add_parser("relay", help="publish this service's outbox to Kafka")
+    if worker_factory is not None:
+        sub.add_parser("consume", help="run this service's Kafka consumers")
+    for name, (help_text, _) in (extra_commands or {}).items():
+        extra = sub.add_parser(name, help=help_text, add_help=False)
+        extra.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     settings = settings_factory()
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
@@ -63,3 +77,8 @@ def run_cli(
         from tsuen_common.messaging.relay import run_relay
 
         asyncio.run(run_relay(settings))
+    elif args.command == "consume" and worker_factory is not None:
+        asyncio.run(worker_factory(settings).run())
+    elif extra_commands and args.command in extra_commands:
+        return extra_commands[args.command][1](settings, args.rest)
+    return 0

@@ -12,8 +12,10 @@ from tsuen_common.messaging.tables import (
     add_messaging_tables,
     create_messaging_tables,
 )
+from tsuen_common.messaging.worker import ConsumerWorker
 
 __all__ = [
+    "ConsumerWorker",
     "DeadLetterPublisher",
     "Delivery",
     "EventConsumer",

@@ -8,8 +8,8 @@ from tsuen_common.service import run_cli
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def main(argv: list[str] | None = None) -> None:
-    run_cli(
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(
         service="attendance",
         migrations_dir=MIGRATIONS,
         settings_factory=Settings,

@@ -8,8 +8,8 @@ from tsuen_notification.config import Settings
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def main(argv: list[str] | None = None) -> None:
-    run_cli(
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(
         service="notification",
         migrations_dir=MIGRATIONS,
         settings_factory=Settings,

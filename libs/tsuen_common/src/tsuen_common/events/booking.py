@@ -1,0 +1,115 @@
+"""Events produced by the booking service (予約・利用枠) on ``tsuen.booking.events``, keyed by
+the child id.
+
+Contract: fields are only ever added (optional, with defaults); never renamed or removed
+within a version. Consumers: attendance, notification.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import AwareDatetime, EmailStr, Field
+
+from tsuen_common.events.envelope import EventPayload
+from tsuen_common.events.topics import Topic
+
+
+class _Booking(EventPayload):
+    topic: ClassVar[Topic] = Topic.BOOKING
+    aggregate_field: ClassVar[str] = "child_id"
+
+
+class BookingKind(StrEnum):
+    INTERVIEW = "interview"  # 初回面談
+    REGULAR = "regular"  # 定期利用
+    FLEXIBLE = "flexible"  # 柔軟利用
+
+
+class InterviewScheduled(_Booking):
+    event_type: ClassVar[str] = "booking.InterviewScheduled"
+
+    interview_id: uuid.UUID
+    child_id: uuid.UUID
+    guardian_email: EmailStr
+    facility_id: uuid.UUID
+    facility_name: str
+    starts_at: AwareDatetime
+
+
+class FacilityAcceptanceRecorded(_Booking):
+    """After 初回面談 and the health check the facility accepts or declines the child."""
+
+    event_type: ClassVar[str] = "booking.FacilityAcceptanceRecorded"
+
+    child_id: uuid.UUID
+    guardian_email: EmailStr
+    facility_id: uuid.UUID
+    facility_name: str
+    accepted: bool
+
+
+class BookingConfirmed(_Booking):
+    event_type: ClassVar[str] = "booking.BookingConfirmed"
+
+    booking_id: uuid.UUID
+    child_id: uuid.UUID
+    guardian_id: uuid.UUID
+    guardian_email: EmailStr
+    facility_id: uuid.UUID
+    facility_name: str
+    facility_email: EmailStr | None = None
+    kind: BookingKind
+    use_date: date
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    held_minutes: int = Field(ge=0)
+    # 代理予約: the facility registered the booking on the guardian's behalf.
+    by_proxy: bool = False
+
+
+class BookingCancelled(_Booking):
+    """Cancellation notice goes to the guardian and the facility (both seeds)."""
+
+    event_type: ClassVar[str] = "booking.BookingCancelled"
+
+    booking_id: uuid.UUID
+    child_id: uuid.UUID
+    guardian_email: EmailStr
+    facility_id: uuid.UUID
+    facility_name: str
+    facility_email: EmailStr | None = None
+    use_date: date
+    starts_at: AwareDatetime
+    reason: str
+    cancelled_by: str  # guardian | facility | system
+    timely: bool  # before the municipality's deadline: hours released, not consumed
+    consumed_minutes: int = Field(ge=0)
+    bulk_id: uuid.UUID | None = None  # 一括キャンセル
+
+
+class QuotaOverCapCharged(_Booking):
+    """A late pickup pushed the month past the cap; the facility charges its own rate."""
+
+    event_type: ClassVar[str] = "booking.QuotaOverCapCharged"
+
+    child_id: uuid.UUID
+    guardian_email: EmailStr
+    booking_id: uuid.UUID
+    facility_id: uuid.UUID
+    facility_name: str
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    over_cap_minutes: int = Field(gt=0)
+    fee_yen: int = Field(ge=0)
+
+
+EVENTS: tuple[type[EventPayload], ...] = (
+    InterviewScheduled,
+    FacilityAcceptanceRecorded,
+    BookingConfirmed,
+    BookingCancelled,
+    QuotaOverCapCharged,
+)

@@ -1,0 +1,131 @@
+"""Events produced by the eligibility service (認定・抽選) on ``tsuen.eligibility.events``.
+
+Contract: fields are only ever added (optional, with defaults); never renamed or removed
+within a version. Consumers: booking, notification.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import AwareDatetime, EmailStr, Field
+
+from tsuen_common.events.envelope import EventPayload
+from tsuen_common.events.topics import Topic
+
+
+class _Eligibility(EventPayload):
+    topic: ClassVar[Topic] = Topic.ELIGIBILITY
+
+
+class ApplicationLinkIssued(_Eligibility):
+    """利用申請URLのお知らせ: a one-time application link was issued for an e-mail address."""
+
+    event_type: ClassVar[str] = "eligibility.ApplicationLinkIssued"
+    aggregate_field: ClassVar[str] = "link_id"
+
+    link_id: uuid.UUID
+    email: EmailStr
+    url: str
+    expires_at: AwareDatetime
+
+
+class ApplicationSubmitted(_Eligibility):
+    event_type: ClassVar[str] = "eligibility.ApplicationSubmitted"
+    aggregate_field: ClassVar[str] = "application_id"
+
+    application_id: uuid.UUID
+    desired_facility_id: uuid.UUID | None = None
+
+
+class ApplicationRejected(_Eligibility):
+    """Rejection sends no account e-mail (Kakegawa); the event exists for audit and metrics."""
+
+    event_type: ClassVar[str] = "eligibility.ApplicationRejected"
+    aggregate_field: ClassVar[str] = "application_id"
+
+    application_id: uuid.UUID
+    reason: str
+
+
+class ChildCertified(_Eligibility):
+    """認定: アカウント発行のお知らせ is sent from this; booking learns the validity window."""
+
+    event_type: ClassVar[str] = "eligibility.ChildCertified"
+    aggregate_field: ClassVar[str] = "child_id"
+
+    certification_id: uuid.UUID
+    child_id: uuid.UUID
+    guardian_id: uuid.UUID
+    guardian_email: EmailStr
+    certificate_number: str
+    valid_from: date
+    valid_until: date
+    # Any special consideration (配慮事項) the facility must know before accepting the child.
+    needs_support: bool = False
+
+
+class RevocationReason(StrEnum):
+    ENROLLED = "enrolled"  # started at an excluded facility type (保育所等)
+    MOVED_OUT = "moved_out"  # 転出
+    AGED_OUT = "aged_out"  # reached 満3歳
+    WITHDRAWN = "withdrawn"  # the guardian withdrew
+
+
+class CertificationRevoked(_Eligibility):
+    """The certification ends on ``effective_date``: bookings on or after it are void."""
+
+    event_type: ClassVar[str] = "eligibility.CertificationRevoked"
+    aggregate_field: ClassVar[str] = "child_id"
+
+    certification_id: uuid.UUID
+    child_id: uuid.UUID
+    guardian_id: uuid.UUID
+    guardian_email: EmailStr
+    effective_date: date
+    reason: RevocationReason
+
+
+class CertificationChanged(_Eligibility):
+    """A change application (address, guardian) was approved."""
+
+    event_type: ClassVar[str] = "eligibility.CertificationChanged"
+    aggregate_field: ClassVar[str] = "child_id"
+
+    certification_id: uuid.UUID
+    child_id: uuid.UUID
+    guardian_id: uuid.UUID
+    guardian_email: EmailStr
+    changed_fields: list[str]
+
+
+class LotteryOutcome(StrEnum):
+    WON = "won"
+    WAITLISTED = "waitlisted"  # 補欠
+    PROMOTED = "promoted"  # 補欠から繰り上げ
+
+
+class LotteryResultDecided(_Eligibility):
+    event_type: ClassVar[str] = "eligibility.LotteryResultDecided"
+    aggregate_field: ClassVar[str] = "application_id"
+
+    round_id: uuid.UUID
+    application_id: uuid.UUID
+    email: EmailStr
+    outcome: LotteryOutcome
+    waitlist_position: int | None = Field(default=None, ge=1)
+    acceptance_deadline: date | None = None
+
+
+EVENTS: tuple[type[EventPayload], ...] = (
+    ApplicationLinkIssued,
+    ApplicationSubmitted,
+    ApplicationRejected,
+    ChildCertified,
+    CertificationRevoked,
+    CertificationChanged,
+    LotteryResultDecided,
+)

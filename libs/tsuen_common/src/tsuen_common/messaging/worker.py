@@ -1,0 +1,87 @@
+"""A service's consumer process: one database engine, one dead-letter producer, one FastStream
+broker, and any number of :class:`EventConsumer` s subscribed to registry topics.
+
+    worker = ConsumerWorker(settings)
+    worker.add("booking-eligibility", {ChildCertified: on_certified}, Topic.ELIGIBILITY)
+    await worker.run()          # until SIGTERM; or start()/stop() in tests
+
+The consumer name is its Kafka group id and its inbox key: renaming it replays the topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Mapping
+
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tsuen_common.db import make_engine, make_sessions
+from tsuen_common.events.envelope import EventPayload
+from tsuen_common.events.topics import Topic, topic_name
+from tsuen_common.logging import get_logger
+from tsuen_common.messaging.consumer import EventConsumer, Handler
+from tsuen_common.messaging.dead_letters import DeadLetterPublisher
+from tsuen_common.messaging.kafka import reliable_producer
+from tsuen_common.messaging.subscriptions import subscribe
+from tsuen_common.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+class ConsumerWorker:
+    def __init__(self, settings: ServiceSettings, *, engine: AsyncEngine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or make_engine(settings.database_url)
+        self._owns_engine = engine is None
+        self.sessions = make_sessions(self.engine)
+        self.producer = reliable_producer(
+            settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-dlq"
+        )
+        # Below the pod's terminationGracePeriodSeconds (Helm chart), so an in-flight handler
+        # finishes; if it does not, the inbox makes the redelivery harmless.
+        self.broker = KafkaBroker(settings.kafka_bootstrap_servers, graceful_timeout=20.0)
+        self.consumers: list[EventConsumer] = []
+
+    def add(
+        self, name: str, handlers: Mapping[type[EventPayload], Handler], *topics: Topic
+    ) -> EventConsumer:
+        consumer = EventConsumer(
+            name=name,
+            sessions=self.sessions,
+            handlers=handlers,
+            dead_letters=DeadLetterPublisher(self.producer),
+            max_attempts=self.settings.consumer_max_attempts,
+            backoff_seconds=self.settings.consumer_retry_backoff_ms / 1000,
+        )
+        subscribe(
+            self.broker,
+            consumer,
+            *(topic_name(t, self.settings.kafka_topic_prefix) for t in topics),
+        )
+        self.consumers.append(consumer)
+        return consumer
+
+    async def start(self) -> None:
+        await self.producer.start()
+        await self.broker.start()
+        log.info("consumers started", consumers=[c.name for c in self.consumers])
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        await self.producer.stop()
+        if self._owns_engine:
+            await self.engine.dispose()
+        log.info("consumers stopped")
+
+    async def run(self) -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopping.set)
+        await self.start()
+        try:
+            await stopping.wait()
+        finally:
+            await self.stop()
