@@ -35,6 +35,9 @@ cancellation:
   time: "12:00"
 eligibility:
   excluded_enrollment_types: [licensed_nursery]
+notification:
+  sender_name: 掛川市
+  sender_address: noreply@kakegawa.example.jp
 """
 
 
@@ -335,6 +338,18 @@ def test_model_can_be_built_in_code() -> None:
             "prefecture": "北海道",
             "cancellation": {"kind": "previous_open_day_at", "time": "17:00"},
             "eligibility": {"excluded_enrollment_types": ["licensed_nursery"]},
+            "notification": {
+                "sender_name": "札幌市",
+                "sender_address": "noreply@sapporo.example.jp",
+            },
         }
     )
     assert policy.code == "011002"
+
+
+def test_each_preset_names_its_own_sender_and_reminder_hour() -> None:
+    chiyoda, kakegawa = PRESETS.get(CHIYODA).notification, PRESETS.get(KAKEGAWA).notification
+    assert chiyoda.sender_address != kakegawa.sender_address
+    assert "千代田区" in chiyoda.sender_name
+    assert "掛川市" in kakegawa.sender_name
+    assert 0 <= kakegawa.reminder_hour <= 23

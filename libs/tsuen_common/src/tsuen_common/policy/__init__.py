@@ -25,6 +25,7 @@ from tsuen_common.policy.model import (
     EnrollmentType,
     LotteryPolicy,
     MunicipalityPolicy,
+    NotificationPolicy,
     QuotaPolicy,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "EnrollmentType",
     "LotteryPolicy",
     "MunicipalityPolicy",
+    "NotificationPolicy",
     "PolicyError",
     "PolicyRegistry",
     "QuotaPolicy",

@@ -22,6 +22,7 @@ from enum import StrEnum
 from pydantic import (
     BaseModel,
     ConfigDict,
+    EmailStr,
     Field,
     ValidationInfo,
     field_validator,
@@ -248,6 +249,16 @@ class LotteryPolicy(_Frozen):
         return tiers
 
 
+class NotificationPolicy(_Frozen):
+    """Who the municipality's e-mails come from (the From: header of every notice)."""
+
+    sender_name: str = Field(min_length=1)
+    sender_address: EmailStr
+    reply_to: EmailStr | None = None
+    reminder_hour: int = Field(default=18, ge=0, le=23)
+    """Hour (JST) on the day before use when the reminder ("利用日の前日") is sent."""
+
+
 def _check_digit(first_five: str) -> int:
     # 全国地方公共団体コード: weights 6..2, 11 minus the remainder mod 11, last digit kept.
     total = sum(
@@ -270,6 +281,7 @@ class MunicipalityPolicy(_Frozen):
     attendance: AttendancePolicy = AttendancePolicy()
     eligibility: EligibilityPolicy
     lottery: LotteryPolicy = LotteryPolicy()
+    notification: NotificationPolicy
 
     @field_validator("code", mode="before")
     @classmethod
