@@ -36,7 +36,7 @@ cancellation:
 eligibility:
   excluded_enrollment_types: [licensed_nursery]
 notification:
-  sender_name: 掛川市役所
+  sender_name: "掛川市役所"
   sender_address: noreply@kakegawa.example.jp
 """
 
