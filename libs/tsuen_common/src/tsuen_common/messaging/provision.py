@@ -27,15 +27,25 @@ def planned_topics(prefix: str = "") -> dict[str, int]:
 
 
 async def ensure_topics(
-    bootstrap: str, prefix: str = "", *, replication_factor: int = 1, partitions: int | None = None
+    bootstrap: str,
+    prefix: str = "",
+    *,
+    replication_factor: int = 1,
+    partitions: dict[str, int] | None = None,
 ) -> list[str]:
-    """Create missing topics; return the names created. ``partitions`` overrides the plan."""
+    """Create missing topics; return the names created.
+
+    ``partitions`` overrides the plan per registry topic name (without prefix), as the Helm
+    chart's ``topics.partitions`` does. Existing topics are left alone (Kafka can only grow
+    partitions, and that changes key placement: an operator decision, see the runbook).
+    """
+    overrides = partitions or {}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(name, partitions or count, replication_factor)
+            NewTopic(name, overrides.get(name.removeprefix(prefix), count), replication_factor)
             for name, count in planned_topics(prefix).items()
             if name not in existing
         ]
@@ -53,13 +63,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bootstrap", help="default from TSUEN_KAFKA_BOOTSTRAP_SERVERS")
     parser.add_argument("--prefix", default=None, help="default from TSUEN_KAFKA_TOPIC_PREFIX")
     parser.add_argument("--replication-factor", type=int, default=1)
+    parser.add_argument(
+        "--partitions",
+        action="append",
+        default=[],
+        metavar="TOPIC=N",
+        help="partitions for a registry topic, e.g. tsuen.booking.events=24 (repeatable)",
+    )
     args = parser.parse_args(argv)
+    try:
+        partitions = {
+            name: int(count) for name, count in (item.split("=", 1) for item in args.partitions)
+        }
+    except ValueError:
+        parser.error("--partitions takes TOPIC=N, e.g. tsuen.booking.events=24")
     settings = ServiceSettings()
     created = asyncio.run(
         ensure_topics(
             args.bootstrap or settings.kafka_bootstrap_servers,
             settings.kafka_topic_prefix if args.prefix is None else args.prefix,
             replication_factor=args.replication_factor,
+            partitions=partitions,
         )
     )
     print(f"created {len(created)} topic(s): {', '.join(created) or '-'}")

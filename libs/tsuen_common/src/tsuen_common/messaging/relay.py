@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tsuen_common.db import make_engine
+from tsuen_common.heartbeat import beat
 from tsuen_common.logging import configure_logging, get_logger
 from tsuen_common.messaging.kafka import reliable_producer
 from tsuen_common.settings import ServiceSettings
@@ -128,6 +129,7 @@ class OutboxRelay:
         while not self._stopping.is_set():
             try:
                 published = await self.run_once()
+                beat()
             except Exception as exc:  # keep relaying; rows stay claimable after their lease
                 self.stats.errors += 1
                 log.error("outbox relay batch failed", error=type(exc).__name__, detail=str(exc))

@@ -11,6 +11,7 @@ The consumer name is its Kafka group id and its inbox key: renaming it replays t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Mapping
 
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tsuen_common.db import make_engine, make_sessions
 from tsuen_common.events.envelope import EventPayload
 from tsuen_common.events.topics import Topic, topic_name
+from tsuen_common.heartbeat import beat
 from tsuen_common.logging import get_logger
 from tsuen_common.messaging.consumer import EventConsumer, Handler
 from tsuen_common.messaging.dead_letters import DeadLetterPublisher
@@ -82,6 +84,11 @@ class ConsumerWorker:
             loop.add_signal_handler(sig, stopping.set)
         await self.start()
         try:
-            await stopping.wait()
+            while not stopping.is_set():
+                # Liveness for the exec probe: beat only while the broker answers.
+                if await self.broker.ping(timeout=5.0):
+                    beat()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=10.0)
         finally:
             await self.stop()

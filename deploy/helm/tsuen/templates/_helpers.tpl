@@ -1,0 +1,133 @@
+{{/* Names and labels shared by every template. */}}
+{{- define "tsuen.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "tsuen.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+app.kubernetes.io/part-of: tsuen
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end -}}
+
+{{/* Selector labels of one service role: (dict "root" $ "service" "booking" "role" "api") */}}
+{{- define "tsuen.selectorLabels" -}}
+app.kubernetes.io/name: {{ .service }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .role }}
+{{- end -}}
+
+{{- define "tsuen.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "tsuen.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The effective settings of one service: serviceDefaults overlaid with services.<name>. */}}
+{{- define "tsuen.serviceValues" -}}
+{{- $defaults := deepCopy .root.Values.serviceDefaults -}}
+{{- $own := index .root.Values.services .service | default dict -}}
+{{- toYaml (mergeOverwrite $defaults (deepCopy $own)) -}}
+{{- end -}}
+
+{{- define "tsuen.image" -}}
+{{- printf "%s%s/%s:%s" .root.Values.image.registry .root.Values.image.repository .service .root.Values.image.tag -}}
+{{- end -}}
+
+{{/* Environment every container of a service gets. Secrets are referenced, never embedded. */}}
+{{- define "tsuen.env" -}}
+- name: TSUEN_SERVICE_NAME
+  value: {{ .service | quote }}
+- name: TSUEN_ENVIRONMENT
+  value: prod
+- name: TSUEN_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.postgres.existingSecret }}
+      key: {{ .service }}
+- name: TSUEN_KAFKA_BOOTSTRAP_SERVERS
+  value: {{ .root.Values.kafka.bootstrapServers | quote }}
+- name: TSUEN_KAFKA_TOPIC_PREFIX
+  value: {{ .root.Values.kafka.topicPrefix | quote }}
+- name: TSUEN_LOG_LEVEL
+  value: {{ .root.Values.logLevel | quote }}
+- name: TSUEN_OTEL_EXPORTER
+  value: {{ .root.Values.otel.exporter | quote }}
+{{- with .root.Values.otel.endpoint }}
+- name: TSUEN_OTEL_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+- name: TSUEN_JWT_ALGORITHM
+  value: {{ .root.Values.auth.algorithm | quote }}
+- name: TSUEN_JWT_ISSUER
+  value: {{ .root.Values.auth.issuer | quote }}
+- name: TSUEN_JWT_AUDIENCE
+  value: {{ .root.Values.auth.audience | quote }}
+{{- if eq .root.Values.auth.algorithm "HS256" }}
+- name: TSUEN_JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.auth.existingSecret }}
+      key: jwt-secret
+{{- else }}
+- name: TSUEN_JWT_PUBLIC_KEY_FILE
+  value: /etc/tsuen/jwt/jwt-public-key
+{{- end }}
+{{- if .root.Values.policies }}
+- name: TSUEN_POLICY_DIR
+  value: /etc/tsuen/policies
+{{- end }}
+{{- if eq .service "notification" }}
+- name: TSUEN_SMTP_HOST
+  value: {{ .root.Values.smtp.host | quote }}
+- name: TSUEN_SMTP_PORT
+  value: {{ .root.Values.smtp.port | quote }}
+- name: TSUEN_SMTP_STARTTLS
+  value: {{ .root.Values.smtp.starttls | quote }}
+{{- with .root.Values.smtp.existingSecret }}
+- name: TSUEN_SMTP_USERNAME
+  valueFrom:
+    secretKeyRef: {name: {{ . }}, key: username}
+- name: TSUEN_SMTP_PASSWORD
+  valueFrom:
+    secretKeyRef: {name: {{ . }}, key: password}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "tsuen.volumes" -}}
+- name: tmp
+  emptyDir: {}
+{{- if .root.Values.policies }}
+- name: policies
+  configMap:
+    name: {{ include "tsuen.fullname" .root }}-policies
+{{- end }}
+{{- if ne .root.Values.auth.algorithm "HS256" }}
+- name: jwt
+  secret:
+    secretName: {{ .root.Values.auth.existingSecret }}
+{{- end }}
+{{- end -}}
+
+{{- define "tsuen.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if .root.Values.policies }}
+- name: policies
+  mountPath: /etc/tsuen/policies
+  readOnly: true
+{{- end }}
+{{- if ne .root.Values.auth.algorithm "HS256" }}
+- name: jwt
+  mountPath: /etc/tsuen/jwt
+  readOnly: true
+{{- end }}
+{{- end -}}
