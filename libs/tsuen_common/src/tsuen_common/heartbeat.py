@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import os
 import time
+import urllib.request
 from pathlib import Path
 
 DEFAULT_PATH = Path(os.environ.get("TSUEN_HEARTBEAT_FILE", "/tmp/tsuen-heartbeat"))  # noqa: S108
@@ -37,11 +38,24 @@ def age_seconds(path: Path = DEFAULT_PATH) -> float | None:
         return None
 
 
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (local probe)
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tsuen-heartbeat", description=__doc__.split("\n")[0])
     parser.add_argument("--max-age", type=float, default=60.0, help="seconds")
     parser.add_argument("--file", type=Path, default=DEFAULT_PATH)
+    parser.add_argument(
+        "--or-http", metavar="URL", help="also healthy if this URL answers 200 (API processes)"
+    )
     args = parser.parse_args(argv)
+    if args.or_http and _http_ok(args.or_http):
+        return 0
     age = age_seconds(args.file)
     if age is None:
         print(f"no heartbeat at {args.file}")
