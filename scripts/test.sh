@@ -25,6 +25,9 @@ uv run ruff format --check .
 step "types (mypy)"
 uv run mypy
 
+step "deploy: helm lint, render, validate manifests"
+scripts/check-helm.sh
+
 step "tests: unit and integration (real Kafka and PostgreSQL in containers)"
 export TESTCONTAINERS_RYUK_DISABLED=true TC_HOST=127.0.0.1
 uv run pytest --timeout=600 "$@"

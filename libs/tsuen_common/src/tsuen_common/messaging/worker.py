@@ -31,6 +31,11 @@ from tsuen_common.settings import ServiceSettings
 
 log = get_logger(__name__)
 
+# How long a stopping worker lets an in-flight handler finish. Below the pod's
+# terminationGracePeriodSeconds (Helm chart; a test checks); if a handler overruns it, the
+# inbox makes the redelivery harmless.
+GRACEFUL_TIMEOUT_SECONDS = 20.0
+
 
 class ConsumerWorker:
     def __init__(self, settings: ServiceSettings, *, engine: AsyncEngine | None = None) -> None:
@@ -41,9 +46,9 @@ class ConsumerWorker:
         self.producer = reliable_producer(
             settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-dlq"
         )
-        # Below the pod's terminationGracePeriodSeconds (Helm chart), so an in-flight handler
-        # finishes; if it does not, the inbox makes the redelivery harmless.
-        self.broker = KafkaBroker(settings.kafka_bootstrap_servers, graceful_timeout=20.0)
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers, graceful_timeout=GRACEFUL_TIMEOUT_SECONDS
+        )
         self.consumers: list[EventConsumer] = []
 
     def add(

@@ -1,0 +1,41 @@
+"""Configuration that ships with the chart and the dev stack is valid against the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tsuen_common.events.topics import PARTITIONS
+from tsuen_common.messaging.worker import GRACEFUL_TIMEOUT_SECONDS
+from tsuen_common.policy import load_policies, parse_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "deploy/helm/tsuen"
+
+
+def test_policies_in_the_production_example_pass_the_policy_validator():
+    values = yaml.safe_load((ROOT / "deploy/helm/examples/production.yaml").read_text())
+    assert values["policies"], "the example should show how a municipality is configured"
+    for file_name, text in values["policies"].items():
+        policy = parse_policy(file_name, text)
+        assert file_name.startswith(policy.code)
+
+
+def test_pods_get_longer_to_stop_than_the_consumers_graceful_shutdown():
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert values["terminationGracePeriodSeconds"] > GRACEFUL_TIMEOUT_SECONDS
+
+
+def test_chart_provisions_every_registry_topic():
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert set(values["topics"]["partitions"]) == {str(t) for t in PARTITIONS}
+
+
+def test_demo_data_belongs_to_municipalities_with_a_policy():
+    demo = yaml.safe_load((ROOT / "deploy/demo/demo.yaml").read_text())
+    policies = load_policies()
+    for facility in demo["facilities"]:
+        assert facility["municipality"] in policies
+    for guardian in demo["guardians"]:
+        assert guardian["municipality"] in policies
