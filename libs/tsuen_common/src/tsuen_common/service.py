@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
+import subprocess
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -63,6 +66,11 @@ def run_cli(
     sub.add_parser("relay", help="publish this service's outbox to Kafka")
     if worker_factory is not None:
         sub.add_parser("consume", help="run this service's Kafka consumers")
+    run_all = sub.add_parser(
+        "all", help="serve + relay (+ consume) as child processes: for compose and dev"
+    )
+    run_all.add_argument("--host", default="127.0.0.1")
+    run_all.add_argument("--port", type=int, default=8000)
     for name, (help_text, _) in (extra_commands or {}).items():
         extra = sub.add_parser(name, help=help_text, add_help=False)
         extra.add_argument("rest", nargs=argparse.REMAINDER)
@@ -79,6 +87,34 @@ def run_cli(
         asyncio.run(run_relay(settings))
     elif args.command == "consume" and worker_factory is not None:
         asyncio.run(worker_factory(settings).run())
+    elif args.command == "all":
+        roles = [["serve", "--host", args.host, "--port", str(args.port)], ["relay"]]
+        if worker_factory is not None:
+            roles.append(["consume"])
+        return supervise(f"tsuen-{service}", roles)
     elif extra_commands and args.command in extra_commands:
         return extra_commands[args.command][1](settings, args.rest)
     return 0
+
+
+def supervise(program: str, roles: Sequence[Sequence[str]]) -> int:
+    """Run each role as a child process; forward SIGTERM/SIGINT; if one child dies, stop the
+    others and exit with its code, so the container (or the developer) sees the failure."""
+    children = [subprocess.Popen([program, *role]) for role in roles]
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    while True:
+        for child in children:
+            code = child.poll()
+            if code is not None:
+                forward(signal.SIGTERM, None)
+                for other in children:
+                    other.wait()
+                return code
+        time.sleep(0.5)
