@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -23,7 +24,9 @@ EVENTS = 300
 BATCH = 40
 
 
-def start_relay(kafka_bootstrap: str, db_url: str, *, drill_crash: bool) -> subprocess.Popen[bytes]:
+def start_relay(
+    kafka_bootstrap: str, db_url: str, *, drill_crash: bool, log: Path
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "TSUEN_DATABASE_URL": db_url,
@@ -39,14 +42,16 @@ def start_relay(kafka_bootstrap: str, db_url: str, *, drill_crash: bool) -> subp
     return subprocess.Popen(
         [sys.executable, "-m", "tsuen_common.messaging.relay"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe: an unread pipe fills up and blocks the relay's logging.
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
 
 
 async def test_relay_killed_mid_batch_loses_and_duplicates_nothing(
-    kafka, topic_prefix, new_database
+    kafka, topic_prefix, new_database, tmp_path
 ):
+    log = tmp_path / "relay.log"
     producer_db = await new_database("producer")
     engine = await create_schema(producer_db)
     committed = set(await submit_applications(engine, topic_prefix, EVENTS))
@@ -62,9 +67,9 @@ async def test_relay_killed_mid_batch_loses_and_duplicates_nothing(
 
     try:
         # 1. A relay dies right after its first batch is on Kafka, before marking it sent.
-        relay = start_relay(kafka.bootstrap_servers, producer_db, drill_crash=True)
+        relay = start_relay(kafka.bootstrap_servers, producer_db, drill_crash=True, log=log)
         rc = await asyncio.to_thread(relay.wait, 60)
-        assert rc == 137, relay.stderr.read().decode() if relay.stderr else rc
+        assert rc == 137, log.read_text()[-2000:]
         assert await pending_count() == EVENTS  # published, but nothing marked
 
         async def consumer_saw(n: int) -> bool:
@@ -73,13 +78,20 @@ async def test_relay_killed_mid_batch_loses_and_duplicates_nothing(
         await eventually(lambda: consumer_saw(BATCH), what="the first batch at the consumer")
 
         # 2. A relay is killed with SIGKILL while it works through the backlog.
-        relay = start_relay(kafka.bootstrap_servers, producer_db, drill_crash=False)
+        relay = start_relay(kafka.bootstrap_servers, producer_db, drill_crash=False, log=log)
         await eventually(lambda: consumer_saw(3 * BATCH), what="progress after restart")
         relay.send_signal(signal.SIGKILL)
         await asyncio.to_thread(relay.wait, 30)
 
         # 3. A fresh relay finishes the job.
-        relay = start_relay(kafka.bootstrap_servers, producer_db, drill_crash=False)
+        relay = start_relay(kafka.bootstrap_servers, producer_db, drill_crash=False, log=log)
+
+        async def third_relay_running() -> bool:
+            # Before its loop runs, a relay has no SIGTERM handler yet (Python is still
+            # importing): a stop request then is a plain kill, which is not what we test.
+            return log.read_text().count("outbox relay started") == 3
+
+        await eventually(third_relay_running, what="the third relay to start")
 
         async def all_sent() -> bool:
             return await pending_count() == 0
@@ -92,7 +104,7 @@ async def test_relay_killed_mid_batch_loses_and_duplicates_nothing(
             what="the republished batch to be skipped as duplicates",
         )
         relay.send_signal(signal.SIGTERM)
-        assert await asyncio.to_thread(relay.wait, 30) == 0
+        assert await asyncio.to_thread(relay.wait, 30) == 0, log.read_text()[-2000:]
 
         seen = await consumer.effect_ids()
         assert set(seen) == committed

@@ -66,6 +66,9 @@ class ChildCertified(_Eligibility):
     valid_until: date
     # Any special consideration (配慮事項) the facility must know before accepting the child.
     needs_support: bool = False
+    # Lets booking apply the age rule on each use date itself (tsuen_common.age), not only the
+    # window; optional because it was added after the first version.
+    birth_date: date | None = None
 
 
 class RevocationReason(StrEnum):

@@ -6,8 +6,10 @@
   :meth:`EventConsumer.process` returned, which is after the handler's transaction committed
   or the event was dead-lettered. The only exception that escapes ``process`` is a failure to
   dead-letter, and then the nack makes Kafka redeliver instead of losing the event;
-- one message at a time per subscriber (FastStream's default), because FastStream commits the
-  consumer's whole position: concurrent processing could commit past an unprocessed event.
+- records are taken a poll at a time (``batch=True``, up to ``max_records``) and processed in
+  order by :meth:`EventConsumer.process_batch`: one database commit and one offset commit per
+  batch instead of per event. Never concurrently: FastStream commits the consumer's whole
+  position, so parallel processing could commit past an unprocessed event.
 """
 
 from __future__ import annotations
@@ -20,25 +22,33 @@ from tsuen_common.messaging.consumer import EventConsumer
 from tsuen_common.messaging.dead_letters import Delivery
 
 
-def subscribe(broker: KafkaBroker, consumer: EventConsumer, *topics: str) -> None:
+def subscribe(
+    broker: KafkaBroker, consumer: EventConsumer, *topics: str, max_records: int = 100
+) -> None:
     async def handle(message: KafkaMessage) -> None:
-        record = message.raw_message
-        assert not isinstance(record, tuple)  # batch=False: one record per call
-        await consumer.process(
-            Delivery(
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                key=record.key,
-                value=record.value or b"",
-                headers=tuple(record.headers or ()),
-            )
+        records = message.raw_message
+        batch = records if isinstance(records, tuple) else (records,)
+        await consumer.process_batch(
+            [
+                Delivery(
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                    key=record.key,
+                    value=record.value or b"",
+                    headers=tuple(record.headers or ()),
+                )
+                for record in batch
+            ]
         )
 
     handle.__name__ = f"{consumer.name}_handler"
     broker.subscriber(
         *topics,
         group_id=consumer.name,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=100,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=10 * 60 * 1000,
