@@ -127,7 +127,7 @@ async def latency_phase(
         "TSUEN_LOG_LEVEL": "WARNING",
     }
     relay = subprocess.Popen(
-        [sys.executable, "-m", "tsuen_common.messaging.relay"], env=env, stdout=subprocess.DEVNULL
+        [str(Path(sys.executable).with_name("tsuen-relay"))], env=env, stdout=subprocess.DEVNULL
     )
     out = Path(tempfile.mkstemp(suffix=".json")[1])
     producer = await asyncio.create_subprocess_exec(

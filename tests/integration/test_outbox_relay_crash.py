@@ -40,7 +40,7 @@ def start_relay(
     if drill_crash:
         env["TSUEN_RELAY_DRILL_CRASH_AFTER_PUBLISH"] = "1"
     return subprocess.Popen(
-        [sys.executable, "-m", "tsuen_common.messaging.relay"],
+        [str(Path(sys.executable).with_name("tsuen-relay"))],
         env=env,
         # A file, not a pipe: an unread pipe fills up and blocks the relay's logging.
         stdout=log.open("ab"),

@@ -1,0 +1,190 @@
+"""Bad input is a 4xx whose message says what to fix; never a 500."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date
+
+from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, application_form, officer
+from tsuen_common.timeutil import today_jst
+
+BIRTH = date(2025, 1, 15)
+
+
+async def test_age_window_endpoint(service):
+    ok = await service.client.get(
+        "/v1/eligibility/age-window", params={"birth_date": "2024-04-10", "on": "2027-04-09"}
+    )
+    assert ok.json() == {
+        "first_usable_day": "2024-10-09",
+        "last_usable_day": "2027-04-08",
+        "eligible_by_age": False,
+    }
+    no_on = await service.client.get("/v1/eligibility/age-window?birth_date=2024-02-29")
+    assert no_on.json() == {"first_usable_day": "2024-08-28", "last_usable_day": "2027-02-27"}
+    for bad in ("2024-02-30", "10/04/2024", ""):
+        response = await service.client.get(f"/v1/eligibility/age-window?birth_date={bad}")
+        assert response.status_code == 422
+        assert "YYYY-MM-DD" in str(response.json())
+    future = today_jst().replace(year=today_jst().year + 1).isoformat()
+    response = await service.client.get(f"/v1/eligibility/age-window?birth_date={future}")
+    assert response.status_code == 422
+    assert "after today" in str(response.json())
+    bad_on = await service.client.get("/v1/eligibility/age-window?birth_date=2024-04-10&on=x")
+    assert bad_on.status_code == 422
+
+
+async def test_duplicate_application_for_the_same_child_is_a_conflict(service):
+    assert (await service.apply(KAKEGAWA, kana="ヤマダ タロウ", birth=BIRTH)).status_code == 201
+    duplicate = await service.apply(KAKEGAWA, kana="ﾔﾏﾀﾞ ﾀﾛｳ", birth=BIRTH)
+    assert duplicate.status_code == 409
+    assert "already pending or approved" in duplicate.json()["detail"]
+    # A sibling (same e-mail, another child) is a separate application, not a duplicate.
+    sibling = await service.apply(KAKEGAWA, kana="ヤマダ ハナ", birth=date(2025, 11, 2))
+    assert sibling.status_code == 201
+
+
+async def test_links_expire_are_single_use_and_belong_to_one_municipality(service):
+    link = await service.link_token(KAKEGAWA, "parent@example.jp")
+    wrong = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/applications",
+        json=application_form(link, kana="ヤマダ タロウ", birth=BIRTH),
+    )
+    assert wrong.status_code == 404
+    assert "not issued by municipality 131016" in wrong.json()["detail"]
+
+    first = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/applications",
+        json=application_form(link, kana="ヤマダ タロウ", birth=BIRTH),
+    )
+    assert first.status_code == 201
+    reused = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/applications",
+        json=application_form(link, kana="ヤマダ ジロウ", birth=BIRTH),
+    )
+    assert reused.status_code == 410
+    assert "already been used" in reused.json()["detail"]
+
+    stale = await service.link_token(KAKEGAWA, "other@example.jp")
+    service.clock.advance(hours=24)  # Kakegawa: 受信から1日間有効
+    expired = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/applications",
+        json=application_form(stale, kana="スズキ イチロウ", birth=BIRTH),
+    )
+    assert expired.status_code == 410
+    assert "expired" in expired.json()["detail"]
+
+    unknown = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/applications",
+        json=application_form("x" * 43, kana="スズキ イチロウ", birth=BIRTH),
+    )
+    assert unknown.status_code == 404
+    nowhere = await service.client.post(
+        "/v1/municipalities/999999/application-links", json={"email": "a@example.jp"}
+    )
+    assert nowhere.status_code == 404
+    assert "municipality code" in nowhere.json()["detail"]
+
+
+async def test_attachments_are_limited_in_size_and_type(service):
+    big = base64.b64encode(b"%PDF" + b"0" * (64 * 1024)).decode()
+    oversized = await service.apply(
+        KAKEGAWA,
+        attachments=[
+            {"filename": "scan.pdf", "content_type": "application/pdf", "data_base64": big}
+        ],
+    )
+    assert oversized.status_code == 413
+    assert "larger than 64 KiB" in oversized.json()["detail"]
+    exe = await service.apply(
+        KAKEGAWA,
+        attachments=[
+            {"filename": "a.exe", "content_type": "application/x-msdownload", "data_base64": "AA=="}
+        ],
+    )
+    assert exe.status_code == 415
+    assert "application/pdf" in exe.json()["detail"]
+    garbled = await service.apply(
+        KAKEGAWA,
+        attachments=[{"filename": "a.pdf", "content_type": "application/pdf", "data_base64": "%%"}],
+    )
+    assert garbled.status_code == 422
+
+
+async def test_form_problems_name_the_field(service):
+    future = await service.apply(KAKEGAWA, birth=date(2026, 6, 2))  # the service's today + 1
+    assert future.status_code == 422
+    assert "child.birth_date" in future.json()["detail"]
+    link = await service.link_token(KAKEGAWA, "parent@example.jp")
+    body = application_form(link, kana="ヤマダ タロウ", birth=BIRTH)
+    body["consents"]["terms"] = False
+    response = await service.client.post(f"/v1/municipalities/{KAKEGAWA}/applications", json=body)
+    assert response.status_code == 422
+    assert "consents are required" in str(response.json())
+
+
+async def test_officers_see_only_their_own_municipality(service):
+    submitted = await service.apply(KAKEGAWA, birth=BIRTH)
+    application_id = submitted.json()["application_id"]
+    foreign_list = await service.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/applications", headers=officer(CHIYODA)
+    )
+    assert foreign_list.status_code == 403
+    # Through their own municipality's path, another tenant's record does not exist.
+    foreign_record = await service.client.get(
+        f"/v1/municipalities/{CHIYODA}/applications/{application_id}", headers=officer(CHIYODA)
+    )
+    assert foreign_record.status_code == 404
+    foreign_approve = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/applications/{application_id}/approve",
+        headers=officer(CHIYODA),
+    )
+    assert foreign_approve.status_code == 404
+    anonymous = await service.client.get(f"/v1/municipalities/{KAKEGAWA}/applications")
+    assert anonymous.status_code == 401
+
+
+async def test_a_body_too_large_for_any_attachment_is_refused_unread(service):
+    response = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/applications",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert "at most 64 KiB" in response.json()["detail"]
+
+
+async def test_multipart_form_with_files(service):
+    link = await service.link_token(KAKEGAWA, "parent@example.jp")
+    body = application_form(link, kana="ヤマダ タロウ", birth=BIRTH)
+    body.pop("attachments")
+    too_big = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/applications/multipart",
+        data={"application": json.dumps(body)},
+        files=[("files", ("scan.png", b"\x89PNG" + b"0" * (64 * 1024), "image/png"))],
+    )
+    assert too_big.status_code == 413
+    bad_json = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/applications/multipart",
+        data={"application": json.dumps({**body, "child": {}})},
+    )
+    assert bad_json.status_code == 422
+    assert "application" in str(bad_json.json())
+    accepted = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/applications/multipart",
+        data={"application": json.dumps(body)},
+        files=[
+            ("files", ("techo.pdf", b"%PDF-1.4 a", "application/pdf")),
+            ("files", ("photo.jpg", b"\xff\xd8\xff jpeg", "image/jpeg")),
+        ],
+    )
+    assert accepted.status_code == 201, accepted.text
+    detail = await service.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/applications/{accepted.json()['application_id']}",
+        headers=officer(KAKEGAWA),
+    )
+    assert [(a["filename"], a["content_type"]) for a in detail.json()["attachments"]] == [
+        ("photo.jpg", "image/jpeg"),
+        ("techo.pdf", "application/pdf"),
+    ]

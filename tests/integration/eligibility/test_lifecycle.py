@@ -1,0 +1,131 @@
+"""After 認定: change applications, revocation by the registries or an officer, ageing out."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, officer, token
+from tsuen_common.auth import Role
+from tsuen_eligibility.adapters.orm import resident_records
+from tsuen_eligibility.entrypoints.cli import expire_aged_out as expire_cli
+from tsuen_eligibility.entrypoints.cli import seed_demo
+from tsuen_eligibility.service_layer.certifications import expire_aged_out
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+async def certify(service, municipality: str, kana: str, birth: date) -> dict:
+    await service.resident(municipality, kana, birth, moved_in_on=birth.isoformat())
+    submitted = await service.apply(municipality, kana=kana, birth=birth)
+    assert submitted.status_code == 201, submitted.text
+    approved = await service.client.post(
+        f"/v1/municipalities/{municipality}/applications/"
+        f"{submitted.json()['application_id']}/approve",
+        headers=officer(municipality),
+    )
+    assert approved.status_code == 200, approved.text
+    return approved.json()
+
+
+async def revocations(service) -> list[tuple[str, str, str]]:
+    return [
+        (
+            e["payload"]["certification_id"],
+            e["payload"]["reason"],
+            e["payload"]["effective_date"],
+        )
+        for e in await service.outbox_events("eligibility.CertificationRevoked")
+    ]
+
+
+async def test_change_application_by_the_guardian(service):
+    cert = await certify(service, KAKEGAWA, "サトウ ケン", date(2025, 3, 3))
+    url = f"/v1/municipalities/{KAKEGAWA}/certifications/{cert['certification_id']}/changes"
+    guardian = token(Role.GUARDIAN, KAKEGAWA, guardian_id=cert["guardian_id"])
+    changed = await service.client.post(
+        url, json={"address": "静岡県掛川市長谷2-2-2", "phone": "0537-00-0000"}, headers=guardian
+    )
+    assert changed.status_code == 200, changed.text
+    [event] = await service.outbox_events("eligibility.CertificationChanged")
+    assert event["payload"]["changed_fields"] == ["address", "phone"]
+    nothing = await service.client.post(url, json={}, headers=guardian)
+    assert nothing.status_code == 422
+    stranger = token(Role.GUARDIAN, KAKEGAWA, guardian_id="someone-else")
+    other = await service.client.post(url, json={"phone": "0537-11-1111"}, headers=stranger)
+    assert other.status_code == 404
+
+
+async def test_registries_revoke_on_enrollment_and_moving_out(service):
+    kept = await certify(service, KAKEGAWA, "タナカ ミオ", date(2025, 2, 2))
+    enrolled = await certify(service, KAKEGAWA, "タナカ リク", date(2024, 12, 1))
+    moved = await certify(service, KAKEGAWA, "タナカ ソラ", date(2024, 11, 1))
+
+    csv = (
+        "child_kana,child_birth_date,facility_type,enrolled_from\n"
+        "たなか みお,2025-02-02,unlicensed,2026-07-01\n"  # 認可外: allowed in Kakegawa
+        "タナカ リク,2024-12-01,licensed_nursery,2026-07-01\n"
+    )
+    imported = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/enrollments/csv",
+        content=csv.encode("cp932"),
+        headers={**officer(KAKEGAWA), "Content-Type": "text/csv"},
+    )
+    assert imported.status_code == 200, imported.text
+    assert imported.json() == {"rows": 2, "certifications_revoked": 1}
+
+    await service.resident(KAKEGAWA, "タナカ ソラ", date(2024, 11, 1), moved_out_on="2026-08-15")
+    assert await revocations(service) == [
+        (enrolled["certification_id"], "enrolled", "2026-07-01"),
+        (moved["certification_id"], "moved_out", "2026-08-15"),
+    ]
+    listed = await service.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/certifications",
+        params={"status": "active"},
+        headers=officer(KAKEGAWA),
+    )
+    assert [c["certification_id"] for c in listed.json()] == [kept["certification_id"]]
+
+    bad_csv = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/enrollments/csv",
+        content=b"child_kana,child_birth_date,facility_type,enrolled_from\nA,2025-01-01,zoo,x\n",
+        headers={**officer(KAKEGAWA), "Content-Type": "text/csv"},
+    )
+    assert bad_csv.status_code == 422
+    assert "CSV line 2" in bad_csv.json()["detail"]
+
+    by_officer = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/certifications/{kept['certification_id']}/revoke",
+        json={"reason": "withdrawn", "effective_date": "2026-06-10"},
+        headers=officer(KAKEGAWA),
+    )
+    assert by_officer.status_code == 200
+    twice = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/certifications/{kept['certification_id']}/revoke",
+        json={"reason": "withdrawn", "effective_date": "2026-06-10"},
+        headers=officer(KAKEGAWA),
+    )
+    assert twice.status_code == 409
+
+
+async def test_expire_aged_out_is_idempotent(service):
+    # Born 2023-06-03: reaches 3 on 2026-06-02, so the last usable day is 2026-06-01 (today).
+    cert = await certify(service, CHIYODA, "スズキ ハル", date(2023, 6, 3))
+    assert cert["valid_until"] == "2026-06-01"
+    assert await expire_aged_out(service.ctx, on=date(2026, 6, 1)) == 0
+    assert await expire_aged_out(service.ctx, on=date(2026, 6, 2)) == 1
+    # The daily cron runs the command; a second run the same day finds nothing left.
+    assert await asyncio.to_thread(expire_cli, service.settings, ["--on", "2026-06-02"]) == 0
+    assert await revocations(service) == [(cert["certification_id"], "aged_out", "2026-06-02")]
+
+
+async def test_seed_demo_creates_resident_records_once(service):
+    demo = str(ROOT / "deploy/demo/demo.yaml")
+    for _ in range(2):
+        assert await asyncio.to_thread(seed_demo, service.settings, ["--file", demo]) == 0
+    async with service.engine.connect() as conn:
+        rows = (await conn.execute(sa.select(resident_records))).all()
+    assert [(r.municipality, r.child_birth_date) for r in rows] == [(KAKEGAWA, date(2025, 1, 15))]

@@ -1,0 +1,138 @@
+"""An auditable lottery: hash before, seed after, and anyone's re-run gives the same order."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+
+from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, officer
+from tsuen_eligibility.entrypoints.cli import replay_draw
+from tsuen_eligibility.service_layer.lottery import lapse_acceptances
+
+KANA = ["アオキ ア", "イトウ イ", "ウエダ ウ", "エンドウ エ", "オノ オ", "カトウ カ"]
+
+
+async def test_draw_is_reproducible_and_the_waitlist_moves_up(service, tmp_path, capsys):
+    opened = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/lottery-rounds",
+        json={"name": "令和8年度 第1期", "places": 2},
+        headers=officer(CHIYODA),
+    )
+    assert opened.status_code == 201, opened.text
+    round_id = opened.json()["round_id"]
+    assert opened.json()["seed"] is None  # secret until the draw
+    seed_hash = opened.json()["seed_hash"]
+
+    application_ids = []
+    for n, kana in enumerate(KANA):
+        response = await service.apply(
+            CHIYODA, email=f"family{n}@example.jp", kana=kana, birth=date(2025, 1, 1 + n)
+        )
+        assert response.status_code == 201, response.text
+        application_ids.append(response.json()["application_id"])
+
+    early = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/applications/{application_ids[0]}/approve",
+        json={"acknowledge_failed_checks": True},
+        headers=officer(CHIYODA),
+    )
+    assert early.status_code == 409
+    assert "lottery round" in early.json()["detail"]
+
+    drawn = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}/draw", headers=officer(CHIYODA)
+    )
+    assert drawn.status_code == 200, drawn.text
+    published = (
+        await service.client.get(f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}")
+    ).json()
+    assert hashlib.sha256(published["seed"].encode()).hexdigest() == seed_hash
+    assert [a["application_id"] for a in published["applicants"]] == sorted(application_ids)
+    assert "example.jp" not in json.dumps(published)  # the public list has no e-mails
+    order = published["order"]
+    assert sorted(order) == sorted(application_ids)
+
+    replayed = await service.client.post(
+        "/v1/lottery/replay",
+        json={
+            "seed": published["seed"],
+            "seed_hash": seed_hash,
+            "places": published["places"],
+            "applicants": published["applicants"],
+            "priority_tiers": published["priority_tiers"],
+            "siblings_together": published["siblings_together"],
+            "waitlist_enabled": published["waitlist_enabled"],
+        },
+    )
+    assert replayed.status_code == 200
+    assert replayed.json()["order"] == order
+    assert replayed.json()["winners"] == order[:2]
+    assert replayed.json()["waitlist"] == order[2:]
+
+    forged = await service.client.post(
+        "/v1/lottery/replay",
+        json={"seed": "forged", "seed_hash": seed_hash, "places": 2, "applicants": []},
+    )
+    assert forged.status_code == 422
+
+    round_file = tmp_path / "round.json"
+    round_file.write_text(json.dumps(published))
+    assert replay_draw(service.settings, [str(round_file)]) == 0
+    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert json.loads(last_line)["matches_published_order"] is True
+
+    results = {r["application_id"]: r for r in published["results"]}
+    assert [results[i]["outcome"] for i in order] == ["won", "won"] + ["waitlisted"] * 4
+    assert [results[i]["waitlist_position"] for i in order[2:]] == [1, 2, 3, 4]
+    decided = await service.outbox_events("eligibility.LotteryResultDecided")
+    assert sorted(e["payload"]["outcome"] for e in decided) == ["waitlisted"] * 4 + ["won"] * 2
+
+    waitlisted = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/applications/{order[2]}/approve",
+        json={"acknowledge_failed_checks": True},
+        headers=officer(CHIYODA),
+    )
+    assert waitlisted.status_code == 409
+    assert "補欠 1" in waitlisted.json()["detail"]
+
+    winner = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/applications/{order[0]}/approve",
+        json={"acknowledge_failed_checks": True},
+        headers=officer(CHIYODA),
+    )
+    assert winner.status_code == 200, winner.text
+
+    declined = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}/entries/{order[1]}/decline",
+        headers=officer(CHIYODA),
+    )
+    assert declined.status_code == 200
+    assert declined.json()["promoted"] == order[2]
+
+    # 補欠 1 lets the deadline (7 days in Chiyoda) pass: 補欠 2 moves up; idempotent.
+    deadline_passed = service.clock.now.date() + timedelta(days=8)
+    assert await lapse_acceptances(service.ctx, on=deadline_passed) == 1
+    assert await lapse_acceptances(service.ctx, on=deadline_passed) == 0
+    promoted = [
+        e["payload"]["application_id"]
+        for e in await service.outbox_events("eligibility.LotteryResultDecided")
+        if e["payload"]["outcome"] == "promoted"
+    ]
+    assert promoted == [order[2], order[3]]
+    final = (
+        await service.client.get(f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}")
+    ).json()
+    outcomes = {r["application_id"]: r["outcome"] for r in final["results"]}
+    assert [outcomes[i] for i in order[:4]] == ["accepted", "declined", "lapsed", "promoted"]
+    assert final["order"] == order  # the published order never changes
+
+
+async def test_municipality_without_lottery_refuses_a_round(service):
+    response = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/lottery-rounds",
+        json={"name": "x", "places": 1},
+        headers=officer(KAKEGAWA),
+    )
+    assert response.status_code == 409
+    assert "lottery.enabled" in response.json()["detail"]
