@@ -2,16 +2,9 @@
 # Stop what scripts/up.sh started. `scripts/down.sh --volumes` also deletes the data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for pidfile in .tsuen/run/*.pid; do
-  [ -e "$pidfile" ] || continue
-  pid=$(cat "$pidfile")
-  # uv run starts the service as a child: stop the whole process group's children too.
-  pkill -TERM -P "$pid" 2>/dev/null || true
-  kill -TERM "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-done
+export TSUEN_JWT_SECRET=${TSUEN_JWT_SECRET:-unused-when-stopping}
 if [ "${1:-}" = "--volumes" ]; then
-  docker-compose -p tsuen down --volumes
+  docker-compose -p tsuen down --volumes --remove-orphans
 else
-  docker-compose -p tsuen down
+  docker-compose -p tsuen down --remove-orphans
 fi

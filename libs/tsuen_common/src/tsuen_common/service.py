@@ -71,6 +71,9 @@ def run_cli(
     )
     run_all.add_argument("--host", default="127.0.0.1")
     run_all.add_argument("--port", type=int, default=8000)
+    run_all.add_argument(
+        "--migrate", action="store_true", help="apply migrations first (dev stack, compose)"
+    )
     for name, (help_text, _) in (extra_commands or {}).items():
         extra = sub.add_parser(name, help=help_text, add_help=False)
         extra.add_argument("rest", nargs=argparse.REMAINDER)
@@ -88,6 +91,8 @@ def run_cli(
     elif args.command == "consume" and worker_factory is not None:
         asyncio.run(worker_factory(settings).run())
     elif args.command == "all":
+        if args.migrate:
+            upgrade(migrations_dir, settings.database_url)
         roles = [["serve", "--host", args.host, "--port", str(args.port)], ["relay"]]
         if worker_factory is not None:
             roles.append(["consume"])
