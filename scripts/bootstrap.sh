@@ -114,17 +114,4 @@ else
   log "installed $(uv --version)"
 fi
 
-# --- helm (built from source through the Go module proxy: no release downloads here) -------
-HELM_VERSION=${TSUEN_HELM_VERSION:-v3.19.0}
-if [ -x "$STATE/bin/helm" ]; then
-  log "helm already built: $("$STATE/bin/helm" version --short)"
-else
-  command -v go >/dev/null 2>&1 || die "Go is needed to build helm (go install helm.sh/helm/v3/cmd/helm)"
-  log "go install helm $HELM_VERSION (a few minutes on a fresh machine)"
-  mkdir -p "$STATE/bin"
-  GOBIN=$STATE/bin go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" 2>"$STATE/helm-build.log" \
-    || { tail -20 "$STATE/helm-build.log" >&2; die "building helm failed"; }
-  log "built $("$STATE/bin/helm" version --short)"
-fi
-
 log "done. Next: scripts/build-images.sh"
