@@ -89,8 +89,8 @@ app.kubernetes.io/component: {{ .role }}
   value: {{ .root.Values.smtp.host | quote }}
 - name: TSUEN_SMTP_PORT
   value: {{ .root.Values.smtp.port | quote }}
-- name: TSUEN_SMTP_STARTTLS
-  value: {{ .root.Values.smtp.starttls | quote }}
+- name: TSUEN_SMTP_SECURITY
+  value: {{ .root.Values.smtp.security | quote }}
 {{- with .root.Values.smtp.existingSecret }}
 - name: TSUEN_SMTP_USERNAME
   valueFrom:
