@@ -84,6 +84,14 @@ app.kubernetes.io/component: {{ .role }}
 - name: TSUEN_POLICY_DIR
   value: /etc/tsuen/policies
 {{- end }}
+{{- if eq .service "eligibility" }}
+- name: TSUEN_APPLICATION_URL_BASE
+  value: {{ .root.Values.publicUrls.application | quote }}
+{{- end }}
+{{- if eq .service "attendance" }}
+- name: TSUEN_PUBLIC_BASE_URL
+  value: {{ .root.Values.publicUrls.attendance | quote }}
+{{- end }}
 {{- if eq .service "notification" }}
 - name: TSUEN_SMTP_HOST
   value: {{ .root.Values.smtp.host | quote }}
