@@ -153,3 +153,17 @@ def test_technical_keys_that_contain_name_are_kept() -> None:
         "topic_name": "t",
         "username": "***",
     }
+
+
+def test_personal_query_parameters_in_access_log_lines_are_masked() -> None:
+    from tsuen_common.logging import redact
+
+    line = (
+        '127.0.0.1:5 - "GET /v1/eligibility/age-window?birth_date=2024-04-10&on=2026-05-01'
+        ' HTTP/1.1" 200'
+    )
+    masked = redact(line)
+    assert "2024-04-10" not in masked
+    assert "birth_date=***" in masked
+    assert "on=2026-05-01" in masked
+    assert "access_token=***" in redact("/facilities/F/display?access_token=eyJabc.def")

@@ -120,11 +120,27 @@ async def test_draw_is_reproducible_and_the_waitlist_moves_up(service, tmp_path,
         if e["payload"]["outcome"] == "promoted"
     ]
     assert promoted == [order[2], order[3]]
+
+    # Rejecting a promoted winner frees the place again; rejecting a 補欠 just removes them.
+    for rejected_id in (order[3], order[5]):
+        rejected = await service.client.post(
+            f"/v1/municipalities/{CHIYODA}/applications/{rejected_id}/reject",
+            json={"reason": "住民登録が確認できません"},
+            headers=officer(CHIYODA),
+        )
+        assert rejected.status_code == 200, rejected.text
     final = (
         await service.client.get(f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}")
     ).json()
     outcomes = {r["application_id"]: r["outcome"] for r in final["results"]}
-    assert [outcomes[i] for i in order[:4]] == ["accepted", "declined", "lapsed", "promoted"]
+    assert [outcomes[i] for i in order] == [
+        "accepted",
+        "declined",
+        "lapsed",
+        "rejected",
+        "promoted",
+        "rejected",
+    ]
     assert final["order"] == order  # the published order never changes
 
 

@@ -73,6 +73,20 @@ def mask_emails_in(text: str) -> str:
     return _EMAIL.sub(rf"\1{MASK}@\2", text)
 
 
+# `birth_date=2024-04-10` in a URL (access logs): the value of any query parameter whose name
+# is personal data, or a credential, is masked.
+_QUERY_PARAM = re.compile(
+    r"(?P<key>[?&;](?:[A-Za-z_]*(?:"
+    + "|".join((*PERSONAL_DATA_KEYS, "token", "password", "secret"))
+    + r")[A-Za-z_]*)=)(?P<value>[^&\s\"']*)",
+    re.IGNORECASE,
+)
+
+
+def mask_query_values(text: str) -> str:
+    return _QUERY_PARAM.sub(rf"\g<key>{MASK}", text)
+
+
 def redact(value: Any, key: str | None = None) -> Any:
     """``value`` with personal data masked, looking into dicts, lists and tuples."""
     if key is not None and is_personal_data_key(key):
@@ -82,7 +96,7 @@ def redact(value: Any, key: str | None = None) -> Any:
             return mask_email(value)
         return MASK
     if isinstance(value, str):
-        return mask_emails_in(value)
+        return mask_query_values(mask_emails_in(value))
     if isinstance(value, Mapping):
         return {k: redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -75,9 +76,14 @@ def run_cli(
         "--migrate", action="store_true", help="apply migrations first (dev stack, compose)"
     )
     for name, (help_text, _) in (extra_commands or {}).items():
-        extra = sub.add_parser(name, help=help_text, add_help=False)
-        extra.add_argument("rest", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+        # Listed for --help only: an operator command parses its own arguments (below).
+        sub.add_parser(name, help=help_text, add_help=False)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw and extra_commands and raw[0] in extra_commands:
+        settings = settings_factory()
+        configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
+        return extra_commands[raw[0]][1](settings, raw[1:])
+    args = parser.parse_args(raw)
     settings = settings_factory()
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
     if args.command == "serve":
@@ -97,8 +103,6 @@ def run_cli(
         if worker_factory is not None:
             roles.append(["consume"])
         return supervise(f"tsuen-{service}", roles)
-    elif extra_commands and args.command in extra_commands:
-        return extra_commands[args.command][1](settings, args.rest)
     return 0
 
 

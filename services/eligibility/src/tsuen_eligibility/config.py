@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tsuen_common.settings import ServiceSettings
@@ -11,3 +12,12 @@ class Settings(ServiceSettings):
     service_name: str = "eligibility"
     database_url: str = "postgresql+asyncpg://tsuen:tsuen@127.0.0.1:5432/eligibility"
     http_port: int = 8001
+
+    # Where the "利用申請URLのお知らせ" link points: the form page of the guardian web app, which
+    # reads ``municipality`` and ``token`` from the query string.
+    application_url_base: str = "http://127.0.0.1:8001/apply"
+
+    # Attachments (障害者手帳 etc.) are stored in the database, so they are kept small.
+    attachment_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    attachment_max_count: int = Field(default=10, ge=0)
+    attachment_content_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")

@@ -8,3 +8,73 @@ from tsuen_common.messaging import add_messaging_tables
 
 metadata = sa.MetaData()
 messaging = add_messaging_tables(metadata)
+
+# Projection of booking's BookingConfirmed/BookingCancelled plus what happened at the door.
+# One row per booking; the attendance columns are this service's own state.
+visits = sa.Table(
+    "visits",
+    metadata,
+    sa.Column("booking_id", sa.Uuid, primary_key=True),
+    sa.Column("municipality", sa.String(6), nullable=False),
+    sa.Column("facility_id", sa.Uuid, nullable=False),
+    sa.Column("facility_name", sa.Text, nullable=False),
+    sa.Column("child_id", sa.Uuid, nullable=False),
+    sa.Column("guardian_id", sa.Uuid, nullable=False),
+    # Kept only to hand on in CheckedOut (the late-pickup notice); never logged.
+    sa.Column("guardian_email", sa.Text, nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("use_date", sa.Date, nullable=False),
+    sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("cancelled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("checked_in_by_staff", sa.Text, nullable=True),
+    sa.Column("checked_out_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("checked_out_by_staff", sa.Text, nullable=True),
+    sa.Column("late_minutes", sa.Integer, nullable=True),
+    sa.Column("penalty_minutes", sa.Integer, nullable=True),
+    sa.Column("no_show_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Index("ix_visits_facility_day", "facility_id", "use_date"),
+    sa.Index("ix_visits_guardian_day", "guardian_id", "use_date"),
+    # The no-show sweep looks only at visits nobody has checked in or marked yet.
+    sa.Index(
+        "ix_visits_open_by_end",
+        "ends_at",
+        postgresql_where=sa.text("checked_in_at IS NULL AND no_show_at IS NULL AND NOT cancelled"),
+    ),
+)
+
+# A cancellation that arrived before its confirmation (a relay may republish an old batch
+# late): remembered so the late confirmation is stored as cancelled.
+early_cancellations = sa.Table(
+    "early_cancellations",
+    metadata,
+    sa.Column("booking_id", sa.Uuid, primary_key=True),
+    sa.Column(
+        "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# Per-facility secrets that sign the rotating 2D code. At most one current key per facility
+# (retired_at IS NULL); the newest retired one still verifies codes it signed before rotation.
+facility_keys = sa.Table(
+    "facility_keys",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("facility_id", sa.Uuid, nullable=False),
+    sa.Column("secret", sa.LargeBinary, nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index(
+        "uq_facility_keys_current",
+        "facility_id",
+        unique=True,
+        postgresql_where=sa.text("retired_at IS NULL"),
+    ),
+    sa.Index("ix_facility_keys_facility", "facility_id", "retired_at"),
+)

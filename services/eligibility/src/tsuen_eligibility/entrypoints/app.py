@@ -1,10 +1,105 @@
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
 
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse, Response
+
+from tsuen_common.auth import TokenVerifier, configure_auth
+from tsuen_common.db import make_engine, make_sessions
+from tsuen_common.messaging import Outbox
+from tsuen_common.policy import load_policies
 from tsuen_common.service import create_app
+from tsuen_common.timeutil import now_jst
 from tsuen_eligibility.config import Settings
+from tsuen_eligibility.domain.lottery import LotteryError
+from tsuen_eligibility.entrypoints.api import ROUTERS
+from tsuen_eligibility.service_layer.context import Eligibility
+from tsuen_eligibility.service_layer.errors import (
+    Conflict,
+    Gone,
+    Invalid,
+    NotFound,
+    TooLarge,
+    UnsupportedType,
+    UseCaseError,
+)
+
+_STATUS: dict[type[UseCaseError], int] = {
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Conflict: status.HTTP_409_CONFLICT,
+    Gone: status.HTTP_410_GONE,
+    TooLarge: status.HTTP_413_CONTENT_TOO_LARGE,
+    UnsupportedType: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    Invalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
+}
+
+
+async def _use_case_error(_request: Request, exc: Exception) -> JSONResponse:
+    code = next(
+        (s for cls, s in _STATUS.items() if isinstance(exc, cls)), status.HTTP_400_BAD_REQUEST
+    )
+    return JSONResponse(status_code=code, content={"detail": str(exc)})
+
+
+async def _lottery_error(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+
+def _limit_body_size(app: FastAPI, settings: Settings) -> None:
+    """Refuse a request body that cannot fit the attachment limits before reading it.
+
+    The per-file check in the use case gives the precise message; this stops a client from
+    making the server buffer gigabytes of JSON first.
+    """
+    per_file = settings.attachment_max_bytes * 4 // 3 + 4096
+    limit = max(1, settings.attachment_max_count) * per_file + 1024 * 1024
+
+    @app.middleware("http")
+    async def body_limit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            return JSONResponse(
+                status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+                content={
+                    "detail": f"the request is larger than {limit // (1024 * 1024)} MiB; "
+                    f"each attachment may be at most {settings.attachment_max_bytes // 1024} "
+                    f"KiB and there may be at most {settings.attachment_max_count}"
+                },
+            )
+        return await call_next(request)
+
+
+def build_app(settings: Settings, *, clock: Callable[[], datetime] = now_jst) -> FastAPI:
+    app = create_app(settings, title="tsuen eligibility", routers=ROUTERS)
+    configure_auth(app, TokenVerifier.from_settings(settings))
+    engine = make_engine(settings.database_url)
+    app.state.engine = engine
+    app.state.eligibility = Eligibility(
+        sessions=make_sessions(engine),
+        outbox=Outbox(producer="eligibility", topic_prefix=settings.kafka_topic_prefix),
+        policies=load_policies(settings.policy_dir),
+        settings=settings,
+        clock=clock,
+    )
+    _limit_body_size(app, settings)
+    app.add_exception_handler(UseCaseError, _use_case_error)
+    app.add_exception_handler(LotteryError, _lottery_error)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
+        async with inner(a):
+            yield
+        await engine.dispose()
+
+    app.router.lifespan_context = lifespan
+    return app
 
 
 def create() -> FastAPI:
-    return create_app(Settings(), title="tsuen eligibility")
+    return build_app(Settings())

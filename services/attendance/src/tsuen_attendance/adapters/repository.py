@@ -1,0 +1,287 @@
+"""Reading and writing visits and facility keys. Every function runs in the caller's transaction."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsuen_attendance.adapters.orm import early_cancellations, facility_keys, visits
+from tsuen_attendance.domain.codes import KEY_BYTES
+from tsuen_attendance.domain.visits import Visit
+from tsuen_common.events.booking import BookingCancelled, BookingConfirmed
+from tsuen_common.timeutil import JST
+
+_VISIT_FIELDS = (
+    "booking_id",
+    "municipality",
+    "facility_id",
+    "child_id",
+    "guardian_id",
+    "use_date",
+    "starts_at",
+    "ends_at",
+    "cancelled",
+    "checked_in_at",
+    "checked_out_at",
+    "late_minutes",
+    "penalty_minutes",
+    "no_show_at",
+)
+
+
+@dataclass(frozen=True)
+class VisitRecord:
+    """A visit plus what only the entrypoints and events need (names, staff, e-mail)."""
+
+    visit: Visit
+    facility_name: str
+    kind: str
+    guardian_email: str | None
+    checked_in_by_staff: str | None
+    checked_out_by_staff: str | None
+
+
+def _jst(value: Any) -> Any:
+    # PostgreSQL hands timestamptz back in UTC; tsuen shows and publishes Japan time.
+    return value.astimezone(JST) if isinstance(value, datetime) else value
+
+
+def _record(row: Any) -> VisitRecord:
+    mapping = row._mapping
+    return VisitRecord(
+        visit=Visit(**{name: _jst(mapping[name]) for name in _VISIT_FIELDS}),
+        facility_name=mapping["facility_name"],
+        kind=mapping["kind"],
+        guardian_email=mapping["guardian_email"],
+        checked_in_by_staff=mapping["checked_in_by_staff"],
+        checked_out_by_staff=mapping["checked_out_by_staff"],
+    )
+
+
+async def get_visit(
+    session: AsyncSession, booking_id: uuid.UUID, *, for_update: bool = False
+) -> VisitRecord | None:
+    query = sa.select(visits).where(visits.c.booking_id == booking_id)
+    if for_update:
+        # Two phones scanning at once for one child: the second waits and sees the first.
+        query = query.with_for_update()
+    row = (await session.execute(query)).first()
+    return _record(row) if row is not None else None
+
+
+async def save_attendance(
+    session: AsyncSession,
+    visit: Visit,
+    *,
+    checked_in_by_staff: str | None = None,
+    checked_out_by_staff: str | None = None,
+) -> None:
+    values: dict[str, Any] = {
+        "checked_in_at": visit.checked_in_at,
+        "checked_out_at": visit.checked_out_at,
+        "late_minutes": visit.late_minutes,
+        "penalty_minutes": visit.penalty_minutes,
+        "no_show_at": visit.no_show_at,
+        "updated_at": sa.func.now(),
+    }
+    if checked_in_by_staff is not None:
+        values["checked_in_by_staff"] = checked_in_by_staff
+    if checked_out_by_staff is not None:
+        values["checked_out_by_staff"] = checked_out_by_staff
+    await session.execute(
+        sa.update(visits).where(visits.c.booking_id == visit.booking_id).values(**values)
+    )
+
+
+async def visits_of_facility(
+    session: AsyncSession, facility_id: uuid.UUID, day: date, *, municipality: str | None = None
+) -> list[VisitRecord]:
+    query = sa.select(visits).where(visits.c.facility_id == facility_id, visits.c.use_date == day)
+    if municipality is not None:
+        query = query.where(visits.c.municipality == municipality)
+    return [_record(row) for row in (await session.execute(query)).all()]
+
+
+async def visits_of_guardian(
+    session: AsyncSession,
+    guardian_id: uuid.UUID,
+    day: date,
+    *,
+    facility_id: uuid.UUID | None = None,
+) -> list[VisitRecord]:
+    query = sa.select(visits).where(visits.c.guardian_id == guardian_id, visits.c.use_date == day)
+    if facility_id is not None:
+        query = query.where(visits.c.facility_id == facility_id)
+    rows = (await session.execute(query.order_by(visits.c.starts_at))).all()
+    return [_record(row) for row in rows]
+
+
+async def facility_name(session: AsyncSession, facility_id: uuid.UUID) -> str | None:
+    query = (
+        sa.select(visits.c.facility_name)
+        .where(visits.c.facility_id == facility_id)
+        .order_by(visits.c.use_date.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def due_no_shows(session: AsyncSession, at: datetime, limit: int) -> list[VisitRecord]:
+    """Open visits whose booked end has passed, locked; SKIP LOCKED lets two sweeps share."""
+    query = (
+        sa.select(visits)
+        .where(
+            visits.c.checked_in_at.is_(None),
+            visits.c.no_show_at.is_(None),
+            visits.c.cancelled.is_(False),
+            visits.c.ends_at <= at,
+        )
+        .order_by(visits.c.ends_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [_record(row) for row in (await session.execute(query)).all()]
+
+
+# --- the projection of booking's events ------------------------------------------------------
+
+
+async def project_confirmed(
+    session: AsyncSession, payload: BookingConfirmed, municipality: str
+) -> None:
+    cancelled_before = (
+        await session.execute(
+            sa.select(early_cancellations.c.booking_id).where(
+                early_cancellations.c.booking_id == payload.booking_id
+            )
+        )
+    ).first() is not None
+    values = {
+        "booking_id": payload.booking_id,
+        "municipality": municipality,
+        "facility_id": payload.facility_id,
+        "facility_name": payload.facility_name,
+        "child_id": payload.child_id,
+        "guardian_id": payload.guardian_id,
+        "guardian_email": str(payload.guardian_email),
+        "kind": str(payload.kind),
+        "use_date": payload.use_date,
+        "starts_at": payload.starts_at,
+        "ends_at": payload.ends_at,
+        "cancelled": cancelled_before,
+    }
+    statement = pg_insert(visits).values(**values)
+    booked = {
+        k: statement.excluded[k] for k in ("facility_name", "use_date", "starts_at", "ends_at")
+    }
+    # A re-confirmation may move the times, but not once the child is at the door.
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[visits.c.booking_id],
+            set_={**booked, "updated_at": sa.func.now()},
+            where=visits.c.checked_in_at.is_(None),
+        )
+    )
+
+
+async def project_cancelled(session: AsyncSession, payload: BookingCancelled) -> None:
+    known = (
+        await session.execute(
+            sa.select(visits.c.booking_id, visits.c.checked_in_at).where(
+                visits.c.booking_id == payload.booking_id
+            )
+        )
+    ).first()
+    if known is None:
+        await session.execute(
+            pg_insert(early_cancellations)
+            .values(booking_id=payload.booking_id)
+            .on_conflict_do_nothing()
+        )
+        return
+    if known.checked_in_at is not None:
+        # The child is already here (a cancellation after the start consumes the hours
+        # anyway): keep the visit open so staff can still register the pickup.
+        return
+    await session.execute(
+        sa.update(visits)
+        .where(visits.c.booking_id == payload.booking_id)
+        .values(cancelled=True, updated_at=sa.func.now())
+    )
+
+
+# --- facility keys ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    current: bytes
+    previous: bytes | None
+    previous_retired_at: datetime | None
+
+
+async def load_keys(session: AsyncSession, facility_id: uuid.UUID) -> KeyRing | None:
+    current = (
+        await session.execute(
+            sa.select(facility_keys.c.secret).where(
+                facility_keys.c.facility_id == facility_id, facility_keys.c.retired_at.is_(None)
+            )
+        )
+    ).scalar_one_or_none()
+    if current is None:
+        return None
+    previous = (
+        await session.execute(
+            sa.select(facility_keys.c.secret, facility_keys.c.retired_at)
+            .where(
+                facility_keys.c.facility_id == facility_id,
+                facility_keys.c.retired_at.is_not(None),
+            )
+            .order_by(facility_keys.c.retired_at.desc())
+            .limit(1)
+        )
+    ).first()
+    return KeyRing(
+        current=bytes(current),
+        previous=bytes(previous.secret) if previous else None,
+        previous_retired_at=previous.retired_at if previous else None,
+    )
+
+
+async def ensure_key(session: AsyncSession, facility_id: uuid.UUID) -> KeyRing:
+    """The facility's keys, generating its first key when it shows its first code."""
+    keys = await load_keys(session, facility_id)
+    if keys is not None:
+        return keys
+    # Two tablets of one facility opening at once: the partial unique index keeps one key.
+    await session.execute(
+        pg_insert(facility_keys)
+        .values(facility_id=facility_id, secret=secrets.token_bytes(KEY_BYTES))
+        .on_conflict_do_nothing(
+            index_elements=[facility_keys.c.facility_id],
+            index_where=facility_keys.c.retired_at.is_(None),
+        )
+    )
+    keys = await load_keys(session, facility_id)
+    assert keys is not None
+    return keys
+
+
+async def rotate_key(session: AsyncSession, facility_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        sa.update(facility_keys)
+        .where(facility_keys.c.facility_id == facility_id, facility_keys.c.retired_at.is_(None))
+        .values(retired_at=now)
+    )
+    await session.execute(
+        sa.insert(facility_keys).values(
+            facility_id=facility_id, secret=secrets.token_bytes(KEY_BYTES), created_at=now
+        )
+    )

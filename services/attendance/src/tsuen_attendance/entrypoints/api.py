@@ -1,0 +1,318 @@
+"""The JSON API: parse, authorise, call a use case, map domain errors to 4xx."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import segno
+from fastapi import APIRouter, FastAPI, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from tsuen_attendance.adapters.repository import VisitRecord
+from tsuen_attendance.domain.codes import (
+    CodeError,
+    CodeExpired,
+    CodeForged,
+    CodeForOtherFacility,
+    CodeMalformed,
+)
+from tsuen_attendance.domain.visits import AttendanceError, VisitStatus
+from tsuen_attendance.entrypoints.deps import AnyCaller, BearerCaller, ServiceDep
+from tsuen_attendance.service_layer.attendance import (
+    IssuedCode,
+    NotFound,
+    Registration,
+    StaffAction,
+)
+from tsuen_common.auth import Principal, Role
+from tsuen_common.timeutil import JST
+
+router = APIRouter(prefix="/v1", tags=["attendance"])
+
+_CODE_STATUS: dict[type[CodeError], int] = {
+    CodeMalformed: status.HTTP_400_BAD_REQUEST,
+    CodeForged: status.HTTP_403_FORBIDDEN,
+    CodeExpired: status.HTTP_410_GONE,
+    CodeForOtherFacility: status.HTTP_409_CONFLICT,
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Domain errors become 4xx with a stable ``code`` and a message a person can act on."""
+
+    async def code_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, CodeError)
+        return JSONResponse(
+            status_code=_CODE_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST),
+            content={"detail": str(exc), "code": exc.code, "message_ja": exc.message_ja},
+        )
+
+    async def attendance_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AttendanceError)
+        return JSONResponse(
+            status_code=status.HTTP_409_CONFLICT,
+            content={"detail": str(exc), "code": exc.code, "message_ja": exc.message_ja},
+        )
+
+    async def not_found(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc), "code": "not_found"}
+        )
+
+    app.add_exception_handler(CodeError, code_error)
+    app.add_exception_handler(AttendanceError, attendance_error)
+    app.add_exception_handler(NotFound, not_found)
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+class CodeOut(BaseModel):
+    facility_id: uuid.UUID
+    token: str
+    url: str
+    step: int
+    expires_at: datetime
+    refresh_in_ms: int
+    svg_data_uri: str
+
+
+class ScanIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200, description="the `t` of the scanned URL")
+    booking_id: uuid.UUID
+
+
+class CheckInOut(BaseModel):
+    booking_id: uuid.UUID
+    child_id: uuid.UUID
+    facility_id: uuid.UUID
+    checked_in_at: datetime
+    registered_by_staff: str | None
+
+
+class CheckOutOut(BaseModel):
+    booking_id: uuid.UUID
+    child_id: uuid.UUID
+    facility_id: uuid.UUID
+    checked_in_at: datetime
+    checked_out_at: datetime
+    booked_end: datetime
+    late_minutes: int
+    penalty_minutes: int
+    registered_by_staff: str | None
+
+
+class StaffRegistrationIn(BaseModel):
+    booking_id: uuid.UUID
+    action: StaffAction
+
+
+class VisitOut(BaseModel):
+    booking_id: uuid.UUID
+    child_id: uuid.UUID
+    facility_id: uuid.UUID
+    facility_name: str
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+    status: VisitStatus
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    late_minutes: int | None
+    penalty_minutes: int | None
+
+
+class ScanOut(BaseModel):
+    facility_id: uuid.UUID
+    facility_name: str | None
+    visits: list[VisitOut]
+
+
+class RosterLineOut(VisitOut):
+    late_pickup: bool
+    checked_in_by_staff: str | None
+    checked_out_by_staff: str | None
+
+
+class RosterOut(BaseModel):
+    facility_id: uuid.UUID
+    date: date
+    expected: int
+    arrived: int
+    left: int
+    late: int
+    no_show: int
+    lines: list[RosterLineOut]
+
+
+def code_out(code: IssuedCode) -> CodeOut:
+    qr = segno.make(code.url, error="m")
+    return CodeOut(
+        facility_id=code.facility_id,
+        token=code.token,
+        url=code.url,
+        step=code.step,
+        expires_at=code.expires_at,
+        refresh_in_ms=int(code.refresh_in_seconds * 1000),
+        svg_data_uri=qr.svg_data_uri(scale=8, border=4),
+    )
+
+
+def _visit_out(record: VisitRecord, now: datetime) -> VisitOut:
+    v = record.visit
+    return VisitOut(
+        booking_id=v.booking_id,
+        child_id=v.child_id,
+        facility_id=v.facility_id,
+        facility_name=record.facility_name,
+        kind=record.kind,
+        starts_at=v.starts_at,
+        ends_at=v.ends_at,
+        status=v.status(now),
+        checked_in_at=v.checked_in_at,
+        checked_out_at=v.checked_out_at,
+        late_minutes=v.late_minutes,
+        penalty_minutes=v.penalty_minutes,
+    )
+
+
+def check_in_out(reg: Registration) -> CheckInOut:
+    v = reg.record.visit
+    assert v.checked_in_at is not None
+    return CheckInOut(
+        booking_id=v.booking_id,
+        child_id=v.child_id,
+        facility_id=v.facility_id,
+        checked_in_at=v.checked_in_at,
+        registered_by_staff=reg.record.checked_in_by_staff,
+    )
+
+
+def check_out_out(reg: Registration) -> CheckOutOut:
+    v = reg.record.visit
+    assert v.checked_in_at is not None
+    assert v.checked_out_at is not None
+    return CheckOutOut(
+        booking_id=v.booking_id,
+        child_id=v.child_id,
+        facility_id=v.facility_id,
+        checked_in_at=v.checked_in_at,
+        checked_out_at=v.checked_out_at,
+        booked_end=v.ends_at,
+        late_minutes=v.late_minutes or 0,
+        penalty_minutes=v.penalty_minutes or 0,
+        registered_by_staff=reg.record.checked_out_by_staff,
+    )
+
+
+def _require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        allowed = ", ".join(sorted(roles))
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail=f"role '{principal.role}' may not do this; allowed: {allowed}",
+        )
+
+
+def require_display(principal: Principal, facility_id: uuid.UUID) -> None:
+    """Only the facility's own staff (or a display token minted for it) show its code."""
+    _require_role(principal, Role.FACILITY_STAFF)
+    if principal.facility_id != str(facility_id):
+        raise NotFound(f"no facility {facility_id}")
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/facilities/{facility_id}/code",
+    summary="The facility's current 2D code (for the display page; staff, bearer or cookie)",
+)
+async def current_code(facility_id: uuid.UUID, caller: AnyCaller, service: ServiceDep) -> CodeOut:
+    require_display(caller, facility_id)
+    return code_out(await service.current_code(facility_id))
+
+
+@router.get("/scan", summary="A scanned code: the guardian's bookings today at that facility")
+async def scan(t: str, caller: BearerCaller, service: ServiceDep) -> ScanOut:
+    _require_role(caller, Role.GUARDIAN)
+    view = await service.scan(guardian=caller, token=t)
+    now = service.now()
+    return ScanOut(
+        facility_id=view.facility_id,
+        facility_name=view.facility_name,
+        visits=[_visit_out(r, now) for r in view.visits],
+    )
+
+
+@router.post("/check-ins", summary="利用開始登録 by scanned code (guardian); repeat-safe")
+async def check_in(body: ScanIn, caller: BearerCaller, service: ServiceDep) -> CheckInOut:
+    _require_role(caller, Role.GUARDIAN)
+    reg = await service.check_in(guardian=caller, token=body.token, booking_id=body.booking_id)
+    return check_in_out(reg)
+
+
+@router.post("/check-outs", summary="利用終了登録 by scanned code (guardian); repeat-safe")
+async def check_out(body: ScanIn, caller: BearerCaller, service: ServiceDep) -> CheckOutOut:
+    _require_role(caller, Role.GUARDIAN)
+    reg = await service.check_out(guardian=caller, token=body.token, booking_id=body.booking_id)
+    return check_out_out(reg)
+
+
+@router.get("/me/visits", summary="The guardian's bookings today and their status (利用中…)")
+async def my_visits(caller: BearerCaller, service: ServiceDep) -> list[VisitOut]:
+    _require_role(caller, Role.GUARDIAN)
+    now = service.now()
+    return [_visit_out(r, now) for r in await service.guardian_today(guardian=caller)]
+
+
+@router.post(
+    "/facilities/{facility_id}/staff-registrations",
+    summary="Staff register a check-in/out for a guardian who cannot scan (recorded)",
+)
+async def staff_registration(
+    facility_id: uuid.UUID, body: StaffRegistrationIn, caller: BearerCaller, service: ServiceDep
+) -> CheckInOut | CheckOutOut:
+    _require_role(caller, Role.FACILITY_STAFF)
+    reg = await service.staff_register(
+        staff=caller, facility_id=facility_id, booking_id=body.booking_id, action=body.action
+    )
+    return check_in_out(reg) if body.action is StaffAction.CHECK_IN else check_out_out(reg)
+
+
+@router.get(
+    "/facilities/{facility_id}/roster", summary="Today's roster: expected, arrived, left, late"
+)
+async def roster(
+    facility_id: uuid.UUID,
+    caller: BearerCaller,
+    service: ServiceDep,
+    day: date | None = None,
+) -> RosterOut:
+    _require_role(caller, Role.FACILITY_STAFF, Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN)
+    now = service.now()
+    view = await service.roster(viewer=caller, facility_id=facility_id, day=day)
+    result = view.roster
+    lines = []
+    for line in result.lines:
+        record = view.records[line.visit.booking_id]
+        lines.append(
+            RosterLineOut(
+                **_visit_out(record, now).model_dump(),
+                late_pickup=line.late_pickup,
+                checked_in_by_staff=record.checked_in_by_staff,
+                checked_out_by_staff=record.checked_out_by_staff,
+            )
+        )
+    return RosterOut(
+        facility_id=facility_id,
+        date=day or now.astimezone(JST).date(),
+        expected=result.count(VisitStatus.EXPECTED),
+        arrived=result.count(VisitStatus.IN_USE),
+        left=result.count(VisitStatus.LEFT),
+        late=result.late,
+        no_show=result.count(VisitStatus.NO_SHOW),
+        lines=lines,
+    )

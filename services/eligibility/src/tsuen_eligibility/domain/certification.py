@@ -1,0 +1,61 @@
+"""認定: the certification's validity window, number, and when it ends."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from tsuen_common.age import age_window
+from tsuen_common.events.eligibility import RevocationReason
+
+
+class CertificationError(Exception):
+    pass
+
+
+def validity_window(birth_date: date, decided_on: date) -> tuple[date, date]:
+    """From the first usable day to the last usable day (民法143条, see tsuen_common.age).
+
+    The window is the child's age window, whatever the decision day: booking only ever books
+    future days, so a window reaching back changes nothing, and every consumer sees the same
+    dates for the same child. A child already past its last usable day cannot be certified.
+    """
+    window = age_window(birth_date)
+    if decided_on > window.last_usable_day:
+        raise CertificationError(
+            f"the child's last usable day was {window.last_usable_day.isoformat()}; "
+            "a certification would have no valid day"
+        )
+    return window.first_usable_day, window.last_usable_day
+
+
+def certificate_number(municipality: str, issued_on: date, certification_id: uuid.UUID) -> str:
+    """認定証番号: municipality, fiscal year (April start, 年度), and a part of the id.
+
+    Derived from the id so that issuing it needs no counter shared between replicas.
+    """
+    fiscal_year = issued_on.year if issued_on.month >= 4 else issued_on.year - 1
+    return f"{municipality}-{fiscal_year}-{certification_id.hex[:10].upper()}"
+
+
+def aged_out_effective_date(valid_until: date) -> date:
+    """A certification that ages out ends the day after the last usable day."""
+    return valid_until + timedelta(days=1)
+
+
+def is_aged_out(valid_until: date, on: date) -> bool:
+    return on > valid_until
+
+
+def revocation_effective_date(
+    reason: RevocationReason, event_date: date, valid_until: date
+) -> date:
+    """The first day on which the certification no longer holds.
+
+    Enrollment: the first day at the excluded facility. Moving out: the day of 転出.
+    Ageing out: the day after the last usable day. A date past the validity is clamped to the
+    day after it: the certification cannot end later than it would anyway.
+    """
+    if reason is RevocationReason.AGED_OUT:
+        return aged_out_effective_date(valid_until)
+    return min(event_date, aged_out_effective_date(valid_until))

@@ -1,0 +1,460 @@
+"""HTTP routes: parse, authorise, call a use case. Errors become 4xx with the use case's message."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, EmailStr, ValidationError
+
+from tsuen_common.age import InvalidBirthDate, age_window, is_eligible_by_age, validate_birth_date
+from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
+from tsuen_eligibility.service_layer import applications, certifications, lottery, registries
+from tsuen_eligibility.service_layer.commands import (
+    ApplicationForm,
+    ApproveRequest,
+    ChangeRequest,
+    EnrollmentIn,
+    OpenRoundRequest,
+    PriorityTierRequest,
+    RejectRequest,
+    ReplayRequest,
+    ResidentRecordIn,
+    RevokeRequest,
+)
+from tsuen_eligibility.service_layer.context import Eligibility
+from tsuen_eligibility.service_layer.errors import Invalid
+
+ApplicationStatus = Literal[
+    "pending", "waitlisted", "approved", "rejected", "withdrawn", "not_selected"
+]
+
+
+def get_ctx(request: Request) -> Eligibility:
+    ctx: Eligibility = request.app.state.eligibility
+    return ctx
+
+
+CtxDep = Annotated[Eligibility, Depends(get_ctx)]
+OfficerDep = Annotated[
+    Principal, Depends(require_roles(Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN))
+]
+
+
+def officer_of(principal: Principal, municipality: str) -> str:
+    """The officer's subject for the audit trail; 403 if the municipality is not theirs."""
+    principal.require_municipality(municipality)
+    return principal.subject
+
+
+def _unprocessable(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": ("query", field), "msg": message, "type": "value_error"}]
+    )
+
+
+def _parse_day(field: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _unprocessable(
+            field, f"{field} must be a calendar date written YYYY-MM-DD, got {value!r}"
+        ) from None
+
+
+# ---------------------------------------------------------------- public
+
+public = APIRouter(prefix="/v1", tags=["public"])
+
+
+@public.get(
+    "/eligibility/age-window",
+    summary="The age window of a child (0歳6か月 to 満3歳の前々日, 民法143条)",
+)
+async def get_age_window(
+    ctx: CtxDep,
+    birth_date: Annotated[str, Query(description="YYYY-MM-DD, not after today (JST)")],
+    on: Annotated[str | None, Query(description="a use date, YYYY-MM-DD")] = None,
+) -> dict[str, Any]:
+    birth = _parse_day("birth_date", birth_date)
+    try:
+        window = age_window(validate_birth_date(birth, ctx.today()))
+    except InvalidBirthDate as exc:
+        raise _unprocessable("birth_date", f"{exc}; a child must already be born") from None
+    body: dict[str, Any] = {
+        "first_usable_day": window.first_usable_day.isoformat(),
+        "last_usable_day": window.last_usable_day.isoformat(),
+    }
+    if on is not None:
+        body["eligible_by_age"] = is_eligible_by_age(birth, _parse_day("on", on))
+    return body
+
+
+class LinkRequest(BaseModel):
+    email: EmailStr
+
+
+@public.post(
+    "/municipalities/{code}/application-links",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="利用申請: e-mail a one-time application link",
+)
+async def request_link(code: str, body: LinkRequest, ctx: CtxDep) -> dict[str, Any]:
+    issued = await applications.issue_link(ctx, municipality=code, email=str(body.email))
+    return {
+        "link_id": issued.link_id,
+        "expires_at": issued.expires_at,
+        "message": "the application link has been sent to the e-mail address",
+    }
+
+
+@public.post(
+    "/municipalities/{code}/applications",
+    status_code=status.HTTP_201_CREATED,
+    summary="Submit the application form with the token from the e-mailed link",
+)
+async def submit(code: str, form: ApplicationForm, ctx: CtxDep) -> dict[str, Any]:
+    return await applications.submit_application(ctx, municipality=code, form=form)
+
+
+@public.post(
+    "/municipalities/{code}/applications/multipart",
+    status_code=status.HTTP_201_CREATED,
+    summary="Submit the form as multipart: field 'application' (JSON) and files 'files'",
+)
+async def submit_multipart(
+    code: str,
+    ctx: CtxDep,
+    application: Annotated[
+        str, Form(description="the application form as JSON (attachments may be omitted)")
+    ],
+    files: Annotated[list[UploadFile] | None, File(description="PDF, JPEG or PNG")] = None,
+) -> dict[str, Any]:
+    try:
+        form = ApplicationForm.model_validate_json(application)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [
+                {**e, "loc": ("body", "application", *e["loc"])}
+                for e in exc.errors(include_url=False, include_context=False)
+            ]
+        ) from None
+    uploads = []
+    for upload in files or []:
+        # One byte over the limit is enough to know it is too large; do not read the rest.
+        data = await upload.read(ctx.settings.attachment_max_bytes + 1)
+        uploads.append(
+            applications.AttachmentFile(
+                filename=upload.filename or "attachment",
+                content_type=upload.content_type or "application/octet-stream",
+                data=data,
+            )
+        )
+    return await applications.submit_application(ctx, municipality=code, form=form, uploads=uploads)
+
+
+@public.get(
+    "/municipalities/{code}/lottery-rounds/{round_id}",
+    summary="A lottery round: seed hash before the draw; seed, applicant list and order after",
+)
+async def public_round(code: str, round_id: uuid.UUID, ctx: CtxDep) -> dict[str, Any]:
+    return await lottery.get_round(ctx, municipality=code, round_id=round_id)
+
+
+@public.get("/municipalities/{code}/lottery-rounds", summary="Lottery rounds (public audit)")
+async def public_rounds(code: str, ctx: CtxDep) -> list[dict[str, Any]]:
+    return await lottery.list_rounds(ctx, municipality=code)
+
+
+@public.post("/lottery/replay", summary="Re-run a draw from its revealed seed and applicant list")
+async def replay(body: ReplayRequest) -> dict[str, Any]:
+    return lottery.replay(body)
+
+
+# ---------------------------------------------------------------- officers
+
+officers = APIRouter(prefix="/v1/municipalities/{code}", tags=["officers"])
+
+
+@officers.get("/applications", summary="List and search applications with check results")
+async def list_applications(
+    code: str,
+    principal: OfficerDep,
+    ctx: CtxDep,
+    status_: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="name, kana or e-mail")] = None,
+    checks_passed: bool | None = None,
+    facility_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    officer_of(principal, code)
+    return await applications.list_applications(
+        ctx,
+        municipality=code,
+        status=status_,
+        q=q,
+        checks_passed=checks_passed,
+        facility_id=facility_id,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@officers.get("/applications/{application_id}", summary="One application with its audit trail")
+async def get_application(
+    code: str, application_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
+) -> dict[str, Any]:
+    officer_of(principal, code)
+    return await applications.get_application(ctx, municipality=code, application_id=application_id)
+
+
+@officers.get("/applications/{application_id}/attachments/{attachment_id}")
+async def get_attachment(
+    code: str,
+    application_id: uuid.UUID,
+    attachment_id: uuid.UUID,
+    principal: OfficerDep,
+    ctx: CtxDep,
+) -> Response:
+    officer_of(principal, code)
+    filename, content_type, data = await applications.get_attachment(
+        ctx, municipality=code, application_id=application_id, attachment_id=attachment_id
+    )
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
+    return Response(
+        content=data,
+        media_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{ascii_name}"'},
+    )
+
+
+@officers.post("/applications/{application_id}/approve", summary="認定: approve and certify")
+async def approve(
+    code: str,
+    application_id: uuid.UUID,
+    principal: OfficerDep,
+    ctx: CtxDep,
+    body: ApproveRequest | None = None,
+) -> dict[str, Any]:
+    return await applications.approve(
+        ctx,
+        municipality=code,
+        application_id=application_id,
+        request=body or ApproveRequest(),
+        actor=officer_of(principal, code),
+    )
+
+
+@officers.post("/applications/{application_id}/reject", summary="Reject with a reason")
+async def reject(
+    code: str, application_id: uuid.UUID, body: RejectRequest, principal: OfficerDep, ctx: CtxDep
+) -> dict[str, Any]:
+    return await applications.reject(
+        ctx,
+        municipality=code,
+        application_id=application_id,
+        request=body,
+        actor=officer_of(principal, code),
+    )
+
+
+@officers.put("/applications/{application_id}/priority-tier", summary="Lottery priority tier")
+async def set_tier(
+    code: str,
+    application_id: uuid.UUID,
+    body: PriorityTierRequest,
+    principal: OfficerDep,
+    ctx: CtxDep,
+) -> dict[str, Any]:
+    return await applications.set_priority_tier(
+        ctx,
+        municipality=code,
+        application_id=application_id,
+        tier=body.tier,
+        actor=officer_of(principal, code),
+    )
+
+
+@officers.get("/audit-log", summary="Audit trail: who did what, when")
+async def audit_log(
+    code: str,
+    principal: OfficerDep,
+    ctx: CtxDep,
+    application_id: uuid.UUID | None = None,
+    certification_id: uuid.UUID | None = None,
+    round_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    officer_of(principal, code)
+    return await applications.list_audit(
+        ctx,
+        municipality=code,
+        application_id=application_id,
+        certification_id=certification_id,
+        round_id=round_id,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def _csv_body(request: Request) -> str:
+    raw = await request.body()
+    # Municipal systems often export Shift_JIS; accept it as well as UTF-8.
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise Invalid("the CSV is neither UTF-8 nor Shift_JIS; save it as UTF-8")
+
+
+@officers.post("/resident-records", summary="Push resident records (住民登録)")
+async def push_residents(
+    code: str, body: list[ResidentRecordIn], principal: OfficerDep, ctx: CtxDep
+) -> dict[str, int]:
+    actor = officer_of(principal, code)
+    return await registries.import_residents(ctx, municipality=code, rows=body, actor=actor)
+
+
+@officers.post(
+    "/resident-records/csv",
+    summary="Import resident records from CSV (child_kana,child_birth_date,moved_in_on,…)",
+)
+async def import_residents_csv(
+    code: str, request: Request, principal: OfficerDep, ctx: CtxDep
+) -> dict[str, int]:
+    actor = officer_of(principal, code)
+    rows = registries.parse_csv(await _csv_body(request), ResidentRecordIn)
+    return await registries.import_residents(ctx, municipality=code, rows=rows, actor=actor)
+
+
+@officers.post("/enrollments", summary="Push enrollments (保育所等の在籍)")
+async def push_enrollments(
+    code: str, body: list[EnrollmentIn], principal: OfficerDep, ctx: CtxDep
+) -> dict[str, int]:
+    actor = officer_of(principal, code)
+    return await registries.import_enrollments(ctx, municipality=code, rows=body, actor=actor)
+
+
+@officers.post(
+    "/enrollments/csv",
+    summary="Import enrollments from CSV (child_kana,child_birth_date,facility_type,…)",
+)
+async def import_enrollments_csv(
+    code: str, request: Request, principal: OfficerDep, ctx: CtxDep
+) -> dict[str, int]:
+    actor = officer_of(principal, code)
+    rows = registries.parse_csv(await _csv_body(request), EnrollmentIn)
+    return await registries.import_enrollments(ctx, municipality=code, rows=rows, actor=actor)
+
+
+@officers.get("/certifications", summary="Certifications of the municipality")
+async def list_certifications(
+    code: str,
+    principal: OfficerDep,
+    ctx: CtxDep,
+    status_: Annotated[Literal["active", "revoked"] | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    officer_of(principal, code)
+    return await certifications.list_certifications(
+        ctx, municipality=code, status=status_, limit=limit, offset=offset
+    )
+
+
+@officers.post("/certifications/{certification_id}/revoke", summary="End a certification")
+async def revoke(
+    code: str,
+    certification_id: uuid.UUID,
+    body: RevokeRequest,
+    principal: OfficerDep,
+    ctx: CtxDep,
+) -> dict[str, Any]:
+    return await certifications.revoke_certification(
+        ctx,
+        municipality=code,
+        certification_id=certification_id,
+        request=body,
+        actor=officer_of(principal, code),
+    )
+
+
+@officers.post("/lottery-rounds", status_code=201, summary="Open an intake round (publishes hash)")
+async def open_round(
+    code: str, body: OpenRoundRequest, principal: OfficerDep, ctx: CtxDep
+) -> dict[str, Any]:
+    return await lottery.open_round(
+        ctx, municipality=code, request=body, actor=officer_of(principal, code)
+    )
+
+
+@officers.post("/lottery-rounds/{round_id}/draw", summary="Draw, publish the list, reveal seed")
+async def draw_round(
+    code: str, round_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
+) -> dict[str, Any]:
+    return await lottery.draw_round(
+        ctx, municipality=code, round_id=round_id, actor=officer_of(principal, code)
+    )
+
+
+@officers.post(
+    "/lottery-rounds/{round_id}/entries/{application_id}/decline",
+    summary="Record that a winner (or 補欠) declines; the next 補欠 is promoted",
+)
+async def decline(
+    code: str,
+    round_id: uuid.UUID,
+    application_id: uuid.UUID,
+    principal: OfficerDep,
+    ctx: CtxDep,
+) -> dict[str, Any]:
+    return await lottery.decline(
+        ctx,
+        municipality=code,
+        round_id=round_id,
+        application_id=application_id,
+        actor=officer_of(principal, code),
+    )
+
+
+# ---------------------------------------------------------------- officers and the guardian
+
+holders = APIRouter(prefix="/v1/municipalities/{code}", tags=["certifications"])
+
+
+@holders.get("/certifications/{certification_id}", summary="A certification (認定証)")
+async def get_certification(
+    code: str, certification_id: uuid.UUID, principal: PrincipalDep, ctx: CtxDep
+) -> dict[str, Any]:
+    return await certifications.get_certification(
+        ctx, municipality=code, certification_id=certification_id, principal=principal
+    )
+
+
+@holders.post(
+    "/certifications/{certification_id}/changes",
+    summary="変更申請: address or guardian details (the guardian or an officer)",
+)
+async def change(
+    code: str,
+    certification_id: uuid.UUID,
+    body: ChangeRequest,
+    principal: PrincipalDep,
+    ctx: CtxDep,
+) -> dict[str, Any]:
+    return await certifications.change_certification(
+        ctx,
+        municipality=code,
+        certification_id=certification_id,
+        change=body,
+        principal=principal,
+    )
+
+
+ROUTERS = (public, officers, holders)

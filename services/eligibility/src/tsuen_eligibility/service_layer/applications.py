@@ -1,0 +1,736 @@
+"""The application flow: link → form → automatic checks → officer review → 認定."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+
+from tsuen_common.age import InvalidBirthDate, validate_birth_date
+from tsuen_common.events.eligibility import (
+    ApplicationLinkIssued,
+    ApplicationRejected,
+    ApplicationSubmitted,
+    ChildCertified,
+)
+from tsuen_common.logging import get_logger
+from tsuen_eligibility.adapters.orm import (
+    application_links,
+    applications,
+    attachments,
+    audit_log,
+    certifications,
+    guardian_accounts,
+    lottery_entries,
+)
+from tsuen_eligibility.domain.certification import (
+    CertificationError,
+    certificate_number,
+    validity_window,
+)
+from tsuen_eligibility.domain.checks import AgeStatus
+from tsuen_eligibility.domain.links import (
+    LinkError,
+    check_link_usable,
+    link_expiry,
+    new_token,
+    token_hash,
+)
+from tsuen_eligibility.domain.names import email_key, kana_key
+from tsuen_eligibility.service_layer import lottery
+from tsuen_eligibility.service_layer.commands import (
+    ApplicationForm,
+    ApproveRequest,
+    Attachment,
+    RejectRequest,
+)
+from tsuen_eligibility.service_layer.context import Eligibility, audit
+from tsuen_eligibility.service_layer.errors import (
+    Conflict,
+    Gone,
+    Invalid,
+    NotFound,
+    TooLarge,
+    UnsupportedType,
+)
+from tsuen_eligibility.service_layer.registries import child_checks
+
+log = get_logger(__name__)
+
+LIVE_STATUSES = ("pending", "approved", "waitlisted")
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    link_id: uuid.UUID
+    expires_at: datetime
+
+
+async def issue_link(ctx: Eligibility, *, municipality: str, email: str) -> IssuedLink:
+    """Step 1 (利用申請): a one-time link for the e-mail; the token travels only in the e-mail."""
+    policy = ctx.policy(municipality)
+    now = ctx.now()
+    token = new_token()
+    link_id = uuid.uuid4()
+    expires_at = link_expiry(now, policy.eligibility.application_link_validity_hours)
+    url = f"{ctx.settings.application_url_base}?" + urlencode(
+        {"municipality": municipality, "token": token}
+    )
+    async with ctx.sessions() as session, session.begin():
+        await session.execute(
+            sa.insert(application_links).values(
+                id=link_id,
+                municipality=municipality,
+                token_hash=token_hash(token),
+                email=email_key(email),
+                issued_at=now,
+                expires_at=expires_at,
+            )
+        )
+        await ctx.outbox.add(
+            session,
+            ApplicationLinkIssued(link_id=link_id, email=email, url=url, expires_at=expires_at),
+            municipality=municipality,
+        )
+    return IssuedLink(link_id=link_id, expires_at=expires_at)
+
+
+@dataclass(frozen=True)
+class AttachmentFile:
+    """An attachment's bytes, from base64 in the JSON form or from a multipart upload."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def _checked(ctx: Eligibility, n: int, file: AttachmentFile) -> AttachmentFile:
+    settings = ctx.settings
+    content_type = file.content_type.split(";")[0].strip().lower()
+    if content_type not in settings.attachment_content_types:
+        raise UnsupportedType(
+            f"attachment {n} ({file.filename}) is {content_type}; send one of "
+            f"{', '.join(settings.attachment_content_types)}"
+        )
+    if len(file.data) > settings.attachment_max_bytes:
+        raise TooLarge(_too_large(n, file.filename, settings.attachment_max_bytes))
+    if not file.data:
+        raise Invalid(f"attachment {n} ({file.filename}) is empty")
+    return AttachmentFile(file.filename, content_type, file.data)
+
+
+def _decode_attachments(
+    ctx: Eligibility, items: list[Attachment], uploads: Sequence[AttachmentFile] = ()
+) -> list[AttachmentFile]:
+    settings = ctx.settings
+    if len(items) + len(uploads) > settings.attachment_max_count:
+        raise Invalid(f"at most {settings.attachment_max_count} attachments per application")
+    files = []
+    for n, item in enumerate(items, start=1):
+        # base64 is 4/3 of the size: refuse before decoding a huge string.
+        if len(item.data_base64) > (settings.attachment_max_bytes * 4) // 3 + 8:
+            raise TooLarge(_too_large(n, item.filename, settings.attachment_max_bytes))
+        try:
+            data = base64.b64decode(item.data_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid(f"attachment {n} ({item.filename}): data_base64 is not base64") from None
+        files.append(_checked(ctx, n, AttachmentFile(item.filename, item.content_type, data)))
+    for n, upload in enumerate(uploads, start=len(items) + 1):
+        files.append(_checked(ctx, n, upload))
+    return files
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MiB"
+    if size >= 1024:
+        return f"{size // 1024} KiB"
+    return f"{size} bytes"
+
+
+def _too_large(n: int, filename: str, limit: int) -> str:
+    return (
+        f"attachment {n} ({filename}) is larger than {_size_text(limit)}; "
+        "send a smaller scan or photo (for example a PDF at a lower resolution)"
+    )
+
+
+async def submit_application(
+    ctx: Eligibility,
+    *,
+    municipality: str,
+    form: ApplicationForm,
+    uploads: Sequence[AttachmentFile] = (),
+) -> dict[str, Any]:
+    """Step 2: the form, sent with the link's token. The link is used up in the same transaction."""
+    ctx.policy(municipality)
+    now = ctx.now()
+    today = now.date()
+    try:
+        validate_birth_date(form.child.birth_date, today)
+    except InvalidBirthDate as exc:
+        raise Invalid(f"child.birth_date: {exc}; check the year") from None
+    if form.guardian.birth_date >= form.child.birth_date:
+        raise Invalid("guardian.birth_date must be before child.birth_date; check both dates")
+    files = _decode_attachments(ctx, form.attachments, uploads)
+    application_id = uuid.uuid4()
+    child_key = kana_key(form.child.kana)
+    try:
+        async with ctx.sessions() as session, session.begin():
+            link = (
+                await session.execute(
+                    sa.select(application_links)
+                    .where(application_links.c.token_hash == token_hash(form.link_token))
+                    .with_for_update()
+                )
+            ).one_or_none()
+            if link is None:
+                raise NotFound(
+                    "this application link is unknown; open the form from the link in your "
+                    "e-mail, or request a new link"
+                )
+            if link.municipality != municipality:
+                raise NotFound(
+                    f"this application link was not issued by municipality {municipality}; "
+                    "open the form from the link in your e-mail"
+                )
+            try:
+                check_link_usable(expires_at=link.expires_at, used_at=link.used_at, now=now)
+            except LinkError as exc:
+                raise Gone(str(exc)) from None
+            duplicate = (
+                await session.execute(
+                    sa.select(applications.c.id).where(
+                        applications.c.municipality == municipality,
+                        applications.c.child_kana_key == child_key,
+                        applications.c.child_birth_date == form.child.birth_date,
+                        applications.c.guardian_email == link.email,
+                        applications.c.status.in_(LIVE_STATUSES),
+                    )
+                )
+            ).first()
+            if duplicate is not None:
+                raise Conflict(_duplicate_message())
+            checks = await child_checks(
+                ctx,
+                session,
+                municipality=municipality,
+                child_kana_key=child_key,
+                birth_date=form.child.birth_date,
+                on=today,
+            )
+            form_json = form.model_dump(mode="json", exclude={"link_token", "attachments"})
+            form_json["guardian"]["email"] = link.email
+            await session.execute(
+                sa.insert(applications).values(
+                    id=application_id,
+                    municipality=municipality,
+                    link_id=link.id,
+                    status="pending",
+                    guardian_email=link.email,
+                    guardian_name=form.guardian.name,
+                    child_name=form.child.name,
+                    child_kana_key=child_key,
+                    child_birth_date=form.child.birth_date,
+                    desired_facility_id=form.desired_facility_id,
+                    needs_support=form.special_considerations.present,
+                    form=form_json,
+                    checks=checks.to_json(),
+                    submitted_at=now,
+                )
+            )
+            for f in files:
+                await session.execute(
+                    sa.insert(attachments).values(
+                        id=uuid.uuid4(),
+                        municipality=municipality,
+                        application_id=application_id,
+                        filename=f.filename,
+                        content_type=f.content_type,
+                        size_bytes=len(f.data),
+                        sha256=hashlib.sha256(f.data).hexdigest(),
+                        data=f.data,
+                    )
+                )
+            await session.execute(
+                sa.update(application_links)
+                .where(application_links.c.id == link.id)
+                .values(used_at=now)
+            )
+            await audit(
+                session,
+                municipality=municipality,
+                actor=f"guardian-link:{link.id}",
+                action="application.submitted",
+                at=now,
+                application_id=application_id,
+                detail={"attachments": len(files)},
+            )
+            await ctx.outbox.add(
+                session,
+                ApplicationSubmitted(
+                    application_id=application_id, desired_facility_id=form.desired_facility_id
+                ),
+                municipality=municipality,
+            )
+    except IntegrityError as exc:
+        # Two submissions for the same child at once: the partial unique index decides.
+        if "uq_applications_live_child" in str(exc.orig):
+            raise Conflict(_duplicate_message()) from None
+        raise
+    # Ids and outcomes only: names, birth dates and e-mails never go to the logs.
+    log.info(
+        "application submitted",
+        application_id=str(application_id),
+        municipality=municipality,
+        checks_passed=checks.passed,
+    )
+    return {
+        "application_id": application_id,
+        "status": "pending",
+        "checks": checks.to_json(),
+    }
+
+
+def _duplicate_message() -> str:
+    return (
+        "an application for this child (same name reading and birth date) from this e-mail "
+        "address is already pending or approved; siblings apply separately with their own "
+        "name and birth date"
+    )
+
+
+def _summary(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "application_id": row.id,
+        "municipality": row.municipality,
+        "status": row.status,
+        "submitted_at": row.submitted_at,
+        "guardian_name": row.guardian_name,
+        "guardian_email": row.guardian_email,
+        "child_name": row.child_name,
+        "child_birth_date": row.child_birth_date,
+        "desired_facility_id": row.desired_facility_id,
+        "needs_support": row.needs_support,
+        "priority_tier": row.priority_tier,
+        "checks": row.checks,
+        "decided_at": row.decided_at,
+        "decided_by": row.decided_by,
+        "decision_reason": row.decision_reason,
+    }
+
+
+async def list_applications(
+    ctx: Eligibility,
+    *,
+    municipality: str,
+    status: str | None = None,
+    q: str | None = None,
+    checks_passed: bool | None = None,
+    facility_id: uuid.UUID | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    ctx.policy(municipality)
+    query = sa.select(applications).where(applications.c.municipality == municipality)
+    if status:
+        query = query.where(applications.c.status == status)
+    if facility_id:
+        query = query.where(applications.c.desired_facility_id == facility_id)
+    if checks_passed is not None:
+        query = query.where(applications.c.checks["passed"].as_boolean() == checks_passed)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        query = query.where(
+            sa.or_(
+                applications.c.child_name.ilike(pattern),
+                applications.c.guardian_name.ilike(pattern),
+                applications.c.guardian_email.ilike(pattern),
+                applications.c.child_kana_key.contains(kana_key(q), autoescape=True),
+            )
+        )
+    query = query.order_by(applications.c.submitted_at.desc(), applications.c.id)
+    async with ctx.sessions() as session:
+        rows = (await session.execute(query.limit(limit).offset(offset))).all()
+    return [_summary(r) for r in rows]
+
+
+async def get_application(
+    ctx: Eligibility, *, municipality: str, application_id: uuid.UUID
+) -> dict[str, Any]:
+    async with ctx.sessions() as session:
+        row = (
+            await session.execute(
+                sa.select(applications).where(
+                    applications.c.municipality == municipality,
+                    applications.c.id == application_id,
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no application {application_id} in municipality {municipality}")
+        files = (
+            await session.execute(
+                sa.select(
+                    attachments.c.id,
+                    attachments.c.filename,
+                    attachments.c.content_type,
+                    attachments.c.size_bytes,
+                    attachments.c.sha256,
+                )
+                .where(attachments.c.application_id == application_id)
+                .order_by(attachments.c.filename, attachments.c.id)
+            )
+        ).all()
+        trail = (
+            await session.execute(
+                sa.select(audit_log)
+                .where(
+                    audit_log.c.municipality == municipality,
+                    audit_log.c.application_id == application_id,
+                )
+                .order_by(audit_log.c.id)
+            )
+        ).all()
+        entry = (
+            await session.execute(
+                sa.select(lottery_entries).where(lottery_entries.c.application_id == application_id)
+            )
+        ).one_or_none()
+        cert = (
+            await session.execute(
+                sa.select(certifications.c.id).where(
+                    certifications.c.application_id == application_id
+                )
+            )
+        ).scalar_one_or_none()
+    return {
+        **_summary(row),
+        "form": row.form,
+        "attachments": [
+            {
+                "attachment_id": f.id,
+                "filename": f.filename,
+                "content_type": f.content_type,
+                "size_bytes": f.size_bytes,
+                "sha256": f.sha256,
+            }
+            for f in files
+        ],
+        "audit": [audit_view(a) for a in trail],
+        "lottery": None
+        if entry is None
+        else {
+            "round_id": entry.round_id,
+            "outcome": entry.outcome,
+            "draw_position": entry.draw_position,
+            "waitlist_position": entry.waitlist_position,
+            "acceptance_deadline": entry.acceptance_deadline,
+        },
+        "certification_id": cert,
+    }
+
+
+async def get_attachment(
+    ctx: Eligibility, *, municipality: str, application_id: uuid.UUID, attachment_id: uuid.UUID
+) -> tuple[str, str, bytes]:
+    async with ctx.sessions() as session:
+        row = (
+            await session.execute(
+                sa.select(attachments).where(
+                    attachments.c.municipality == municipality,
+                    attachments.c.application_id == application_id,
+                    attachments.c.id == attachment_id,
+                )
+            )
+        ).one_or_none()
+    if row is None:
+        raise NotFound(f"no attachment {attachment_id} on application {application_id}")
+    return row.filename, row.content_type, row.data
+
+
+def audit_view(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "at": row.at,
+        "actor": row.actor,
+        "action": row.action,
+        "application_id": row.application_id,
+        "certification_id": row.certification_id,
+        "round_id": row.round_id,
+        "detail": row.detail,
+    }
+
+
+async def list_audit(
+    ctx: Eligibility,
+    *,
+    municipality: str,
+    application_id: uuid.UUID | None = None,
+    certification_id: uuid.UUID | None = None,
+    round_id: uuid.UUID | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    ctx.policy(municipality)
+    query = sa.select(audit_log).where(audit_log.c.municipality == municipality)
+    if application_id:
+        query = query.where(audit_log.c.application_id == application_id)
+    if certification_id:
+        query = query.where(audit_log.c.certification_id == certification_id)
+    if round_id:
+        query = query.where(audit_log.c.round_id == round_id)
+    async with ctx.sessions() as session:
+        rows = (
+            await session.execute(query.order_by(audit_log.c.id).limit(limit).offset(offset))
+        ).all()
+    return [audit_view(r) for r in rows]
+
+
+async def _locked_application(session: Any, municipality: str, application_id: uuid.UUID) -> Any:
+    row = (
+        await session.execute(
+            sa.select(applications)
+            .where(applications.c.municipality == municipality, applications.c.id == application_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no application {application_id} in municipality {municipality}")
+    return row
+
+
+async def approve(
+    ctx: Eligibility,
+    *,
+    municipality: str,
+    application_id: uuid.UUID,
+    request: ApproveRequest,
+    actor: str,
+) -> dict[str, Any]:
+    """認定: certify the child; ChildCertified drives the アカウント発行のお知らせ e-mail."""
+    now = ctx.now()
+    today = now.date()
+    async with ctx.sessions() as session, session.begin():
+        app = await _locked_application(session, municipality, application_id)
+        if app.status in ("waitlisted", "not_selected"):
+            await lottery.check_may_approve(session, municipality=municipality, app=app)
+        if app.status != "pending":
+            raise Conflict(f"the application is {app.status}; only pending ones can be approved")
+        entry = await lottery.check_may_approve(session, municipality=municipality, app=app)
+        # The registries may have changed since submission: check again on the decision day.
+        checks = await child_checks(
+            ctx,
+            session,
+            municipality=municipality,
+            child_kana_key=app.child_kana_key,
+            birth_date=app.child_birth_date,
+            on=today,
+        )
+        if checks.age is AgeStatus.AGED_OUT:
+            raise Conflict("; ".join(checks.failures()) + "; reject the application instead")
+        if not checks.passed and not request.acknowledge_failed_checks:
+            raise Conflict(
+                "automatic checks failed: "
+                + "; ".join(checks.failures())
+                + ". Fix the registry data, or approve with acknowledge_failed_checks=true "
+                "after verifying by hand"
+            )
+        try:
+            valid_from, valid_until = validity_window(app.child_birth_date, today)
+        except CertificationError as exc:
+            raise Conflict(str(exc)) from None
+        await session.execute(
+            insert(guardian_accounts)
+            .values(id=uuid.uuid4(), municipality=municipality, email=app.guardian_email)
+            .on_conflict_do_nothing(constraint="uq_guardian_accounts_email")
+        )
+        guardian_id = (
+            await session.execute(
+                sa.select(guardian_accounts.c.id).where(
+                    guardian_accounts.c.municipality == municipality,
+                    guardian_accounts.c.email == app.guardian_email,
+                )
+            )
+        ).scalar_one()
+        previous = (
+            await session.execute(
+                sa.select(certifications.c.child_id, certifications.c.status)
+                .where(
+                    certifications.c.municipality == municipality,
+                    certifications.c.child_kana_key == app.child_kana_key,
+                    certifications.c.child_birth_date == app.child_birth_date,
+                )
+                .order_by(certifications.c.created_at.desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        if previous is not None and previous.status == "active":
+            raise Conflict(
+                "this child (same name reading and birth date) already holds an active "
+                "certification in this municipality; reject this application or revoke that one"
+            )
+        certification_id = uuid.uuid4()
+        # A child certified again (moved back, left daycare) keeps its child id, so booking
+        # keeps one quota history per child.
+        child_id = previous.child_id if previous is not None else uuid.uuid4()
+        number = certificate_number(municipality, today, certification_id)
+        await session.execute(
+            sa.insert(certifications).values(
+                id=certification_id,
+                municipality=municipality,
+                application_id=application_id,
+                child_id=child_id,
+                guardian_id=guardian_id,
+                certificate_number=number,
+                child_kana_key=app.child_kana_key,
+                child_birth_date=app.child_birth_date,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                status="active",
+            )
+        )
+        await session.execute(
+            sa.update(applications)
+            .where(applications.c.id == application_id)
+            .values(
+                status="approved",
+                checks=checks.to_json(),
+                decided_at=now,
+                decided_by=actor,
+            )
+        )
+        if entry is not None:
+            await lottery.take_up(session, entry)
+        await audit(
+            session,
+            municipality=municipality,
+            actor=actor,
+            action="application.approved",
+            at=now,
+            application_id=application_id,
+            certification_id=certification_id,
+            detail={
+                "checks_passed": checks.passed,
+                "acknowledged_failed_checks": request.acknowledge_failed_checks
+                and not checks.passed,
+            },
+        )
+        await ctx.outbox.add(
+            session,
+            ChildCertified(
+                certification_id=certification_id,
+                child_id=child_id,
+                guardian_id=guardian_id,
+                guardian_email=app.guardian_email,
+                certificate_number=number,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                needs_support=app.needs_support,
+                birth_date=app.child_birth_date,
+            ),
+            municipality=municipality,
+        )
+    log.info(
+        "application approved",
+        application_id=str(application_id),
+        certification_id=str(certification_id),
+        municipality=municipality,
+    )
+    return {
+        "application_id": application_id,
+        "status": "approved",
+        "certification_id": certification_id,
+        "certificate_number": number,
+        "child_id": child_id,
+        "guardian_id": guardian_id,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
+
+
+async def reject(
+    ctx: Eligibility,
+    *,
+    municipality: str,
+    application_id: uuid.UUID,
+    request: RejectRequest,
+    actor: str,
+) -> dict[str, Any]:
+    """Rejection: no account e-mail (ApplicationRejected is for audit and metrics)."""
+    now = ctx.now()
+    async with ctx.sessions() as session, session.begin():
+        app = await _locked_application(session, municipality, application_id)
+        if app.status not in ("pending", "waitlisted"):
+            raise Conflict(f"the application is {app.status}; only pending ones can be rejected")
+        await session.execute(
+            sa.update(applications)
+            .where(applications.c.id == application_id)
+            .values(
+                status="rejected", decided_at=now, decided_by=actor, decision_reason=request.reason
+            )
+        )
+        entry = await lottery.entry_for(session, application_id)
+        if entry is not None and entry.outcome in lottery.HOLDING:
+            # A rejected winner frees the place for the next 補欠.
+            await lottery.give_up_place(
+                ctx, session, entry, outcome="rejected", actor=actor, today=now.date()
+            )
+        elif entry is not None and entry.outcome == "waitlisted":
+            await lottery.set_outcome(session, entry, "rejected")
+        await audit(
+            session,
+            municipality=municipality,
+            actor=actor,
+            action="application.rejected",
+            at=now,
+            application_id=application_id,
+            detail={"reason": request.reason},
+        )
+        await ctx.outbox.add(
+            session,
+            ApplicationRejected(application_id=application_id, reason=request.reason),
+            municipality=municipality,
+        )
+    log.info("application rejected", application_id=str(application_id), municipality=municipality)
+    return {"application_id": application_id, "status": "rejected"}
+
+
+async def set_priority_tier(
+    ctx: Eligibility, *, municipality: str, application_id: uuid.UUID, tier: str | None, actor: str
+) -> dict[str, Any]:
+    tiers = ctx.policy(municipality).lottery.priority_tiers
+    if tier is not None and tier not in tiers:
+        raise Invalid(
+            f"unknown priority tier {tier!r}; municipality {municipality} has "
+            f"{list(tiers) or 'no tiers'}"
+        )
+    async with ctx.sessions() as session, session.begin():
+        app = await _locked_application(session, municipality, application_id)
+        if await lottery.entry_for(session, app.id) is not None:
+            raise Conflict("the application has already been drawn; its tier can no longer change")
+        await session.execute(
+            sa.update(applications)
+            .where(applications.c.id == application_id)
+            .values(priority_tier=tier)
+        )
+        await audit(
+            session,
+            municipality=municipality,
+            actor=actor,
+            action="application.priority_tier_set",
+            at=ctx.now(),
+            application_id=application_id,
+            detail={"tier": tier},
+        )
+    return {"application_id": application_id, "priority_tier": tier}

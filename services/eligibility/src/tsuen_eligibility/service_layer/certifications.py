@@ -1,0 +1,307 @@
+"""認定 after approval: change applications, revocation, and ageing out.
+
+Each ends in an event booking acts on: CertificationChanged, CertificationRevoked (bookings on
+or after ``effective_date`` are void).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsuen_common.auth import Principal
+from tsuen_common.events.eligibility import (
+    CertificationChanged,
+    CertificationRevoked,
+    RevocationReason,
+)
+from tsuen_common.logging import get_logger
+from tsuen_eligibility.adapters.orm import applications, certifications, guardian_accounts
+from tsuen_eligibility.domain.certification import is_aged_out, revocation_effective_date
+from tsuen_eligibility.service_layer.commands import ChangeRequest, RevokeRequest
+from tsuen_eligibility.service_layer.context import Eligibility, audit
+from tsuen_eligibility.service_layer.errors import Conflict, NotFound
+
+log = get_logger(__name__)
+
+
+def certification_view(row: Row[Any], email: str) -> dict[str, Any]:
+    return {
+        "certification_id": row.id,
+        "municipality": row.municipality,
+        "application_id": row.application_id,
+        "child_id": row.child_id,
+        "guardian_id": row.guardian_id,
+        "guardian_email": email,
+        "certificate_number": row.certificate_number,
+        "valid_from": row.valid_from,
+        "valid_until": row.valid_until,
+        "status": row.status,
+        "revoked_on": row.revoked_on,
+        "revocation_reason": row.revocation_reason,
+    }
+
+
+def _query() -> sa.Select[Any]:
+    return sa.select(certifications, guardian_accounts.c.email.label("guardian_email")).join(
+        guardian_accounts, guardian_accounts.c.id == certifications.c.guardian_id
+    )
+
+
+def _visible_to(principal: Principal, row: Row[Any]) -> bool:
+    # Officers see their municipality; a guardian only their own children's certifications.
+    return principal.can_access_guardian(row.municipality, str(row.guardian_id))
+
+
+async def list_certifications(
+    ctx: Eligibility, *, municipality: str, status: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    ctx.policy(municipality)
+    query = _query().where(certifications.c.municipality == municipality)
+    if status:
+        query = query.where(certifications.c.status == status)
+    query = query.order_by(certifications.c.created_at.desc()).limit(limit).offset(offset)
+    async with ctx.sessions() as session:
+        rows = (await session.execute(query)).all()
+    return [certification_view(r, r.guardian_email) for r in rows]
+
+
+async def get_certification(
+    ctx: Eligibility, *, municipality: str, certification_id: uuid.UUID, principal: Principal
+) -> dict[str, Any]:
+    async with ctx.sessions() as session:
+        row = (
+            await session.execute(
+                _query().where(
+                    certifications.c.municipality == municipality,
+                    certifications.c.id == certification_id,
+                )
+            )
+        ).one_or_none()
+    if row is None or not _visible_to(principal, row):
+        raise NotFound(f"no certification {certification_id} in municipality {municipality}")
+    return certification_view(row, row.guardian_email)
+
+
+async def _locked(
+    session: AsyncSession, municipality: str, certification_id: uuid.UUID
+) -> Row[Any]:
+    row = (
+        await session.execute(
+            sa.select(certifications)
+            .where(
+                certifications.c.municipality == municipality,
+                certifications.c.id == certification_id,
+            )
+            .with_for_update()
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no certification {certification_id} in municipality {municipality}")
+    return row
+
+
+async def change_certification(
+    ctx: Eligibility,
+    *,
+    municipality: str,
+    certification_id: uuid.UUID,
+    change: ChangeRequest,
+    principal: Principal,
+) -> dict[str, Any]:
+    """変更申請 (address, guardian): the application form is updated, booking is told."""
+    now = ctx.now()
+    async with ctx.sessions() as session, session.begin():
+        cert = await _locked(session, municipality, certification_id)
+        if not principal.can_access_guardian(municipality, str(cert.guardian_id)):
+            raise NotFound(f"no certification {certification_id} in municipality {municipality}")
+        if cert.status != "active":
+            raise Conflict("the certification has ended; apply again instead of changing it")
+        app = (
+            await session.execute(
+                sa.select(applications.c.form).where(applications.c.id == cert.application_id)
+            )
+        ).one()
+        form = dict(app.form)
+        guardian = dict(form["guardian"])
+        changed: list[str] = []
+        for field, key in (
+            ("address", "address"),
+            ("phone", "phone"),
+            ("guardian_name", "name"),
+            ("guardian_kana", "kana"),
+        ):
+            value = getattr(change, field)
+            if value is not None and guardian.get(key) != value:
+                guardian[key] = value
+                changed.append(field)
+        form["guardian"] = guardian
+        values: dict[str, Any] = {"form": form}
+        if change.guardian_name is not None:
+            values["guardian_name"] = change.guardian_name
+        email = (
+            await session.execute(
+                sa.select(guardian_accounts.c.email).where(
+                    guardian_accounts.c.id == cert.guardian_id
+                )
+            )
+        ).scalar_one()
+        if change.guardian_email is not None and change.guardian_email.lower() != email:
+            email = change.guardian_email.lower()
+            taken = (
+                await session.execute(
+                    sa.select(guardian_accounts.c.id).where(
+                        guardian_accounts.c.municipality == municipality,
+                        guardian_accounts.c.email == email,
+                    )
+                )
+            ).first()
+            if taken is not None:
+                raise Conflict(
+                    "another guardian account of this municipality already uses that e-mail "
+                    "address; choose another one"
+                )
+            # The account follows the e-mail, for the siblings too (one account per family).
+            await session.execute(
+                sa.update(guardian_accounts)
+                .where(guardian_accounts.c.id == cert.guardian_id)
+                .values(email=email)
+            )
+            values["guardian_email"] = email
+            changed.append("guardian_email")
+        if not changed:
+            raise Conflict("nothing to change: the values are the ones already on record")
+        await session.execute(
+            sa.update(applications).where(applications.c.id == cert.application_id).values(values)
+        )
+        await audit(
+            session,
+            municipality=municipality,
+            actor=principal.subject,
+            action="certification.changed",
+            at=now,
+            application_id=cert.application_id,
+            certification_id=cert.id,
+            detail={"changed_fields": changed},
+        )
+        await ctx.outbox.add(
+            session,
+            CertificationChanged(
+                certification_id=cert.id,
+                child_id=cert.child_id,
+                guardian_id=cert.guardian_id,
+                guardian_email=email,
+                changed_fields=changed,
+            ),
+            municipality=municipality,
+        )
+    return {"certification_id": certification_id, "changed_fields": changed}
+
+
+async def revoke_row(
+    ctx: Eligibility,
+    session: AsyncSession,
+    cert: Row[Any],
+    *,
+    reason: RevocationReason,
+    event_date: date,
+    actor: str,
+) -> date:
+    """Revoke one locked, active certification row inside the caller's transaction."""
+    effective = revocation_effective_date(reason, event_date, cert.valid_until)
+    await session.execute(
+        sa.update(certifications)
+        .where(certifications.c.id == cert.id)
+        .values(status="revoked", revoked_on=effective, revocation_reason=str(reason))
+    )
+    email = (
+        await session.execute(
+            sa.select(guardian_accounts.c.email).where(guardian_accounts.c.id == cert.guardian_id)
+        )
+    ).scalar_one()
+    await audit(
+        session,
+        municipality=cert.municipality,
+        actor=actor,
+        action="certification.revoked",
+        at=ctx.now(),
+        application_id=cert.application_id,
+        certification_id=cert.id,
+        detail={"reason": str(reason), "effective_date": effective.isoformat()},
+    )
+    await ctx.outbox.add(
+        session,
+        CertificationRevoked(
+            certification_id=cert.id,
+            child_id=cert.child_id,
+            guardian_id=cert.guardian_id,
+            guardian_email=email,
+            effective_date=effective,
+            reason=reason,
+        ),
+        municipality=cert.municipality,
+    )
+    return effective
+
+
+async def revoke_certification(
+    ctx: Eligibility,
+    *,
+    municipality: str,
+    certification_id: uuid.UUID,
+    request: RevokeRequest,
+    actor: str,
+) -> dict[str, Any]:
+    async with ctx.sessions() as session, session.begin():
+        cert = await _locked(session, municipality, certification_id)
+        if cert.status != "active":
+            raise Conflict(f"the certification was already revoked from {cert.revoked_on}")
+        effective = await revoke_row(
+            ctx,
+            session,
+            cert,
+            reason=request.reason,
+            event_date=request.effective_date,
+            actor=actor,
+        )
+    return {"certification_id": certification_id, "status": "revoked", "effective_date": effective}
+
+
+async def expire_aged_out(ctx: Eligibility, *, on: date, batch: int = 500) -> int:
+    """Revoke every active certification whose last usable day is before ``on`` (aged_out).
+
+    Idempotent: a revoked certification is no longer active, so a second run finds nothing.
+    Works in batches (SKIP LOCKED) so two cron runs at once share the work.
+    """
+    total = 0
+    while True:
+        async with ctx.sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    sa.select(certifications)
+                    .where(certifications.c.status == "active", certifications.c.valid_until < on)
+                    .order_by(certifications.c.valid_until)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for cert in rows:
+                if is_aged_out(cert.valid_until, on):
+                    await revoke_row(
+                        ctx,
+                        session,
+                        cert,
+                        reason=RevocationReason.AGED_OUT,
+                        event_date=on,
+                        actor="system:expire-aged-out",
+                    )
+        total += len(rows)
+        if len(rows) < batch:
+            break
+    log.info("aged-out certifications revoked", count=total, on=on.isoformat())
+    return total

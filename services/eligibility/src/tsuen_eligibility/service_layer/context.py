@@ -1,0 +1,71 @@
+"""What every use case needs: sessions, the outbox, policies, settings and the clock."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tsuen_common.messaging import Outbox
+from tsuen_common.policy import MunicipalityPolicy, PolicyRegistry, UnknownMunicipality
+from tsuen_common.timeutil import JST, now_jst
+from tsuen_eligibility.adapters.orm import audit_log
+from tsuen_eligibility.config import Settings
+from tsuen_eligibility.service_layer.errors import NotFound
+
+
+@dataclass
+class Eligibility:
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: Outbox
+    policies: PolicyRegistry
+    settings: Settings
+    # Injected so tests and operator commands (``--on DATE``) can say what "now" is.
+    clock: Callable[[], datetime] = field(default=now_jst)
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(JST)
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def policy(self, municipality: str) -> MunicipalityPolicy:
+        try:
+            return self.policies.get(municipality)
+        except UnknownMunicipality:
+            raise NotFound(
+                f"municipality {municipality} does not run the scheme on this platform; "
+                "check the 6-digit municipality code"
+            ) from None
+
+
+async def audit(
+    session: AsyncSession,
+    *,
+    municipality: str,
+    actor: str,
+    action: str,
+    at: datetime,
+    application_id: uuid.UUID | None = None,
+    certification_id: uuid.UUID | None = None,
+    round_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One line of the audit trail (who did what, when), in the use case's transaction."""
+    await session.execute(
+        sa.insert(audit_log).values(
+            municipality=municipality,
+            at=at,
+            actor=actor,
+            action=action,
+            application_id=application_id,
+            certification_id=certification_id,
+            round_id=round_id,
+            detail=detail or {},
+        )
+    )

@@ -1,0 +1,31 @@
+"""Use-case errors; the HTTP layer maps each to a status code and passes the message on."""
+
+from __future__ import annotations
+
+
+class UseCaseError(Exception):
+    """Base: the message is safe to show (no personal data) and says what to do."""
+
+
+class NotFound(UseCaseError):  # 404, also for another tenant's record
+    pass
+
+
+class Conflict(UseCaseError):  # 409
+    pass
+
+
+class Gone(UseCaseError):  # 410: expired or used link
+    pass
+
+
+class TooLarge(UseCaseError):  # 413
+    pass
+
+
+class UnsupportedType(UseCaseError):  # 415
+    pass
+
+
+class Invalid(UseCaseError):  # 422 beyond schema validation
+    pass

@@ -1,0 +1,225 @@
+"""Resident records and the enrollment registry: imported by CSV or pushed by API (officers).
+
+A record that shows a certified child moving out, or enrolling in a facility type the
+municipality excludes, ends the certification in the same transaction (CertificationRevoked).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date
+from typing import TypeVar
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsuen_common.events.eligibility import RevocationReason
+from tsuen_common.policy import EnrollmentType
+from tsuen_eligibility.adapters.orm import certifications, enrollments, resident_records
+from tsuen_eligibility.domain.checks import (
+    CheckResults,
+    EnrollmentFacts,
+    ResidentFacts,
+    run_checks,
+)
+from tsuen_eligibility.domain.names import kana_key
+from tsuen_eligibility.service_layer.commands import EnrollmentIn, ResidentRecordIn
+from tsuen_eligibility.service_layer.context import Eligibility, audit
+from tsuen_eligibility.service_layer.errors import Invalid
+
+MAX_ROWS = 50_000
+RowT = TypeVar("RowT", ResidentRecordIn, EnrollmentIn)
+
+
+async def child_checks(
+    ctx: Eligibility,
+    session: AsyncSession,
+    *,
+    municipality: str,
+    child_kana_key: str,
+    birth_date: date,
+    on: date,
+) -> CheckResults:
+    residents = (
+        await session.execute(
+            sa.select(resident_records.c.moved_in_on, resident_records.c.moved_out_on).where(
+                resident_records.c.municipality == municipality,
+                resident_records.c.child_kana_key == child_kana_key,
+                resident_records.c.child_birth_date == birth_date,
+            )
+        )
+    ).all()
+    enrolled = (
+        await session.execute(
+            sa.select(
+                enrollments.c.facility_type,
+                enrollments.c.enrolled_from,
+                enrollments.c.enrolled_until,
+            ).where(
+                enrollments.c.municipality == municipality,
+                enrollments.c.child_kana_key == child_kana_key,
+                enrollments.c.child_birth_date == birth_date,
+            )
+        )
+    ).all()
+    return run_checks(
+        birth_date=birth_date,
+        on=on,
+        residents=[ResidentFacts(r.moved_in_on, r.moved_out_on) for r in residents],
+        enrollments=[
+            EnrollmentFacts(EnrollmentType(e.facility_type), e.enrolled_from, e.enrolled_until)
+            for e in enrolled
+        ],
+        policy=ctx.policy(municipality).eligibility,
+    )
+
+
+def parse_csv(text: str, model: type[RowT]) -> list[RowT]:
+    """Rows of a CSV with a header naming the model's fields; errors name the line."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    expected = set(model.model_fields)
+    required = {n for n, f in model.model_fields.items() if f.is_required()}
+    header = set(reader.fieldnames or ())
+    if not required <= header or not header <= expected:
+        raise Invalid(
+            f"the CSV header must name the columns {sorted(expected)} "
+            f"(required: {sorted(required)}); found {sorted(header)}"
+        )
+    rows: list[RowT] = []
+    for line_no, row in enumerate(reader, start=2):
+        if len(rows) >= MAX_ROWS:
+            raise Invalid(f"at most {MAX_ROWS} rows per import; split the file")
+        values = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+        try:
+            rows.append(model.model_validate(values))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise Invalid(f"CSV line {line_no}: {problems}") from None
+    return rows
+
+
+async def import_residents(
+    ctx: Eligibility, *, municipality: str, rows: Sequence[ResidentRecordIn], actor: str
+) -> dict[str, int]:
+    ctx.policy(municipality)
+    revoked = 0
+    async with ctx.sessions() as session, session.begin():
+        for row in rows:
+            key = kana_key(row.child_kana)
+            stmt = insert(resident_records).values(
+                municipality=municipality,
+                child_kana_key=key,
+                child_birth_date=row.child_birth_date,
+                moved_in_on=row.moved_in_on,
+                moved_out_on=row.moved_out_on,
+            )
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["municipality", "child_kana_key", "child_birth_date"],
+                    set_={
+                        "moved_in_on": stmt.excluded.moved_in_on,
+                        "moved_out_on": stmt.excluded.moved_out_on,
+                        "updated_at": sa.func.now(),
+                    },
+                )
+            )
+            if row.moved_out_on is not None:
+                revoked += await _revoke_child(
+                    ctx,
+                    session,
+                    municipality=municipality,
+                    child_kana_key=key,
+                    birth_date=row.child_birth_date,
+                    reason=RevocationReason.MOVED_OUT,
+                    event_date=row.moved_out_on,
+                    actor=actor,
+                )
+        await audit(
+            session,
+            municipality=municipality,
+            actor=actor,
+            action="residents.imported",
+            at=ctx.now(),
+            detail={"rows": len(rows), "revoked": revoked},
+        )
+    return {"rows": len(rows), "certifications_revoked": revoked}
+
+
+async def import_enrollments(
+    ctx: Eligibility, *, municipality: str, rows: Sequence[EnrollmentIn], actor: str
+) -> dict[str, int]:
+    policy = ctx.policy(municipality).eligibility
+    revoked = 0
+    async with ctx.sessions() as session, session.begin():
+        for row in rows:
+            key = kana_key(row.child_kana)
+            stmt = insert(enrollments).values(
+                municipality=municipality,
+                child_kana_key=key,
+                child_birth_date=row.child_birth_date,
+                facility_type=str(row.facility_type),
+                enrolled_from=row.enrolled_from,
+                enrolled_until=row.enrolled_until,
+            )
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    constraint="uq_enrollments_child_type_from",
+                    set_={"enrolled_until": stmt.excluded.enrolled_until},
+                )
+            )
+            if policy.excludes(row.facility_type):
+                revoked += await _revoke_child(
+                    ctx,
+                    session,
+                    municipality=municipality,
+                    child_kana_key=key,
+                    birth_date=row.child_birth_date,
+                    reason=RevocationReason.ENROLLED,
+                    event_date=row.enrolled_from,
+                    actor=actor,
+                )
+        await audit(
+            session,
+            municipality=municipality,
+            actor=actor,
+            action="enrollments.imported",
+            at=ctx.now(),
+            detail={"rows": len(rows), "revoked": revoked},
+        )
+    return {"rows": len(rows), "certifications_revoked": revoked}
+
+
+async def _revoke_child(
+    ctx: Eligibility,
+    session: AsyncSession,
+    *,
+    municipality: str,
+    child_kana_key: str,
+    birth_date: date,
+    reason: RevocationReason,
+    event_date: date,
+    actor: str,
+) -> int:
+    from tsuen_eligibility.service_layer.certifications import revoke_row
+
+    active = (
+        await session.execute(
+            sa.select(certifications)
+            .where(
+                certifications.c.municipality == municipality,
+                certifications.c.child_kana_key == child_kana_key,
+                certifications.c.child_birth_date == birth_date,
+                certifications.c.status == "active",
+            )
+            .with_for_update()
+        )
+    ).all()
+    for cert in active:
+        await revoke_row(ctx, session, cert, reason=reason, event_date=event_date, actor=actor)
+    return len(active)

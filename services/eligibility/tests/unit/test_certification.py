@@ -1,0 +1,63 @@
+"""The certification's validity window, its number and when it ends."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+
+from tsuen_common.events.eligibility import RevocationReason
+from tsuen_eligibility.domain.certification import (
+    CertificationError,
+    certificate_number,
+    is_aged_out,
+    revocation_effective_date,
+    validity_window,
+)
+
+
+def test_validity_is_the_age_window_kakegawa_example() -> None:
+    assert validity_window(date(2024, 4, 10), date(2026, 3, 2)) == (
+        date(2024, 10, 9),
+        date(2027, 4, 8),
+    )
+
+
+def test_leap_day_birth_validity_ends_on_27_february() -> None:
+    assert validity_window(date(2024, 2, 29), date(2026, 3, 2))[1] == date(2027, 2, 27)
+
+
+def test_month_end_birth_validity_starts_on_the_last_day_of_february() -> None:
+    assert validity_window(date(2024, 8, 31), date(2024, 9, 30))[0] == date(2025, 2, 28)
+
+
+def test_certifying_on_the_last_usable_day_is_allowed_but_not_the_day_after() -> None:
+    assert validity_window(date(2024, 4, 10), date(2027, 4, 8))[1] == date(2027, 4, 8)
+    with pytest.raises(CertificationError, match="2027-04-08"):
+        validity_window(date(2024, 4, 10), date(2027, 4, 9))
+
+
+def test_certificate_number_uses_the_fiscal_year() -> None:
+    cid = uuid.UUID("0123456789abcdef0123456789abcdef")
+    assert certificate_number("222135", date(2026, 3, 31), cid) == "222135-2025-0123456789"
+    assert certificate_number("222135", date(2026, 4, 1), cid) == "222135-2026-0123456789"
+
+
+def test_aged_out_only_after_the_last_usable_day() -> None:
+    assert not is_aged_out(date(2027, 4, 8), date(2027, 4, 8))
+    assert is_aged_out(date(2027, 4, 8), date(2027, 4, 9))
+
+
+def test_revocation_dates() -> None:
+    until = date(2027, 4, 8)
+    assert revocation_effective_date(RevocationReason.AGED_OUT, date(2027, 5, 1), until) == date(
+        2027, 4, 9
+    )
+    assert revocation_effective_date(RevocationReason.MOVED_OUT, date(2026, 6, 1), until) == date(
+        2026, 6, 1
+    )
+    # An enrollment after the certification ended anyway cannot move the end later.
+    assert revocation_effective_date(RevocationReason.ENROLLED, date(2027, 6, 1), until) == date(
+        2027, 4, 9
+    )
