@@ -139,3 +139,44 @@ app.kubernetes.io/component: {{ .role }}
   readOnly: true
 {{- end }}
 {{- end -}}
+
+
+{{/* Pod template of a Job: (dict "root" $ "ctx" $ctx "args" list ["command" list] "backoffLimit" n) */}}
+{{- define "tsuen.jobSpec" -}}
+backoffLimit: {{ .backoffLimit }}
+ttlSecondsAfterFinished: 86400
+template:
+  metadata:
+    labels:
+      {{- include "tsuen.labels" .root | nindent 6 }}
+      {{- include "tsuen.selectorLabels" .ctx | nindent 6 }}
+  spec:
+    restartPolicy: Never
+    serviceAccountName: {{ include "tsuen.serviceAccountName" .root }}
+    automountServiceAccountToken: {{ .root.Values.serviceAccount.automountServiceAccountToken }}
+    {{- with .root.Values.imagePullSecrets }}
+    imagePullSecrets:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    securityContext:
+      {{- toYaml .root.Values.podSecurityContext | nindent 6 }}
+    containers:
+      - name: {{ .ctx.role }}
+        image: {{ include "tsuen.image" .ctx | quote }}
+        imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+        {{- with .command }}
+        command: {{ toJson . }}
+        {{- end }}
+        args: {{ toJson .args }}
+        env:
+          {{- include "tsuen.env" .ctx | nindent 10 }}
+        securityContext:
+          {{- toYaml .root.Values.securityContext | nindent 10 }}
+        resources:
+          requests: {cpu: 50m, memory: 128Mi}
+          limits: {memory: 256Mi}
+        volumeMounts:
+          {{- include "tsuen.volumeMounts" .ctx | nindent 10 }}
+    volumes:
+      {{- include "tsuen.volumes" .ctx | nindent 6 }}
+{{- end -}}

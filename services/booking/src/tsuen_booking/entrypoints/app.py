@@ -1,10 +1,55 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from fastapi import FastAPI
 
 from tsuen_booking.config import Settings
+from tsuen_booking.entrypoints.api import add_error_handlers, router
+from tsuen_booking.service_layer.context import Context
+from tsuen_common.auth import TokenVerifier, configure_auth
+from tsuen_common.db import make_engine, make_sessions
+from tsuen_common.messaging import Outbox
+from tsuen_common.policy import PolicyRegistry, load_policies
 from tsuen_common.service import create_app
+from tsuen_common.timeutil import now_jst
+
+
+def build_context(
+    settings: Settings,
+    *,
+    policies: PolicyRegistry | None = None,
+    clock: Callable[[], datetime] = now_jst,
+    pool_size: int = 10,
+) -> Context:
+    engine = make_engine(settings.database_url, pool_size=pool_size)
+    return Context(
+        sessions=make_sessions(engine),
+        outbox=Outbox(producer="booking", topic_prefix=settings.kafka_topic_prefix),
+        policies=policies or load_policies(settings.policy_dir),
+        clock=clock,
+        engine=engine,
+    )
+
+
+def build(
+    settings: Settings,
+    *,
+    verifier: TokenVerifier | None = None,
+    policies: PolicyRegistry | None = None,
+    clock: Callable[[], datetime] = now_jst,
+) -> FastAPI:
+    """The app with its dependencies handed in (tests pass their own verifier, policies, clock).
+
+    Whoever builds the app closes ``app.state.ctx`` (the database engine) when done.
+    """
+    app = create_app(settings, title="tsuen booking", routers=[router])
+    configure_auth(app, verifier or TokenVerifier.from_settings(settings))
+    add_error_handlers(app)
+    app.state.ctx = build_context(settings, policies=policies, clock=clock)
+    return app
 
 
 def create() -> FastAPI:
-    return create_app(Settings(), title="tsuen booking")
+    return build(Settings())

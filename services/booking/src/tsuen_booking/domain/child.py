@@ -1,0 +1,59 @@
+"""A certified child as booking knows it, projected from eligibility's events.
+
+Eligibility decides who is certified (認定); booking only needs the validity window and, for the
+age rule on the use date, the birth date when eligibility sends one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from tsuen_booking.domain.errors import InvalidRequest
+from tsuen_common.age import age_window
+
+__all__ = ["CertifiedChild"]
+
+
+@dataclass(frozen=True, slots=True)
+class CertifiedChild:
+    child_id: uuid.UUID
+    municipality: str
+    guardian_id: uuid.UUID
+    guardian_email: str
+    valid_from: date
+    valid_until: date
+    birth_date: date | None = None
+    revoked_from: date | None = None
+    """The certification ends on this day (転出, 入園, 満3歳, withdrawal): no use from it on."""
+
+    def check_eligible_on(self, day: date) -> None:
+        """Raise :class:`InvalidRequest` saying why the child cannot use the scheme on ``day``."""
+        if self.birth_date is not None:
+            window = age_window(self.birth_date)
+            if day < window.first_usable_day:
+                raise InvalidRequest(
+                    f"child is not yet 6 months old on {day.isoformat()} "
+                    f"(first usable day {window.first_usable_day.isoformat()})"
+                )
+            if day > window.last_usable_day:
+                raise InvalidRequest(
+                    f"child is 3 years old on {day.isoformat()} "
+                    f"(last usable day {window.last_usable_day.isoformat()})"
+                )
+        if self.revoked_from is not None and day >= self.revoked_from:
+            raise InvalidRequest(
+                f"child's certification ended on {self.revoked_from.isoformat()}; "
+                f"no use on {day.isoformat()}"
+            )
+        if day < self.valid_from:
+            raise InvalidRequest(
+                f"child's certification starts on {self.valid_from.isoformat()}; "
+                f"no use on {day.isoformat()}"
+            )
+        if day > self.valid_until:
+            raise InvalidRequest(
+                f"child's certification is valid until {self.valid_until.isoformat()}; "
+                f"no use on {day.isoformat()}"
+            )

@@ -1,0 +1,113 @@
+"""A facility (施設) as the booking rules see it: when it is open and how many places it offers.
+
+Places for scheme children are set per weekday and hour (the facility's own children and its
+staffing decide them), with date overrides for a day that differs (an event, a staff shortage).
+A day is open on the facility's :class:`~tsuen_common.calendar.BusinessCalendar`: weekdays
+without opening hours, national holidays, 年末年始 and the facility's own closed days are closed.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from tsuen_common.calendar import BusinessCalendar
+
+__all__ = ["Facility", "OpeningHours", "cell_minutes", "cells"]
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    open: time
+    close: time
+
+    def __post_init__(self) -> None:
+        if self.open >= self.close:
+            raise ValueError(
+                f"opening time {self.open:%H:%M} must be before closing time {self.close:%H:%M}"
+            )
+
+    def contains(self, start: time, end: time) -> bool:
+        return self.open <= start and end <= self.close
+
+
+def _empty_overrides() -> dict[date, dict[int, int]]:
+    return {}
+
+
+@dataclass(frozen=True, slots=True)
+class Facility:
+    id: uuid.UUID
+    municipality: str
+    name: str
+    opening_hours: Mapping[int, OpeningHours]
+    """Weekday (Monday 0) → hours. A weekday that is absent is a closed weekday."""
+    places_per_slot: int
+    """Places for scheme children in any slot without a more specific figure."""
+    places_by_weekday: Mapping[int, Mapping[int, int]] = field(default_factory=dict)
+    """Weekday → hour (0–23) → places, overriding ``places_per_slot``."""
+    place_overrides: Mapping[date, Mapping[int, int]] = field(default_factory=_empty_overrides)
+    """Date → hour → places, overriding everything else on that date (0 closes the hour)."""
+    closed_days: frozenset[date] = frozenset()
+    extra_hour_fee_yen: int = 0
+    email: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.opening_hours:
+            raise ValueError("a facility needs opening hours on at least one weekday")
+        bad = sorted(d for d in self.opening_hours if d not in range(7))
+        if bad:
+            raise ValueError(f"weekdays are 0 (Monday) to 6 (Sunday): {bad}")
+        if self.places_per_slot < 0:
+            raise ValueError("places_per_slot cannot be negative")
+        for hours in [*self.places_by_weekday.values(), *self.place_overrides.values()]:
+            for hour, places in hours.items():
+                if hour not in range(24) or places < 0:
+                    raise ValueError(f"places need an hour 0–23 and a count ≥ 0: {hour}={places}")
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        closed = frozenset(range(7)) - frozenset(self.opening_hours)
+        return BusinessCalendar(closed_weekdays=closed, extra_closed_days=self.closed_days)
+
+    def is_open_on(self, day: date) -> bool:
+        return self.calendar.is_open_day(day)
+
+    def hours_on(self, day: date) -> OpeningHours | None:
+        """Opening hours on ``day``, or None when the facility is closed that day."""
+        if not self.is_open_on(day):
+            return None
+        return self.opening_hours.get(day.weekday())
+
+    def places_at(self, day: date, hour: int) -> int:
+        override = self.place_overrides.get(day, {})
+        if hour in override:
+            return override[hour]
+        weekday = self.places_by_weekday.get(day.weekday(), {})
+        return weekday.get(hour, self.places_per_slot)
+
+
+def cell_minutes(unit_minutes: int) -> int:
+    """The grid's cell length: the booking unit, cut so that cells never straddle an hour.
+
+    Places are given per hour, so a cell must lie inside one hour; 60- and 30-minute units give
+    60- and 30-minute cells.
+    """
+    return math.gcd(unit_minutes, 60)
+
+
+def cells(day: date, start: time, end: time, step_minutes: int) -> Iterator[time]:
+    """Start times of the cells covering ``start``–``end`` (end excluded), in ascending order.
+
+    Ascending order matters: every transaction takes its cells in the same order, so two
+    bookings racing for overlapping cells queue up instead of deadlocking.
+    """
+    at = datetime.combine(day, start)
+    stop = datetime.combine(day, end)
+    step = timedelta(minutes=step_minutes)
+    while at < stop:
+        yield at.time()
+        at += step

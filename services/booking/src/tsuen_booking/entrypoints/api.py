@@ -1,0 +1,331 @@
+"""HTTP API of the booking service: parse, authorise, call a use case, map refusals to 4xx."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from tsuen_booking.domain.booking import BookingStatus
+from tsuen_booking.domain.errors import BookingError, Conflict, InvalidRequest, NotFound
+from tsuen_booking.service_layer import bookings as booking_cases
+from tsuen_booking.service_layer import facilities as facility_cases
+from tsuen_booking.service_layer import interviews as interview_cases
+from tsuen_booking.service_layer import quota as quota_cases
+from tsuen_booking.service_layer import regular as regular_cases
+from tsuen_booking.service_layer.commands import (
+    BookingRequest,
+    BulkCancelRequest,
+    CancelRequest,
+    FacilityPatch,
+    FacilitySpec,
+)
+from tsuen_booking.service_layer.context import Context
+from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
+from tsuen_common.events.booking import BookingKind
+
+router = APIRouter(prefix="/v1")
+
+MunicipalityCode = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード")]
+Officer = Annotated[
+    Principal, Depends(require_roles(Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN))
+]
+Manager = Annotated[
+    Principal,
+    Depends(require_roles(Role.FACILITY_STAFF, Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN)),
+]
+Booker = Annotated[Principal, Depends(require_roles(Role.GUARDIAN, Role.FACILITY_STAFF))]
+
+
+def get_context(request: Request) -> Context:
+    ctx = request.app.state.ctx
+    assert isinstance(ctx, Context)
+    return ctx
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+
+_STATUS = {InvalidRequest: 422, Conflict: 409, NotFound: 404}
+
+
+async def _refusal(_request: Request, exc: Exception) -> JSONResponse:
+    code = next((c for cls, c in _STATUS.items() if isinstance(exc, cls)), 400)
+    return JSONResponse(status_code=code, content={"detail": str(exc)})
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(BookingError, _refusal)
+
+
+# -- facilities ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/municipalities/{code}/facilities", status_code=status.HTTP_201_CREATED, tags=["facilities"]
+)
+async def register_facility(
+    code: MunicipalityCode, spec: FacilitySpec, principal: Officer, ctx: ContextDep
+) -> dict[str, Any]:
+    return await facility_cases.register(ctx, principal, municipality=code, spec=spec)
+
+
+@router.get("/facilities", tags=["facilities"], summary="施設をさがす")
+async def search_facilities(
+    principal: PrincipalDep,
+    ctx: ContextDep,
+    q: Annotated[str | None, Query(max_length=100, description="name, kana or address")] = None,
+    municipality: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    prefecture: str | None = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    radius_km: Annotated[float | None, Query(gt=0, le=500)] = None,
+    used_before: bool = False,
+    favourites: bool = False,
+) -> list[dict[str, Any]]:
+    return await facility_cases.search(
+        ctx,
+        principal,
+        facility_cases.SearchQuery(
+            keyword=q,
+            municipality=municipality,
+            prefecture=prefecture,
+            lat=lat,
+            lon=lon,
+            radius_km=radius_km,
+            used_before=used_before,
+            favourites=favourites,
+        ),
+    )
+
+
+@router.get("/facilities/{facility_id}", tags=["facilities"])
+async def get_facility(
+    facility_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep
+) -> dict[str, Any]:
+    return await facility_cases.get(ctx, principal, facility_id)
+
+
+@router.patch("/facilities/{facility_id}", tags=["facilities"])
+async def update_facility(
+    facility_id: uuid.UUID, patch: FacilityPatch, principal: Manager, ctx: ContextDep
+) -> dict[str, Any]:
+    return await facility_cases.update(ctx, principal, facility_id, patch)
+
+
+@router.put(
+    "/favourites/{facility_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["facilities"]
+)
+async def add_favourite(facility_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep) -> None:
+    await facility_cases.set_favourite(ctx, principal, facility_id, favourite=True)
+
+
+@router.delete(
+    "/favourites/{facility_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["facilities"]
+)
+async def remove_favourite(
+    facility_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep
+) -> None:
+    await facility_cases.set_favourite(ctx, principal, facility_id, favourite=False)
+
+
+@router.get("/facilities/{facility_id}/availability", tags=["facilities"], summary="空き枠")
+async def facility_availability(
+    facility_id: uuid.UUID,
+    principal: PrincipalDep,
+    ctx: ContextDep,
+    date_from: Annotated[date, Query(alias="from")],
+    date_to: Annotated[date, Query(alias="to")],
+) -> dict[str, Any]:
+    return await facility_cases.availability(ctx, principal, facility_id, date_from, date_to)
+
+
+class AcceptanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    accepted: bool
+
+
+@router.put("/facilities/{facility_id}/acceptances/{child_id}", tags=["facilities"])
+async def record_acceptance(
+    facility_id: uuid.UUID,
+    child_id: uuid.UUID,
+    body: AcceptanceIn,
+    principal: Manager,
+    ctx: ContextDep,
+) -> dict[str, Any]:
+    return await booking_cases.record_acceptance(
+        ctx, principal, facility_id, child_id, body.accepted
+    )
+
+
+# -- interviews (初回面談) ------------------------------------------------------------------------
+
+
+class InterviewRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    facility_id: uuid.UUID
+    child_id: uuid.UUID
+    proposed_times: list[datetime] = Field(default_factory=list, max_length=5)
+
+
+class InterviewScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    starts_at: datetime
+
+
+@router.post("/interviews", status_code=status.HTTP_201_CREATED, tags=["interviews"])
+async def request_interview(
+    body: InterviewRequestIn, principal: PrincipalDep, ctx: ContextDep
+) -> dict[str, Any]:
+    return await interview_cases.request(
+        ctx,
+        principal,
+        facility_id=body.facility_id,
+        child_id=body.child_id,
+        proposed_times=body.proposed_times,
+    )
+
+
+@router.post("/interviews/{interview_id}/schedule", tags=["interviews"])
+async def schedule_interview(
+    interview_id: uuid.UUID, body: InterviewScheduleIn, principal: Manager, ctx: ContextDep
+) -> dict[str, Any]:
+    return await interview_cases.schedule(ctx, principal, interview_id, body.starts_at)
+
+
+@router.get("/interviews", tags=["interviews"])
+async def list_interviews(principal: PrincipalDep, ctx: ContextDep) -> list[dict[str, Any]]:
+    return await interview_cases.list_interviews(ctx, principal)
+
+
+# -- bookings -----------------------------------------------------------------------------------
+
+
+@router.post("/bookings", status_code=status.HTTP_201_CREATED, tags=["bookings"])
+async def create_booking(
+    request: BookingRequest, principal: Booker, ctx: ContextDep
+) -> dict[str, Any]:
+    return await booking_cases.book(ctx, principal, request)
+
+
+@router.get("/bookings", tags=["bookings"], summary="予約一覧")
+async def list_bookings(
+    principal: PrincipalDep,
+    ctx: ContextDep,
+    kind: BookingKind | None = None,
+    status_: Annotated[BookingStatus | None, Query(alias="status")] = None,
+    facility_id: uuid.UUID | None = None,
+    child_id: uuid.UUID | None = None,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    upcoming: bool = False,
+) -> list[dict[str, Any]]:
+    return await booking_cases.list_bookings(
+        ctx,
+        principal,
+        booking_cases.BookingFilter(
+            kind=kind,
+            status=status_,
+            facility_id=facility_id,
+            child_id=child_id,
+            date_from=date_from,
+            date_to=date_to,
+            upcoming=upcoming,
+        ),
+    )
+
+
+@router.post("/bookings/bulk-cancel", tags=["bookings"], summary="一括キャンセル")
+async def bulk_cancel(
+    body: BulkCancelRequest, principal: PrincipalDep, ctx: ContextDep
+) -> dict[str, Any]:
+    return await booking_cases.cancel_bulk(ctx, principal, body.booking_ids, body.reason)
+
+
+@router.get("/bookings/{booking_id}", tags=["bookings"])
+async def get_booking(
+    booking_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep
+) -> dict[str, Any]:
+    return await booking_cases.get_booking(ctx, principal, booking_id)
+
+
+@router.post("/bookings/{booking_id}/cancel", tags=["bookings"])
+async def cancel_booking(
+    booking_id: uuid.UUID, body: CancelRequest, principal: PrincipalDep, ctx: ContextDep
+) -> dict[str, Any]:
+    return await booking_cases.cancel(ctx, principal, booking_id, body.reason)
+
+
+@router.get("/bookings/{booking_id}/cancellation-deadline", tags=["bookings"])
+async def booking_deadline(
+    booking_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep
+) -> dict[str, str]:
+    deadline = await booking_cases.booking_deadline(ctx, principal, booking_id)
+    return {"deadline": deadline.isoformat()}
+
+
+@router.get("/municipalities/{code}/cancellation-deadline", tags=["bookings"])
+async def preview_deadline(
+    code: MunicipalityCode,
+    facility_id: uuid.UUID,
+    start: Annotated[datetime, Query(description="ISO-8601; without an offset it is Japan time")],
+    principal: PrincipalDep,
+    ctx: ContextDep,
+) -> dict[str, str]:
+    deadline = await booking_cases.preview_deadline(ctx, principal, code, facility_id, start)
+    return {"deadline": deadline.isoformat()}
+
+
+# -- 定期利用 (regular plans) ------------------------------------------------------------------
+
+
+@router.post("/regular-plans", status_code=status.HTTP_201_CREATED, tags=["regular"])
+async def apply_regular_plan(
+    body: regular_cases.RegularPlanRequest, principal: Booker, ctx: ContextDep
+) -> dict[str, Any]:
+    return await regular_cases.apply(ctx, principal, body)
+
+
+@router.get("/regular-plans", tags=["regular"])
+async def list_regular_plans(principal: PrincipalDep, ctx: ContextDep) -> list[dict[str, Any]]:
+    return await regular_cases.list_plans(ctx, principal)
+
+
+@router.post("/regular-plans/{plan_id}/approve", tags=["regular"])
+async def approve_regular_plan(
+    plan_id: uuid.UUID, principal: Manager, ctx: ContextDep
+) -> dict[str, Any]:
+    return await regular_cases.decide(ctx, principal, plan_id, approve=True)
+
+
+@router.post("/regular-plans/{plan_id}/decline", tags=["regular"])
+async def decline_regular_plan(
+    plan_id: uuid.UUID, principal: Manager, ctx: ContextDep
+) -> dict[str, Any]:
+    return await regular_cases.decide(ctx, principal, plan_id, approve=False)
+
+
+@router.post("/regular-plans/{plan_id}/generate", tags=["regular"])
+async def generate_regular_month(
+    plan_id: uuid.UUID,
+    principal: Manager,
+    ctx: ContextDep,
+    month: Annotated[str, Query(description="YYYY-MM")],
+) -> dict[str, Any]:
+    return await regular_cases.generate(ctx, principal, plan_id, month)
+
+
+# -- quota --------------------------------------------------------------------------------------
+
+
+@router.get("/children/{child_id}/quota", tags=["quota"], summary="利用可能枠")
+async def child_quota(
+    child_id: uuid.UUID,
+    principal: PrincipalDep,
+    ctx: ContextDep,
+    month: Annotated[str | None, Query(description="YYYY-MM (JST); default this month")] = None,
+) -> dict[str, int]:
+    return await quota_cases.month_balance(ctx, principal, child_id, month)

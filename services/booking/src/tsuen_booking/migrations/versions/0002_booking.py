@@ -1,0 +1,187 @@
+"""Booking schema: facilities, children, slots, bookings, the quota ledger, acceptances.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-21
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql as pg
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+_now = sa.func.now()
+
+
+def upgrade() -> None:
+
+    op.create_table(
+        "facilities",
+        sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("municipality", sa.Text, nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("kana", sa.Text, nullable=False, server_default=""),
+        sa.Column("address", sa.Text, nullable=False, server_default=""),
+        sa.Column("lat", sa.Float),
+        sa.Column("lon", sa.Float),
+        sa.Column("facility_type", sa.Text, nullable=False),
+        sa.Column("email", sa.Text),
+        sa.Column("comments", sa.Text, nullable=False, server_default=""),
+        sa.Column("extra_hour_fee_yen", sa.Integer, nullable=False, server_default="0"),
+        # {"0": {"open": "08:30", "close": "17:00"}, ...}: weekday (Monday 0) → hours.
+        sa.Column("opening_hours", pg.JSONB, nullable=False),
+        sa.Column("places_per_slot", sa.Integer, nullable=False),
+        # {"0": {"9": 3}}: weekday → hour → places; {"2026-05-07": {"9": 0}}: date → hour → places.
+        sa.Column("places_by_weekday", pg.JSONB, nullable=False, server_default="{}"),
+        sa.Column("place_overrides", pg.JSONB, nullable=False, server_default="{}"),
+        sa.Column("closed_days", pg.JSONB, nullable=False, server_default="[]"),
+        sa.Column("interview_slots", pg.JSONB, nullable=False, server_default="[]"),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+        sa.CheckConstraint("extra_hour_fee_yen >= 0", name="ck_facilities_fee"),
+        sa.CheckConstraint("places_per_slot >= 0", name="ck_facilities_places"),
+        sa.Index("ix_facilities_municipality", "municipality"),
+    )
+
+    op.create_table(
+        "children",
+        sa.Column("child_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("municipality", sa.Text, nullable=False),
+        sa.Column("certification_id", pg.UUID(as_uuid=True), nullable=False),
+        sa.Column("guardian_id", pg.UUID(as_uuid=True), nullable=False),
+        sa.Column("guardian_email", sa.Text, nullable=False),
+        sa.Column("birth_date", sa.Date),
+        sa.Column("valid_from", sa.Date, nullable=False),
+        sa.Column("valid_until", sa.Date, nullable=False),
+        sa.Column("revoked_from", sa.Date),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+        sa.Index("ix_children_guardian", "municipality", "guardian_id"),
+    )
+
+    op.create_table(
+        "facility_slots",
+        sa.Column("facility_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("use_date", sa.Date, primary_key=True),
+        sa.Column("cell_start", sa.Time, primary_key=True),
+        sa.Column("places", sa.Integer, nullable=False),
+        sa.Column("taken", sa.Integer, nullable=False, server_default="0"),
+        sa.CheckConstraint("taken >= 0 AND taken <= places", name="ck_facility_slots_taken"),
+    )
+
+    op.create_table(
+        "bookings",
+        sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+        # The facility's municipality: where the use happens and whose rules (unit, deadline) apply.
+        sa.Column("municipality", sa.Text, nullable=False),
+        # The child's home municipality: whose cap and top-up the hours come from.
+        sa.Column("child_municipality", sa.Text, nullable=False),
+        sa.Column("child_id", pg.UUID(as_uuid=True), nullable=False),
+        sa.Column("guardian_id", pg.UUID(as_uuid=True), nullable=False),
+        sa.Column("facility_id", pg.UUID(as_uuid=True), nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("use_date", sa.Date, nullable=False),
+        sa.Column("start_time", sa.Time, nullable=False),
+        sa.Column("end_time", sa.Time, nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("cell_minutes", sa.Integer, nullable=False),
+        sa.Column("held_national", sa.Integer, nullable=False),
+        sa.Column("held_topup", sa.Integer, nullable=False),
+        sa.Column("by_proxy", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("consumed_minutes", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("penalty_minutes", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("over_cap_minutes", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True)),
+        sa.Column("cancelled_by", sa.Text),
+        sa.Column("cancel_reason", sa.Text),
+        sa.Column("bulk_id", pg.UUID(as_uuid=True)),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+        sa.Index("ix_bookings_child_date", "child_id", "use_date"),
+        sa.Index("ix_bookings_facility_date", "facility_id", "use_date"),
+        sa.Index("ix_bookings_municipality_date", "municipality", "use_date"),
+    )
+
+    op.create_table(
+        "quota_months",
+        sa.Column("child_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("month", sa.Text, primary_key=True),
+        sa.Column("municipality", sa.Text, nullable=False),
+        sa.Column("cap_minutes", sa.Integer, nullable=False),
+        sa.Column("topup_minutes", sa.Integer, nullable=False),
+        sa.Column("held_national", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("held_topup", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("consumed_national", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("consumed_topup", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("over_cap_minutes", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+        sa.CheckConstraint(
+            "held_national >= 0 AND held_topup >= 0 AND consumed_national >= 0 "
+            "AND consumed_topup >= 0 AND over_cap_minutes >= 0",
+            name="ck_quota_months_non_negative",
+        ),
+        sa.CheckConstraint(
+            "held_national + consumed_national <= cap_minutes "
+            "AND held_topup + consumed_topup <= topup_minutes",
+            name="ck_quota_months_within_credit",
+        ),
+    )
+
+    op.create_table(
+        "quota_entries",
+        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        sa.Column("idempotency_key", sa.Text, nullable=False, unique=True),
+        sa.Column("child_id", pg.UUID(as_uuid=True), nullable=False),
+        sa.Column("month", sa.Text, nullable=False),
+        sa.Column("municipality", sa.Text, nullable=False),
+        sa.Column("booking_id", pg.UUID(as_uuid=True), nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("balance", sa.Text, nullable=False),
+        sa.Column("minutes", sa.Integer, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+        sa.CheckConstraint("minutes > 0", name="ck_quota_entries_minutes"),
+        sa.Index("ix_quota_entries_child_month", "child_id", "month"),
+    )
+
+    op.create_table(
+        "acceptances",
+        sa.Column("facility_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("child_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("municipality", sa.Text, nullable=False),
+        sa.Column("accepted", sa.Boolean, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    )
+
+    # The ledger is append-only: corrections are new entries, never edits.
+    op.execute(
+        """
+        CREATE FUNCTION quota_entries_immutable() RETURNS trigger AS $$
+        BEGIN
+            RAISE EXCEPTION 'quota_entries are immutable: add a new entry instead';
+        END $$ LANGUAGE plpgsql
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER quota_entries_immutable BEFORE UPDATE OR DELETE ON quota_entries "
+        "FOR EACH ROW EXECUTE FUNCTION quota_entries_immutable()"
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS quota_entries_immutable ON quota_entries")
+    op.execute("DROP FUNCTION IF EXISTS quota_entries_immutable()")
+    for table in (
+        "acceptances",
+        "quota_entries",
+        "quota_months",
+        "bookings",
+        "facility_slots",
+        "children",
+        "facilities",
+    ):
+        op.drop_table(table)

@@ -1,0 +1,808 @@
+"""Booking use cases: book (柔軟利用 and 代理予約), list, cancel (single and 一括), deadlines,
+interviews' outcome (acceptance), and settling a booking from attendance.
+
+Every use case is one transaction: the state change, the ledger entries and the outbox event
+commit together or not at all. Lock order, everywhere: facility row (shared, when booking) or
+booking rows (by id) → the child's month row → slot cells (ascending). One order means concurrent
+transactions queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsuen_booking.adapters import repository as repo
+from tsuen_booking.adapters.orm import acceptances, bookings, interviews
+from tsuen_booking.domain.booking import (
+    ACTIVE_STATUSES,
+    BookingStatus,
+    plan_booking,
+    span_text,
+)
+from tsuen_booking.domain.cancellation import cancellation_deadline, decide_cancellation
+from tsuen_booking.domain.child import CertifiedChild
+from tsuen_booking.domain.errors import Conflict, InvalidRequest, NotFound
+from tsuen_booking.domain.facility import Facility, cells
+from tsuen_booking.domain.ledger import Balance, MonthAccount, month_of
+from tsuen_booking.service_layer.commands import BookingRequest
+from tsuen_booking.service_layer.context import Context, claim_uuid, retry_on_conflict
+from tsuen_booking.service_layer.facilities import can_see_facility
+from tsuen_common.auth import Forbidden, Principal, Role
+from tsuen_common.events.booking import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingKind,
+    FacilityAcceptanceRecorded,
+    QuotaOverCapCharged,
+)
+from tsuen_common.events.envelope import EventEnvelope
+from tsuen_common.logging import get_logger
+from tsuen_common.timeutil import JST
+
+log = get_logger(__name__)
+
+
+# -- who may see what ---------------------------------------------------------------------------
+
+
+def can_see_booking(principal: Principal, row: Mapping[Any, Any]) -> bool:
+    match principal.role:
+        case Role.PLATFORM_ADMIN:
+            return True
+        case Role.MUNICIPALITY_OFFICER:
+            return principal.municipality in (row["municipality"], row["child_municipality"])
+        case Role.FACILITY_STAFF:
+            return principal.can_access_facility(row["municipality"], str(row["facility_id"]))
+        case Role.GUARDIAN:
+            return principal.can_access_guardian(row["child_municipality"], str(row["guardian_id"]))
+
+
+def tenant_filter(principal: Principal, table: sa.Table) -> sa.ColumnElement[bool]:
+    """The caller's tenant as a WHERE clause, for any table with the booking tenancy columns
+    (``municipality``, ``child_municipality``, ``facility_id``, ``guardian_id``)."""
+    c = table.c
+    match principal.role:
+        case Role.PLATFORM_ADMIN:
+            return sa.true()
+        case Role.MUNICIPALITY_OFFICER:
+            return sa.or_(
+                c.municipality == principal.municipality,
+                c.child_municipality == principal.municipality,
+            )
+        case Role.FACILITY_STAFF:
+            return sa.and_(
+                c.municipality == principal.municipality,
+                c.facility_id == claim_uuid(principal.facility_id),
+            )
+        case Role.GUARDIAN:
+            return sa.and_(
+                c.child_municipality == principal.municipality,
+                c.guardian_id == claim_uuid(principal.guardian_id),
+            )
+
+
+def can_see_child(principal: Principal, child: CertifiedChild) -> bool:
+    if principal.role is Role.FACILITY_STAFF:
+        return False
+    return principal.can_access_guardian(child.municipality, str(child.guardian_id))
+
+
+def booking_out(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "facility_id": row["facility_id"],
+        "child_id": row["child_id"],
+        "municipality": row["municipality"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "use_date": row["use_date"],
+        "start": row["start_time"].strftime("%H:%M"),
+        "end": row["end_time"].strftime("%H:%M"),
+        "starts_at": row["starts_at"].astimezone(JST),
+        "ends_at": row["ends_at"].astimezone(JST),
+        "held_minutes": row["held_national"] + row["held_topup"],
+        "consumed_minutes": row["consumed_minutes"],
+        "penalty_minutes": row["penalty_minutes"],
+        "over_cap_minutes": row["over_cap_minutes"],
+        "by_proxy": row["by_proxy"],
+        "cancelled_at": row["cancelled_at"].astimezone(JST) if row["cancelled_at"] else None,
+        "cancelled_by": row["cancelled_by"],
+        "cancel_reason": row["cancel_reason"],
+        "bulk_id": row["bulk_id"],
+    }
+
+
+def _held(row: Mapping[Any, Any]) -> dict[Balance, int]:
+    return {Balance.NATIONAL: row["held_national"], Balance.TOPUP: row["held_topup"]}
+
+
+async def _lock_month_of(
+    ctx: Context, session: AsyncSession, child_id: uuid.UUID, child_municipality: str, day: date
+) -> tuple[str, MonthAccount]:
+    home = ctx.policy(child_municipality).quota
+    month = month_of(day)
+    account = await repo.lock_month(
+        session,
+        child_id=child_id,
+        month=month,
+        municipality=child_municipality,
+        cap_minutes=home.monthly_cap_minutes,
+        topup_minutes=home.topup_minutes,
+    )
+    return month, account
+
+
+async def _locked_booking(session: AsyncSession, booking_id: uuid.UUID) -> Mapping[Any, Any] | None:
+    return (
+        (
+            await session.execute(
+                sa.select(bookings).where(bookings.c.id == booking_id).with_for_update()
+            )
+        )
+        .mappings()
+        .first()
+    )
+
+
+async def _reload(session: AsyncSession, booking_id: uuid.UUID) -> Mapping[Any, Any]:
+    return (
+        (await session.execute(sa.select(bookings).where(bookings.c.id == booking_id)))
+        .mappings()
+        .one()
+    )
+
+
+# -- booking ------------------------------------------------------------------------------------
+
+
+@retry_on_conflict
+async def book(ctx: Context, principal: Principal, request: BookingRequest) -> dict[str, Any]:
+    if principal.role not in (Role.GUARDIAN, Role.FACILITY_STAFF):
+        raise Forbidden("only a guardian, or facility staff on the guardian's behalf, can book")
+    now = ctx.clock()
+    async with ctx.sessions() as session, session.begin():
+        frow = await repo.facility_row(session, request.facility_id, share=True)
+        if frow is None or not can_see_facility(ctx, principal, frow):
+            raise NotFound(f"facility {request.facility_id} not found")
+        child = await repo.get_child(session, request.child_id)
+        if child is None or not (
+            principal.role is Role.FACILITY_STAFF or can_see_child(principal, child)
+        ):
+            raise NotFound(f"child {request.child_id} not found")
+        row = await place_booking(
+            ctx,
+            session,
+            frow=frow,
+            child=child,
+            use_date=request.use_date,
+            start=request.start,
+            end=request.end,
+            kind=request.kind,
+            by_proxy=principal.role is Role.FACILITY_STAFF,
+            now=now,
+        )
+    log.info(
+        "booking confirmed",
+        booking_id=str(row["id"]),
+        facility_id=str(row["facility_id"]),
+        minutes=row["held_national"] + row["held_topup"],
+    )
+    return booking_out(row)
+
+
+async def place_booking(
+    ctx: Context,
+    session: AsyncSession,
+    *,
+    frow: Mapping[Any, Any],
+    child: CertifiedChild,
+    use_date: date,
+    start: time,
+    end: time,
+    kind: BookingKind,
+    by_proxy: bool,
+    now: datetime,
+    plan_id: uuid.UUID | None = None,
+) -> Mapping[Any, Any]:
+    """Check and take places and hours for one use, inside the caller's transaction (the
+    facility row share-locked by the caller). Raises a :class:`BookingError` saying why not."""
+    facility = repo.facility_from_row(frow)
+    at_home = facility.municipality == child.municipality
+    if (
+        not at_home
+        and not ctx.policy(child.municipality).eligibility.cross_municipality_use_allowed
+    ):
+        raise InvalidRequest(
+            "the child's municipality does not allow use of facilities elsewhere (広域利用)"
+        )
+    accepted = await session.scalar(
+        sa.select(acceptances.c.accepted).where(
+            acceptances.c.facility_id == facility.id, acceptances.c.child_id == child.child_id
+        )
+    )
+    if not accepted:
+        raise InvalidRequest(
+            "the facility has not accepted this child yet: book a first interview (初回面談) "
+            "and wait for the facility's acceptance"
+        )
+    plan = plan_booking(
+        facility=facility,
+        quota=ctx.policy(facility.municipality).quota,
+        child=child,
+        use_date=use_date,
+        start=start,
+        end=end,
+        now=now,
+        kind=kind,
+    )
+    month, account = await _lock_month_of(
+        ctx, session, child.child_id, child.municipality, plan.use_date
+    )
+    # Under the month lock, so a sibling request for the same child cannot slip in between.
+    clash = await session.scalar(
+        sa.select(bookings.c.start_time)
+        .where(
+            bookings.c.child_id == child.child_id,
+            bookings.c.use_date == plan.use_date,
+            bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
+            bookings.c.start_time < plan.end,
+            bookings.c.end_time > plan.start,
+        )
+        .limit(1)
+    )
+    if clash is not None:
+        raise Conflict(
+            f"child already has a booking overlapping {span_text(plan.start, plan.end)} "
+            f"on {plan.use_date.isoformat()}"
+        )
+    entries = account.plan_hold(plan.minutes, at_home=at_home, booking_id=plan.booking_id)
+    for cell in plan.cells:
+        if not await repo.take_cell(session, facility, plan.use_date, cell):
+            cell_end = (
+                datetime.combine(plan.use_date, cell) + timedelta(minutes=plan.cell_minutes)
+            ).time()
+            raise Conflict(f"no free place {span_text(cell, cell_end)}")
+    held = {e.balance: e.minutes for e in entries}
+    await session.execute(
+        sa.insert(bookings).values(
+            id=plan.booking_id,
+            municipality=facility.municipality,
+            child_municipality=child.municipality,
+            child_id=child.child_id,
+            guardian_id=child.guardian_id,
+            facility_id=facility.id,
+            kind=kind.value,
+            plan_id=plan_id,
+            status=BookingStatus.CONFIRMED.value,
+            use_date=plan.use_date,
+            start_time=plan.start,
+            end_time=plan.end,
+            starts_at=plan.starts_at,
+            ends_at=plan.ends_at,
+            cell_minutes=plan.cell_minutes,
+            held_national=held.get(Balance.NATIONAL, 0),
+            held_topup=held.get(Balance.TOPUP, 0),
+            by_proxy=by_proxy,
+        )
+    )
+    await repo.record_entries(
+        session,
+        account=account,
+        entries=entries,
+        child_id=child.child_id,
+        month=month,
+        municipality=child.municipality,
+    )
+    await ctx.outbox.add(
+        session,
+        BookingConfirmed(
+            booking_id=plan.booking_id,
+            child_id=child.child_id,
+            guardian_id=child.guardian_id,
+            guardian_email=child.guardian_email,
+            facility_id=facility.id,
+            facility_name=facility.name,
+            facility_email=facility.email,
+            kind=kind,
+            use_date=plan.use_date,
+            starts_at=plan.starts_at,
+            ends_at=plan.ends_at,
+            held_minutes=plan.minutes,
+            by_proxy=by_proxy,
+        ),
+        municipality=facility.municipality,
+    )
+    return await _reload(session, plan.booking_id)
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    kind: BookingKind | None = None
+    status: BookingStatus | None = None
+    facility_id: uuid.UUID | None = None
+    child_id: uuid.UUID | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    upcoming: bool = False
+
+
+def interview_as_booking(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """An interview in the booking list (予約一覧 shows 初回面談 beside the uses)."""
+    starts_at = row["starts_at"].astimezone(JST) if row["starts_at"] else None
+    return {
+        "id": row["id"],
+        "facility_id": row["facility_id"],
+        "child_id": row["child_id"],
+        "municipality": row["municipality"],
+        "kind": BookingKind.INTERVIEW.value,
+        "status": row["status"],
+        "use_date": starts_at.date() if starts_at else None,
+        "start": starts_at.strftime("%H:%M") if starts_at else None,
+        "starts_at": starts_at,
+        "held_minutes": 0,
+        "consumed_minutes": 0,
+    }
+
+
+async def _list_interviews(
+    ctx: Context, principal: Principal, flt: BookingFilter
+) -> list[dict[str, Any]]:
+    stmt = sa.select(interviews).where(tenant_filter(principal, interviews))
+    if flt.facility_id is not None:
+        stmt = stmt.where(interviews.c.facility_id == flt.facility_id)
+    if flt.child_id is not None:
+        stmt = stmt.where(interviews.c.child_id == flt.child_id)
+    day = sa.func.date(sa.func.timezone("Asia/Tokyo", interviews.c.starts_at))
+    if flt.date_from is not None:
+        stmt = stmt.where(day >= flt.date_from)
+    if flt.date_to is not None:
+        stmt = stmt.where(day <= flt.date_to)
+    if flt.upcoming:
+        stmt = stmt.where(
+            sa.or_(interviews.c.starts_at.is_(None), interviews.c.starts_at > ctx.clock())
+        )
+    stmt = stmt.order_by(interviews.c.starts_at.nulls_last(), interviews.c.id).limit(1000)
+    async with ctx.sessions() as session:
+        return [interview_as_booking(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def list_bookings(
+    ctx: Context, principal: Principal, flt: BookingFilter
+) -> list[dict[str, Any]]:
+    """予約一覧: uses (柔軟利用, 定期利用) and, with ``kind=interview``, first interviews."""
+    if flt.kind is BookingKind.INTERVIEW:
+        if flt.status is not None:
+            raise InvalidRequest("interviews have no booking status; leave out status")
+        return await _list_interviews(ctx, principal, flt)
+    stmt = sa.select(bookings).where(tenant_filter(principal, bookings))
+    if flt.kind is not None:
+        stmt = stmt.where(bookings.c.kind == flt.kind.value)
+    if flt.status is not None:
+        stmt = stmt.where(bookings.c.status == flt.status.value)
+    if flt.facility_id is not None:
+        stmt = stmt.where(bookings.c.facility_id == flt.facility_id)
+    if flt.child_id is not None:
+        stmt = stmt.where(bookings.c.child_id == flt.child_id)
+    if flt.date_from is not None:
+        stmt = stmt.where(bookings.c.use_date >= flt.date_from)
+    if flt.date_to is not None:
+        stmt = stmt.where(bookings.c.use_date <= flt.date_to)
+    if flt.upcoming:
+        stmt = stmt.where(
+            bookings.c.ends_at > ctx.clock(),
+            bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
+        )
+    stmt = stmt.order_by(bookings.c.starts_at, bookings.c.id).limit(1000)
+    async with ctx.sessions() as session:
+        return [booking_out(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def get_booking(ctx: Context, principal: Principal, booking_id: uuid.UUID) -> dict[str, Any]:
+    async with ctx.sessions() as session:
+        row = (
+            (await session.execute(sa.select(bookings).where(bookings.c.id == booking_id)))
+            .mappings()
+            .first()
+        )
+    if row is None or not can_see_booking(principal, row):
+        raise NotFound(f"booking {booking_id} not found")
+    return booking_out(row)
+
+
+# -- cancellation -------------------------------------------------------------------------------
+
+
+async def _facility(
+    session: AsyncSession, facility_id: uuid.UUID
+) -> tuple[Facility, Mapping[Any, Any]]:
+    row = await repo.facility_row(session, facility_id)
+    if row is None:
+        raise NotFound(f"facility {facility_id} not found")
+    return repo.facility_from_row(row), row
+
+
+async def booking_deadline(ctx: Context, principal: Principal, booking_id: uuid.UUID) -> datetime:
+    async with ctx.sessions() as session:
+        row = (
+            (await session.execute(sa.select(bookings).where(bookings.c.id == booking_id)))
+            .mappings()
+            .first()
+        )
+        if row is None or not can_see_booking(principal, row):
+            raise NotFound(f"booking {booking_id} not found")
+        facility, _ = await _facility(session, row["facility_id"])
+    rule = ctx.policy(row["municipality"]).cancellation
+    return cancellation_deadline(rule, facility, row["use_date"]).astimezone(JST)
+
+
+async def preview_deadline(
+    ctx: Context, principal: Principal, municipality: str, facility_id: uuid.UUID, start: datetime
+) -> datetime:
+    rule = ctx.policy(municipality).cancellation
+    async with ctx.sessions() as session:
+        row = await repo.facility_row(session, facility_id)
+    if (
+        row is None
+        or row["municipality"] != municipality
+        or not can_see_facility(ctx, principal, row)
+    ):
+        raise NotFound(f"facility {facility_id} not found in municipality {municipality}")
+    local = start.replace(tzinfo=JST) if start.tzinfo is None else start.astimezone(JST)
+    return cancellation_deadline(rule, repo.facility_from_row(row), local.date()).astimezone(JST)
+
+
+async def _cancel_locked(
+    ctx: Context,
+    session: AsyncSession,
+    row: Mapping[Any, Any],
+    *,
+    reason: str,
+    cancelled_by: str,
+    now: datetime,
+    bulk_id: uuid.UUID | None = None,
+    caused_by: EventEnvelope | None = None,
+) -> None:
+    """Cancel a booking whose row the caller has locked: ledger, places, status, event."""
+    by_system = cancelled_by == "system"
+    status = BookingStatus(row["status"])
+    if status is BookingStatus.IN_USE:
+        raise Conflict(f"booking {row['id']} is in use (checked in); the check-out settles it")
+    if status not in ACTIVE_STATUSES:
+        raise Conflict(f"booking {row['id']} is already {status.value}")
+    if not by_system and now >= row["ends_at"]:
+        raise Conflict(
+            f"booking {row['id']} ended at {row['ends_at'].astimezone(JST):%Y-%m-%d %H:%M}; "
+            "it can no longer be cancelled"
+        )
+    facility, _ = await _facility(session, row["facility_id"])
+    outcome = decide_cancellation(
+        rule=ctx.policy(row["municipality"]).cancellation,
+        facility=facility,
+        use_date=row["use_date"],
+        held_minutes=row["held_national"] + row["held_topup"],
+        cancelled_at=now,
+        by_system=by_system,
+    )
+    month, account = await _lock_month_of(
+        ctx, session, row["child_id"], row["child_municipality"], row["use_date"]
+    )
+    held = _held(row)
+    entries = (
+        MonthAccount.plan_release(held, row["id"])
+        if outcome.timely
+        else MonthAccount.plan_consume(held, row["id"])
+    )
+    await repo.record_entries(
+        session,
+        account=account,
+        entries=entries,
+        child_id=row["child_id"],
+        month=month,
+        municipality=row["child_municipality"],
+    )
+    for cell in cells(row["use_date"], row["start_time"], row["end_time"], row["cell_minutes"]):
+        await repo.free_cell(session, facility.id, row["use_date"], cell)
+    await session.execute(
+        sa.update(bookings)
+        .where(bookings.c.id == row["id"])
+        .values(
+            status=BookingStatus.CANCELLED.value,
+            cancelled_at=now,
+            cancelled_by=cancelled_by,
+            cancel_reason=reason,
+            bulk_id=bulk_id,
+            consumed_minutes=outcome.consumed_minutes,
+            updated_at=sa.func.now(),
+        )
+    )
+    child = await repo.get_child(session, row["child_id"])
+    assert child is not None  # a booking is only ever made for a projected child
+    await ctx.outbox.add(
+        session,
+        BookingCancelled(
+            booking_id=row["id"],
+            child_id=row["child_id"],
+            guardian_email=child.guardian_email,
+            facility_id=facility.id,
+            facility_name=facility.name,
+            facility_email=facility.email,
+            use_date=row["use_date"],
+            starts_at=row["starts_at"],
+            reason=reason,
+            cancelled_by=cancelled_by,
+            timely=outcome.timely,
+            consumed_minutes=outcome.consumed_minutes,
+            bulk_id=bulk_id,
+        ),
+        municipality=row["municipality"],
+        caused_by=caused_by,
+    )
+
+
+def _canceller(principal: Principal) -> str:
+    return {
+        Role.GUARDIAN: "guardian",
+        Role.FACILITY_STAFF: "facility",
+        Role.MUNICIPALITY_OFFICER: "municipality",
+        Role.PLATFORM_ADMIN: "municipality",
+    }[principal.role]
+
+
+@retry_on_conflict
+async def cancel(
+    ctx: Context, principal: Principal, booking_id: uuid.UUID, reason: str
+) -> dict[str, Any]:
+    now = ctx.clock()
+    async with ctx.sessions() as session, session.begin():
+        row = await _locked_booking(session, booking_id)
+        if row is None or not can_see_booking(principal, row):
+            raise NotFound(f"booking {booking_id} not found")
+        await _cancel_locked(
+            ctx, session, row, reason=reason, cancelled_by=_canceller(principal), now=now
+        )
+        out = booking_out(await _reload(session, booking_id))
+    log.info("booking cancelled", booking_id=str(booking_id), timely=out["consumed_minutes"] == 0)
+    return out
+
+
+@retry_on_conflict
+async def cancel_bulk(
+    ctx: Context, principal: Principal, booking_ids: list[uuid.UUID], reason: str
+) -> dict[str, Any]:
+    """一括キャンセル: all of them or none; one bulk id ties the notices together."""
+    now = ctx.clock()
+    ids = sorted(set(booking_ids))
+    bulk_id = uuid.uuid4()
+    async with ctx.sessions() as session, session.begin():
+        rows = (
+            (
+                await session.execute(
+                    sa.select(bookings)
+                    .where(bookings.c.id.in_(ids))
+                    .order_by(bookings.c.id)
+                    .with_for_update()
+                )
+            )
+            .mappings()
+            .all()
+        )
+        found = {r["id"]: r for r in rows if can_see_booking(principal, r)}
+        missing = [str(i) for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"bookings not found: {', '.join(missing)}")
+        ordered = sorted(
+            found.values(), key=lambda r: (r["child_id"], r["use_date"], r["start_time"], r["id"])
+        )
+        for row in ordered:
+            await _cancel_locked(
+                ctx,
+                session,
+                row,
+                reason=reason,
+                cancelled_by=_canceller(principal),
+                now=now,
+                bulk_id=bulk_id,
+            )
+        result = [booking_out(await _reload(session, i)) for i in ids]
+    return {"bulk_id": bulk_id, "bookings": result}
+
+
+# -- acceptance after the first interview -------------------------------------------------------
+
+
+async def record_acceptance(
+    ctx: Context, principal: Principal, facility_id: uuid.UUID, child_id: uuid.UUID, accepted: bool
+) -> dict[str, Any]:
+    """After 初回面談 and the health check the facility accepts (or declines) the child."""
+    async with ctx.sessions() as session, session.begin():
+        frow = await repo.facility_row(session, facility_id)
+        if frow is None or not principal.can_access_facility(
+            frow["municipality"], str(facility_id)
+        ):
+            raise NotFound(f"facility {facility_id} not found")
+        if principal.role is Role.GUARDIAN:
+            raise Forbidden("only the facility records its acceptance")
+        child = await repo.get_child(session, child_id)
+        if child is None:
+            raise NotFound(f"child {child_id} not found")
+        await session.execute(
+            insert(acceptances)
+            .values(
+                facility_id=facility_id,
+                child_id=child_id,
+                municipality=frow["municipality"],
+                accepted=accepted,
+            )
+            .on_conflict_do_update(
+                index_elements=["facility_id", "child_id"],
+                set_={"accepted": accepted, "recorded_at": sa.func.now()},
+            )
+        )
+        await ctx.outbox.add(
+            session,
+            FacilityAcceptanceRecorded(
+                child_id=child_id,
+                guardian_email=child.guardian_email,
+                facility_id=facility_id,
+                facility_name=frow["name"],
+                accepted=accepted,
+            ),
+            municipality=frow["municipality"],
+        )
+    return {"facility_id": facility_id, "child_id": child_id, "accepted": accepted}
+
+
+# -- settling from attendance and eligibility (called by the consumers) -------------------------
+
+
+async def cancel_from(
+    ctx: Context,
+    session: AsyncSession,
+    *,
+    child_id: uuid.UUID,
+    from_day: date,
+    reason: str,
+    caused_by: EventEnvelope,
+) -> int:
+    """The system cancels a child's active bookings on or after ``from_day``; no hours used."""
+    rows = (
+        (
+            await session.execute(
+                sa.select(bookings)
+                .where(
+                    bookings.c.child_id == child_id,
+                    bookings.c.use_date >= from_day,
+                    bookings.c.status == BookingStatus.CONFIRMED.value,
+                )
+                .order_by(bookings.c.id)
+                .with_for_update()
+            )
+        )
+        .mappings()
+        .all()
+    )
+    for row in sorted(rows, key=lambda r: (r["use_date"], r["start_time"], r["id"])):
+        await _cancel_locked(
+            ctx,
+            session,
+            row,
+            reason=reason,
+            cancelled_by="system",
+            now=ctx.clock(),
+            caused_by=caused_by,
+        )
+    return len(rows)
+
+
+async def settle(
+    ctx: Context,
+    session: AsyncSession,
+    *,
+    booking_id: uuid.UUID,
+    status: BookingStatus,
+    penalty_minutes: int,
+    caused_by: EventEnvelope,
+) -> bool:
+    """Turn a booking's hold into consumption (use or no-show), plus a late-pickup penalty.
+
+    Leaving early or arriving late never refunds: the booked time is consumed in full. A
+    penalty that the month cannot absorb becomes an over-cap charge at the facility's rate.
+    Returns False when the booking was no longer active (cancelled, or settled already).
+    """
+    row = await _locked_booking(session, booking_id)
+    if row is None:
+        raise NotFound(f"booking {booking_id} not found")
+    if BookingStatus(row["status"]) not in ACTIVE_STATUSES:
+        log.info("settlement skipped", booking_id=str(booking_id), status=row["status"])
+        return False
+    month, account = await _lock_month_of(
+        ctx, session, row["child_id"], row["child_municipality"], row["use_date"]
+    )
+    at_home = row["municipality"] == row["child_municipality"]
+    entries = MonthAccount.plan_consume(_held(row), booking_id)
+    after_consume = account.apply_all(entries)
+    penalty = (
+        after_consume.plan_penalty(penalty_minutes, at_home=at_home, booking_id=booking_id)
+        if penalty_minutes > 0
+        else []
+    )
+    await repo.record_entries(
+        session,
+        account=account,
+        entries=entries + penalty,
+        child_id=row["child_id"],
+        month=month,
+        municipality=row["child_municipality"],
+    )
+    over_cap = sum(e.minutes for e in penalty if e.kind == "over_cap")
+    in_cap_penalty = sum(e.minutes for e in penalty if e.kind == "penalty")
+    await session.execute(
+        sa.update(bookings)
+        .where(bookings.c.id == booking_id)
+        .values(
+            status=status.value,
+            consumed_minutes=row["held_national"] + row["held_topup"] + in_cap_penalty,
+            penalty_minutes=penalty_minutes,
+            over_cap_minutes=over_cap,
+            updated_at=sa.func.now(),
+        )
+    )
+    facility_policy = ctx.policy(row["municipality"])
+    if over_cap > 0 and facility_policy.attendance.overcap_fee_applies:
+        facility, _ = await _facility(session, row["facility_id"])
+        child = await repo.get_child(session, row["child_id"])
+        assert child is not None
+        await ctx.outbox.add(
+            session,
+            QuotaOverCapCharged(
+                child_id=row["child_id"],
+                guardian_email=child.guardian_email,
+                booking_id=booking_id,
+                facility_id=facility.id,
+                facility_name=facility.name,
+                month=month,
+                over_cap_minutes=over_cap,
+                # "1時間ごとに追加料金": every started hour beyond the cap, at the facility's rate.
+                fee_yen=math.ceil(over_cap / 60) * facility.extra_hour_fee_yen,
+            ),
+            municipality=row["municipality"],
+            caused_by=caused_by,
+        )
+    return True
+
+
+async def mark_checked_in(session: AsyncSession, booking_id: uuid.UUID) -> None:
+    await session.execute(
+        sa.update(bookings)
+        .where(bookings.c.id == booking_id, bookings.c.status == BookingStatus.CONFIRMED.value)
+        .values(status=BookingStatus.IN_USE.value, updated_at=sa.func.now())
+    )
+
+
+__all__ = [
+    "BookingFilter",
+    "book",
+    "booking_deadline",
+    "cancel",
+    "cancel_bulk",
+    "cancel_from",
+    "get_booking",
+    "list_bookings",
+    "mark_checked_in",
+    "preview_deadline",
+    "record_acceptance",
+    "settle",
+    "tenant_filter",
+]

@@ -1,0 +1,123 @@
+"""The inputs of the use cases, validated at the door (FastAPI turns a failure into a 422)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from tsuen_booking.domain.facility import Facility, OpeningHours
+from tsuen_common.events.booking import BookingKind
+from tsuen_common.policy import EnrollmentType
+
+Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
+Hour = Annotated[int, Field(ge=0, le=23)]
+Places = Annotated[int, Field(ge=0)]
+
+
+class Hours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    open: time
+    close: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        OpeningHours(self.open, self.close)  # raises a readable ValueError
+        return self
+
+
+class _FacilityFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    kana: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=300)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    facility_type: EnrollmentType
+    email: EmailStr | None = None
+    comments: str = Field(default="", max_length=4000, description="施設からのコメント")
+    extra_hour_fee_yen: int = Field(default=0, ge=0, description="fee per over-cap hour (円)")
+    opening_hours: dict[Weekday, Hours] = Field(min_length=1)
+    places_per_slot: Places
+    places_by_weekday: dict[Weekday, dict[Hour, Places]] = Field(default_factory=dict)
+    place_overrides: dict[date, dict[Hour, Places]] = Field(default_factory=dict)
+    closed_days: list[date] = Field(default_factory=list)
+    interview_slots: list[datetime] = Field(
+        default_factory=list, description="初回面談 times the facility offers"
+    )
+
+    def to_domain(self, facility_id: uuid.UUID, municipality: str) -> Facility:
+        return Facility(
+            id=facility_id,
+            municipality=municipality,
+            name=self.name,
+            opening_hours={d: OpeningHours(h.open, h.close) for d, h in self.opening_hours.items()},
+            places_per_slot=self.places_per_slot,
+            places_by_weekday=self.places_by_weekday,
+            place_overrides=self.place_overrides,
+            closed_days=frozenset(self.closed_days),
+            extra_hour_fee_yen=self.extra_hour_fee_yen,
+            email=self.email,
+        )
+
+    def to_row(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude={"id"})
+        data["opening_hours"] = {
+            str(d): {"open": h.open.strftime("%H:%M"), "close": h.close.strftime("%H:%M")}
+            for d, h in sorted(self.opening_hours.items())
+        }
+        data["closed_days"] = sorted({d.isoformat() for d in self.closed_days})
+        data["facility_type"] = self.facility_type.value
+        return data
+
+
+class FacilitySpec(_FacilityFields):
+    """A facility as registered by its municipality (or loaded from demo data)."""
+
+    id: uuid.UUID | None = None
+
+
+class FacilityPatch(BaseModel):
+    """Fields to change; anything left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kana: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    facility_type: EnrollmentType | None = None
+    email: EmailStr | None = None
+    comments: str | None = Field(default=None, max_length=4000)
+    extra_hour_fee_yen: int | None = Field(default=None, ge=0)
+    opening_hours: dict[Weekday, Hours] | None = Field(default=None, min_length=1)
+    places_per_slot: Places | None = None
+    places_by_weekday: dict[Weekday, dict[Hour, Places]] | None = None
+    place_overrides: dict[date, dict[Hour, Places]] | None = None
+    closed_days: list[date] | None = None
+    interview_slots: list[datetime] | None = None
+
+
+class BookingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    facility_id: uuid.UUID
+    child_id: uuid.UUID
+    use_date: date
+    start: time = Field(description="local start time, HH:MM (Japan time)")
+    end: time = Field(description="local end time, HH:MM (Japan time)")
+    kind: BookingKind = BookingKind.FLEXIBLE
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="キャンセル理由")
+
+
+class BulkCancelRequest(CancelRequest):
+    booking_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)

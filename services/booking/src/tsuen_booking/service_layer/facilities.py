@@ -1,0 +1,318 @@
+"""Facility use cases: register, change, look up, search, and the grid of free places.
+
+Tenancy: officers manage the facilities of their municipality, staff only their own facility.
+Guardians see the facilities of their municipality, and others' only where their municipality
+allows 広域利用. Anything else looks absent (404).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from tsuen_booking.adapters import repository as repo
+from tsuen_booking.adapters.orm import bookings, facilities, favourites, interviews
+from tsuen_booking.domain.errors import Conflict, InvalidRequest, NotFound
+from tsuen_booking.domain.facility import Facility, cell_minutes, cells
+from tsuen_booking.service_layer.commands import FacilityPatch, FacilitySpec
+from tsuen_booking.service_layer.context import Context, claim_uuid
+from tsuen_common.auth import Forbidden, Principal, Role
+
+MAX_GRID_DAYS = 62
+_EARTH_KM = 6371.0
+
+
+def visible_municipalities(ctx: Context, principal: Principal) -> set[str] | None:
+    """Municipalities whose facilities the caller may see; None means all (platform admin)."""
+    if principal.is_platform_admin:
+        return None
+    assert principal.municipality is not None  # every other role carries one
+    if principal.role is Role.GUARDIAN:
+        home = (
+            ctx.policies.get(principal.municipality)
+            if principal.municipality in ctx.policies
+            else None
+        )
+        # 広域利用: only where the guardian's own municipality allows it.
+        if home is not None and home.eligibility.cross_municipality_use_allowed:
+            return set(ctx.policies.codes)
+    return {principal.municipality}
+
+
+def can_see_facility(ctx: Context, principal: Principal, row: Mapping[Any, Any]) -> bool:
+    if principal.role is Role.FACILITY_STAFF:
+        return principal.can_access_facility(row["municipality"], str(row["id"]))
+    allowed = visible_municipalities(ctx, principal)
+    return allowed is None or row["municipality"] in allowed
+
+
+def facility_out(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        key: row[key]
+        for key in (
+            "id",
+            "municipality",
+            "name",
+            "kana",
+            "address",
+            "lat",
+            "lon",
+            "facility_type",
+            "email",
+            "comments",
+            "extra_hour_fee_yen",
+            "opening_hours",
+            "places_per_slot",
+            "places_by_weekday",
+            "place_overrides",
+            "closed_days",
+            "interview_slots",
+        )
+    }
+
+
+async def register(
+    ctx: Context, principal: Principal, *, municipality: str, spec: FacilitySpec
+) -> dict[str, Any]:
+    if not principal.can_access_municipality(municipality):
+        raise NotFound(f"municipality {municipality} not found")
+    ctx.policy(municipality)  # only municipalities that run the scheme here
+    facility_id = spec.id or uuid.uuid4()
+    spec.to_domain(facility_id, municipality)
+    row = {**spec.to_row(), "id": facility_id, "municipality": municipality}
+    async with ctx.sessions() as session, session.begin():
+        if await repo.facility_row(session, facility_id) is not None:
+            raise Conflict(f"facility {facility_id} is already registered")
+        await session.execute(sa.insert(facilities).values(**row))
+        stored = await repo.facility_row(session, facility_id)
+    assert stored is not None
+    return facility_out(stored)
+
+
+async def seed(ctx: Context, specs: list[tuple[str, FacilitySpec]]) -> int:
+    """Insert facilities that are not there yet (by id); returns how many were new."""
+    added = 0
+    async with ctx.sessions() as session, session.begin():
+        for municipality, spec in specs:
+            assert spec.id is not None
+            spec.to_domain(spec.id, municipality)
+            result = await session.execute(
+                pg_insert(facilities)
+                .values(**spec.to_row(), id=spec.id, municipality=municipality)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(facilities.c.id)
+            )
+            added += result.first() is not None
+    return added
+
+
+async def get(ctx: Context, principal: Principal, facility_id: uuid.UUID) -> dict[str, Any]:
+    async with ctx.sessions() as session:
+        row = await repo.facility_row(session, facility_id)
+    if row is None or not can_see_facility(ctx, principal, row):
+        raise NotFound(f"facility {facility_id} not found")
+    return facility_out(row)
+
+
+async def update(
+    ctx: Context, principal: Principal, facility_id: uuid.UUID, patch: FacilityPatch
+) -> dict[str, Any]:
+    changes = patch.model_dump(mode="json", exclude_unset=True)
+    async with ctx.sessions() as session, session.begin():
+        row = await repo.facility_row(session, facility_id, lock=True)
+        if row is None or not can_see_facility(ctx, principal, row):
+            raise NotFound(f"facility {facility_id} not found")
+        if principal.role is Role.GUARDIAN:
+            raise Forbidden("guardians cannot change a facility")
+        merged = {k: v for k, v in facility_out(row).items() if k not in ("id", "municipality")}
+        merged.update(changes)
+        try:
+            spec = FacilitySpec.model_validate(merged)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from None
+        facility = spec.to_domain(facility_id, row["municipality"])
+        await session.execute(
+            sa.update(facilities)
+            .where(facilities.c.id == facility_id)
+            .values(**spec.to_row(), updated_at=sa.func.now())
+        )
+        await repo.refresh_future_places(session, facility, ctx.clock().date())
+        stored = await repo.facility_row(session, facility_id)
+    assert stored is not None
+    return facility_out(stored)
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_KM * math.asin(math.sqrt(a))
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    keyword: str | None = None
+    municipality: str | None = None
+    prefecture: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float | None = None
+    used_before: bool = False  # 面談・利用歴から探す
+    favourites: bool = False  # お気に入りから探す
+
+
+async def search(ctx: Context, principal: Principal, query: SearchQuery) -> list[dict[str, Any]]:
+    if (query.lat is None) != (query.lon is None):
+        raise InvalidRequest("give both lat and lon to search near a point")
+    allowed = visible_municipalities(ctx, principal)
+    stmt = sa.select(facilities)
+    if allowed is not None:
+        stmt = stmt.where(facilities.c.municipality.in_(sorted(allowed)))
+    if principal.role is Role.FACILITY_STAFF:
+        stmt = stmt.where(facilities.c.id == claim_uuid(principal.facility_id))
+    if query.municipality:
+        stmt = stmt.where(facilities.c.municipality == query.municipality)
+    if query.prefecture:
+        codes = [p.code for p in ctx.policies if p.prefecture == query.prefecture]
+        stmt = stmt.where(facilities.c.municipality.in_(codes))
+    if query.keyword:
+        # The keyword is matched literally: % and _ typed by a guardian are not wildcards.
+        escaped = query.keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = "%" + escaped + "%"
+        stmt = stmt.where(
+            sa.or_(
+                facilities.c.name.ilike(like, escape="\\"),
+                facilities.c.kana.ilike(like, escape="\\"),
+                facilities.c.address.ilike(like, escape="\\"),
+            )
+        )
+    if query.used_before:
+        if principal.role is not Role.GUARDIAN:
+            raise InvalidRequest("used_before is a guardian's search")
+        guardian_id = claim_uuid(principal.guardian_id)
+        stmt = stmt.where(
+            facilities.c.id.in_(
+                sa.union(
+                    sa.select(bookings.c.facility_id).where(
+                        bookings.c.guardian_id == guardian_id,
+                        bookings.c.child_municipality == principal.municipality,
+                    ),
+                    sa.select(interviews.c.facility_id).where(
+                        interviews.c.guardian_id == guardian_id,
+                        interviews.c.child_municipality == principal.municipality,
+                    ),
+                )
+            )
+        )
+    if query.favourites:
+        if principal.role is not Role.GUARDIAN:
+            raise InvalidRequest("favourites is a guardian's search")
+        stmt = stmt.where(
+            facilities.c.id.in_(
+                sa.select(favourites.c.facility_id).where(
+                    favourites.c.guardian_id == claim_uuid(principal.guardian_id),
+                    favourites.c.municipality == principal.municipality,
+                )
+            )
+        )
+    async with ctx.sessions() as session:
+        rows = (await session.execute(stmt.order_by(facilities.c.kana).limit(500))).mappings()
+        found = [facility_out(r) for r in rows]
+    if query.lat is not None and query.lon is not None:
+        for f in found:
+            f["distance_km"] = (
+                round(_distance_km(query.lat, query.lon, f["lat"], f["lon"]), 3)
+                if f["lat"] is not None and f["lon"] is not None
+                else None
+            )
+        found = [
+            f
+            for f in found
+            if f["distance_km"] is not None
+            and (query.radius_km is None or f["distance_km"] <= query.radius_km)
+        ]
+        found.sort(key=lambda f: f["distance_km"])
+    return found
+
+
+async def availability(
+    ctx: Context, principal: Principal, facility_id: uuid.UUID, first: date, last: date
+) -> dict[str, Any]:
+    """The grid of free places (空き枠) per cell for each day from ``first`` to ``last``."""
+    if last < first:
+        raise InvalidRequest(f"'to' ({last}) is before 'from' ({first})")
+    if (last - first).days >= MAX_GRID_DAYS:
+        raise InvalidRequest(f"ask for at most {MAX_GRID_DAYS} days at a time")
+    async with ctx.sessions() as session:
+        row = await repo.facility_row(session, facility_id)
+        if row is None or not can_see_facility(ctx, principal, row):
+            raise NotFound(f"facility {facility_id} not found")
+        booked = await repo.taken_cells(session, facility_id, first, last)
+    facility = repo.facility_from_row(row)
+    step = cell_minutes(ctx.policy(facility.municipality).quota.unit_minutes)
+    days = []
+    day = first
+    while day <= last:
+        days.append(_grid_day(facility, day, step, booked))
+        day += timedelta(days=1)
+    return {"facility_id": facility_id, "cell_minutes": step, "days": days}
+
+
+def _grid_day(
+    facility: Facility, day: date, step: int, booked: Mapping[tuple[date, time], tuple[int, int]]
+) -> dict[str, Any]:
+    hours = facility.hours_on(day)
+    if hours is None:
+        return {"date": day, "open": False, "cells": []}
+    out = []
+    for start in cells(day, hours.open, hours.close, step):
+        places, taken = booked.get((day, start), (facility.places_at(day, start.hour), 0))
+        end = (datetime.combine(day, start) + timedelta(minutes=step)).time()
+        out.append(
+            {
+                "start": start.strftime("%H:%M"),
+                "end": end.strftime("%H:%M"),
+                "places": places,
+                "taken": taken,
+                "free": max(places - taken, 0),
+            }
+        )
+    return {"date": day, "open": True, "cells": out}
+
+
+async def set_favourite(
+    ctx: Context, principal: Principal, facility_id: uuid.UUID, *, favourite: bool
+) -> None:
+    """お気に入り: a guardian's own list of facilities."""
+    if principal.role is not Role.GUARDIAN:
+        raise Forbidden("favourites belong to a guardian")
+    guardian_id = claim_uuid(principal.guardian_id)
+    async with ctx.sessions() as session, session.begin():
+        row = await repo.facility_row(session, facility_id)
+        if row is None or not can_see_facility(ctx, principal, row):
+            raise NotFound(f"facility {facility_id} not found")
+        if favourite:
+            await session.execute(
+                pg_insert(favourites)
+                .values(
+                    guardian_id=guardian_id,
+                    facility_id=facility_id,
+                    municipality=principal.municipality,
+                )
+                .on_conflict_do_nothing()
+            )
+        else:
+            await session.execute(
+                sa.delete(favourites).where(
+                    favourites.c.guardian_id == guardian_id,
+                    favourites.c.facility_id == facility_id,
+                    favourites.c.municipality == principal.municipality,
+                )
+            )

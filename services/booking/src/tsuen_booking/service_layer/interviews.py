@@ -1,0 +1,167 @@
+"""初回面談: the guardian asks for a first interview, the facility schedules it.
+
+After the interview and the health check the facility records its acceptance
+(:func:`tsuen_booking.service_layer.bookings.record_acceptance`); only accepted children book.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from tsuen_booking.adapters import repository as repo
+from tsuen_booking.adapters.orm import interviews
+from tsuen_booking.domain.errors import Conflict, InvalidRequest, NotFound
+from tsuen_booking.service_layer.bookings import can_see_child, tenant_filter
+from tsuen_booking.service_layer.context import Context
+from tsuen_booking.service_layer.facilities import can_see_facility
+from tsuen_common.auth import Forbidden, Principal, Role
+from tsuen_common.events.booking import InterviewScheduled
+from tsuen_common.timeutil import JST
+
+
+def interview_out(row: Mapping[Any, Any], facility: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "facility_id": row["facility_id"],
+        "facility_name": facility["name"],
+        "facility_comments": facility["comments"],
+        "offered_times": facility["interview_slots"],
+        "child_id": row["child_id"],
+        "status": row["status"],
+        "proposed_times": row["proposed_times"],
+        "starts_at": row["starts_at"].astimezone(JST) if row["starts_at"] else None,
+    }
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=JST) if moment.tzinfo is None else moment.astimezone(JST)
+
+
+async def request(
+    ctx: Context,
+    principal: Principal,
+    *,
+    facility_id: uuid.UUID,
+    child_id: uuid.UUID,
+    proposed_times: list[datetime],
+) -> dict[str, Any]:
+    if principal.role is not Role.GUARDIAN:
+        raise Forbidden("the guardian asks for the first interview")
+    now = ctx.clock()
+    proposed = [_local(t) for t in proposed_times]
+    if any(t <= now for t in proposed):
+        raise InvalidRequest("proposed interview times must be in the future")
+    interview_id = uuid.uuid4()
+    try:
+        async with ctx.sessions() as session, session.begin():
+            frow = await repo.facility_row(session, facility_id)
+            if frow is None or not can_see_facility(ctx, principal, frow):
+                raise NotFound(f"facility {facility_id} not found")
+            child = await repo.get_child(session, child_id)
+            if child is None or not can_see_child(principal, child):
+                raise NotFound(f"child {child_id} not found")
+            await session.execute(
+                sa.insert(interviews).values(
+                    id=interview_id,
+                    municipality=frow["municipality"],
+                    facility_id=facility_id,
+                    child_id=child_id,
+                    child_municipality=child.municipality,
+                    guardian_id=child.guardian_id,
+                    status="requested",
+                    proposed_times=[t.isoformat() for t in proposed],
+                )
+            )
+            row = await _row(session, interview_id)
+            assert row is not None
+    except IntegrityError:
+        raise Conflict(
+            "an interview with this facility was already requested for this child"
+        ) from None
+    return interview_out(row, frow)
+
+
+async def schedule(
+    ctx: Context, principal: Principal, interview_id: uuid.UUID, starts_at: datetime
+) -> dict[str, Any]:
+    """The facility fixes the time; the guardian gets "interview scheduled" by e-mail."""
+    moment = _local(starts_at)
+    if moment <= ctx.clock():
+        raise InvalidRequest("the interview time must be in the future")
+    async with ctx.sessions() as session, session.begin():
+        row = await _row(session, interview_id, lock=True)
+        if row is None or not principal.can_access_facility(
+            row["municipality"], str(row["facility_id"])
+        ):
+            raise NotFound(f"interview {interview_id} not found")
+        if principal.role is Role.GUARDIAN:
+            raise Forbidden("the facility schedules the interview")
+        frow = await repo.facility_row(session, row["facility_id"])
+        assert frow is not None
+        facility = repo.facility_from_row(frow)
+        hours = facility.hours_on(moment.date())
+        if hours is None:
+            raise InvalidRequest(f"facility closed on {moment.date().isoformat()}")
+        if not hours.open <= moment.time() < hours.close:
+            raise InvalidRequest(
+                f"facility is open {hours.open:%H:%M}–{hours.close:%H:%M}; "
+                f"{moment:%H:%M} is outside"
+            )
+        child = await repo.get_child(session, row["child_id"])
+        assert child is not None
+        await session.execute(
+            sa.update(interviews)
+            .where(interviews.c.id == interview_id)
+            .values(status="scheduled", starts_at=moment, updated_at=sa.func.now())
+        )
+        await ctx.outbox.add(
+            session,
+            InterviewScheduled(
+                interview_id=interview_id,
+                child_id=row["child_id"],
+                guardian_email=child.guardian_email,
+                facility_id=facility.id,
+                facility_name=facility.name,
+                starts_at=moment,
+            ),
+            municipality=row["municipality"],
+        )
+        updated = await _row(session, interview_id)
+        assert updated is not None
+    return interview_out(updated, frow)
+
+
+async def list_interviews(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
+    async with ctx.sessions() as session:
+        rows = (
+            (
+                await session.execute(
+                    sa.select(interviews)
+                    .where(tenant_filter(principal, interviews))
+                    .order_by(interviews.c.created_at)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        out = []
+        for r in rows:
+            frow = await repo.facility_row(session, r["facility_id"])
+            assert frow is not None
+            out.append(interview_out(r, frow))
+    return out
+
+
+async def _row(
+    session: Any, interview_id: uuid.UUID, *, lock: bool = False
+) -> Mapping[Any, Any] | None:
+    query = sa.select(interviews).where(interviews.c.id == interview_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).mappings().first()

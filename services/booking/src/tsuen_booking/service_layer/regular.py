@@ -1,0 +1,231 @@
+"""定期利用: a fixed weekly day and time, applied for by the guardian and approved by the
+facility, or registered by the facility on the guardian's behalf (代理予約).
+
+A plan books nothing by itself. Occurrences are generated month by month, each one a booking
+of kind ``regular`` checked like any other (open day, eligibility and age on that date, places,
+the month's hours); an occurrence that does not fit is reported and skipped, never forced.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date, time
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsuen_booking.adapters import repository as repo
+from tsuen_booking.adapters.orm import bookings, regular_plans
+from tsuen_booking.domain.errors import BookingError, Conflict, InvalidRequest, NotFound
+from tsuen_booking.domain.regular import occurrences
+from tsuen_booking.service_layer.bookings import (
+    can_see_booking,
+    can_see_child,
+    place_booking,
+    tenant_filter,
+)
+from tsuen_booking.service_layer.context import Context
+from tsuen_booking.service_layer.facilities import can_see_facility
+from tsuen_booking.service_layer.quota import parse_month
+from tsuen_common.auth import Forbidden, Principal, Role
+from tsuen_common.events.booking import BookingKind
+from tsuen_common.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class RegularPlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    facility_id: uuid.UUID
+    child_id: uuid.UUID
+    weekday: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")
+    start: time
+    end: time
+    valid_from: date
+    valid_until: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RegularPlanRequest:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end:%H:%M} must be after start {self.start:%H:%M}")
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        return self
+
+
+def plan_out(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "facility_id": row["facility_id"],
+        "child_id": row["child_id"],
+        "weekday": row["weekday"],
+        "start": row["start_time"].strftime("%H:%M"),
+        "end": row["end_time"].strftime("%H:%M"),
+        "valid_from": row["valid_from"],
+        "valid_until": row["valid_until"],
+        "status": row["status"],
+        "by_proxy": row["by_proxy"],
+    }
+
+
+async def _plan(
+    session: AsyncSession, plan_id: uuid.UUID, *, lock: bool = False
+) -> Mapping[Any, Any] | None:
+    query = sa.select(regular_plans).where(regular_plans.c.id == plan_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).mappings().first()
+
+
+async def apply(ctx: Context, principal: Principal, req: RegularPlanRequest) -> dict[str, Any]:
+    """A guardian applies (``applied``); staff registering it is 代理予約 (``approved``)."""
+    if principal.role not in (Role.GUARDIAN, Role.FACILITY_STAFF):
+        raise Forbidden("a guardian applies for 定期利用, or the facility registers it")
+    plan_id = uuid.uuid4()
+    async with ctx.sessions() as session, session.begin():
+        frow = await repo.facility_row(session, req.facility_id)
+        if frow is None or not can_see_facility(ctx, principal, frow):
+            raise NotFound(f"facility {req.facility_id} not found")
+        child = await repo.get_child(session, req.child_id)
+        if child is None or not (
+            principal.role is Role.FACILITY_STAFF or can_see_child(principal, child)
+        ):
+            raise NotFound(f"child {req.child_id} not found")
+        hours = repo.facility_from_row(frow).opening_hours.get(req.weekday)
+        if hours is None or not hours.contains(req.start, req.end):
+            raise InvalidRequest(
+                f"the facility is not open {req.start:%H:%M}–{req.end:%H:%M} on weekday "
+                f"{req.weekday} (0 = Monday)"
+            )
+        by_proxy = principal.role is Role.FACILITY_STAFF
+        await session.execute(
+            sa.insert(regular_plans).values(
+                id=plan_id,
+                municipality=frow["municipality"],
+                facility_id=req.facility_id,
+                child_id=req.child_id,
+                child_municipality=child.municipality,
+                guardian_id=child.guardian_id,
+                weekday=req.weekday,
+                start_time=req.start,
+                end_time=req.end,
+                valid_from=req.valid_from,
+                valid_until=req.valid_until,
+                status="approved" if by_proxy else "applied",
+                by_proxy=by_proxy,
+            )
+        )
+        row = await _plan(session, plan_id)
+        assert row is not None
+    return plan_out(row)
+
+
+async def decide(
+    ctx: Context, principal: Principal, plan_id: uuid.UUID, *, approve: bool
+) -> dict[str, Any]:
+    async with ctx.sessions() as session, session.begin():
+        row = await _plan(session, plan_id, lock=True)
+        if row is None or not principal.can_access_facility(
+            row["municipality"], str(row["facility_id"])
+        ):
+            raise NotFound(f"regular plan {plan_id} not found")
+        if row["status"] != "applied":
+            raise Conflict(f"regular plan {plan_id} is already {row['status']}")
+        await session.execute(
+            sa.update(regular_plans)
+            .where(regular_plans.c.id == plan_id)
+            .values(status="approved" if approve else "declined", updated_at=sa.func.now())
+        )
+        updated = await _plan(session, plan_id)
+        assert updated is not None
+    return plan_out(updated)
+
+
+async def list_plans(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
+    async with ctx.sessions() as session:
+        rows = await session.execute(
+            sa.select(regular_plans)
+            .where(tenant_filter(principal, regular_plans))
+            .order_by(regular_plans.c.created_at)
+        )
+        return [plan_out(r) for r in rows.mappings()]
+
+
+async def generate(
+    ctx: Context, principal: Principal | None, plan_id: uuid.UUID, month: str
+) -> dict[str, Any]:
+    """Book the plan's occurrences in ``month``, one transaction each; report what was skipped.
+
+    ``principal`` None is the operator command (every approved plan, no tenant)."""
+    month = parse_month(month)
+    async with ctx.sessions() as session:
+        row = await _plan(session, plan_id)
+    if row is None or (principal is not None and not can_see_booking(principal, row)):
+        raise NotFound(f"regular plan {plan_id} not found")
+    if principal is not None and principal.role is Role.GUARDIAN:
+        raise Forbidden("the facility generates the month's bookings")
+    if row["status"] != "approved":
+        raise Conflict(f"regular plan {plan_id} is {row['status']}, not approved")
+    booked: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    async with ctx.sessions() as session:
+        done = set(
+            await session.scalars(
+                sa.select(bookings.c.use_date).where(bookings.c.plan_id == plan_id)
+            )
+        )
+    days = occurrences(
+        weekday=row["weekday"],
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
+        month=month,
+    )
+    for day in days:
+        if day in done:
+            skipped.append({"date": day, "reason": "already generated"})
+            continue
+        try:
+            async with ctx.sessions() as session, session.begin():
+                frow = await repo.facility_row(session, row["facility_id"], share=True)
+                child = await repo.get_child(session, row["child_id"])
+                if frow is None or child is None:
+                    raise NotFound("the facility or the child is no longer known")
+                made = await place_booking(
+                    ctx,
+                    session,
+                    frow=frow,
+                    child=child,
+                    use_date=day,
+                    start=row["start_time"],
+                    end=row["end_time"],
+                    kind=BookingKind.REGULAR,
+                    by_proxy=row["by_proxy"],
+                    now=ctx.clock(),
+                    plan_id=plan_id,
+                )
+            booked.append({"date": day, "booking_id": made["id"]})
+        except BookingError as exc:
+            skipped.append({"date": day, "reason": str(exc)})
+        except IntegrityError:
+            skipped.append({"date": day, "reason": "already generated"})
+    log.info(
+        "regular plan generated", plan_id=str(plan_id), booked=len(booked), skipped=len(skipped)
+    )
+    return {"plan_id": plan_id, "month": month, "booked": booked, "skipped": skipped}
+
+
+async def generate_all(ctx: Context, month: str) -> list[dict[str, Any]]:
+    async with ctx.sessions() as session:
+        ids = list(
+            await session.scalars(
+                sa.select(regular_plans.c.id)
+                .where(regular_plans.c.status == "approved")
+                .order_by(regular_plans.c.id)
+            )
+        )
+    return [await generate(ctx, None, plan_id, month) for plan_id in ids]

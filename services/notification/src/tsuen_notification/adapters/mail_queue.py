@@ -1,0 +1,316 @@
+"""The mail queue: enqueue notices, claim due mails with a lease, record what happened.
+
+Claiming is the outbox relay's pattern (``FOR UPDATE SKIP LOCKED`` + ``claimed_by`` + a lease):
+several senders share the queue, a mail is held by one at a time, and a sender that dies leaves
+its mails to be claimed again when the lease runs out. Every "mark" is conditional on still
+holding the claim, so a sender that lost its lease cannot overwrite another's result.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from tsuen_common.events.envelope import EventEnvelope
+from tsuen_notification.adapters.orm import cancelled_bookings, mail_queue
+from tsuen_notification.domain.delivery import notice_id
+from tsuen_notification.domain.notices import Notice, RecipientKind, Template
+
+Db = AsyncSession | AsyncConnection
+
+
+async def enqueue(db: Db, envelope: EventEnvelope, notices: Sequence[Notice]) -> int:
+    """Insert one row per notice; a notice already queued (same id) is left alone."""
+    if not notices:
+        return 0
+    rows = [
+        {
+            "notice_id": notice_id(envelope.event_id, n.recipient, n.template),
+            "event_id": envelope.event_id,
+            "event_type": envelope.event_type,
+            "municipality": envelope.municipality,
+            "template": str(n.template),
+            "recipient": n.recipient,
+            "recipient_kind": str(n.recipient_kind),
+            "context": n.context,
+            "booking_id": n.booking_id,
+            "child_id": n.child_id,
+            # The database clock for "now", the same clock the senders compare with.
+            "due_at": n.due_at if n.due_at is not None else sa.func.now(),
+            "next_attempt_at": n.due_at if n.due_at is not None else sa.func.now(),
+            "stale_after": n.stale_after,
+        }
+        for n in notices
+    ]
+    result = await db.execute(
+        insert(mail_queue).values(rows).on_conflict_do_nothing().returning(mail_queue.c.id)
+    )
+    return len(result.all())
+
+
+async def cancel_booking_reminders(db: Db, booking_id: uuid.UUID) -> int:
+    """Withdraw the booking's pending reminder, and remember the cancellation."""
+    await db.execute(
+        insert(cancelled_bookings).values(booking_id=booking_id).on_conflict_do_nothing()
+    )
+    result = await db.execute(
+        sa.update(mail_queue)
+        .where(
+            mail_queue.c.booking_id == booking_id,
+            mail_queue.c.template == str(Template.BOOKING_REMINDER),
+            mail_queue.c.status == "pending",
+        )
+        .values(status="cancelled", updated_at=sa.func.now())
+        .returning(mail_queue.c.id)
+    )
+    return len(result.all())
+
+
+async def redirect_scheduled_mails(db: Db, child_id: uuid.UUID, new_address: str) -> int:
+    """Send the child's still-pending scheduled guardian mails to the guardian's new address.
+
+    Mails already queued for sending now keep the address that was right when their event
+    happened; only the scheduled ones (the reminder) would otherwise reach a stale address.
+    """
+    result = await db.execute(
+        sa.update(mail_queue)
+        .where(
+            mail_queue.c.child_id == child_id,
+            mail_queue.c.status == "pending",
+            mail_queue.c.recipient_kind == str(RecipientKind.GUARDIAN),
+            mail_queue.c.recipient != new_address,
+        )
+        .values(recipient=new_address, updated_at=sa.func.now())
+        .returning(mail_queue.c.id)
+    )
+    return len(result.all())
+
+
+async def is_booking_cancelled(db: Db, booking_id: uuid.UUID) -> bool:
+    found = await db.execute(
+        sa.select(cancelled_bookings.c.booking_id).where(
+            cancelled_bookings.c.booking_id == booking_id
+        )
+    )
+    return found.first() is not None
+
+
+@dataclass(frozen=True)
+class ClaimedMail:
+    id: int
+    notice_id: uuid.UUID
+    event_id: uuid.UUID
+    municipality: str
+    template: Template
+    recipient: str
+    recipient_kind: RecipientKind
+    context: dict[str, Any]
+    attempts: int
+    stale: bool
+    """Past its ``stale_after`` by the database clock: to be expired, not sent."""
+
+
+_CLAIM = sa.text(
+    """
+    UPDATE mail_queue SET claimed_by = :sender,
+                          lease_until = now() + make_interval(secs => :lease),
+                          attempts = attempts + 1,
+                          updated_at = now()
+    WHERE id IN (
+        SELECT id FROM mail_queue
+        WHERE status = 'pending' AND next_attempt_at <= now()
+          AND (lease_until IS NULL OR lease_until < now())
+        ORDER BY next_attempt_at, id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, notice_id, event_id, municipality, template, recipient, recipient_kind,
+              context, attempts, next_attempt_at,
+              (stale_after IS NOT NULL AND stale_after < now()) AS stale
+    """
+)
+
+
+async def claim_due(
+    conn: AsyncConnection, *, sender: str, lease_seconds: float, limit: int
+) -> list[ClaimedMail]:
+    rows = (
+        await conn.execute(_CLAIM, {"sender": sender, "lease": lease_seconds, "limit": limit})
+    ).all()
+    rows = sorted(rows, key=lambda r: (r.next_attempt_at, r.id))
+    return [
+        ClaimedMail(
+            id=r.id,
+            notice_id=r.notice_id,
+            event_id=r.event_id,
+            municipality=r.municipality,
+            template=Template(r.template),
+            recipient=r.recipient,
+            recipient_kind=RecipientKind(r.recipient_kind),
+            context=dict(r.context),
+            attempts=r.attempts,
+            stale=bool(r.stale),
+        )
+        for r in rows
+    ]
+
+
+def _held(mail_id: int, sender: str) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        mail_queue.c.id == mail_id,
+        mail_queue.c.claimed_by == sender,
+        mail_queue.c.status == "pending",
+    )
+
+
+async def mark_sent(conn: AsyncConnection, mail_id: int, *, sender: str) -> datetime | None:
+    """The sent time, or None if the claim was lost (then someone else decides the row)."""
+    result = await conn.execute(
+        sa.update(mail_queue)
+        .where(_held(mail_id, sender))
+        .values(
+            status="sent",
+            sent_at=sa.func.now(),
+            updated_at=sa.func.now(),
+            lease_until=None,
+            last_error=None,
+        )
+        .returning(mail_queue.c.sent_at)
+    )
+    row = result.first()
+    return row.sent_at if row else None
+
+
+async def mark_retry(
+    conn: AsyncConnection, mail_id: int, *, sender: str, delay_seconds: float, error: str
+) -> bool:
+    result = await conn.execute(
+        sa.update(mail_queue)
+        .where(_held(mail_id, sender))
+        .values(
+            next_attempt_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, delay_seconds),
+            claimed_by=None,
+            lease_until=None,
+            last_error=error[:2000],
+            updated_at=sa.func.now(),
+        )
+        .returning(mail_queue.c.id)
+    )
+    return result.first() is not None
+
+
+async def mark_expired(conn: AsyncConnection, mail_id: int, *, sender: str) -> bool:
+    result = await conn.execute(
+        sa.update(mail_queue)
+        .where(_held(mail_id, sender))
+        .values(status="expired", claimed_by=None, lease_until=None, updated_at=sa.func.now())
+        .returning(mail_queue.c.id)
+    )
+    return result.first() is not None
+
+
+async def purge_finished(conn: AsyncConnection, *, older_than_seconds: float) -> int:
+    """Forget mails that need nothing more (sent, cancelled, expired) after the retention.
+
+    Failed mails stay until an operator resends them. Cancellation tombstones go too: a
+    confirmation re-published that long after its cancellation does not happen in practice.
+    """
+    cutoff = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)
+    result = await conn.execute(
+        sa.delete(mail_queue)
+        .where(
+            mail_queue.c.status.in_(["sent", "cancelled", "expired"]),
+            mail_queue.c.updated_at < cutoff,
+        )
+        .returning(mail_queue.c.id)
+    )
+    await conn.execute(
+        sa.delete(cancelled_bookings).where(cancelled_bookings.c.cancelled_at < cutoff)
+    )
+    return len(result.all())
+
+
+async def mark_failed(conn: AsyncConnection, mail_id: int, *, sender: str, error: str) -> bool:
+    result = await conn.execute(
+        sa.update(mail_queue)
+        .where(_held(mail_id, sender))
+        .values(
+            status="failed",
+            claimed_by=None,
+            lease_until=None,
+            last_error=error[:2000],
+            updated_at=sa.func.now(),
+        )
+        .returning(mail_queue.c.id)
+    )
+    return result.first() is not None
+
+
+# ---- operator views -------------------------------------------------------------------------
+
+_COLUMNS = (
+    mail_queue.c.notice_id,
+    mail_queue.c.event_id,
+    mail_queue.c.event_type,
+    mail_queue.c.municipality,
+    mail_queue.c.template,
+    mail_queue.c.recipient,
+    mail_queue.c.recipient_kind,
+    mail_queue.c.status,
+    mail_queue.c.attempts,
+    mail_queue.c.last_error,
+    mail_queue.c.due_at,
+    mail_queue.c.next_attempt_at,
+    mail_queue.c.created_at,
+    mail_queue.c.sent_at,
+)
+
+
+async def list_mails(
+    db: Db, *, municipality: str | None, statuses: Sequence[str], limit: int
+) -> list[sa.Row[Any]]:
+    """Newest first; ``municipality`` None lists every tenant (platform admin, CLI)."""
+    query = sa.select(*_COLUMNS).where(mail_queue.c.status.in_(list(statuses)))
+    if municipality is not None:
+        query = query.where(mail_queue.c.municipality == municipality)
+    query = query.order_by(mail_queue.c.created_at.desc(), mail_queue.c.id.desc()).limit(limit)
+    return list((await db.execute(query)).all())
+
+
+async def get_mail(db: Db, notice: uuid.UUID, *, municipality: str | None) -> sa.Row[Any] | None:
+    query = sa.select(*_COLUMNS).where(mail_queue.c.notice_id == notice)
+    if municipality is not None:
+        query = query.where(mail_queue.c.municipality == municipality)
+    return (await db.execute(query)).first()
+
+
+RESENDABLE = ("failed",)
+
+
+async def requeue(db: Db, notice: uuid.UUID) -> bool:
+    """Put a failed mail back in the queue, due now, with a fresh attempt budget.
+
+    Only failed mails: a sent mail was accepted by the server, and a cancelled or expired one
+    was withdrawn on purpose.
+    """
+    result = await db.execute(
+        sa.update(mail_queue)
+        .where(mail_queue.c.notice_id == notice, mail_queue.c.status.in_(RESENDABLE))
+        .values(
+            status="pending",
+            attempts=0,
+            next_attempt_at=sa.func.now(),
+            claimed_by=None,
+            lease_until=None,
+            updated_at=sa.func.now(),
+        )
+        .returning(mail_queue.c.id)
+    )
+    return result.first() is not None

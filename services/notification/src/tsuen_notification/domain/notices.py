@@ -1,0 +1,330 @@
+"""Which e-mails an event causes: one :class:`Notice` per recipient and template.
+
+Pure: an event payload and the clock reading in, a list of notices out. The notice carries the
+template name and its context already formatted for a Japanese reader, so templates stay free of
+logic and the queue row holds everything needed to (re)send the mail.
+
+The notices are those of DOMAIN.md "Notifications (e-mail)" with the subjects the seeds name:
+利用申請URLのお知らせ and アカウント発行のお知らせ (Kakegawa), 予約完了メール and the day-before
+予約通知 (both seeds), the cancellation notice to the parent **and** the facility (Chiyoda).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tsuen_common.events.attendance import CheckedOut
+from tsuen_common.events.booking import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingKind,
+    FacilityAcceptanceRecorded,
+    InterviewScheduled,
+    QuotaOverCapCharged,
+)
+from tsuen_common.events.eligibility import (
+    ApplicationLinkIssued,
+    CertificationRevoked,
+    ChildCertified,
+    LotteryOutcome,
+    LotteryResultDecided,
+    RevocationReason,
+)
+from tsuen_common.events.envelope import EventPayload
+from tsuen_notification.domain.formatting import (
+    date_ja,
+    datetime_ja,
+    minutes_ja,
+    month_ja,
+    time_range_ja,
+    yen,
+)
+from tsuen_notification.domain.schedule import reminder_due_at
+
+
+class Template(StrEnum):
+    APPLICATION_LINK = "application_link"
+    ACCOUNT_ISSUED = "account_issued"
+    LOTTERY_WON = "lottery_won"
+    LOTTERY_WAITLISTED = "lottery_waitlisted"
+    LOTTERY_PROMOTED = "lottery_promoted"
+    INTERVIEW_SCHEDULED = "interview_scheduled"
+    FACILITY_ACCEPTED = "facility_accepted"
+    FACILITY_DECLINED = "facility_declined"
+    BOOKING_CONFIRMED = "booking_confirmed"
+    BOOKING_REMINDER = "booking_reminder"
+    BOOKING_CANCELLED_GUARDIAN = "booking_cancelled_guardian"
+    BOOKING_CANCELLED_FACILITY = "booking_cancelled_facility"
+    LATE_PICKUP = "late_pickup"
+    OVER_CAP_CHARGE = "over_cap_charge"
+    CERTIFICATION_ENDED = "certification_ended"
+
+
+SUBJECTS: dict[Template, str] = {
+    # The two subjects Kakegawa's page quotes verbatim (件名「…」): guardians search for them.
+    Template.APPLICATION_LINK: "利用申請URLのお知らせ",
+    Template.ACCOUNT_ISSUED: "アカウント発行のお知らせ",
+    Template.LOTTERY_WON: "抽選結果のお知らせ(当選)",
+    Template.LOTTERY_WAITLISTED: "抽選結果のお知らせ(補欠)",
+    Template.LOTTERY_PROMOTED: "繰り上げ当選のお知らせ",
+    Template.INTERVIEW_SCHEDULED: "初回面談日時のお知らせ",
+    Template.FACILITY_ACCEPTED: "受入決定のお知らせ",
+    Template.FACILITY_DECLINED: "面談結果のお知らせ",
+    Template.BOOKING_CONFIRMED: "予約完了のお知らせ",
+    Template.BOOKING_REMINDER: "ご利用日前日のお知らせ",
+    Template.BOOKING_CANCELLED_GUARDIAN: "キャンセルのお知らせ",
+    Template.BOOKING_CANCELLED_FACILITY: "予約キャンセルのお知らせ(施設向け)",
+    Template.LATE_PICKUP: "お迎え遅延による利用時間加算のお知らせ",
+    Template.OVER_CAP_CHARGE: "利用上限超過のお知らせ",
+    Template.CERTIFICATION_ENDED: "認定終了のお知らせ",
+}
+
+
+class RecipientKind(StrEnum):
+    GUARDIAN = "guardian"
+    FACILITY = "facility"
+
+
+Context = dict[str, str | int | bool | None]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One e-mail to send: to whom, from which template, with what values, and when."""
+
+    template: Template
+    recipient: str
+    recipient_kind: RecipientKind
+    context: Context = field(default_factory=dict)
+    due_at: datetime | None = None
+    """None: send now. Set for the day-before reminder."""
+    stale_after: datetime | None = None
+    """Past this instant the mail is pointless (an expired link, a reminder after the start) and
+    is not sent any more, e.g. after a long SMTP outage."""
+    booking_id: uuid.UUID | None = None
+    """Set on the reminder, so the booking's cancellation can withdraw it."""
+    child_id: uuid.UUID | None = None
+    """Set on the reminder, so a change of the guardian's address (変更申請) can redirect it."""
+
+    @property
+    def subject(self) -> str:
+        return SUBJECTS[self.template]
+
+
+_KIND_JA: dict[BookingKind, str] = {
+    BookingKind.INTERVIEW: "初回面談",
+    BookingKind.REGULAR: "定期利用",
+    BookingKind.FLEXIBLE: "柔軟利用",
+}
+
+_REVOCATION_JA: dict[RevocationReason, str] = {
+    RevocationReason.ENROLLED: "保育所等への入園",
+    RevocationReason.MOVED_OUT: "転出",
+    RevocationReason.AGED_OUT: "対象年齢(満3歳未満)を超えるため",
+    RevocationReason.WITHDRAWN: "利用者による取り下げ",
+}
+
+_CANCELLED_BY_JA = {"guardian": "保護者", "facility": "施設", "system": "システム"}
+
+
+def notices_for(payload: EventPayload, *, reminder_hour: int, now: datetime) -> list[Notice]:
+    """The notices ``payload`` causes (none for events that mail nobody)."""
+    match payload:
+        case ApplicationLinkIssued():
+            return [_application_link(payload)]
+        case ChildCertified():
+            return [_account_issued(payload)]
+        case LotteryResultDecided():
+            return [_lottery(payload)]
+        case InterviewScheduled():
+            return [_interview(payload)]
+        case FacilityAcceptanceRecorded():
+            return [_acceptance(payload)]
+        case BookingConfirmed():
+            return _booking_confirmed(payload, reminder_hour=reminder_hour, now=now)
+        case BookingCancelled():
+            return _booking_cancelled(payload)
+        case CheckedOut():
+            return _late_pickup(payload)
+        case QuotaOverCapCharged():
+            return [_over_cap(payload)]
+        case CertificationRevoked():
+            return [_certification_ended(payload)]
+    return []
+
+
+def _application_link(p: ApplicationLinkIssued) -> Notice:
+    return Notice(
+        Template.APPLICATION_LINK,
+        str(p.email),
+        RecipientKind.GUARDIAN,
+        {"url": p.url, "expires_at": datetime_ja(p.expires_at)},
+        # A link that no longer works only confuses; the parent can ask for a new one.
+        stale_after=p.expires_at,
+    )
+
+
+def _account_issued(p: ChildCertified) -> Notice:
+    return Notice(
+        Template.ACCOUNT_ISSUED,
+        str(p.guardian_email),
+        RecipientKind.GUARDIAN,
+        {
+            "certificate_number": p.certificate_number,
+            "valid_from": date_ja(p.valid_from),
+            "valid_until": date_ja(p.valid_until),
+        },
+    )
+
+
+def _lottery(p: LotteryResultDecided) -> Notice:
+    template = {
+        LotteryOutcome.WON: Template.LOTTERY_WON,
+        LotteryOutcome.WAITLISTED: Template.LOTTERY_WAITLISTED,
+        LotteryOutcome.PROMOTED: Template.LOTTERY_PROMOTED,
+    }[p.outcome]
+    return Notice(
+        template,
+        str(p.email),
+        RecipientKind.GUARDIAN,
+        {
+            "waitlist_position": p.waitlist_position,
+            "acceptance_deadline": (
+                date_ja(p.acceptance_deadline) if p.acceptance_deadline else None
+            ),
+        },
+    )
+
+
+def _interview(p: InterviewScheduled) -> Notice:
+    return Notice(
+        Template.INTERVIEW_SCHEDULED,
+        str(p.guardian_email),
+        RecipientKind.GUARDIAN,
+        {"facility_name": p.facility_name, "starts_at": datetime_ja(p.starts_at)},
+    )
+
+
+def _acceptance(p: FacilityAcceptanceRecorded) -> Notice:
+    return Notice(
+        Template.FACILITY_ACCEPTED if p.accepted else Template.FACILITY_DECLINED,
+        str(p.guardian_email),
+        RecipientKind.GUARDIAN,
+        {"facility_name": p.facility_name},
+    )
+
+
+def _booking_context(
+    facility_name: str, use_date_text: str, starts_at: datetime, ends_at: datetime | None
+) -> Context:
+    return {
+        "facility_name": facility_name,
+        "use_date": use_date_text,
+        "time_range": time_range_ja(starts_at, ends_at) if ends_at else None,
+    }
+
+
+def _booking_confirmed(p: BookingConfirmed, *, reminder_hour: int, now: datetime) -> list[Notice]:
+    context: Context = {
+        **_booking_context(p.facility_name, date_ja(p.use_date), p.starts_at, p.ends_at),
+        "kind": _KIND_JA[p.kind],
+        "by_proxy": p.by_proxy,
+    }
+    notices = [
+        Notice(Template.BOOKING_CONFIRMED, str(p.guardian_email), RecipientKind.GUARDIAN, context)
+    ]
+    due = reminder_due_at(p.use_date, reminder_hour, now)
+    if due is not None:
+        notices.append(
+            Notice(
+                Template.BOOKING_REMINDER,
+                str(p.guardian_email),
+                RecipientKind.GUARDIAN,
+                context,
+                due_at=due,
+                stale_after=p.starts_at,
+                booking_id=p.booking_id,
+                child_id=p.child_id,
+            )
+        )
+    return notices
+
+
+def _booking_cancelled(p: BookingCancelled) -> list[Notice]:
+    context: Context = {
+        **_booking_context(p.facility_name, date_ja(p.use_date), p.starts_at, None),
+        "starts_at": datetime_ja(p.starts_at),
+        "reason": p.reason,
+        "cancelled_by": _CANCELLED_BY_JA.get(p.cancelled_by, p.cancelled_by),
+        "timely": p.timely,
+        "consumed": minutes_ja(p.consumed_minutes) if p.consumed_minutes else None,
+        "bulk": p.bulk_id is not None,
+    }
+    notices = [
+        Notice(
+            Template.BOOKING_CANCELLED_GUARDIAN,
+            str(p.guardian_email),
+            RecipientKind.GUARDIAN,
+            context,
+        )
+    ]
+    if p.facility_email:
+        notices.append(
+            Notice(
+                Template.BOOKING_CANCELLED_FACILITY,
+                str(p.facility_email),
+                RecipientKind.FACILITY,
+                context,
+            )
+        )
+    return notices
+
+
+def _late_pickup(p: CheckedOut) -> list[Notice]:
+    # No penalty (picked up within the grace) or no address to write to: nothing to tell.
+    if p.penalty_minutes <= 0 or not p.guardian_email:
+        return []
+    return [
+        Notice(
+            Template.LATE_PICKUP,
+            str(p.guardian_email),
+            RecipientKind.GUARDIAN,
+            {
+                "booked_end": datetime_ja(p.booked_end),
+                "checked_out_at": datetime_ja(p.checked_out_at),
+                "late": minutes_ja(p.late_minutes),
+                "penalty": minutes_ja(p.penalty_minutes),
+            },
+        )
+    ]
+
+
+def _over_cap(p: QuotaOverCapCharged) -> Notice:
+    return Notice(
+        Template.OVER_CAP_CHARGE,
+        str(p.guardian_email),
+        RecipientKind.GUARDIAN,
+        {
+            "facility_name": p.facility_name,
+            "month": month_ja(p.month),
+            "over_cap": minutes_ja(p.over_cap_minutes),
+            "fee": yen(p.fee_yen),
+        },
+    )
+
+
+def _certification_ended(p: CertificationRevoked) -> Notice:
+    return Notice(
+        Template.CERTIFICATION_ENDED,
+        str(p.guardian_email),
+        RecipientKind.GUARDIAN,
+        {
+            "effective_date": date_ja(p.effective_date),
+            # Bookings on or after the effective date are void (DOMAIN.md); say up to when.
+            "last_day": date_ja(p.effective_date - timedelta(days=1)),
+            "reason": _REVOCATION_JA[p.reason],
+        },
+    )

@@ -1,0 +1,65 @@
+"""Consuming other services' events: queue the notices they cause, in the inbox transaction.
+
+A handler only writes rows; nothing is sent here. The inbox (same transaction) makes a
+redelivered event a no-op, and the queue's unique notice id guards the rows themselves, so an
+event delivered twice queues its mails once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsuen_common.events.booking import BookingCancelled, BookingConfirmed
+from tsuen_common.events.eligibility import CertificationChanged
+from tsuen_common.events.envelope import EventEnvelope, EventPayload
+from tsuen_common.logging import get_logger
+from tsuen_common.messaging import PermanentFailure
+from tsuen_common.messaging.consumer import Handler
+from tsuen_common.policy import PolicyRegistry, UnknownMunicipality
+from tsuen_notification.adapters import mail_queue
+from tsuen_notification.domain.notices import Template, notices_for
+
+log = get_logger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def queue_notices(policies: PolicyRegistry, clock: Clock) -> Handler:
+    async def handle(session: AsyncSession, envelope: EventEnvelope, payload: Any) -> None:
+        assert isinstance(payload, EventPayload)
+        try:
+            policy = policies.get(envelope.municipality)
+        except UnknownMunicipality as exc:
+            # No sender for this municipality: retrying cannot help; the DLQ keeps the event
+            # until the policy is deployed and the event replayed.
+            raise PermanentFailure(str(exc)) from None
+        notices = notices_for(payload, reminder_hour=policy.notification.reminder_hour, now=clock())
+        if isinstance(payload, BookingCancelled):
+            withdrawn = await mail_queue.cancel_booking_reminders(session, payload.booking_id)
+            if withdrawn:
+                log.info("reminder withdrawn", booking_id=str(payload.booking_id))
+        if isinstance(payload, CertificationChanged):
+            redirected = await mail_queue.redirect_scheduled_mails(
+                session, payload.child_id, str(payload.guardian_email)
+            )
+            if redirected:
+                log.info("scheduled mails redirected", child_id=str(payload.child_id))
+        if isinstance(payload, BookingConfirmed) and await mail_queue.is_booking_cancelled(
+            session, payload.booking_id
+        ):
+            notices = [n for n in notices if n.template is not Template.BOOKING_REMINDER]
+        queued = await mail_queue.enqueue(session, envelope, notices)
+        log.info(
+            "notices queued",
+            event_id=str(envelope.event_id),
+            event_type=envelope.event_type,
+            municipality=envelope.municipality,
+            queued=queued,
+            templates=[str(n.template) for n in notices],
+        )
+
+    return handle

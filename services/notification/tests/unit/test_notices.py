@@ -1,0 +1,370 @@
+"""Which notices each event causes, to whom, and with what values."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from tsuen_common.events.attendance import CheckedIn, CheckedOut
+from tsuen_common.events.booking import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingKind,
+    FacilityAcceptanceRecorded,
+    InterviewScheduled,
+    QuotaOverCapCharged,
+)
+from tsuen_common.events.eligibility import (
+    ApplicationLinkIssued,
+    ApplicationRejected,
+    CertificationRevoked,
+    ChildCertified,
+    LotteryOutcome,
+    LotteryResultDecided,
+    RevocationReason,
+)
+from tsuen_common.timeutil import JST, at_jst
+from tsuen_notification.domain.notices import (
+    SUBJECTS,
+    RecipientKind,
+    Template,
+    notices_for,
+)
+
+NOW = at_jst(date(2026, 12, 1), time(10))
+GUARDIAN = "taro@example.jp"
+FACILITY = "hoikuen@example.jp"
+
+
+def _notices(payload):  # type: ignore[no-untyped-def]
+    return notices_for(payload, reminder_hour=18, now=NOW)
+
+
+def _confirmed(use_date: date = date(2026, 12, 10)) -> BookingConfirmed:
+    return BookingConfirmed(
+        booking_id=uuid.uuid4(),
+        child_id=uuid.uuid4(),
+        guardian_id=uuid.uuid4(),
+        guardian_email=GUARDIAN,
+        facility_id=uuid.uuid4(),
+        facility_name="ひまわり保育園",
+        facility_email=FACILITY,
+        kind=BookingKind.FLEXIBLE,
+        use_date=use_date,
+        starts_at=at_jst(use_date, time(9)),
+        ends_at=at_jst(use_date, time(12)),
+        held_minutes=180,
+    )
+
+
+def _cancelled(facility_email: str | None = FACILITY) -> BookingCancelled:
+    return BookingCancelled(
+        booking_id=uuid.uuid4(),
+        child_id=uuid.uuid4(),
+        guardian_email=GUARDIAN,
+        facility_id=uuid.uuid4(),
+        facility_name="ひまわり保育園",
+        facility_email=facility_email,
+        use_date=date(2026, 12, 10),
+        starts_at=at_jst(date(2026, 12, 10), time(9)),
+        reason="体調不良",
+        cancelled_by="guardian",
+        timely=False,
+        consumed_minutes=180,
+    )
+
+
+def test_every_template_has_a_subject() -> None:
+    assert set(SUBJECTS) == set(Template)
+
+
+def test_application_link_expires_with_the_link() -> None:
+    expires = NOW + timedelta(hours=24)
+    [n] = _notices(
+        ApplicationLinkIssued(
+            link_id=uuid.uuid4(), email=GUARDIAN, url="https://x.example/a?t=1", expires_at=expires
+        )
+    )
+    assert (n.template, n.recipient, n.subject) == (
+        Template.APPLICATION_LINK,
+        GUARDIAN,
+        "利用申請URLのお知らせ",
+    )
+    assert n.context["url"] == "https://x.example/a?t=1"
+    assert n.context["expires_at"] == "2026年12月2日(水) 10:00"
+    assert n.stale_after == expires
+    assert n.due_at is None
+
+
+def test_certified_child_gets_the_account_mail() -> None:
+    [n] = _notices(
+        ChildCertified(
+            certification_id=uuid.uuid4(),
+            child_id=uuid.uuid4(),
+            guardian_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            certificate_number="KK-2026-0001",
+            valid_from=date(2026, 4, 1),
+            valid_until=date(2027, 4, 8),
+        )
+    )
+    assert n.subject == "アカウント発行のお知らせ"
+    assert n.context["certificate_number"] == "KK-2026-0001"
+    assert n.context["valid_until"] == "2027年4月8日(木)"
+
+
+def test_rejection_sends_nothing() -> None:
+    # Kakegawa: "利用認定不可の場合は、「アカウント発行のお知らせ」メールの通知は届きません".
+    assert _notices(ApplicationRejected(application_id=uuid.uuid4(), reason="住所要件")) == []
+
+
+@pytest.mark.parametrize(
+    ("outcome", "template"),
+    [
+        (LotteryOutcome.WON, Template.LOTTERY_WON),
+        (LotteryOutcome.WAITLISTED, Template.LOTTERY_WAITLISTED),
+        (LotteryOutcome.PROMOTED, Template.LOTTERY_PROMOTED),
+    ],
+)
+def test_lottery_outcomes(outcome: LotteryOutcome, template: Template) -> None:
+    [n] = _notices(
+        LotteryResultDecided(
+            round_id=uuid.uuid4(),
+            application_id=uuid.uuid4(),
+            email=GUARDIAN,
+            outcome=outcome,
+            waitlist_position=3 if outcome is LotteryOutcome.WAITLISTED else None,
+            acceptance_deadline=date(2026, 12, 8)
+            if outcome is not LotteryOutcome.WAITLISTED
+            else None,
+        )
+    )
+    assert n.template is template
+    if outcome is LotteryOutcome.WAITLISTED:
+        assert n.context["waitlist_position"] == 3
+    else:
+        assert n.context["acceptance_deadline"] == "2026年12月8日(火)"
+
+
+def test_interview_and_acceptance() -> None:
+    [interview] = _notices(
+        InterviewScheduled(
+            interview_id=uuid.uuid4(),
+            child_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            facility_id=uuid.uuid4(),
+            facility_name="ひまわり保育園",
+            starts_at=datetime(2026, 12, 3, 1, 0, tzinfo=(JST.utcoffset(None) and None) or JST),
+        )
+    )
+    assert interview.subject == "初回面談日時のお知らせ"
+    assert interview.context["starts_at"] == "2026年12月3日(木) 1:00"
+    for accepted, template in (
+        (True, Template.FACILITY_ACCEPTED),
+        (False, Template.FACILITY_DECLINED),
+    ):
+        [n] = _notices(
+            FacilityAcceptanceRecorded(
+                child_id=uuid.uuid4(),
+                guardian_email=GUARDIAN,
+                facility_id=uuid.uuid4(),
+                facility_name="ひまわり保育園",
+                accepted=accepted,
+            )
+        )
+        assert n.template is template
+
+
+def test_confirmed_booking_gets_confirmation_and_a_reminder_the_day_before() -> None:
+    payload = _confirmed()
+    confirmation, reminder = _notices(payload)
+    assert confirmation.template is Template.BOOKING_CONFIRMED
+    assert confirmation.recipient == GUARDIAN
+    assert confirmation.due_at is None
+    assert confirmation.context["time_range"] == "9:00〜12:00"
+    assert confirmation.context["use_date"] == "2026年12月10日(木)"
+    assert reminder.template is Template.BOOKING_REMINDER
+    assert reminder.due_at == at_jst(date(2026, 12, 9), time(18))
+    assert reminder.booking_id == payload.booking_id
+    assert reminder.child_id == payload.child_id
+    # A reminder that could only arrive after the start is pointless.
+    assert reminder.stale_after == payload.starts_at
+
+
+def test_reminder_hour_comes_from_the_caller() -> None:
+    _, reminder = notices_for(_confirmed(), reminder_hour=7, now=NOW)
+    assert reminder.due_at == at_jst(date(2026, 12, 9), time(7))
+
+
+def test_same_day_booking_gets_no_reminder() -> None:
+    notices = _notices(_confirmed(use_date=NOW.date()))
+    assert [n.template for n in notices] == [Template.BOOKING_CONFIRMED]
+
+
+def test_cancellation_goes_to_guardian_and_facility() -> None:
+    guardian, facility = _notices(_cancelled())
+    assert (guardian.template, guardian.recipient, guardian.recipient_kind) == (
+        Template.BOOKING_CANCELLED_GUARDIAN,
+        GUARDIAN,
+        RecipientKind.GUARDIAN,
+    )
+    assert (facility.template, facility.recipient, facility.recipient_kind) == (
+        Template.BOOKING_CANCELLED_FACILITY,
+        FACILITY,
+        RecipientKind.FACILITY,
+    )
+    assert guardian.context["consumed"] == "3時間"
+    assert guardian.context["timely"] is False
+
+
+def test_cancellation_without_facility_address_goes_to_the_guardian_only() -> None:
+    assert [n.recipient for n in _notices(_cancelled(facility_email=None))] == [GUARDIAN]
+
+
+def _checked_out(penalty: int, email: str | None = GUARDIAN) -> CheckedOut:
+    end = at_jst(date(2026, 12, 10), time(12))
+    return CheckedOut(
+        booking_id=uuid.uuid4(),
+        child_id=uuid.uuid4(),
+        guardian_email=email,
+        facility_id=uuid.uuid4(),
+        checked_in_at=at_jst(date(2026, 12, 10), time(9)),
+        checked_out_at=end + timedelta(minutes=25),
+        booked_end=end,
+        late_minutes=25,
+        penalty_minutes=penalty,
+    )
+
+
+def test_late_pickup_with_penalty_is_notified() -> None:
+    [n] = _notices(_checked_out(60))
+    assert n.template is Template.LATE_PICKUP
+    assert n.context["penalty"] == "1時間"
+    assert n.context["late"] == "25分"
+
+
+def test_pickup_without_penalty_or_address_sends_nothing() -> None:
+    assert _notices(_checked_out(0)) == []
+    assert _notices(_checked_out(60, email=None)) == []
+
+
+def test_check_in_sends_nothing() -> None:
+    payload = CheckedIn(
+        booking_id=uuid.uuid4(),
+        child_id=uuid.uuid4(),
+        facility_id=uuid.uuid4(),
+        checked_in_at=NOW,
+    )
+    assert _notices(payload) == []
+
+
+def test_over_cap_charge() -> None:
+    [n] = _notices(
+        QuotaOverCapCharged(
+            child_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            booking_id=uuid.uuid4(),
+            facility_id=uuid.uuid4(),
+            facility_name="ひまわり保育園",
+            month="2026-12",
+            over_cap_minutes=60,
+            fee_yen=1700,
+        )
+    )
+    assert n.template is Template.OVER_CAP_CHARGE
+    assert (n.context["month"], n.context["fee"]) == ("2026年12月", "1,700円")
+
+
+def test_certification_ending_names_the_last_usable_day() -> None:
+    [n] = _notices(
+        CertificationRevoked(
+            certification_id=uuid.uuid4(),
+            child_id=uuid.uuid4(),
+            guardian_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            effective_date=date(2027, 4, 1),
+            reason=RevocationReason.ENROLLED,
+        )
+    )
+    assert n.subject == "認定終了のお知らせ"
+    assert n.context["last_day"] == "2027年3月31日(水)"
+    assert n.context["reason"] == "保育所等への入園"
+
+
+def test_every_template_renders_with_the_values_the_domain_gives_it() -> None:
+    # StrictUndefined: a template that names a value the domain does not provide fails here.
+    from tsuen_common.policy import load_policies
+    from tsuen_notification.adapters.rendering import Renderer
+
+    samples = [
+        ApplicationLinkIssued(
+            link_id=uuid.uuid4(), email=GUARDIAN, url="https://x.example/a", expires_at=NOW
+        ),
+        *(
+            LotteryResultDecided(
+                round_id=uuid.uuid4(), application_id=uuid.uuid4(), email=GUARDIAN, outcome=o
+            )
+            for o in LotteryOutcome
+        ),
+        *(
+            FacilityAcceptanceRecorded(
+                child_id=uuid.uuid4(),
+                guardian_email=GUARDIAN,
+                facility_id=uuid.uuid4(),
+                facility_name="ひまわり保育園",
+                accepted=a,
+            )
+            for a in (True, False)
+        ),
+        InterviewScheduled(
+            interview_id=uuid.uuid4(),
+            child_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            facility_id=uuid.uuid4(),
+            facility_name="ひまわり保育園",
+            starts_at=NOW,
+        ),
+        ChildCertified(
+            certification_id=uuid.uuid4(),
+            child_id=uuid.uuid4(),
+            guardian_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            certificate_number="C-1",
+            valid_from=date(2026, 4, 1),
+            valid_until=date(2027, 4, 8),
+        ),
+        _confirmed(),
+        _cancelled(),
+        _checked_out(60),
+        QuotaOverCapCharged(
+            child_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            booking_id=uuid.uuid4(),
+            facility_id=uuid.uuid4(),
+            facility_name="ひまわり保育園",
+            month="2026-12",
+            over_cap_minutes=60,
+            fee_yen=0,
+        ),
+        CertificationRevoked(
+            certification_id=uuid.uuid4(),
+            child_id=uuid.uuid4(),
+            guardian_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            effective_date=date(2027, 4, 1),
+            reason=RevocationReason.AGED_OUT,
+        ),
+    ]
+    notices = [n for payload in samples for n in _notices(payload)]
+    assert {n.template for n in notices} == set(Template)
+    renderer = Renderer(portal_url="https://tsuen.example.jp/")
+    for policy in load_policies():
+        for n in notices:
+            mail = renderer.render(
+                n.template, dict(n.context), recipient_kind=n.recipient_kind, policy=policy
+            )
+            assert mail.subject == n.subject
+            assert policy.notification.sender_name in mail.text
+            assert "</html>" in mail.html

@@ -1,0 +1,109 @@
+"""Cancellation: free before the municipality's deadline, consumed after; single and bulk."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from tests.integration.booking.support import CHIYODA, KAKEGAWA, Harness, auth, staff
+from tsuen_booking.service_layer.quota import reconcile
+from tsuen_common.timeutil import JST
+
+WEDNESDAY = date(2027, 6, 9)
+
+
+async def test_deadlines_are_given_in_japan_time(harness: Harness) -> None:
+    chiyoda = await harness.register(CHIYODA)
+    kakegawa = await harness.register(KAKEGAWA)
+    child = await harness.certify(CHIYODA)
+    await harness.accept(CHIYODA, chiyoda, child)
+    booking = (await harness.book(child, chiyoda, date(2027, 6, 14), time(10), time(11))).json()
+
+    by_booking = await harness.client.get(
+        f"/v1/bookings/{booking['id']}/cancellation-deadline", headers=auth(child.principal)
+    )
+    assert by_booking.json() == {"deadline": "2027-06-11T17:00:00+09:00"}  # Monday → Friday 17:00
+    preview = await harness.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/cancellation-deadline",
+        params={"facility_id": str(kakegawa), "start": "2027-06-14T10:00:00+09:00"},
+        headers=auth(staff(KAKEGAWA, kakegawa)),
+    )
+    assert preview.json() == {"deadline": "2027-06-11T12:00:00+09:00"}
+    wrong_town = await harness.client.get(
+        f"/v1/municipalities/{CHIYODA}/cancellation-deadline",
+        params={"facility_id": str(kakegawa), "start": "2027-06-14T10:00:00"},
+        headers=auth(child.principal),
+    )
+    assert wrong_town.status_code == 404
+
+
+async def test_timely_cancellation_releases_and_late_cancellation_consumes(
+    harness: Harness,
+) -> None:
+    facility = await harness.register(CHIYODA)
+    child = await harness.certify(CHIYODA)
+    await harness.accept(CHIYODA, facility, child)
+
+    first = (await harness.book(child, facility, WEDNESDAY, time(10), time(11, 30))).json()
+    harness.clock.now = datetime(2027, 6, 8, 17, 0, tzinfo=JST)  # the deadline itself
+    cancelled = await harness.client.post(
+        f"/v1/bookings/{first['id']}/cancel",
+        json={"reason": "家庭の都合"},
+        headers=auth(child.principal),
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["consumed_minutes"]) == ("cancelled", 0)
+    assert (await harness.quota(child, "2027-06"))["remaining_minutes"] == 600
+
+    second = (await harness.book(child, facility, WEDNESDAY, time(10), time(11, 30))).json()
+    harness.clock.now = datetime(2027, 6, 8, 17, 0, 1, tzinfo=JST)  # one second late
+    late = await harness.client.post(
+        f"/v1/bookings/{second['id']}/cancel",
+        json={"reason": "体調不良"},
+        headers=auth(child.principal),
+    )
+    assert late.json()["consumed_minutes"] == 90
+    quota = await harness.quota(child, "2027-06")
+    assert (quota["held_minutes"], quota["consumed_minutes"], quota["remaining_minutes"]) == (
+        0,
+        90,
+        510,
+    )
+    again = await harness.client.post(
+        f"/v1/bookings/{second['id']}/cancel", json={"reason": "x"}, headers=auth(child.principal)
+    )
+    assert again.status_code == 409
+    assert "already cancelled" in again.json()["detail"]
+    # The places came back both times.
+    assert await harness.scalar("SELECT max(taken) FROM facility_slots") == 0
+    assert (await reconcile(harness.ctx))[1] == []
+
+
+async def test_bulk_cancellation_is_all_or_nothing_with_one_bulk_id(harness: Harness) -> None:
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    await harness.accept(KAKEGAWA, facility, child)
+    ids = [
+        (await harness.book(child, facility, date(2027, 6, d), time(10), time(12))).json()["id"]
+        for d in (14, 15, 16)
+    ]
+
+    refused = await harness.client.post(
+        "/v1/bookings/bulk-cancel",
+        json={"booking_ids": [*ids, "00000000-0000-0000-0000-000000000000"], "reason": "旅行"},
+        headers=auth(child.principal),
+    )
+    assert refused.status_code == 404
+    assert (await harness.quota(child, "2027-06"))["held_minutes"] == 360
+
+    response = await harness.client.post(
+        "/v1/bookings/bulk-cancel",
+        json={"booking_ids": ids, "reason": "旅行"},
+        headers=auth(staff(KAKEGAWA, facility)),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {b["status"] for b in body["bookings"]} == {"cancelled"}
+    assert {b["bulk_id"] for b in body["bookings"]} == {body["bulk_id"]}
+    assert {b["cancelled_by"] for b in body["bookings"]} == {"facility"}
+    assert (await harness.quota(child, "2027-06"))["remaining_minutes"] == 600
+    assert (await harness.event_types()).count("booking.BookingCancelled") == 3

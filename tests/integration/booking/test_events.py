@@ -1,0 +1,225 @@
+"""Booking among the other services, over real Kafka: eligibility in, attendance in, our events out.
+
+Eligibility's and attendance's events are produced to Kafka as those services' relays would; the
+booking worker consumes them through its inbox; booking's relay publishes its outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+from tests.integration.booking.support import (
+    KAKEGAWA,
+    Child,
+    Clock,
+    Harness,
+    auth,
+    certified,
+    make_app,
+    migrated_database,
+)
+from tests.integration.conftest import eventually
+from tsuen_booking.config import Settings
+from tsuen_booking.entrypoints.consumers import build_worker
+from tsuen_booking.service_layer.quota import reconcile
+from tsuen_common.events.attendance import CheckedOut, NoShow
+from tsuen_common.events.eligibility import (
+    CertificationChanged,
+    CertificationRevoked,
+    RevocationReason,
+)
+from tsuen_common.events.envelope import EventEnvelope, EventPayload
+from tsuen_common.events.topics import Topic, topic_name
+from tsuen_common.messaging import OutboxRelay, reliable_producer
+from tsuen_common.timeutil import JST
+
+
+async def test_eligibility_and_attendance_events_drive_bookings_and_the_ledger(
+    kafka, topic_prefix, new_database
+) -> None:  # type: ignore[no-untyped-def]
+    url = await migrated_database(new_database)
+    app = make_app(url, Clock(), topic_prefix)
+    settings = Settings(
+        database_url=url,
+        kafka_bootstrap_servers=kafka.bootstrap_servers,
+        kafka_topic_prefix=topic_prefix,
+        consumer_retry_backoff_ms=10,
+    )
+    worker = build_worker(settings)
+    producer = reliable_producer(kafka.bootstrap_servers, client_id="test-upstream")
+    await producer.start()
+    await worker.start()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b.test")
+    h = Harness(client=client, ctx=app.state.ctx, clock=Clock(), url=url)
+
+    async def publish(payload: EventPayload, producer_name: str) -> None:
+        envelope = EventEnvelope.wrap(payload, municipality=KAKEGAWA, producer=producer_name)
+        await producer.send_and_wait(
+            topic_name(payload.topic, topic_prefix),
+            envelope.to_bytes(),
+            key=envelope.aggregate_id.encode(),
+        )
+
+    try:
+        # ChildCertified over Kafka, twice (a redelivery): one child, projected once.
+        child = Child(uuid.uuid4(), uuid.uuid4(), KAKEGAWA)
+        certification = certified(child)
+        envelope = EventEnvelope.wrap(certification, municipality=KAKEGAWA, producer="eligibility")
+        for _ in range(2):
+            await producer.send_and_wait(
+                topic_name(Topic.ELIGIBILITY, topic_prefix),
+                envelope.to_bytes(),
+                key=str(child.child_id).encode(),
+            )
+
+        async def projected() -> bool:
+            return (
+                await h.scalar(
+                    "SELECT count(*) FROM inbox WHERE event_id = :e", e=envelope.event_id
+                )
+                == 1
+            )
+
+        await eventually(projected, what="the certified child in booking")
+        facility = await h.register(KAKEGAWA)
+        await h.accept(KAKEGAWA, facility, child)
+        long_day = await h.book(child, facility, date(2027, 6, 1), time(8), time(16))  # 480 min
+        used = (await h.book(child, facility, date(2027, 6, 2), time(10), time(11))).json()
+        missed = (await h.book(child, facility, date(2027, 6, 3), time(10), time(11))).json()
+        assert long_day.status_code == 201
+        later = (await h.book(child, facility, date(2027, 7, 5), time(10), time(12))).json()
+
+        # The month is fully held. Check-out 20 minutes late: the booked hour is consumed and the
+        # 60-minute penalty has no room left, so it is over the cap (charged by the facility).
+        ends_at = datetime(2027, 6, 2, 11, 0, tzinfo=JST)
+        await publish(
+            CheckedOut(
+                booking_id=uuid.UUID(used["id"]),
+                child_id=child.child_id,
+                facility_id=facility,
+                checked_in_at=ends_at - timedelta(minutes=50),
+                checked_out_at=ends_at + timedelta(minutes=20),
+                booked_end=ends_at,
+                late_minutes=20,
+                penalty_minutes=60,
+            ),
+            "attendance",
+        )
+        await publish(
+            NoShow(
+                booking_id=uuid.UUID(missed["id"]),
+                child_id=child.child_id,
+                facility_id=facility,
+                use_date=date(2027, 6, 3),
+            ),
+            "attendance",
+        )
+        await publish(
+            CertificationChanged(
+                certification_id=certification.certification_id,
+                child_id=child.child_id,
+                guardian_id=child.guardian_id,
+                guardian_email="atarashii@example.jp",
+                changed_fields=["guardian_email"],
+            ),
+            "eligibility",
+        )
+        await publish(
+            CertificationRevoked(
+                certification_id=certification.certification_id,
+                child_id=child.child_id,
+                guardian_id=child.guardian_id,
+                guardian_email="hogosha@example.jp",
+                effective_date=date(2027, 7, 1),
+                reason=RevocationReason.MOVED_OUT,
+            ),
+            "eligibility",
+        )
+
+        async def settled() -> bool:
+            return (
+                await h.scalar(
+                    "SELECT count(*) FROM inbox WHERE consumer IN "
+                    "('booking-attendance', 'booking-eligibility')"
+                )
+                == 5
+            )
+
+        await eventually(settled, what="attendance and revocation handled")
+        assert await h.quota(child, "2027-06") == {
+            "cap_minutes": 600,
+            "topup_minutes": 0,
+            "held_minutes": 480,
+            "consumed_minutes": 120,  # the used hour and the missed hour
+            "remaining_minutes": 0,
+            "over_cap_minutes": 60,
+        }
+        revoked = (
+            await h.client.get(f"/v1/bookings/{later['id']}", headers=auth(child.principal))
+        ).json()
+        assert (revoked["status"], revoked["cancelled_by"], revoked["consumed_minutes"]) == (
+            "cancelled",
+            "system",
+            0,
+        )
+        assert (await h.quota(child, "2027-07"))["remaining_minutes"] == 600
+        assert (await reconcile(h.ctx))[1] == []
+
+        # Booking's own events reach Kafka through the relay.
+        relay = OutboxRelay(engine=h.ctx.engine, producer=producer)  # type: ignore[arg-type]
+        published = await relay.run_once()
+        assert published == await h.scalar("SELECT count(*) FROM outbox")
+        seen = await _read(
+            kafka.bootstrap_servers, topic_name(Topic.BOOKING, topic_prefix), published
+        )
+        types = [e.event_type for e in seen]
+        assert len(seen) == published
+        assert types.count("booking.BookingConfirmed") == 4
+        assert types.count("booking.QuotaOverCapCharged") == 1
+        (charge,) = [e.payload for e in seen if e.event_type == "booking.QuotaOverCapCharged"]
+        assert (charge["over_cap_minutes"], charge["fee_yen"], charge["month"]) == (
+            60,
+            1500,  # one started hour at the facility's ¥1,500
+            "2027-06",
+        )
+        (notice,) = [e.payload for e in seen if e.event_type == "booking.BookingCancelled"]
+        assert (notice["cancelled_by"], notice["timely"], notice["consumed_minutes"]) == (
+            "system",
+            True,
+            0,
+        )
+        assert notice["guardian_email"] == "atarashii@example.jp"  # after the change application
+        assert notice["facility_email"] == "en@example.jp"
+    finally:
+        await client.aclose()
+        await worker.stop()
+        await producer.stop()
+        await app.state.ctx.close()
+
+
+async def _read(bootstrap: str, topic: str, count: int) -> list[EventEnvelope]:
+    """The first ``count`` records of ``topic`` (all partitions), polling until they are in."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    seen: list[EventEnvelope] = []
+    try:
+
+        async def all_in() -> bool:
+            batches = await consumer.getmany(timeout_ms=500)
+            seen.extend(
+                EventEnvelope.model_validate_json(record.value or b"")
+                for records in batches.values()
+                for record in records
+            )
+            return len(seen) >= count
+
+        await eventually(all_in, what=f"{count} booking events on Kafka")
+        return seen
+    finally:
+        await consumer.stop()
