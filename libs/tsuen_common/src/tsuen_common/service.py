@@ -12,11 +12,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tsuen_common.logging import configure_logging
 from tsuen_common.messaging.worker import ConsumerWorker
@@ -40,6 +42,21 @@ def create_app(
         app.include_router(router)
     instrument_fastapi(app)
     return app
+
+
+def dispose_on_shutdown(app: FastAPI, engine: AsyncEngine) -> None:
+    """Close the app's database pool when the server stops (after the app's own lifespan)."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with inner(a):
+                yield
+        finally:
+            await engine.dispose()
+
+    app.router.lifespan_context = lifespan
 
 
 def run_cli(

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -14,7 +13,7 @@ from tsuen_attendance.service_layer.attendance import AttendanceService
 from tsuen_attendance.service_layer.wiring import build_service
 from tsuen_common.auth import TokenVerifier, configure_auth
 from tsuen_common.db import make_engine
-from tsuen_common.service import create_app
+from tsuen_common.service import create_app, dispose_on_shutdown
 
 
 class _HideAccessTokens(logging.Filter):
@@ -50,13 +49,5 @@ def create(
     service: AttendanceService = build_service(settings, engine, now=now)
     app.state.attendance = service
     app.state.engine = engine  # disposed at shutdown (tests without lifespan dispose it)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await engine.dispose()
-
-    app.router.lifespan_context = lifespan
+    dispose_on_shutdown(app, engine)
     return app

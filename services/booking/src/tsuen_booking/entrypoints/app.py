@@ -12,7 +12,7 @@ from tsuen_common.auth import TokenVerifier, configure_auth
 from tsuen_common.db import make_engine, make_sessions
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import PolicyRegistry, load_policies
-from tsuen_common.service import create_app
+from tsuen_common.service import create_app, dispose_on_shutdown
 from tsuen_common.timeutil import now_jst
 
 
@@ -42,12 +42,14 @@ def build(
 ) -> FastAPI:
     """The app with its dependencies handed in (tests pass their own verifier, policies, clock).
 
-    Whoever builds the app closes ``app.state.ctx`` (the database engine) when done.
+    The server's lifespan closes the database engine; tests without a lifespan close
+    ``app.state.ctx`` themselves.
     """
     app = create_app(settings, title="tsuen booking", routers=[router])
     configure_auth(app, verifier or TokenVerifier.from_settings(settings))
     add_error_handlers(app)
     app.state.ctx = build_context(settings, policies=policies, clock=clock)
+    dispose_on_shutdown(app, app.state.ctx.engine)
     return app
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from fastapi import FastAPI, Request, status
@@ -11,7 +10,7 @@ from tsuen_common.auth import TokenVerifier, configure_auth
 from tsuen_common.db import make_engine, make_sessions
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import load_policies
-from tsuen_common.service import create_app
+from tsuen_common.service import create_app, dispose_on_shutdown
 from tsuen_common.timeutil import now_jst
 from tsuen_eligibility.config import Settings
 from tsuen_eligibility.domain.lottery import LotteryError
@@ -89,15 +88,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = now_jst) ->
     _limit_body_size(app, settings)
     app.add_exception_handler(UseCaseError, _use_case_error)
     app.add_exception_handler(LotteryError, _lottery_error)
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
-        async with inner(a):
-            yield
-        await engine.dispose()
-
-    app.router.lifespan_context = lifespan
+    dispose_on_shutdown(app, engine)
     return app
 
 

@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from tsuen_common.auth import TokenVerifier, configure_auth
 from tsuen_common.db import make_engine, make_sessions
-from tsuen_common.service import create_app
+from tsuen_common.service import create_app, dispose_on_shutdown
 from tsuen_notification.config import Settings
 from tsuen_notification.entrypoints.api import router
 
@@ -16,4 +16,5 @@ def create(settings: Settings | None = None) -> FastAPI:
     # The engine connects lazily, on the first request; the process owns it for its lifetime.
     app.state.engine = make_engine(settings.database_url, pool_size=5, max_overflow=5)
     app.state.sessions = make_sessions(app.state.engine)
+    dispose_on_shutdown(app, app.state.engine)
     return app
