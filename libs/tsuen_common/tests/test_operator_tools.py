@@ -50,3 +50,37 @@ def test_operator_commands_get_their_own_options_verbatim() -> None:
     )
     assert code == 3
     assert seen == [["--facility", "F1", "--dry-run"]]
+
+
+def test_consume_builds_the_worker_inside_the_running_event_loop() -> None:
+    # aiokafka refuses to create its producer outside a running loop: the worker must be
+    # built inside asyncio.run, not before it.
+    import asyncio
+    from pathlib import Path as _Path
+
+    from tsuen_common.service import run_cli
+    from tsuen_common.settings import ServiceSettings
+
+    built_in_loop: list[bool] = []
+
+    class Worker:
+        async def run(self) -> None:
+            return None
+
+    def factory(settings: ServiceSettings) -> Worker:
+        try:
+            asyncio.get_running_loop()
+            built_in_loop.append(True)
+        except RuntimeError:
+            built_in_loop.append(False)
+        return Worker()
+
+    run_cli(
+        service="demo",
+        migrations_dir=_Path("."),
+        settings_factory=ServiceSettings,
+        app_path="x:y",
+        worker_factory=factory,  # type: ignore[arg-type]
+        argv=["consume"],
+    )
+    assert built_in_loop == [True]

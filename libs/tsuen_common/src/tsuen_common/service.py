@@ -112,7 +112,7 @@ def run_cli(
 
         asyncio.run(run_relay(settings))
     elif args.command == "consume" and worker_factory is not None:
-        asyncio.run(worker_factory(settings).run())
+        asyncio.run(_consume(worker_factory, settings))
     elif args.command == "all":
         if args.migrate:
             upgrade(migrations_dir, settings.database_url)
@@ -121,6 +121,13 @@ def run_cli(
             roles.append(["consume"])
         return supervise(f"tsuen-{service}", roles)
     return 0
+
+
+async def _consume(
+    worker_factory: Callable[[ServiceSettings], ConsumerWorker], settings: ServiceSettings
+) -> None:
+    # Built inside the running loop: aiokafka refuses to create a producer without one.
+    await worker_factory(settings).run()
 
 
 def supervise(program: str, roles: Sequence[Sequence[str]]) -> int:

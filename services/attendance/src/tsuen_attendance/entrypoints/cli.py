@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +12,6 @@ from tsuen_attendance.config import Settings
 from tsuen_attendance.entrypoints.consumers import build_worker
 from tsuen_attendance.service_layer.wiring import build_service
 from tsuen_common.db import make_engine
-from tsuen_common.logging import configure_logging
 from tsuen_common.service import run_cli
 from tsuen_common.settings import ServiceSettings
 from tsuen_common.timeutil import JST
@@ -84,13 +82,6 @@ OPERATOR_COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in OPERATOR_COMMANDS:
-        # run_cli hands extra commands an argparse.REMAINDER, which drops a leading "--option"
-        # ("rotate-key --facility X" fails), so our own commands are dispatched here first.
-        settings = Settings()
-        configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
-        return OPERATOR_COMMANDS[args[0]][1](settings, args[1:])
     return run_cli(
         service="attendance",
         migrations_dir=MIGRATIONS,

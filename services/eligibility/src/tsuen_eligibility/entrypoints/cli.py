@@ -21,7 +21,6 @@ import yaml
 from pydantic import ValidationError
 
 from tsuen_common.db import make_engine, make_sessions
-from tsuen_common.logging import configure_logging
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import load_policies
 from tsuen_common.service import run_cli
@@ -186,14 +185,6 @@ EXTRA_COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in EXTRA_COMMANDS:
-        # run_cli's REMAINDER sub-parser rejects options after the command name
-        # ("expire-aged-out --on D" → "unrecognized arguments"), so our own commands are
-        # dispatched here with the same settings and logging; run_cli still lists them in --help.
-        settings = Settings()
-        configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
-        return EXTRA_COMMANDS[args[0]][1](settings, [a for a in args[1:2] if a != "--"] + args[2:])
     return run_cli(
         service="eligibility",
         migrations_dir=MIGRATIONS,

@@ -14,13 +14,12 @@ import argparse
 import asyncio
 import json
 import signal
-import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from tsuen_common.db import make_engine, make_sessions
-from tsuen_common.logging import configure_logging, mask_email, mask_emails_in
+from tsuen_common.logging import mask_email, mask_emails_in
 from tsuen_common.service import run_cli
 from tsuen_common.settings import ServiceSettings
 from tsuen_notification.adapters import mail_queue
@@ -151,13 +150,6 @@ EXTRA_COMMANDS: dict[str, tuple[str, Callable[[ServiceSettings, list[str]], int]
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in EXTRA_COMMANDS:
-        # Dispatched here rather than by run_cli: its REMAINDER sub-parsers reject options
-        # that come first (`mails --status failed`), a known argparse limitation.
-        settings = Settings()
-        configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
-        return EXTRA_COMMANDS[args[0]][1](settings, args[1:])
     return run_cli(
         service="notification",
         migrations_dir=MIGRATIONS,
