@@ -193,6 +193,17 @@ def test_confirmed_booking_gets_confirmation_and_a_reminder_the_day_before() -> 
     assert reminder.stale_after == payload.starts_at
 
 
+def test_reminder_booked_after_the_hour_is_due_now_not_at_the_callers_clock() -> None:
+    # Booked at 19:00 the evening before: the reminder goes out at once. "At once" is None
+    # (the queue's own "now", the database clock), not the caller's reading, which under the
+    # end-to-end test clock lies ahead of the database and would hold the reminder back.
+    evening_before = at_jst(date(2026, 12, 9), time(19))
+    _, reminder = notices_for(_confirmed(), reminder_hour=18, now=evening_before)
+    assert reminder.template is Template.BOOKING_REMINDER
+    assert reminder.due_at is None
+    assert reminder.booking_id is not None  # still withdrawable by a cancellation
+
+
 def test_reminder_hour_comes_from_the_caller() -> None:
     _, reminder = notices_for(_confirmed(), reminder_hour=7, now=NOW)
     assert reminder.due_at == at_jst(date(2026, 12, 9), time(7))

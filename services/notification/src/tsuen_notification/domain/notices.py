@@ -244,7 +244,12 @@ def _booking_confirmed(p: BookingConfirmed, *, reminder_hour: int, now: datetime
                 str(p.guardian_email),
                 RecipientKind.GUARDIAN,
                 context,
-                due_at=due,
+                # Due at once (booked after the reminder hour for tomorrow) is "send now"
+                # (None), not "at ``now``": the queue compares due times with the database's
+                # clock, and under the test clock (TSUEN_TEST_CLOCK_FILE, end-to-end journeys)
+                # the service's "now" can lie ahead of it, which held the reminder back until
+                # the wall clock caught up. In production the two clocks agree: no change.
+                due_at=due if due > now else None,
                 stale_after=p.starts_at,
                 booking_id=p.booking_id,
                 child_id=p.child_id,
