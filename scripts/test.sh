@@ -2,7 +2,9 @@
 # The whole test suite, from a fresh clone on a fresh machine:
 #   installs the Docker engine, Java/Maven and uv if missing, builds the test-bed images
 #   (Kafka, PostgreSQL) locally and helm from source, then runs lint, type checks, the Helm
-#   chart checks, unit and integration tests. Fails on the first failing step.
+#   chart checks, unit, integration and end-to-end tests, and a smoke test of the compose stack
+#   built from the service images. Fails on the first failing step. It uses ports 8001-8004,
+#   8025, 1025, 15432 and 19092 for the compose stack: stop a running dev stack first.
 # Extra arguments go to pytest, e.g. `scripts/test.sh -k dead_letter`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,3 +40,10 @@ scripts/check-helm.sh
 step "tests: unit and integration (real Kafka and PostgreSQL in containers)"
 export TESTCONTAINERS_RYUK_DISABLED=true TC_HOST=127.0.0.1
 uv run pytest --timeout=600 "$@"
+
+# The compose stack (the images ops run), smoke-tested through 127.0.0.1. Skipped only when
+# pytest was asked for a subset (extra arguments), to keep a focused run focused.
+if [ $# -eq 0 ]; then
+  step "compose smoke test: application → certification → booking → e-mail"
+  scripts/smoke.sh
+fi

@@ -1,0 +1,222 @@
+"""Smoke test of a running compose stack (scripts/smoke.sh starts one): a family applies, is
+certified, is accepted by a demo facility, books an hour, and the booking e-mail reaches the
+mail catcher. Everything over HTTP on 127.0.0.1, as a guardian, an officer and staff would.
+
+    uv run python scripts/smoke.py      # exit 0 when the whole path works
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tsuen_common.auth import Principal, Role, TokenIssuer
+from tsuen_common.calendar import BusinessCalendar
+from tsuen_common.timeutil import today_jst
+
+ROOT = Path(__file__).resolve().parent.parent
+KAKEGAWA = "222135"
+FACILITY = "7a1c0e52-1f0b-4a53-9d6c-000000000201"  # かけがわ中央保育園 (deploy/demo/demo.yaml)
+URL = {
+    s: f"http://127.0.0.1:{p}"
+    for s, p in {
+        "eligibility": 8001,
+        "booking": 8002,
+        "attendance": 8003,
+        "notification": 8004,
+    }.items()
+}
+CATCHER = "http://127.0.0.1:8025"
+
+issuer = TokenIssuer(algorithm="HS256", key=(ROOT / ".tsuen/dev-jwt-secret").read_text().strip())
+
+
+def bearer(principal: Principal) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issuer.mint(principal)}"}
+
+
+OFFICER = bearer(
+    Principal(subject="smoke-officer", role=Role.MUNICIPALITY_OFFICER, municipality=KAKEGAWA)
+)
+STAFF = bearer(
+    Principal(
+        subject="smoke-staff", role=Role.FACILITY_STAFF, municipality=KAKEGAWA, facility_id=FACILITY
+    )
+)
+
+
+def step(text: str) -> None:
+    print(f"smoke: {text}", flush=True)
+
+
+def expect(response: httpx.Response, status: int) -> Any:
+    if response.status_code != status:
+        sys.exit(
+            f"smoke FAILED: {response.request.method} {response.request.url} -> "
+            f"{response.status_code}: {response.text[:500]}"
+        )
+    return response.json()
+
+
+def wait_for(what: str, probe: Callable[[], Any], within: float = 60) -> Any:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.5)
+    sys.exit(f"smoke FAILED: no {what} within {within:.0f}s")
+
+
+def mail(to: str, subject: str) -> dict[str, Any] | None:
+    mails = httpx.get(f"{CATCHER}/api/mails", timeout=5).json()
+    for m in mails if isinstance(mails, list) else mails.get("mails", []):
+        if to in json.dumps(m.get("to", ""), ensure_ascii=False) and m.get("subject") == subject:
+            return m
+    return None
+
+
+def main() -> None:
+    email = f"smoke.{uuid.uuid4().hex[:8]}@example.jp"
+    kana = "スモーク " + "".join(random.choice("アイウエオカキクケコサシスセソ") for _ in range(3))
+    birth = date(2025, 3, 3)
+    with httpx.Client(timeout=10) as http:
+        step("the municipality's resident record (住民登録) for a new child")
+        expect(
+            http.post(
+                f"{URL['eligibility']}/v1/municipalities/{KAKEGAWA}/resident-records",
+                json=[
+                    {
+                        "child_kana": kana,
+                        "child_birth_date": birth.isoformat(),
+                        "moved_in_on": birth.isoformat(),
+                    }
+                ],
+                headers=OFFICER,
+            ),
+            200,
+        )
+
+        step("利用申請URL: the link arrives by e-mail")
+        expect(
+            http.post(
+                f"{URL['eligibility']}/v1/municipalities/{KAKEGAWA}/application-links",
+                json={"email": email},
+            ),
+            202,
+        )
+        link_mail = wait_for("利用申請URLのお知らせ", lambda: mail(email, "利用申請URLのお知らせ"))
+        token = re.search(r"[?&]token=([A-Za-z0-9_\-]+)", json.dumps(link_mail, ensure_ascii=False))
+        if not token:
+            sys.exit("smoke FAILED: no token in the application-link e-mail")
+
+        step("the application, then the officer's approval (認定)")
+        family, given = kana.split()
+        application = expect(
+            http.post(
+                f"{URL['eligibility']}/v1/municipalities/{KAKEGAWA}/applications",
+                json={
+                    "link_token": token.group(1),
+                    "guardian": {
+                        "name": "煙 花子",
+                        "kana": f"{family} ハナコ",
+                        "birth_date": "1990-01-01",
+                        "address": "静岡県掛川市長谷1-1-1",
+                        "phone": "0537-00-0000",
+                        "gender": "female",
+                        "relationship_to_child": "母",
+                    },
+                    "consents": {"terms": True, "personal_data": True, "share_with_facility": True},
+                    "proxy_users": [],
+                    "prior_use_municipality": None,
+                    "child": {
+                        "name": f"煙 {given}",
+                        "kana": kana,
+                        "birth_date": birth.isoformat(),
+                        "relationship_to_guardian": "長男",
+                    },
+                    "special_considerations": {"present": False},
+                },
+            ),
+            201,
+        )
+        approved = expect(
+            http.post(
+                f"{URL['eligibility']}/v1/municipalities/{KAKEGAWA}/applications/"
+                f"{application['application_id']}/approve",
+                json={},
+                headers=OFFICER,
+            ),
+            200,
+        )
+        child, guardian = str(approved["child_id"]), str(approved["guardian_id"])
+        parent = bearer(
+            Principal(
+                subject=guardian, role=Role.GUARDIAN, municipality=KAKEGAWA, guardian_id=guardian
+            )
+        )
+        wait_for("アカウント発行のお知らせ", lambda: mail(email, "アカウント発行のお知らせ"))
+
+        step("booking learns the child from the certification event (Kafka)")
+        wait_for(
+            "the child in booking",
+            lambda: (
+                http.get(f"{URL['booking']}/v1/children/{child}/quota", headers=parent).status_code
+                == 200
+            ),
+        )
+
+        step("the demo facility accepts the child; the guardian books an hour")
+        expect(
+            http.put(
+                f"{URL['booking']}/v1/facilities/{FACILITY}/acceptances/{child}",
+                json={"accepted": True},
+                headers=STAFF,
+            ),
+            200,
+        )
+        use_day = BusinessCalendar().next_open_day(today_jst() + timedelta(days=2))
+        booked = expect(
+            http.post(
+                f"{URL['booking']}/v1/bookings",
+                json={
+                    "facility_id": FACILITY,
+                    "child_id": child,
+                    "use_date": use_day.isoformat(),
+                    "start": "10:00",
+                    "end": "11:00",
+                    "kind": "flexible",
+                },
+                headers=parent,
+            ),
+            201,
+        )
+
+        booking_id = booked.get("id", booked.get("booking_id"))
+        step(f"予約完了のお知らせ for booking {booking_id} on {use_day}")
+        wait_for("予約完了のお知らせ", lambda: mail(email, "予約完了のお知らせ"))
+        quota = expect(
+            http.get(
+                f"{URL['booking']}/v1/children/{child}/quota",
+                params={"month": use_day.strftime("%Y-%m")},
+                headers=parent,
+            ),
+            200,
+        )
+        if quota["held_minutes"] != 60:
+            sys.exit(f"smoke FAILED: quota after one hour booked: {quota}")
+    step("passed: application → certification → booking → e-mail, through the compose stack")
+
+
+if __name__ == "__main__":
+    main()
