@@ -167,3 +167,13 @@ def test_personal_query_parameters_in_access_log_lines_are_masked() -> None:
     assert "birth_date=***" in masked
     assert "on=2026-05-01" in masked
     assert "access_token=***" in redact("/facilities/F/display?access_token=eyJabc.def")
+
+
+def test_free_text_searches_in_access_log_lines_are_masked() -> None:
+    from tsuen_common.logging import redact
+
+    line = "GET /v1/municipalities/131016/applications?status=pending&q=%E5%B1%B1%E7%94%B0 HTTP/1.1"
+    masked = redact(line)
+    assert "%E5%B1%B1" not in masked
+    assert "q=***" in masked
+    assert "status=pending" in masked

@@ -74,9 +74,10 @@ def mask_emails_in(text: str) -> str:
 
 
 # `birth_date=2024-04-10` in a URL (access logs): the value of any query parameter whose name
-# is personal data, or a credential, is masked.
+# is personal data or a credential, and of free-text searches (`q=山田`: officers search by
+# name), is masked.
 _QUERY_PARAM = re.compile(
-    r"(?P<key>[?&;](?:[A-Za-z_]*(?:"
+    r"(?P<key>[?&;](?:q|query|search|keyword|[A-Za-z_]*(?:"
     + "|".join((*PERSONAL_DATA_KEYS, "token", "password", "secret"))
     + r")[A-Za-z_]*)=)(?P<value>[^&\s\"']*)",
     re.IGNORECASE,

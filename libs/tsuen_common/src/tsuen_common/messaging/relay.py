@@ -56,6 +56,12 @@ _MARK_SENT = sa.text(
     "UPDATE outbox SET sent_at = now(), lease_until = NULL "
     "WHERE id = ANY(:ids) AND claimed_by = :relay"
 )
+# A batch that could not be published is handed back at once, so the next claim (in id order)
+# retries it before any newer row of the same key: per-key order survives a Kafka hiccup.
+_RELEASE = sa.text(
+    "UPDATE outbox SET lease_until = NULL, claimed_by = NULL "
+    "WHERE id = ANY(:ids) AND claimed_by = :relay AND sent_at IS NULL"
+)
 _PURGE = sa.text(
     "DELETE FROM outbox WHERE sent_at IS NOT NULL "
     "AND sent_at < now() - make_interval(secs => :older_than)"
@@ -101,16 +107,21 @@ class OutboxRelay:
         rows = sorted(rows, key=lambda r: r.id)
         # Send all, then wait for all acks: the idempotent producer keeps per-partition order
         # and one round trip serves the whole batch.
-        futures = [
-            await self.producer.send(
-                r.topic,
-                value=bytes(r.value),
-                key=r.message_key.encode(),
-                headers=[(k, str(v).encode()) for k, v in (r.headers or {}).items()],
-            )
-            for r in rows
-        ]
-        await asyncio.gather(*futures)
+        try:
+            futures = [
+                await self.producer.send(
+                    r.topic,
+                    value=bytes(r.value),
+                    key=r.message_key.encode(),
+                    headers=[(k, str(v).encode()) for k, v in (r.headers or {}).items()],
+                )
+                for r in rows
+            ]
+            await asyncio.gather(*futures)
+        except Exception:
+            async with self.engine.begin() as conn:
+                await conn.execute(_RELEASE, {"ids": [r.id for r in rows], "relay": self.relay_id})
+            raise
         if self.crash_after_publish:
             os._exit(137)
         async with self.engine.begin() as conn:
@@ -130,14 +141,19 @@ class OutboxRelay:
             try:
                 published = await self.run_once()
                 beat()
-            except Exception as exc:  # keep relaying; rows stay claimable after their lease
+                if time.monotonic() - last_purge > 3600:
+                    await self.purge_sent()
+                    last_purge = time.monotonic()
+            except Exception as exc:  # keep relaying: a failed batch was handed back
                 self.stats.errors += 1
-                log.error("outbox relay batch failed", error=type(exc).__name__, detail=str(exc))
+                log.error(
+                    "outbox relay batch failed; retrying",
+                    error=type(exc).__name__,
+                    detail=str(exc)[:300],
+                    action="check Kafka and the service database; rows are kept until sent",
+                )
                 published = 0
                 await asyncio.sleep(min(5.0, self.poll_interval * 20))
-            if time.monotonic() - last_purge > 3600:
-                await self.purge_sent()
-                last_purge = time.monotonic()
             if published < self.batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_interval)
