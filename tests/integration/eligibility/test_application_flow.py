@@ -23,7 +23,7 @@ async def test_approved_application_certifies_the_child_and_reaches_kafka(servic
     submitted = await service.apply(KAKEGAWA, kana="やまだ たろう", birth=BIRTH)
     assert submitted.status_code == 201, submitted.text
     application_id = submitted.json()["application_id"]
-    assert submitted.json()["checks"]["passed"] is True
+    assert submitted.json()["status"] == "pending"
 
     listed = await service.client.get(
         f"/v1/municipalities/{KAKEGAWA}/applications",
@@ -168,3 +168,23 @@ async def test_rejection_sends_no_certification(service):
     assert event["payload"]["application_id"] == application_id
     # A rejected application is no longer live: the family may apply again.
     assert (await service.apply(KAKEGAWA, birth=BIRTH)).status_code == 201
+
+
+async def test_submission_response_does_not_disclose_the_registry_checks(service):
+    """The applicant is unauthenticated: the registries must not be probeable through the form."""
+    # No resident record for this child: the residency check fails, but only officers see it.
+    submitted = await service.apply(KAKEGAWA, kana="すずき はなこ", birth=BIRTH)
+    assert submitted.status_code == 201, submitted.text
+    body = submitted.json()
+    assert set(body) == {"application_id", "status", "message"}
+    assert body["status"] == "pending"
+    text = submitted.text
+    for leaked in ("checks", "residency", "enrollment", "not_resident"):
+        assert leaked not in text
+
+    detail = await service.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/applications/{body['application_id']}",
+        headers=officer(KAKEGAWA),
+    )
+    assert detail.status_code == 200
+    assert detail.json()["checks"]["passed"] is False

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, application_form, officer
-from tsuen_common.timeutil import today_jst
+from tsuen_common import timeutil
 
 BIRTH = date(2025, 1, 15)
 
@@ -27,12 +27,22 @@ async def test_age_window_endpoint(service):
         response = await service.client.get(f"/v1/eligibility/age-window?birth_date={bad}")
         assert response.status_code == 422
         assert "YYYY-MM-DD" in str(response.json())
-    future = today_jst().replace(year=today_jst().year + 1).isoformat()
+    await _assert_future_birth_date_refused(service)
+    bad_on = await service.client.get("/v1/eligibility/age-window?birth_date=2024-04-10&on=x")
+    assert bad_on.status_code == 422
+
+
+async def _assert_future_birth_date_refused(service) -> None:
+    # Well in the future on any day (replace(year=year + 1) would raise on 29 February).
+    future = (timeutil.today_jst() + timedelta(days=400)).isoformat()
     response = await service.client.get(f"/v1/eligibility/age-window?birth_date={future}")
     assert response.status_code == 422
     assert "after today" in str(response.json())
-    bad_on = await service.client.get("/v1/eligibility/age-window?birth_date=2024-04-10&on=x")
-    assert bad_on.status_code == 422
+
+
+async def test_future_birth_date_check_runs_on_a_leap_day(service, monkeypatch):
+    monkeypatch.setattr(timeutil, "today_jst", lambda: date(2028, 2, 29))
+    await _assert_future_birth_date_refused(service)
 
 
 async def test_duplicate_application_for_the_same_child_is_a_conflict(service):

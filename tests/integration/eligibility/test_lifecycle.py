@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+import json
+from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, officer, token
+from tsuen_common import timeutil
 from tsuen_common.auth import Role
+from tsuen_common.timeutil import JST, set_test_clock
 from tsuen_eligibility.adapters.orm import resident_records
 from tsuen_eligibility.entrypoints.cli import expire_aged_out as expire_cli
 from tsuen_eligibility.entrypoints.cli import seed_demo
@@ -57,6 +60,45 @@ async def test_change_application_by_the_guardian(service):
     stranger = token(Role.GUARDIAN, KAKEGAWA, guardian_id="someone-else")
     other = await service.client.post(url, json={"phone": "0537-11-1111"}, headers=stranger)
     assert other.status_code == 404
+
+
+async def test_guardian_email_change_tells_booking_about_every_active_sibling(service):
+    # Three siblings share the guardian account (same e-mail); one has been withdrawn.
+    first = await certify(service, KAKEGAWA, "タナカ イチロウ", date(2025, 2, 1))
+    second = await certify(service, KAKEGAWA, "タナカ ジロウ", date(2025, 2, 1))
+    ended = await certify(service, KAKEGAWA, "タナカ サブロウ", date(2025, 5, 5))
+    assert first["guardian_id"] == second["guardian_id"] == ended["guardian_id"]
+    revoked = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/certifications/{ended['certification_id']}/revoke",
+        json={"reason": "withdrawn", "effective_date": service.clock().date().isoformat()},
+        headers=officer(KAKEGAWA),
+    )
+    assert revoked.status_code == 200, revoked.text
+
+    guardian = token(Role.GUARDIAN, KAKEGAWA, guardian_id=first["guardian_id"])
+    changed = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/certifications/{first['certification_id']}/changes",
+        json={"guardian_email": "New.Address@example.jp"},
+        headers=guardian,
+    )
+    assert changed.status_code == 200, changed.text
+
+    events = await service.outbox_events("eligibility.CertificationChanged")
+    told = {e["payload"]["certification_id"]: e["payload"] for e in events}
+    # One event per active certification of the guardian, none for the ended one.
+    assert set(told) == {first["certification_id"], second["certification_id"]}
+    assert len(events) == 2
+    for payload in told.values():
+        assert payload["guardian_email"] == "new.address@example.jp"
+        assert payload["guardian_id"] == first["guardian_id"]
+        assert "guardian_email" in payload["changed_fields"]
+    assert told[second["certification_id"]]["child_id"] == second["child_id"]
+
+    sibling = await service.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/certifications/{second['certification_id']}",
+        headers=guardian,
+    )
+    assert sibling.json()["guardian_email"] == "new.address@example.jp"
 
 
 async def test_registries_revoke_on_enrollment_and_moving_out(service):
@@ -120,6 +162,17 @@ async def test_expire_aged_out_is_idempotent(service):
     # The daily cron runs the command; a second run the same day finds nothing left.
     assert await asyncio.to_thread(expire_cli, service.settings, ["--on", "2026-06-02"]) == 0
     assert await revocations(service) == [(cert["certification_id"], "aged_out", "2026-06-02")]
+
+
+async def test_seed_demo_reports_the_time_of_the_test_clock(service, monkeypatch, tmp_path, capsys):
+    clock_file = tmp_path / "clock"
+    set_test_clock(clock_file, datetime(2030, 1, 7, 9, 0, tzinfo=JST))
+    monkeypatch.setattr(timeutil, "_CLOCK_FILE", clock_file)
+    demo = str(ROOT / "deploy/demo/demo.yaml")
+    capsys.readouterr()
+    assert await asyncio.to_thread(seed_demo, service.settings, ["--file", demo]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed["at"].startswith("2030-01-07T09:0")
 
 
 async def test_seed_demo_creates_resident_records_once(service):

@@ -152,3 +152,70 @@ async def test_municipality_without_lottery_refuses_a_round(service):
     )
     assert response.status_code == 409
     assert "lottery.enabled" in response.json()["detail"]
+
+
+async def _drawn_round(service, name: str, applications: list[tuple[str, str, date]]) -> dict:
+    opened = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/lottery-rounds",
+        json={"name": name, "places": 1},
+        headers=officer(CHIYODA),
+    )
+    assert opened.status_code == 201, opened.text
+    round_id = opened.json()["round_id"]
+    for email, kana, birth in applications:
+        response = await service.apply(CHIYODA, email=email, kana=kana, birth=birth)
+        assert response.status_code == 201, response.text
+    drawn = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}/draw", headers=officer(CHIYODA)
+    )
+    assert drawn.status_code == 200, drawn.text
+    return (
+        await service.client.get(f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}")
+    ).json()
+
+
+async def test_public_family_key_cannot_be_derived_from_the_email(service):
+    siblings = "siblings@example.jp"
+    other = "other@example.jp"
+    published = await _drawn_round(
+        service,
+        "令和8年度 第2期",
+        [
+            (siblings, "サイトウ ア", date(2025, 2, 2)),
+            (siblings, "サイトウ イ", date(2025, 2, 2)),
+            (other, "スギタ ウ", date(2025, 3, 3)),
+        ],
+    )
+    families = [a["family"] for a in published["applicants"]]
+    assert len(families) == 3
+    # The siblings are grouped (one shared key), the other family has its own ...
+    assert len(set(families)) == 2
+    assert sorted(families.count(f) for f in set(families)) == [1, 2]
+    # ... but no key is a function of an e-mail anyone could know.
+    for email in (siblings, other):
+        digest = hashlib.sha256(email.encode()).hexdigest()
+        assert all(f not in digest for f in families)
+    sibling_key = next(f for f in families if families.count(f) == 2)
+
+    # The replay needs only the grouping: it still gives the published order.
+    replayed = await service.client.post(
+        "/v1/lottery/replay",
+        json={
+            "seed": published["seed"],
+            "seed_hash": published["seed_hash"],
+            "places": published["places"],
+            "applicants": published["applicants"],
+            "priority_tiers": published["priority_tiers"],
+            "siblings_together": published["siblings_together"],
+            "waitlist_enabled": published["waitlist_enabled"],
+        },
+    )
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.json()["order"] == published["order"]
+
+    # A later round draws a fresh key: the family cannot be followed from round to round.
+    later = await _drawn_round(
+        service, "令和8年度 第3期", [(siblings, "サイトウ ウ", date(2025, 4, 4))]
+    )
+    [applicant] = later["applicants"]
+    assert applicant["family"] != sibling_key

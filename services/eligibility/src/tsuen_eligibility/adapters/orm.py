@@ -191,7 +191,7 @@ lottery_rounds = sa.Table(
     sa.Column("waitlist_enabled", sa.Boolean, nullable=False),
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("drawn_at", sa.DateTime(timezone=True)),
-    # The applicant list as published at the draw (ids, tiers, family hashes; no names).
+    # The applicant list as published at the draw (ids, tiers, random family tokens; no names).
     sa.Column("applicants", pg.JSONB),
 )
 

@@ -25,7 +25,7 @@ from tsuen_common.messaging import Outbox
 from tsuen_common.policy import load_policies
 from tsuen_common.service import run_cli
 from tsuen_common.settings import ServiceSettings
-from tsuen_common.timeutil import JST, at_jst, now_jst, today_jst
+from tsuen_common.timeutil import at_jst, now_jst, today_jst
 from tsuen_eligibility.config import Settings
 from tsuen_eligibility.service_layer import certifications, lottery, registries
 from tsuen_eligibility.service_layer.commands import ReplayRequest, ResidentRecordIn
@@ -172,7 +172,7 @@ def seed_demo(settings: ServiceSettings, argv: list[str]) -> int:
         return total
 
     count = _with_context(settings, None, work)
-    print(json.dumps({"resident_records": count, "at": datetime.now(JST).isoformat()}))
+    print(json.dumps({"resident_records": count, "at": now_jst().isoformat()}))
     return 0
 
 

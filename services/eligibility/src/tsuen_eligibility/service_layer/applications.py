@@ -296,11 +296,20 @@ async def submit_application(
         municipality=municipality,
         checks_passed=checks.passed,
     )
+    # The applicant is not authenticated (the link only proves an e-mail address): the check
+    # results (residency, enrollment facility types) stay with the officers, or anyone could
+    # probe the municipality's registries through this form.
     return {
         "application_id": application_id,
         "status": "pending",
-        "checks": checks.to_json(),
+        "message": SUBMITTED_MESSAGE,
     }
+
+
+SUBMITTED_MESSAGE = (
+    "your application has been received; the municipality will review it and tell you the "
+    "outcome by e-mail"
+)
 
 
 def _duplicate_message() -> str:

@@ -200,6 +200,44 @@ async def change_certification(
             ),
             municipality=municipality,
         )
+        if "guardian_email" in changed:
+            # The siblings share the account, so their address changed too: booking and
+            # notification key their copies per certification, so each active one is told.
+            siblings = (
+                await session.execute(
+                    sa.select(certifications)
+                    .where(
+                        certifications.c.municipality == municipality,
+                        certifications.c.guardian_id == cert.guardian_id,
+                        certifications.c.status == "active",
+                        certifications.c.id != cert.id,
+                    )
+                    .order_by(certifications.c.id)
+                    .with_for_update()
+                )
+            ).all()
+            for sibling in siblings:
+                await audit(
+                    session,
+                    municipality=municipality,
+                    actor=principal.subject,
+                    action="certification.changed",
+                    at=now,
+                    application_id=sibling.application_id,
+                    certification_id=sibling.id,
+                    detail={"changed_fields": ["guardian_email"], "via": str(cert.id)},
+                )
+                await ctx.outbox.add(
+                    session,
+                    CertificationChanged(
+                        certification_id=sibling.id,
+                        child_id=sibling.child_id,
+                        guardian_id=sibling.guardian_id,
+                        guardian_email=email,
+                        changed_fields=["guardian_email"],
+                    ),
+                    municipality=municipality,
+                )
     return {"certification_id": certification_id, "changed_fields": changed}
 
 

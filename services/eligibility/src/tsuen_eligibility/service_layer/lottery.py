@@ -6,7 +6,7 @@ How a round meets approval (documented in docs/eligibility.md):
 2. Applications arriving while the round is open wait for it: they cannot be approved before
    the draw.
 3. The draw takes every pending application of the municipality (of the facility, for a facility
-   round) that is in no round yet, publishes that list (ids, tiers, family hashes), reveals the
+   round) that is in no round yet, publishes that list (ids, tiers, family tokens), reveals the
    seed and records the order. Winners get an acceptance deadline; the others become 補欠.
 4. Winners and promoted 補欠 are approved (or rejected) by an officer as usual; approval counts
    as taking up the place. A decline, a rejection or a lapsed deadline promotes the next 補欠.
@@ -14,8 +14,9 @@ How a round meets approval (documented in docs/eligibility.md):
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -46,9 +47,20 @@ HOLDING = ("won", "promoted")  # a place is held, not yet taken up
 # Final outcomes: accepted, declined, lapsed, rejected, not_selected.
 
 
-def family_hash(email: str) -> str:
-    # Siblings share the guardian's e-mail; the hash links them on the public list without it.
-    return hashlib.sha256(email.encode()).hexdigest()[:16]
+def family_tokens(emails: Iterable[str]) -> dict[str, str]:
+    """A random token per family (guardian e-mail) for one round's published applicant list.
+
+    Siblings share the guardian's e-mail, so they share the token and are grouped on the public
+    list. The token is random and drawn anew for each round, so unlike a hash of the e-mail it
+    cannot be recomputed by someone who knows an address, nor linked across rounds. The draw
+    uses it only for grouping, so the replay from the published list stays deterministic.
+    """
+    tokens: dict[str, str] = {}
+    for email in emails:
+        key = email.strip().lower()
+        if key not in tokens:
+            tokens[key] = secrets.token_hex(8)
+    return tokens
 
 
 def round_view(row: Row[Any], entries: list[Row[Any]] | None = None) -> dict[str, Any]:
@@ -215,11 +227,12 @@ async def draw_round(
             )
         ).all()
         # The published list, sorted by application id so it does not leak submission order.
+        families = family_tokens(r.guardian_email for r in rows)
         published = [
             Applicant(
                 application_id=r.id,
                 tier=r.priority_tier if r.priority_tier in rnd.priority_tiers else None,
-                family=family_hash(r.guardian_email),
+                family=families[r.guardian_email.strip().lower()],
             )
             for r in rows
         ]
