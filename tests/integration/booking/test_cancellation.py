@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import uuid
+from datetime import date, datetime, time, timedelta
 
 from tests.integration.booking.support import CHIYODA, KAKEGAWA, Harness, auth, staff
+from tsuen_booking.service_layer.events import EventHandlers
 from tsuen_booking.service_layer.quota import reconcile
+from tsuen_common.events.attendance import CheckedOut
+from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.timeutil import JST
 
 WEDNESDAY = date(2027, 6, 9)
@@ -107,3 +111,56 @@ async def test_bulk_cancellation_is_all_or_nothing_with_one_bulk_id(harness: Har
     assert {b["cancelled_by"] for b in body["bookings"]} == {"facility"}
     assert (await harness.quota(child, "2027-06"))["remaining_minutes"] == 600
     assert (await harness.event_types()).count("booking.BookingCancelled") == 3
+
+
+async def test_a_late_pickup_is_charged_after_a_late_cancellation_of_a_checked_in_booking(
+    harness: Harness,
+) -> None:
+    # The guardian cancels after the child has arrived, before booking heard of the check-in:
+    # the cancellation consumes the booked hour; the late pickup at check-out is still charged.
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    await harness.accept(KAKEGAWA, facility, child)
+    full_day = await harness.book(child, facility, date(2027, 6, 10), time(8), time(16))
+    assert full_day.status_code == 201, full_day.text  # 480 of the 600 minutes held
+    booking = (await harness.book(child, facility, WEDNESDAY, time(10), time(11))).json()
+    harness.clock.now = datetime(2027, 6, 9, 10, 30, tzinfo=JST)  # after the start
+    cancelled = await harness.client.post(
+        f"/v1/bookings/{booking['id']}/cancel",
+        json={"reason": "体調不良"},
+        headers=auth(child.principal),
+    )
+    assert cancelled.json()["consumed_minutes"] == 60
+
+    ends_at = datetime(2027, 6, 9, 11, 0, tzinfo=JST)
+    checked_out = CheckedOut(
+        booking_id=uuid.UUID(booking["id"]),
+        child_id=child.child_id,
+        facility_id=facility,
+        checked_in_at=ends_at - timedelta(minutes=60),
+        checked_out_at=ends_at + timedelta(minutes=70),
+        booked_end=ends_at,
+        late_minutes=70,
+        penalty_minutes=120,
+    )
+    envelope = EventEnvelope.wrap(checked_out, municipality=KAKEGAWA, producer="attendance")
+    for _ in range(2):  # the same check-out twice: charged once
+        async with harness.ctx.sessions() as session, session.begin():
+            await EventHandlers(harness.ctx).checked_out(session, envelope, checked_out)
+
+    # 60 minutes were left: 60 of the penalty in the cap, 60 over it (charged by the facility).
+    assert await harness.quota(child, "2027-06") == {
+        "cap_minutes": 600,
+        "topup_minutes": 0,
+        "held_minutes": 480,
+        "consumed_minutes": 120,
+        "remaining_minutes": 0,
+        "over_cap_minutes": 60,
+    }
+    row = (
+        await harness.client.get(f"/v1/bookings/{booking['id']}", headers=auth(child.principal))
+    ).json()
+    assert (row["status"], row["consumed_minutes"]) == ("cancelled", 120)
+    assert (row["penalty_minutes"], row["over_cap_minutes"]) == (120, 60)
+    assert (await harness.event_types()).count("booking.QuotaOverCapCharged") == 1
+    assert (await reconcile(harness.ctx))[1] == []

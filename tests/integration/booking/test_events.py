@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -25,6 +26,7 @@ from tests.integration.booking.support import (
 from tests.integration.conftest import eventually
 from tsuen_booking.config import Settings
 from tsuen_booking.entrypoints.consumers import build_worker
+from tsuen_booking.service_layer.events import EventHandlers
 from tsuen_booking.service_layer.quota import reconcile
 from tsuen_common.events.attendance import CheckedOut, NoShow
 from tsuen_common.events.eligibility import (
@@ -223,3 +225,127 @@ async def _read(bootstrap: str, topic: str, count: int) -> list[EventEnvelope]:
         return seen
     finally:
         await consumer.stop()
+
+
+async def test_a_revocation_and_a_change_before_the_certification_are_applied_when_it_arrives(
+    kafka, topic_prefix, new_database
+) -> None:  # type: ignore[no-untyped-def]
+    # After an outbox relay crash eligibility's events can arrive out of order: the revocation
+    # and the change are kept (a tombstone) and applied once ChildCertified is here.
+    url = await migrated_database(new_database)
+    app = make_app(url, Clock(), topic_prefix)
+    settings = Settings(
+        database_url=url,
+        kafka_bootstrap_servers=kafka.bootstrap_servers,
+        kafka_topic_prefix=topic_prefix,
+        consumer_retry_backoff_ms=10,
+    )
+    worker = build_worker(settings)
+    producer = reliable_producer(kafka.bootstrap_servers, client_id="test-upstream")
+    await producer.start()
+    await worker.start()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b.test")
+    h = Harness(client=client, ctx=app.state.ctx, clock=Clock(), url=url)
+
+    async def publish(payload: EventPayload) -> None:
+        envelope = EventEnvelope.wrap(payload, municipality=KAKEGAWA, producer="eligibility")
+        await producer.send_and_wait(
+            topic_name(payload.topic, topic_prefix),
+            envelope.to_bytes(),
+            key=envelope.aggregate_id.encode(),
+        )
+
+    try:
+        child = Child(uuid.uuid4(), uuid.uuid4(), KAKEGAWA)
+        certification = certified(child)
+        await publish(
+            CertificationRevoked(
+                certification_id=certification.certification_id,
+                child_id=child.child_id,
+                guardian_id=child.guardian_id,
+                guardian_email="hogosha@example.jp",
+                effective_date=date(2027, 6, 15),
+                reason=RevocationReason.MOVED_OUT,
+            )
+        )
+        await publish(
+            CertificationChanged(
+                certification_id=certification.certification_id,
+                child_id=child.child_id,
+                guardian_id=child.guardian_id,
+                guardian_email="atarashii@example.jp",
+                changed_fields=["guardian_email"],
+            )
+        )
+        await publish(certification)
+
+        async def handled() -> bool:
+            return (
+                await h.scalar("SELECT count(*) FROM inbox WHERE consumer = 'booking-eligibility'")
+                == 3
+            )
+
+        await eventually(handled, what="the three eligibility events handled")
+        facility = await h.register(KAKEGAWA)
+        await h.accept(KAKEGAWA, facility, child)
+        before = await h.book(child, facility, date(2027, 6, 14), time(10), time(11))
+        after = await h.book(child, facility, date(2027, 6, 15), time(10), time(11))
+        assert before.status_code == 201, before.text
+        assert after.status_code == 422, after.text
+        assert "certification ended on 2027-06-15" in after.text
+        assert (
+            await h.scalar(
+                "SELECT guardian_email FROM children WHERE child_id = :c", c=child.child_id
+            )
+            == "atarashii@example.jp"
+        )
+        # Applied once: nothing is left pending.
+        assert await h.scalar("SELECT count(*) FROM pending_certification_updates") == 0
+    finally:
+        await client.aclose()
+        await worker.stop()
+        await producer.stop()
+        await app.state.ctx.close()
+
+
+async def test_an_early_revocation_of_a_renewed_certification_cancels_the_later_bookings(
+    harness: Harness,
+) -> None:
+    # The child is known under an earlier certification and has bookings; the revocation of its
+    # renewal arrives before the renewal itself: applied when the renewal comes, once.
+    child = await harness.certify(KAKEGAWA)
+    facility = await harness.register(KAKEGAWA)
+    await harness.accept(KAKEGAWA, facility, child)
+    kept = (await harness.book(child, facility, date(2027, 6, 14), time(10), time(11))).json()
+    voided = (await harness.book(child, facility, date(2027, 6, 15), time(10), time(11))).json()
+    renewal = certified(child)
+    revocation = CertificationRevoked(
+        certification_id=renewal.certification_id,
+        child_id=child.child_id,
+        guardian_id=child.guardian_id,
+        guardian_email="hogosha@example.jp",
+        effective_date=date(2027, 6, 15),
+        reason=RevocationReason.MOVED_OUT,
+    )
+    handlers = EventHandlers(harness.ctx)
+
+    async def deliver(payload: EventPayload, handler: Any) -> None:
+        envelope = EventEnvelope.wrap(payload, municipality=KAKEGAWA, producer="eligibility")
+        async with harness.ctx.sessions() as session, session.begin():
+            await handler(session, envelope, payload)
+
+    await deliver(revocation, handlers.certification_revoked)
+    assert (await harness.quota(child, "2027-06"))["held_minutes"] == 120  # nothing yet
+    for _ in range(2):  # the renewal published twice: the revocation applies once
+        await deliver(renewal, handlers.child_certified)
+
+    statuses = {
+        b["id"]: b["status"]
+        for b in (await harness.client.get("/v1/bookings", headers=auth(child.principal))).json()
+    }
+    assert statuses == {kept["id"]: "confirmed", voided["id"]: "cancelled"}
+    assert (await harness.event_types()).count("booking.BookingCancelled") == 1
+    refused = await harness.book(child, facility, date(2027, 6, 16), time(10), time(11))
+    assert refused.status_code == 422, refused.text
+    assert (await harness.quota(child, "2027-06"))["held_minutes"] == 60
+    assert (await reconcile(harness.ctx))[1] == []

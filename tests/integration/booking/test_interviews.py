@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, time
+from typing import Any
 
-from tests.integration.booking.support import KAKEGAWA, Harness, auth, guardian, staff
+import sqlalchemy as sa
+
+from tests.integration.booking.support import KAKEGAWA, Harness, auth, guardian, officer, staff
 
 
 async def test_interview_then_acceptance_then_booking(harness: Harness) -> None:
@@ -70,4 +73,34 @@ async def test_interview_then_acceptance_then_booking(harness: Harness) -> None:
         "booking.InterviewScheduled",
         "booking.FacilityAcceptanceRecorded",
         "booking.BookingConfirmed",
+    ]
+
+
+async def test_listing_interviews_is_one_query_whatever_their_number(harness: Harness) -> None:
+    officer_headers = auth(officer(KAKEGAWA))
+    for _ in range(3):
+        facility = await harness.register(KAKEGAWA, comments="どうぞ")
+        child = await harness.certify(KAKEGAWA)
+        requested = await harness.client.post(
+            "/v1/interviews",
+            json={"facility_id": str(facility), "child_id": str(child.child_id)},
+            headers=auth(child.principal),
+        )
+        assert requested.status_code == 201, requested.text
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    engine = harness.ctx.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        listed = await harness.client.get("/v1/interviews", headers=officer_headers)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert listed.status_code == 200, listed.text
+    assert [i["facility_comments"] for i in listed.json()] == ["どうぞ"] * 3
+    assert len([s for s in statements if "interviews" in s]) == 1
+    assert not [
+        s for s in statements if s.lstrip().upper().startswith("SELECT") and "interviews" not in s
     ]

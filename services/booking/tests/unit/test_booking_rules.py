@@ -147,3 +147,12 @@ def test_a_facility_needs_an_open_weekday_and_ordered_hours() -> None:
                  places_per_slot=1)  # fmt: skip
     with pytest.raises(ValueError, match="before closing"):
         OpeningHours(time(17), time(9))
+
+
+def test_a_facility_builds_its_calendar_once() -> None:
+    assert FACILITY.calendar is FACILITY.calendar
+    # A changed facility is a new object with its own calendar.
+    closed = replace(FACILITY, closed_days=frozenset({date(2026, 5, 8)}))
+    assert FACILITY.is_open_on(date(2026, 5, 8))
+    assert not closed.is_open_on(date(2026, 5, 8))
+    assert not FACILITY.is_open_on(date(2026, 5, 9))  # a Saturday

@@ -67,6 +67,21 @@ children = sa.Table(
     sa.Index("ix_children_guardian", "municipality", "guardian_id"),
 )
 
+# Tombstones: a CertificationRevoked or CertificationChanged that arrived before its
+# ChildCertified (events reordered after an outbox relay crash). Applied, then deleted, when the
+# certification arrives.
+pending_certification_updates = sa.Table(
+    "pending_certification_updates",
+    metadata,
+    sa.Column("certification_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("child_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("revoked_from", sa.Date),
+    sa.Column("revocation_reason", sa.Text),
+    sa.Column("guardian_id", pg.UUID(as_uuid=True)),
+    sa.Column("guardian_email", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)
+
 facility_slots = sa.Table(
     "facility_slots",
     metadata,

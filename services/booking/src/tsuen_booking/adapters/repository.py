@@ -29,13 +29,6 @@ from tsuen_booking.domain.ledger import Balance, Entry, MonthAccount
 # -- facilities -------------------------------------------------------------------------------
 
 
-def hours_to_json(hours: Mapping[int, OpeningHours]) -> dict[str, dict[str, str]]:
-    return {
-        str(d): {"open": h.open.strftime("%H:%M"), "close": h.close.strftime("%H:%M")}
-        for d, h in sorted(hours.items())
-    }
-
-
 def _hours_from_json(data: Mapping[Any, Any]) -> dict[int, OpeningHours]:
     return {
         int(d): OpeningHours(time.fromisoformat(h["open"]), time.fromisoformat(h["close"]))

@@ -54,6 +54,8 @@ class Facility:
     closed_days: frozenset[date] = frozenset()
     extra_hour_fee_yen: int = 0
     email: str | None = None
+    # Built once in __post_init__ from opening_hours and closed_days (the facility is frozen).
+    _calendar: BusinessCalendar = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.opening_hours:
@@ -67,11 +69,16 @@ class Facility:
             for hour, places in hours.items():
                 if hour not in range(24) or places < 0:
                     raise ValueError(f"places need an hour 0–23 and a count ≥ 0: {hour}={places}")
+        closed = frozenset(range(7)) - frozenset(self.opening_hours)
+        object.__setattr__(
+            self,
+            "_calendar",
+            BusinessCalendar(closed_weekdays=closed, extra_closed_days=self.closed_days),
+        )
 
     @property
     def calendar(self) -> BusinessCalendar:
-        closed = frozenset(range(7)) - frozenset(self.opening_hours)
-        return BusinessCalendar(closed_weekdays=closed, extra_closed_days=self.closed_days)
+        return self._calendar
 
     def is_open_on(self, day: date) -> bool:
         return self.calendar.is_open_day(day)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
@@ -19,6 +18,8 @@ from tsuen_booking.service_layer import quota as quota_cases
 from tsuen_booking.service_layer import regular as regular_cases
 from tsuen_booking.service_layer.commands import (
     BookingRequest,
+    BoundedDate,
+    BoundedDateTime,
     BulkCancelRequest,
     CancelRequest,
     FacilityPatch,
@@ -137,8 +138,8 @@ async def facility_availability(
     facility_id: uuid.UUID,
     principal: PrincipalDep,
     ctx: ContextDep,
-    date_from: Annotated[date, Query(alias="from")],
-    date_to: Annotated[date, Query(alias="to")],
+    date_from: Annotated[BoundedDate, Query(alias="from")],
+    date_to: Annotated[BoundedDate, Query(alias="to")],
 ) -> dict[str, Any]:
     return await facility_cases.availability(ctx, principal, facility_id, date_from, date_to)
 
@@ -168,12 +169,12 @@ class InterviewRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     facility_id: uuid.UUID
     child_id: uuid.UUID
-    proposed_times: list[datetime] = Field(default_factory=list, max_length=5)
+    proposed_times: list[BoundedDateTime] = Field(default_factory=list, max_length=5)
 
 
 class InterviewScheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    starts_at: datetime
+    starts_at: BoundedDateTime
 
 
 @router.post("/interviews", status_code=status.HTTP_201_CREATED, tags=["interviews"])
@@ -219,8 +220,8 @@ async def list_bookings(
     status_: Annotated[BookingStatus | None, Query(alias="status")] = None,
     facility_id: uuid.UUID | None = None,
     child_id: uuid.UUID | None = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[BoundedDate | None, Query(alias="from")] = None,
+    date_to: Annotated[BoundedDate | None, Query(alias="to")] = None,
     upcoming: bool = False,
 ) -> list[dict[str, Any]]:
     return await booking_cases.list_bookings(
@@ -271,7 +272,9 @@ async def booking_deadline(
 async def preview_deadline(
     code: MunicipalityCode,
     facility_id: uuid.UUID,
-    start: Annotated[datetime, Query(description="ISO-8601; without an offset it is Japan time")],
+    start: Annotated[
+        BoundedDateTime, Query(description="ISO-8601; without an offset it is Japan time")
+    ],
     principal: PrincipalDep,
     ctx: ContextDep,
 ) -> dict[str, str]:

@@ -125,6 +125,10 @@ def _held(row: Mapping[Any, Any]) -> dict[Balance, int]:
     return {Balance.NATIONAL: row["held_national"], Balance.TOPUP: row["held_topup"]}
 
 
+def _held_minutes(row: Mapping[Any, Any]) -> int:
+    return int(row["held_national"] + row["held_topup"])
+
+
 async def _lock_month_of(
     ctx: Context, session: AsyncSession, child_id: uuid.UUID, child_municipality: str, day: date
 ) -> tuple[str, MonthAccount]:
@@ -719,19 +723,30 @@ async def settle(
 
     Leaving early or arriving late never refunds: the booked time is consumed in full. A
     penalty that the month cannot absorb becomes an over-cap charge at the facility's rate.
+    A booking cancelled late after the child had already arrived (the cancellation won the race
+    with ``CheckedIn``) has its hours consumed already; its check-out still charges the late
+    pickup (penalty and over-cap), once: the child was there and was picked up late.
     Returns False when the booking was no longer active (cancelled, or settled already).
     """
     row = await _locked_booking(session, booking_id)
     if row is None:
         raise NotFound(f"booking {booking_id} not found")
-    if BookingStatus(row["status"]) not in ACTIVE_STATUSES:
+    late_cancelled = (
+        BookingStatus(row["status"]) is BookingStatus.CANCELLED
+        and status is BookingStatus.USED
+        and penalty_minutes > 0
+        and row["consumed_minutes"] > 0  # a late cancellation: the booked time is consumed
+        and row["penalty_minutes"] == 0  # its late pickup not charged yet
+        and row["over_cap_minutes"] == 0
+    )
+    if BookingStatus(row["status"]) not in ACTIVE_STATUSES and not late_cancelled:
         log.info("settlement skipped", booking_id=str(booking_id), status=row["status"])
         return False
     month, account = await _lock_month_of(
         ctx, session, row["child_id"], row["child_municipality"], row["use_date"]
     )
     at_home = row["municipality"] == row["child_municipality"]
-    entries = MonthAccount.plan_consume(_held(row), booking_id)
+    entries = [] if late_cancelled else MonthAccount.plan_consume(_held(row), booking_id)
     after_consume = account.apply_all(entries)
     penalty = (
         after_consume.plan_penalty(penalty_minutes, at_home=at_home, booking_id=booking_id)
@@ -752,8 +767,10 @@ async def settle(
         sa.update(bookings)
         .where(bookings.c.id == booking_id)
         .values(
-            status=status.value,
-            consumed_minutes=row["held_national"] + row["held_topup"] + in_cap_penalty,
+            # A late-cancelled booking stays cancelled; only its late pickup is added.
+            status=row["status"] if late_cancelled else status.value,
+            consumed_minutes=(row["consumed_minutes"] if late_cancelled else _held_minutes(row))
+            + in_cap_penalty,
             penalty_minutes=penalty_minutes,
             over_cap_minutes=over_cap,
             updated_at=sa.func.now(),

@@ -6,11 +6,36 @@ import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from tsuen_booking.domain.facility import Facility, OpeningHours
 from tsuen_common.events.booking import BookingKind
 from tsuen_common.policy import EnrollmentType
+
+# Every date, month and instant the API accepts lies in these years: beyond them calendar
+# arithmetic overflows (year 1, year 9999) and no booking can mean them anyway.
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
+def check_year(year: int, what: str = "date") -> None:
+    """Refuse (ValueError, a 422 at the door) a year outside MIN_YEAR..MAX_YEAR."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"{what} must be in the years {MIN_YEAR}–{MAX_YEAR}; got year {year}")
+
+
+def _bounded_date(value: date) -> date:
+    check_year(value.year, "date")
+    return value
+
+
+def _bounded_instant(value: datetime) -> datetime:
+    check_year(value.year, "date and time")
+    return value
+
+
+BoundedDate = Annotated[date, AfterValidator(_bounded_date)]
+BoundedDateTime = Annotated[datetime, AfterValidator(_bounded_instant)]
 
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
 Hour = Annotated[int, Field(ge=0, le=23)]
@@ -43,9 +68,9 @@ class _FacilityFields(BaseModel):
     opening_hours: dict[Weekday, Hours] = Field(min_length=1)
     places_per_slot: Places
     places_by_weekday: dict[Weekday, dict[Hour, Places]] = Field(default_factory=dict)
-    place_overrides: dict[date, dict[Hour, Places]] = Field(default_factory=dict)
-    closed_days: list[date] = Field(default_factory=list)
-    interview_slots: list[datetime] = Field(
+    place_overrides: dict[BoundedDate, dict[Hour, Places]] = Field(default_factory=dict)
+    closed_days: list[BoundedDate] = Field(default_factory=list)
+    interview_slots: list[BoundedDateTime] = Field(
         default_factory=list, description="初回面談 times the facility offers"
     )
 
@@ -97,9 +122,9 @@ class FacilityPatch(BaseModel):
     opening_hours: dict[Weekday, Hours] | None = Field(default=None, min_length=1)
     places_per_slot: Places | None = None
     places_by_weekday: dict[Weekday, dict[Hour, Places]] | None = None
-    place_overrides: dict[date, dict[Hour, Places]] | None = None
-    closed_days: list[date] | None = None
-    interview_slots: list[datetime] | None = None
+    place_overrides: dict[BoundedDate, dict[Hour, Places]] | None = None
+    closed_days: list[BoundedDate] | None = None
+    interview_slots: list[BoundedDateTime] | None = None
 
 
 class BookingRequest(BaseModel):
@@ -107,7 +132,7 @@ class BookingRequest(BaseModel):
 
     facility_id: uuid.UUID
     child_id: uuid.UUID
-    use_date: date
+    use_date: BoundedDate
     start: time = Field(description="local start time, HH:MM (Japan time)")
     end: time = Field(description="local end time, HH:MM (Japan time)")
     kind: BookingKind = BookingKind.FLEXIBLE

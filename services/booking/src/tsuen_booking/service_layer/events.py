@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsuen_booking.adapters.orm import children
+from tsuen_booking.adapters.orm import children, pending_certification_updates
 from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.errors import NotFound
 from tsuen_booking.service_layer import bookings as booking_cases
@@ -77,6 +77,91 @@ class EventHandlers:
                 },
             )
         )
+        await self._apply_pending(session, envelope, event)
+
+    async def _apply_pending(
+        self, session: AsyncSession, envelope: EventEnvelope, event: ChildCertified
+    ) -> None:
+        """Apply (once) a change or revocation of this certification that arrived before it."""
+        pending = (
+            (
+                await session.execute(
+                    sa.delete(pending_certification_updates)
+                    .where(
+                        pending_certification_updates.c.certification_id == event.certification_id,
+                        pending_certification_updates.c.child_id == event.child_id,
+                    )
+                    .returning(pending_certification_updates)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if pending is None:
+            return
+        mine = (
+            children.c.child_id == event.child_id,
+            children.c.certification_id == event.certification_id,
+        )
+        if pending["guardian_email"] is not None:
+            await session.execute(
+                sa.update(children)
+                .where(*mine)
+                .values(
+                    guardian_id=pending["guardian_id"],
+                    guardian_email=pending["guardian_email"],
+                    updated_at=sa.func.now(),
+                )
+            )
+        revoked_from = pending["revoked_from"]
+        if revoked_from is not None:
+            await session.execute(
+                sa.update(children)
+                .where(*mine)
+                .values(
+                    revoked_from=sa.func.least(
+                        sa.func.coalesce(children.c.revoked_from, revoked_from), revoked_from
+                    ),
+                    updated_at=sa.func.now(),
+                )
+            )
+            cancelled = await booking_cases.cancel_from(
+                self.ctx,
+                session,
+                child_id=event.child_id,
+                from_day=revoked_from,
+                reason=f"certification ended ({pending['revocation_reason']})",
+                caused_by=envelope,
+            )
+            log.info("early revocation applied", child_id=str(event.child_id), cancelled=cancelled)
+
+    async def _remember(self, session: AsyncSession, values: dict[str, object]) -> None:
+        """Keep a change or revocation for a certification not known yet (a tombstone)."""
+        stmt = insert(pending_certification_updates).values(**values)
+        table = pending_certification_updates.c
+        updates: dict[str, object] = {"updated_at": sa.func.now()}
+        if "revoked_from" in values:
+            # The earliest end wins if several revocations arrive early.
+            updates["revoked_from"] = sa.func.least(
+                sa.func.coalesce(table.revoked_from, stmt.excluded.revoked_from),
+                stmt.excluded.revoked_from,
+            )
+            updates["revocation_reason"] = sa.case(
+                (
+                    sa.or_(
+                        table.revoked_from.is_(None),
+                        stmt.excluded.revoked_from <= table.revoked_from,
+                    ),
+                    stmt.excluded.revocation_reason,
+                ),
+                else_=table.revocation_reason,
+            )
+        if "guardian_email" in values:
+            updates["guardian_id"] = stmt.excluded.guardian_id
+            updates["guardian_email"] = stmt.excluded.guardian_email
+        await session.execute(
+            stmt.on_conflict_do_update(index_elements=["certification_id"], set_=updates)
+        )
 
     async def certification_revoked(
         self, session: AsyncSession, envelope: EventEnvelope, event: CertificationRevoked
@@ -91,8 +176,19 @@ class EventHandlers:
             .returning(children.c.child_id)
         )
         if updated.first() is None:
+            # Out of order (ChildCertified not here yet): applied when it arrives.
+            await self._remember(
+                session,
+                {
+                    "certification_id": event.certification_id,
+                    "child_id": event.child_id,
+                    "revoked_from": event.effective_date,
+                    "revocation_reason": event.reason.value,
+                },
+            )
             log.warning(
-                "revocation of an unknown certification ignored", child_id=str(event.child_id)
+                "revocation of an unknown certification kept for later",
+                child_id=str(event.child_id),
             )
             return
         cancelled = await booking_cases.cancel_from(
@@ -109,7 +205,7 @@ class EventHandlers:
         self, session: AsyncSession, envelope: EventEnvelope, event: CertificationChanged
     ) -> None:
         # A change application (保護者の変更, new e-mail): later notices go to the new address.
-        await session.execute(
+        updated = await session.execute(
             sa.update(children)
             .where(
                 children.c.child_id == event.child_id,
@@ -120,7 +216,23 @@ class EventHandlers:
                 guardian_email=str(event.guardian_email),
                 updated_at=sa.func.now(),
             )
+            .returning(children.c.child_id)
         )
+        if updated.first() is None:
+            # Out of order (ChildCertified not here yet): applied when it arrives.
+            await self._remember(
+                session,
+                {
+                    "certification_id": event.certification_id,
+                    "child_id": event.child_id,
+                    "guardian_id": event.guardian_id,
+                    "guardian_email": str(event.guardian_email),
+                },
+            )
+            log.warning(
+                "change of an unknown certification kept for later",
+                child_id=str(event.child_id),
+            )
 
     async def checked_in(
         self, session: AsyncSession, envelope: EventEnvelope, event: CheckedIn

@@ -22,6 +22,7 @@ from tsuen_booking.domain.ledger import (
     month_of,
 )
 from tsuen_booking.service_layer.bookings import can_see_child
+from tsuen_booking.service_layer.commands import check_year
 from tsuen_booking.service_layer.context import Context
 from tsuen_common.auth import Principal
 
@@ -31,6 +32,10 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def parse_month(text: str) -> str:
     if not _MONTH.match(text):
         raise InvalidRequest(f"month must be YYYY-MM, e.g. 2026-05; got {text!r}")
+    try:
+        check_year(int(text[:4]), "month")
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from exc
     return text
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, time
+from datetime import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ from tsuen_booking.service_layer.bookings import (
     place_booking,
     tenant_filter,
 )
+from tsuen_booking.service_layer.commands import BoundedDate
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.facilities import can_see_facility
 from tsuen_booking.service_layer.quota import parse_month
@@ -46,8 +47,8 @@ class RegularPlanRequest(BaseModel):
     weekday: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")
     start: time
     end: time
-    valid_from: date
-    valid_until: date | None = None
+    valid_from: BoundedDate
+    valid_until: BoundedDate | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> RegularPlanRequest:
