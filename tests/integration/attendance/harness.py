@@ -114,12 +114,17 @@ class Stack:
 
     async def publish_booking_event(self, payload: EventPayload, municipality: str) -> None:
         """What booking's relay does with a committed BookingConfirmed/BookingCancelled."""
-        envelope = EventEnvelope.wrap(payload, municipality=municipality, producer="booking")
-        producer = reliable_producer(self.bootstrap, client_id="test-booking")
+        await self.publish(
+            EventEnvelope.wrap(payload, municipality=municipality, producer="booking")
+        )
+
+    async def publish(self, envelope: EventEnvelope) -> None:
+        """What the producer's relay does with a committed event: onto its topic, keyed."""
+        producer = reliable_producer(self.bootstrap, client_id=f"test-{envelope.producer}")
         await producer.start()
         try:
             await producer.send_and_wait(
-                topic_name(Topic.BOOKING, self.prefix),
+                topic_name(envelope.topic, self.prefix),
                 value=envelope.to_bytes(),
                 key=envelope.aggregate_id.encode(),
             )

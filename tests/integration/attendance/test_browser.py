@@ -62,7 +62,7 @@ async def served(app: FastAPI, port: int) -> AsyncIterator[None]:
 
 
 async def test_guardian_checks_in_by_scanning_the_display_in_a_real_browser(
-    kafka, topic_prefix, new_database
+    kafka, topic_prefix, new_database, capsys
 ):
     # Real time throughout: the page, the code and the check-in all use the wall clock.
     now = now_jst()
@@ -113,6 +113,11 @@ async def test_guardian_checks_in_by_scanning_the_display_in_a_real_browser(
                     f"{base}/facilities/{facility}/display?access_token={staff_token}"
                 )
                 assert tablet.url == f"{base}/facilities/{facility}/display"
+                # uvicorn's access log has the line, and the shared log redaction masked it.
+                logged = capsys.readouterr().out
+                assert f"/facilities/{facility}/display?access_token=***" in logged
+                assert staff_token not in logged
+                assert staff_token.split(".")[2] not in logged
                 first_step = await tablet.locator("#code").get_attribute("data-step")
                 shot = await tablet.locator("#code").screenshot()
                 decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))

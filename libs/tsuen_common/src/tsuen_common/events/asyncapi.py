@@ -17,7 +17,7 @@ from tsuen_common.events.topics import Topic
 
 # Who reads each topic; the services' subscriptions must stay within this map.
 CONSUMERS: dict[Topic, list[str]] = {
-    Topic.ELIGIBILITY: ["booking", "notification"],
+    Topic.ELIGIBILITY: ["booking", "attendance", "notification"],
     Topic.BOOKING: ["attendance", "notification"],
     Topic.ATTENDANCE: ["booking", "notification"],
     Topic.NOTIFICATION: [],

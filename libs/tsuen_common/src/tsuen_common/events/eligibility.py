@@ -1,7 +1,7 @@
 """Events produced by the eligibility service (認定・抽選) on ``tsuen.eligibility.events``.
 
 Contract: fields are only ever added (optional, with defaults); never renamed or removed
-within a version. Consumers: booking, notification.
+within a version. Consumers: booking, notification; attendance (CertificationChanged).
 """
 
 from __future__ import annotations

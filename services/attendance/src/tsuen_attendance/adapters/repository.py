@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_attendance.adapters.orm import early_cancellations, facility_keys, visits
 from tsuen_attendance.domain.codes import KEY_BYTES
+from tsuen_attendance.domain.times import in_jst
 from tsuen_attendance.domain.visits import Visit
 from tsuen_common.events.booking import BookingCancelled, BookingConfirmed
-from tsuen_common.timeutil import JST
 
 _VISIT_FIELDS = (
     "booking_id",
@@ -48,15 +48,13 @@ class VisitRecord:
     checked_out_by_staff: str | None
 
 
-def _jst(value: Any) -> Any:
-    # PostgreSQL hands timestamptz back in UTC; tsuen shows and publishes Japan time.
-    return value.astimezone(JST) if isinstance(value, datetime) else value
-
-
 def _record(row: Any) -> VisitRecord:
     mapping = row._mapping
+    fields = {name: mapping[name] for name in _VISIT_FIELDS}
+    # PostgreSQL hands timestamptz back in UTC; tsuen shows and publishes Japan time.
+    fields.update({k: in_jst(v) for k, v in fields.items() if isinstance(v, datetime)})
     return VisitRecord(
-        visit=Visit(**{name: _jst(mapping[name]) for name in _VISIT_FIELDS}),
+        visit=Visit(**fields),
         facility_name=mapping["facility_name"],
         kind=mapping["kind"],
         guardian_email=mapping["guardian_email"],
@@ -215,6 +213,21 @@ async def project_cancelled(session: AsyncSession, payload: BookingCancelled) ->
         .where(visits.c.booking_id == payload.booking_id)
         .values(cancelled=True, updated_at=sa.func.now())
     )
+
+
+async def project_guardian_email(session: AsyncSession, child_id: uuid.UUID, email: str) -> int:
+    """Eligibility approved a change (CertificationChanged): the late-pickup notice of every
+    visit of the child not yet checked out goes to the current address. Repeatable."""
+    result = await session.execute(
+        sa.update(visits)
+        .where(
+            visits.c.child_id == child_id,
+            visits.c.checked_out_at.is_(None),
+            visits.c.guardian_email.is_distinct_from(email),
+        )
+        .values(guardian_email=email, updated_at=sa.func.now())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- facility keys ---------------------------------------------------------------------------

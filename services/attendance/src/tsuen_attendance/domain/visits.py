@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from tsuen_attendance.domain.times import hhmm, jst_day
 from tsuen_common.policy import AttendancePolicy
-from tsuen_common.timeutil import JST
 
 __all__ = [
     "AttendanceError",
@@ -81,10 +81,6 @@ def late_minutes(booked_end: datetime, checked_out_at: datetime) -> int:
     return max(0, int(seconds // 60))
 
 
-def _hhmm(instant: datetime) -> str:
-    return instant.astimezone(JST).strftime("%H:%M")
-
-
 @dataclass(frozen=True)
 class Visit:
     booking_id: uuid.UUID
@@ -124,7 +120,7 @@ class Visit:
         if self.checked_in_at is not None:
             return self, False  # a second scan: same answer, no second event
         self._require_active()
-        today = now.astimezone(JST).date()
+        today = jst_day(now)
         if self.use_date != today:
             raise NotToday(
                 f"this booking is for {self.use_date.isoformat()}, not today ({today.isoformat()})",
@@ -134,16 +130,16 @@ class Visit:
         opens_at = self.starts_at - timedelta(minutes=policy.early_checkin_minutes)
         if now < opens_at:
             raise CheckInTooEarly(
-                f"check-in opens at {_hhmm(opens_at)} ({policy.early_checkin_minutes} minutes "
-                f"before the booked start {_hhmm(self.starts_at)}); please scan again then",
-                f"利用開始登録は{_hhmm(opens_at)}から可能です"
-                f"(予約開始{_hhmm(self.starts_at)}の{policy.early_checkin_minutes}分前から)。",
+                f"check-in opens at {hhmm(opens_at)} ({policy.early_checkin_minutes} minutes "
+                f"before the booked start {hhmm(self.starts_at)}); please scan again then",
+                f"利用開始登録は{hhmm(opens_at)}から可能です"
+                f"(予約開始{hhmm(self.starts_at)}の{policy.early_checkin_minutes}分前から)。",
             )
         if now >= self.ends_at or self.no_show_at is not None:
             raise CheckInTooLate(
-                f"the booked time ended at {_hhmm(self.ends_at)}; a check-in is no longer "
+                f"the booked time ended at {hhmm(self.ends_at)}; a check-in is no longer "
                 "possible, please speak to the facility staff",
-                f"予約時間は{_hhmm(self.ends_at)}に終了しています。施設職員にお声がけください。",
+                f"予約時間は{hhmm(self.ends_at)}に終了しています。施設職員にお声がけください。",
             )
         return replace(self, checked_in_at=now), True
 

@@ -18,6 +18,7 @@ from tsuen_attendance.domain.codes import (
     CodeForOtherFacility,
     CodeMalformed,
 )
+from tsuen_attendance.domain.times import jst_day
 from tsuen_attendance.domain.visits import AttendanceError, VisitStatus
 from tsuen_attendance.entrypoints.deps import AnyCaller, BearerCaller, ServiceDep
 from tsuen_attendance.service_layer.attendance import (
@@ -27,7 +28,6 @@ from tsuen_attendance.service_layer.attendance import (
     StaffAction,
 )
 from tsuen_common.auth import Principal, Role
-from tsuen_common.timeutil import JST
 
 router = APIRouter(prefix="/v1", tags=["attendance"])
 
@@ -308,7 +308,7 @@ async def roster(
         )
     return RosterOut(
         facility_id=facility_id,
-        date=day or now.astimezone(JST).date(),
+        date=day or jst_day(now),
         expected=result.count(VisitStatus.EXPECTED),
         arrived=result.count(VisitStatus.IN_USE),
         left=result.count(VisitStatus.LEFT),

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import uuid
-from datetime import datetime
 from pathlib import Path
 
 from tsuen_attendance.config import Settings
+from tsuen_attendance.domain.times import parse_instant
 from tsuen_attendance.entrypoints.consumers import build_worker
 from tsuen_attendance.service_layer.wiring import build_service
 from tsuen_common.db import make_engine
 from tsuen_common.service import run_cli
 from tsuen_common.settings import ServiceSettings
-from tsuen_common.timeutil import JST
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -44,12 +43,6 @@ def rotate_key(settings: ServiceSettings, argv: list[str]) -> int:
     return 0
 
 
-def _instant(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    # A time without an offset is Japan time, like every time in tsuen.
-    return value if value.tzinfo is not None else value.replace(tzinfo=JST)
-
-
 def detect_no_shows(settings: ServiceSettings, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="tsuen-attendance detect-no-shows",
@@ -58,7 +51,7 @@ def detect_no_shows(settings: ServiceSettings, argv: list[str]) -> int:
     )
     parser.add_argument(
         "--at",
-        type=_instant,
+        type=parse_instant,
         help="judge as of this ISO instant (default now; no offset means Asia/Tokyo)",
     )
     args = parser.parse_args(argv)

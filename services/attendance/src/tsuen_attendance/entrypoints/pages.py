@@ -24,12 +24,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tsuen_attendance.adapters.repository import VisitRecord
 from tsuen_attendance.domain.codes import CodeError
+from tsuen_attendance.domain.times import hhmm, jst_day
 from tsuen_attendance.domain.visits import AttendanceError, VisitStatus
 from tsuen_attendance.entrypoints.api import code_out, require_display
 from tsuen_attendance.entrypoints.deps import SESSION_COOKIE, ServiceDep, caller_or_none
 from tsuen_attendance.service_layer.attendance import NotFound, Registration, StaffAction
 from tsuen_common.auth import InvalidToken, Principal, Role, get_token_verifier
-from tsuen_common.timeutil import JST
 
 router = APIRouter(include_in_schema=False)
 _templates = Environment(
@@ -65,23 +65,19 @@ def _render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     )
 
 
-def _hhmm(instant: datetime | None) -> str | None:
-    return instant.astimezone(JST).strftime("%H:%M") if instant is not None else None
-
-
 def _visit_view(record: VisitRecord, now: datetime) -> dict[str, Any]:
     v = record.visit
     state = v.status(now)
     return {
         "booking_id": str(v.booking_id),
         "facility_name": record.facility_name,
-        "starts": _hhmm(v.starts_at),
-        "ends": _hhmm(v.ends_at),
+        "starts": hhmm(v.starts_at),
+        "ends": hhmm(v.ends_at),
         "status": str(state),
         "status_label": _STATUS_LABEL[state],
         "kind_label": _KIND_LABEL.get(record.kind, record.kind),
-        "checked_in": _hhmm(v.checked_in_at),
-        "checked_out": _hhmm(v.checked_out_at),
+        "checked_in": hhmm(v.checked_in_at),
+        "checked_out": hhmm(v.checked_out_at),
     }
 
 
@@ -258,10 +254,10 @@ async def _register_from_form(
         return _error_page(exc)
     v = reg.record.visit
     if action is StaffAction.CHECK_IN:
-        title, message = "利用開始を登録しました", f"利用開始 {_hhmm(v.checked_in_at)}(利用中)"
+        title, message = "利用開始を登録しました", f"利用開始 {hhmm(v.checked_in_at)}(利用中)"
     else:
         title = "利用終了を登録しました"
-        message = f"利用終了 {_hhmm(v.checked_out_at)}"
+        message = f"利用終了 {hhmm(v.checked_out_at)}"
         if v.penalty_minutes:
             message += (
                 f"。お迎えが予約終了時刻を{v.late_minutes}分過ぎたため、"
@@ -331,7 +327,7 @@ async def _roster_page(
         status_code=status_code,
         facility_id=str(facility_id),
         facility_name=await service.facility_name(facility_id),
-        day=now.astimezone(JST).date().isoformat(),
+        day=jst_day(now).isoformat(),
         counts={
             "expected": view.roster.count(VisitStatus.EXPECTED),
             "arrived": view.roster.count(VisitStatus.IN_USE),

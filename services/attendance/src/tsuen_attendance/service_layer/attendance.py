@@ -25,6 +25,7 @@ from tsuen_attendance.domain.codes import (
     verify_token,
 )
 from tsuen_attendance.domain.roster import Roster, build_roster
+from tsuen_attendance.domain.times import jst_day
 from tsuen_attendance.domain.visits import Visit
 from tsuen_common.auth import Principal, Role
 from tsuen_common.events.attendance import CheckedIn, CheckedOut, NoShow, StaffRegistration
@@ -143,7 +144,7 @@ class AttendanceService:
         async with self.sessions() as session, session.begin():
             facility_id = await self._verified_facility(session, token, now)
             records = await repo.visits_of_guardian(
-                session, guardian_id, now.astimezone(JST).date(), facility_id=facility_id
+                session, guardian_id, jst_day(now), facility_id=facility_id
             )
             name = (
                 records[0].facility_name
@@ -158,7 +159,7 @@ class AttendanceService:
     ) -> list[repo.VisitRecord]:
         async with self.sessions() as session:
             records = await repo.visits_of_guardian(
-                session, _guardian_id(guardian), day or self.now().astimezone(JST).date()
+                session, _guardian_id(guardian), day or jst_day(self.now())
             )
         return [r for r in records if not r.visit.cancelled]
 
@@ -223,7 +224,7 @@ class AttendanceService:
         municipality = viewer.municipality if viewer.role is Role.MUNICIPALITY_OFFICER else None
         async with self.sessions() as session:
             records = await repo.visits_of_facility(
-                session, facility_id, day or now.astimezone(JST).date(), municipality=municipality
+                session, facility_id, day or jst_day(now), municipality=municipality
             )
         roster = build_roster(((r.visit, self._policy(r.visit.municipality)) for r in records), now)
         return RosterView(roster=roster, records={r.visit.booking_id: r for r in records})
