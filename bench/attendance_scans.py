@@ -1,0 +1,254 @@
+"""Attendance scans: 利用開始 / 利用終了 by scanned code against the real attendance service
+(``tsuen-attendance serve``: uvicorn, FastAPI, SQLAlchemy/asyncpg) on 127.0.0.1 with a real
+PostgreSQL (test-bed container).
+
+Set-up (not timed), through the service's own code: today's bookings are projected with the
+handler its Kafka consumer runs for ``BookingConfirmed`` (``repository.project_confirmed``);
+each facility's code comes from ``GET /v1/facilities/{id}/code`` (staff JWT), as the display
+tablet gets it. The server runs with ``TSUEN_CODE_STEP_SECONDS=600`` so codes fetched before the
+run stay valid through it (verification work is the same; the default step is 30 s).
+
+Load: ``--visits`` guardians each ``POST /v1/check-ins`` (all, shuffled), then each
+``POST /v1/check-outs``, in a closed loop of ``--concurrency`` clients. Every answer must be 200.
+Baseline: ``GET /healthz`` on the same server process, same count and concurrency.
+Usage: uv run python -m bench.attendance_scans [--visits 3000 --facilities 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+import uuid
+from datetime import datetime, timedelta
+
+import asyncpg
+import httpx
+
+from bench.common import Result, report, summary
+from bench.stack import Call, Outcome, drive, migrate, serve, service_env, token
+from tests.integration import testbed
+from tsuen_attendance.adapters import repository as repo
+from tsuen_common.auth import Principal, Role
+from tsuen_common.db import make_engine, make_sessions
+from tsuen_common.events.booking import BookingConfirmed, BookingKind
+from tsuen_common.timeutil import JST, now_jst
+
+CHIYODA = "131016"
+
+
+def today_span() -> tuple[datetime, datetime]:
+    """A booking that has begun and ends later today (Japan time), whatever the hour."""
+    now = now_jst()
+    start = now - timedelta(minutes=30)
+    end_of_day = now.replace(hour=23, minute=59, second=0, microsecond=0)
+    end = min(now + timedelta(hours=3), end_of_day)
+    if start.date() != now.date():
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if end <= now + timedelta(minutes=5):
+        raise SystemExit("too close to midnight in Japan: run again after 00:05 JST")
+    return start, end
+
+
+async def project(
+    url: str, facilities: list[uuid.UUID], visits: int
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    engine = make_engine(url, pool_size=8)
+    sessions = make_sessions(engine)
+    start, end = today_span()
+    gate = asyncio.Semaphore(8)
+
+    async def one(i: int) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+        booking = BookingConfirmed(
+            booking_id=uuid.uuid4(),
+            child_id=uuid.uuid4(),
+            guardian_id=uuid.uuid4(),
+            guardian_email="hogosha@example.jp",
+            facility_id=facilities[i % len(facilities)],
+            facility_name="ベンチ保育園",
+            kind=BookingKind.FLEXIBLE,
+            use_date=start.astimezone(JST).date(),
+            starts_at=start,
+            ends_at=end,
+            held_minutes=int((end - start).total_seconds() // 60),
+        )
+        async with gate, sessions() as session, session.begin():
+            await repo.project_confirmed(session, booking, CHIYODA)
+        return booking.booking_id, booking.guardian_id, booking.facility_id
+
+    rows = list(await asyncio.gather(*(one(i) for i in range(visits))))
+    await engine.dispose()
+    return rows
+
+
+def guardian_headers(guardian_id: uuid.UUID) -> dict[str, str]:
+    principal = Principal(
+        subject=str(guardian_id),
+        role=Role.GUARDIAN,
+        municipality=CHIYODA,
+        guardian_id=str(guardian_id),
+    )
+    return {"Authorization": f"Bearer {token(principal)}"}
+
+
+def describe(label: str, out: Outcome) -> str:
+    s = summary(out.latency_ms)
+    n = len(out.status)
+    return (
+        f"{label}: {n} answers in {out.elapsed_s:.1f} s = {n / out.elapsed_s:,.0f}/s, "
+        f"200s {out.count(200)}, not sent {out.not_sent}; "
+        f"p50 {s['p50_ms']:.1f} ms p99 {s['p99_ms']:.1f} ms\n    {out.cpu_text()}"
+    )
+
+
+def merge(a: Outcome, b: Outcome) -> Outcome:
+    cpu = {k: a.cpu.get(k, 0) + b.cpu.get(k, 0) for k in a.cpu.keys() | b.cpu.keys()}
+    cpu["machine_busy"] = (a.cpu.get("machine_busy", 0) + b.cpu.get("machine_busy", 0)) / 2
+    return Outcome(
+        a.status + b.status,
+        a.latency_ms + b.latency_ms,
+        a.elapsed_s + b.elapsed_s,
+        a.not_sent + b.not_sent,
+        cpu,
+    )
+
+
+async def run(pg: testbed.PostgresHandle, args: argparse.Namespace) -> list[Result]:
+    pg.create_database("attendance_bench", drop_existing=True)
+    url = pg.async_url("attendance_bench")
+    await asyncio.to_thread(migrate, "attendance", url)
+    facilities = [uuid.uuid4() for _ in range(args.facilities)]
+    t0 = time.monotonic()
+    rows = await project(url, facilities, args.visits)
+    env = service_env(url, TSUEN_CODE_STEP_SECONDS="600")
+    server = serve(
+        "attendance", "tsuen_attendance.entrypoints.app:create", env, workers=args.workers
+    )
+    try:
+        codes = {}
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            for f in facilities:
+                staff = Principal(
+                    subject="display",
+                    role=Role.FACILITY_STAFF,
+                    municipality=CHIYODA,
+                    facility_id=str(f),
+                )
+                r = await client.get(
+                    f"/v1/facilities/{f}/code",
+                    headers={"Authorization": f"Bearer {token(staff)}"},
+                )
+                r.raise_for_status()
+                codes[f] = r.json()["token"]
+        rng = random.Random(2)
+        order = list(rows)
+        rng.shuffle(order)
+        heads = {g: guardian_headers(g) for _, g, _ in rows}
+
+        def calls(path: str) -> list[Call]:
+            return [
+                Call("POST", path, heads[g], {"token": codes[f], "booking_id": str(b)})
+                for b, g, f in order
+            ]
+
+        print(
+            f"[attendance] set-up {time.monotonic() - t0:.1f} s: {args.visits} visits today at "
+            f"{args.facilities} facilities"
+        )
+        health = [Call("GET", "/healthz", {})] * (2 * args.visits)
+        # Warm-up, then the baseline, then the scans (check-ins, then check-outs).
+        await drive(server.base_url, health[:200], concurrency=8, time_limit_s=10)
+        base = await drive(
+            server.base_url,
+            health,
+            concurrency=args.concurrency,
+            time_limit_s=args.time_limit,
+            server=server,
+            pg=pg,
+        )
+        ins = await drive(
+            server.base_url,
+            calls("/v1/check-ins"),
+            concurrency=args.concurrency,
+            time_limit_s=args.time_limit / 2,
+            server=server,
+            pg=pg,
+        )
+        outs = await drive(
+            server.base_url,
+            calls("/v1/check-outs")[: len(ins.status)],
+            concurrency=args.concurrency,
+            time_limit_s=args.time_limit / 2,
+            server=server,
+            pg=pg,
+        )
+    finally:
+        server.stop()
+    print(describe("[attendance] /healthz", base))
+    print(describe("[attendance] check-ins", ins))
+    print(describe("[attendance] check-outs", outs))
+    scans = merge(ins, outs)
+    conn = await asyncpg.connect(pg.dsn("attendance_bench"))
+    try:
+        events = await conn.fetchval("SELECT count(*) FROM outbox")
+    finally:
+        await conn.close()
+    n, bn = len(scans.status), len(base.status)
+    s, bs = summary(scans.latency_ms), summary(base.latency_ms)
+    bad = n - scans.count(200)
+    note = (
+        f"CPU/scan: service {scans.cpu_ms_per_answer('server'):.1f} ms, PostgreSQL "
+        f"{scans.cpu_ms_per_answer('postgres'):.1f} ms, client "
+        f"{scans.cpu_ms_per_answer('client'):.1f} ms (/healthz: service "
+        f"{base.cpu_ms_per_answer('server'):.1f} ms); machine "
+        f"{scans.cpu.get('machine_busy', 0):.0%} busy; "
+        f"{scans.count(200)} × 200, {bad} other, {events} events in the outbox "
+        f"(= check-ins + check-outs); concurrency {args.concurrency}, {args.workers} worker(s)"
+    )
+    return [
+        Result(
+            name="attendance scans",
+            metric="check-in + check-out requests/s",
+            value=n / scans.elapsed_s,
+            unit="scans/s",
+            baseline=bn / base.elapsed_s,
+            target="≥ 2,000/s",
+            notes=note + "; baseline: GET /healthz, same server",
+            extra=s | {f"cpu_{k}_s": v for k, v in scans.cpu.items()},
+        ),
+        Result(
+            name="attendance scans",
+            metric="p99 latency (p50 in notes)",
+            value=s["p99_ms"],
+            unit="ms",
+            baseline=bs["p99_ms"],
+            target="p99 < 50 ms",
+            notes=f"p50 {s['p50_ms']:.1f} ms (/healthz {bs['p50_ms']:.1f} ms)",
+            extra=s,
+        ),
+    ]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--visits", type=int, default=3000)
+    p.add_argument("--facilities", type=int, default=50)
+    p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument("--time-limit", type=float, default=40, help="seconds per run")
+    return p
+
+
+def main() -> None:
+    args = parser().parse_args()
+    pg = testbed.start_postgres()
+    try:
+        results = asyncio.run(run(pg, args))
+    finally:
+        pg.stop()
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()

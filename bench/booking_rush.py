@@ -1,0 +1,499 @@
+"""Booking rush: many guardians booking ad-hoc hours (柔軟利用) at once, against the real booking
+service (``tsuen-booking serve``: uvicorn, FastAPI, SQLAlchemy/asyncpg) on 127.0.0.1 and a real
+PostgreSQL (test-bed container).
+
+Set-up, through the service's own code in this process (not timed): facilities are registered
+with the ``facilities.register`` use case (the officer's API call), children are certified with
+booking's own ``ChildCertified`` handler (``EventHandlers.child_certified``, what its Kafka
+consumer runs) and accepted with the ``record_acceptance`` use case (the staff's API call).
+
+Phases (bookings through ``POST /v1/bookings`` with guardians' JWTs, closed loop of
+``--concurrency`` clients, bounded by count and ``--time-limit``):
+- spread: ``--children`` children over ``--facilities`` facilities (Chiyoda and Kakegawa
+  alternately), 11 one-hour bookings each on random open days of one month: 10 fit the monthly
+  cap of 10 hours, the 11th must be refused (quota), whichever arrives last;
+- hot: ``--hot-children`` children at ONE facility all booking the same morning hour, which has
+  ``--hot-places`` places: exactly that many must win, the rest get 409.
+After each phase, checks in SQL (not timings): no cell has more active bookings than places or a
+``taken`` that differs from its bookings, no month holds more than its credit or differs from
+its bookings, the ledger reconciles (the service's own ``reconcile``), 201s = booking rows.
+
+Baseline: raw asyncpg on the same PostgreSQL (own database), the same requests: one transaction
+with the month's conditional update, the cells' conditional update and the booking insert.
+Usage: uv run python -m bench.booking_rush [--children 600 --concurrency 64 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import asyncpg
+
+from bench.common import Result, report, summary
+from bench.stack import Call, CpuMeter, Outcome, drive, migrate, serve, service_env, token
+from tests.integration import testbed
+from tsuen_booking.adapters import repository as repo
+from tsuen_booking.config import Settings
+from tsuen_booking.entrypoints.app import build_context
+from tsuen_booking.service_layer import bookings as booking_cases
+from tsuen_booking.service_layer import facilities as facility_cases
+from tsuen_booking.service_layer import quota as quota_cases
+from tsuen_booking.service_layer.commands import FacilitySpec
+from tsuen_booking.service_layer.context import Context
+from tsuen_booking.service_layer.events import EventHandlers
+from tsuen_common.auth import Principal, Role
+from tsuen_common.events.eligibility import ChildCertified
+from tsuen_common.events.envelope import EventEnvelope
+from tsuen_common.timeutil import today_jst
+
+CHIYODA, KAKEGAWA = "131016", "222135"
+HOURS = range(8, 18)  # 08:00–18:00, one-hour bookings
+PER_CHILD = 11  # 10 fit the monthly cap of 600 minutes
+
+
+@dataclass(frozen=True)
+class Kid:
+    child_id: uuid.UUID
+    guardian_id: uuid.UUID
+    municipality: str
+    facility_id: uuid.UUID
+
+    def headers(self) -> dict[str, str]:
+        principal = Principal(
+            subject=str(self.guardian_id),
+            role=Role.GUARDIAN,
+            municipality=self.municipality,
+            guardian_id=str(self.guardian_id),
+        )
+        return {"Authorization": f"Bearer {token(principal)}"}
+
+
+def target_month(today: date) -> date:
+    """The first day of the month after next: wholly in the future, whatever today is."""
+    first = date(today.year + (today.month + 1) // 12, (today.month + 1) % 12 + 1, 1)
+    return first
+
+
+def facility_spec(i: int, places: int) -> FacilitySpec:
+    hours = {"open": "08:00", "close": "18:00"}
+    return FacilitySpec.model_validate(
+        {
+            "name": f"ベンチ保育園{i}",
+            "kana": "ベンチホイクエン",
+            "address": "東京都千代田区九段南1-2-1",
+            "facility_type": "licensed_nursery",
+            "email": f"en{i}@example.jp",
+            "opening_hours": {str(d): hours for d in range(5)},
+            "places_per_slot": places,
+        }
+    )
+
+
+async def open_days(ctx: Context, facility_id: uuid.UUID, month: date) -> list[date]:
+    async with ctx.sessions() as session:
+        frow = await repo.facility_row(session, facility_id)
+    assert frow is not None
+    facility = repo.facility_from_row(frow)
+    days, day = [], month
+    while day.month == month.month:
+        if facility.hours_on(day) is not None:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+async def setup(
+    ctx: Context, facilities: int, places: int, children: int, month: date
+) -> tuple[list[uuid.UUID], list[Kid]]:
+    """Facilities and accepted, certified children through the service's own use cases."""
+    fids = []
+    for i in range(facilities):
+        code = (CHIYODA, KAKEGAWA)[i % 2]
+        officer = Principal(subject="bench", role=Role.MUNICIPALITY_OFFICER, municipality=code)
+        out = await facility_cases.register(
+            ctx, officer, municipality=code, spec=facility_spec(i, places)
+        )
+        fids.append(out["id"])
+    codes = {f: (CHIYODA, KAKEGAWA)[i % 2] for i, f in enumerate(fids)}
+    today = today_jst()
+    handlers = EventHandlers(ctx)
+    kids = [
+        Kid(uuid.uuid4(), uuid.uuid4(), codes[fids[i % facilities]], fids[i % facilities])
+        for i in range(children)
+    ]
+    gate = asyncio.Semaphore(8)
+
+    async def one(kid: Kid) -> None:
+        async with gate:
+            event = ChildCertified(
+                certification_id=uuid.uuid4(),
+                child_id=kid.child_id,
+                guardian_id=kid.guardian_id,
+                guardian_email="hogosha@example.jp",
+                certificate_number="B-0001",
+                valid_from=today,
+                valid_until=today + timedelta(days=365),
+                birth_date=month - timedelta(days=500),
+            )
+            envelope = EventEnvelope.wrap(event, municipality=kid.municipality, producer="bench")
+            async with ctx.sessions() as session, session.begin():
+                await handlers.child_certified(session, envelope, event)
+            staff = Principal(
+                subject="bench-staff",
+                role=Role.FACILITY_STAFF,
+                municipality=kid.municipality,
+                facility_id=str(kid.facility_id),
+            )
+            await booking_cases.record_acceptance(ctx, staff, kid.facility_id, kid.child_id, True)
+
+    await asyncio.gather(*(one(k) for k in kids))
+    return fids, kids
+
+
+def booking_call(kid: Kid, day: date, hour: int, headers: dict[str, str]) -> Call:
+    return Call(
+        "POST",
+        "/v1/bookings",
+        headers,
+        {
+            "facility_id": str(kid.facility_id),
+            "child_id": str(kid.child_id),
+            "use_date": day.isoformat(),
+            "start": f"{hour:02d}:00",
+            "end": f"{hour + 1:02d}:00",
+        },
+    )
+
+
+# -- checks -------------------------------------------------------------------------------------
+
+CHECKS = {
+    "cells over places": "SELECT count(*) FROM facility_slots WHERE taken > places",
+    "cells whose taken differs from their bookings": """
+        SELECT count(*) FROM facility_slots s
+        WHERE s.taken <> (SELECT count(*) FROM bookings b
+            WHERE b.facility_id = s.facility_id AND b.use_date = s.use_date
+              AND b.status IN ('confirmed', 'in_use')
+              AND b.start_time <= s.cell_start AND b.end_time > s.cell_start)""",
+    "months over credit": """
+        SELECT count(*) FROM quota_months
+        WHERE held_national + consumed_national > cap_minutes
+           OR held_topup + consumed_topup > topup_minutes""",
+    "months whose held differs from their bookings": """
+        SELECT count(*) FROM quota_months m
+        WHERE m.held_national + m.held_topup <> (SELECT coalesce(sum(held_national + held_topup), 0)
+            FROM bookings b WHERE b.child_id = m.child_id AND b.status IN ('confirmed', 'in_use')
+              AND to_char(b.use_date, 'YYYY-MM') = m.month)""",
+}
+
+
+async def check(ctx: Context, dsn: str, created: int) -> dict[str, int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        found = {name: int(await conn.fetchval(sql)) for name, sql in CHECKS.items()}
+        rows = int(await conn.fetchval("SELECT count(*) FROM bookings"))
+    finally:
+        await conn.close()
+    found["201s not matching booking rows"] = abs(rows - created)
+    _, differences = await quota_cases.reconcile(ctx)
+    found["ledger differences (reconcile)"] = len(differences)
+    return found
+
+
+# -- raw SQL baseline ---------------------------------------------------------------------------
+
+RAW_SCHEMA = """
+CREATE TABLE slots (facility uuid, day date, hour int, places int NOT NULL, taken int NOT NULL
+    DEFAULT 0, PRIMARY KEY (facility, day, hour), CHECK (taken <= places));
+CREATE TABLE months (child uuid, month text, cap int NOT NULL, held int NOT NULL DEFAULT 0,
+    PRIMARY KEY (child, month), CHECK (held <= cap));
+CREATE TABLE bookings (id uuid PRIMARY KEY, child uuid NOT NULL, facility uuid NOT NULL,
+    day date NOT NULL, hour int NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+"""
+
+
+async def raw_baseline(
+    pg: testbed.PostgresHandle,
+    label: str,
+    work: list[tuple[Kid, date, int]],
+    places: int,
+    concurrency: int,
+    time_limit: float,
+) -> Outcome:
+    """The same bookings as raw SQL: month update + cell update + insert, one transaction."""
+    name = f"raw_{label}"
+    pg.create_database(name, drop_existing=True)
+    dsn = pg.dsn(name)
+    conn = await asyncpg.connect(dsn)
+    await conn.execute(RAW_SCHEMA)
+    cells = {(k.facility_id, d, h) for k, d, h in work}
+    await conn.executemany(
+        "INSERT INTO slots (facility, day, hour, places) VALUES ($1, $2, $3, $4)",
+        [(*c, places) for c in cells],
+    )
+    months = {(k.child_id, d.strftime("%Y-%m")) for k, d, _ in work}
+    await conn.executemany(
+        "INSERT INTO months (child, month, cap) VALUES ($1, $2, 600)", list(months)
+    )
+    await conn.close()
+    pool = await asyncpg.create_pool(dsn, min_size=20, max_size=20)
+    status: list[int] = []
+    latency: list[float] = []
+    it = iter(work)
+    deadline = time.monotonic() + time_limit
+
+    async def worker() -> None:
+        for kid, day, hour in it:
+            if time.monotonic() > deadline:
+                return
+            t0 = time.perf_counter()
+            async with pool.acquire() as c, c.transaction():
+                ok = await c.fetchval(
+                    "UPDATE months SET held = held + 60 WHERE child = $1 AND month = $2"
+                    " AND held + 60 <= cap RETURNING held",
+                    kid.child_id,
+                    day.strftime("%Y-%m"),
+                )
+                if ok is not None:
+                    ok = await c.fetchval(
+                        "UPDATE slots SET taken = taken + 1 WHERE facility = $1 AND day = $2"
+                        " AND hour = $3 AND taken < places RETURNING taken",
+                        kid.facility_id,
+                        day,
+                        hour,
+                    )
+                if ok is not None:
+                    await c.execute(
+                        "INSERT INTO bookings (id, child, facility, day, hour)"
+                        " VALUES ($1, $2, $3, $4, $5)",
+                        uuid.uuid4(),
+                        kid.child_id,
+                        kid.facility_id,
+                        day,
+                        hour,
+                    )
+                else:
+                    raise _Refused
+            latency.append((time.perf_counter() - t0) * 1000)
+            status.append(201)
+
+    async def guarded() -> None:
+        while True:
+            try:
+                await worker()
+                return
+            except _Refused:
+                status.append(409)
+
+    with CpuMeter(pg=pg) as meter:
+        t0 = time.monotonic()
+        await asyncio.gather(*(guarded() for _ in range(concurrency)))
+        elapsed = time.monotonic() - t0
+    await pool.close()
+    return Outcome(status, latency, elapsed, len(work) - len(status), meter.cpu)
+
+
+class _Refused(Exception):
+    """Rolls the raw transaction back (a refused booking)."""
+
+
+# -- phases -------------------------------------------------------------------------------------
+
+
+def describe(label: str, out: Outcome) -> str:
+    s = summary(out.latency_ms)
+    answered = len(out.status)
+    return (
+        f"{label}: {answered} answers in {out.elapsed_s:.1f} s = {answered / out.elapsed_s:,.0f}/s, "
+        f"{out.count(201)} commits = {out.count(201) / out.elapsed_s:,.0f}/s, "
+        f"409 {out.count(409)}, other {answered - out.count(201, 409)}, not sent {out.not_sent}; "
+        f"p50 {s['p50_ms']:.1f} ms p99 {s['p99_ms']:.1f} ms\n    {out.cpu_text()}"
+    )
+
+
+async def phase(
+    pg: testbed.PostgresHandle,
+    args: argparse.Namespace,
+    *,
+    label: str,
+    facilities: int,
+    places: int,
+    children: int,
+    plan: str,
+) -> list[Result]:
+    db = f"booking_{label}"
+    pg.create_database(db, drop_existing=True)
+    url = pg.async_url(db)
+    await asyncio.to_thread(migrate, "booking", url)
+    ctx = build_context(Settings(database_url=url), pool_size=8)
+    month = target_month(today_jst())
+    t0 = time.monotonic()
+    fids, kids = await setup(ctx, facilities, places, children, month)
+    days = await open_days(ctx, fids[0], month)
+    rng = random.Random(label)
+    work: list[tuple[Kid, date, int]] = []
+    if plan == "spread":
+        # Blocks of 32 children, each block's requests shuffled: a child's 11 requests are in
+        # flight close together (they race for its month), and a time limit cuts whole blocks.
+        for b in range(0, len(kids), 32):
+            block = []
+            for kid in kids[b : b + 32]:
+                picks = rng.sample([(d, h) for d in days for h in HOURS], PER_CHILD)
+                block += [(kid, d, h) for d, h in picks]
+            rng.shuffle(block)
+            work += block
+    else:  # hot: everyone wants 09:00–10:00 on the first open day of the month
+        work = [(kid, days[0], 9) for kid in kids]
+    headers = {kid.child_id: kid.headers() for kid in kids}
+    calls = [booking_call(k, d, h, headers[k.child_id]) for k, d, h in work]
+    print(
+        f"[{label}] set-up {time.monotonic() - t0:.1f} s: {facilities} facilities, "
+        f"{children} children, {len(calls)} booking requests"
+    )
+    server = serve(
+        "booking",
+        "tsuen_booking.entrypoints.app:create",
+        service_env(url),
+        workers=args.workers,
+    )
+    try:
+        # Warm-up: refusals that read the facility, child and acceptance (a day gone by: 422).
+        past = today_jst() - timedelta(days=7)
+        warm = [booking_call(kids[0], past, 9, headers[kids[0].child_id])]
+        await drive(server.base_url, warm * 100, concurrency=8, time_limit_s=10)
+        out = await drive(
+            server.base_url,
+            calls,
+            concurrency=args.concurrency,
+            time_limit_s=args.time_limit,
+            server=server,
+            pg=pg,
+        )
+    finally:
+        server.stop()
+    print(describe(f"[{label}] service", out))
+    problems = await check(ctx, pg.dsn(db), out.count(201))
+    await ctx.close()
+    bad = {k: v for k, v in problems.items() if v}
+    print(f"[{label}] checks: " + ("all zero" if not bad else f"VIOLATIONS {bad}"))
+    raw = await raw_baseline(pg, label, work, places, args.concurrency, args.time_limit)
+    print(describe(f"[{label}] raw SQL", raw))
+
+    s, rs = summary(out.latency_ms), summary(raw.latency_ms)
+    title = "hot slot" if plan == "hot" else plan
+    expected = ""
+    if plan == "hot":
+        expected = f"; winners {out.count(201)} of {places} places"
+        if out.not_sent == 0 and out.count(201) != min(places, len(calls)):
+            problems["hot slot winners != places"] = 1
+            bad["hot slot winners != places"] = 1
+    elif out.not_sent == 0:
+        expected = f"; quota refusals {out.count(409)} (≥ {children} expected)"
+    answered = len(out.status)
+    cpu_note = (
+        f"; CPU/answer: service {out.cpu_ms_per_answer('server'):.1f} ms, PostgreSQL "
+        f"{out.cpu_ms_per_answer('postgres'):.1f} ms (raw: PostgreSQL "
+        f"{raw.cpu_ms_per_answer('postgres'):.1f} ms, client {raw.cpu_ms_per_answer('client'):.1f}"
+        f" ms); machine {out.cpu.get('machine_busy', 0):.0%} busy"
+    )
+    common_note = (
+        f"{out.count(201)} commits, {out.count(409)} × 409, "
+        f"{answered - out.count(201, 409)} other, {out.not_sent} not sent in time{expected}; "
+        f"concurrency {args.concurrency}, {args.workers} uvicorn worker(s)"
+    )
+    if plan == "spread":
+        throughput = Result(
+            name="booking rush, spread",
+            metric=f"commits/s, {facilities} facilities, {children} children",
+            value=out.count(201) / out.elapsed_s,
+            unit="bookings/s",
+            baseline=raw.count(201) / raw.elapsed_s,
+            target="≥ 1,000/s and ≥ 50 % of raw",
+            notes=common_note + "; baseline: raw asyncpg, same requests" + cpu_note,
+            extra=s | {f"cpu_{k}_s": v for k, v in out.cpu.items()},
+        )
+    else:
+        throughput = Result(
+            name="booking rush, hot slot",
+            metric=f"answers/s, 1 facility, {children} guardians, {places} places",
+            value=answered / out.elapsed_s,
+            unit="answers/s",
+            baseline=len(raw.status) / raw.elapsed_s,
+            target="(no target; exact winners)",
+            notes=common_note + "; baseline: raw asyncpg, same requests" + cpu_note,
+            extra=s | {f"cpu_{k}_s": v for k, v in out.cpu.items()},
+        )
+    latency = Result(
+        name=f"booking rush, {title}",
+        metric="p99 latency (p50 in notes)",
+        value=s["p99_ms"],
+        unit="ms",
+        baseline=rs["p99_ms"],
+        target="p99 < 200 ms",
+        notes=f"p50 {s['p50_ms']:.1f} ms (raw {rs['p50_ms']:.1f} ms)",
+        extra=s,
+    )
+    checks = Result(
+        name=f"booking rush, {title}: checks",
+        metric="overbooked cells + overdrawn months + ledger/row mismatches",
+        value=float(sum(problems.values())),
+        unit="violations",
+        target="0",
+        notes="; ".join(f"{k} {v}" for k, v in problems.items()),
+    )
+    return [throughput, latency, checks]
+
+
+async def run(pg: testbed.PostgresHandle, args: argparse.Namespace) -> list[Result]:
+    results = await phase(
+        pg,
+        args,
+        label="spread",
+        facilities=args.facilities,
+        places=args.places,
+        children=args.children,
+        plan="spread",
+    )
+    results += await phase(
+        pg,
+        args,
+        label="hot",
+        facilities=1,
+        places=args.hot_places,
+        children=args.hot_children,
+        plan="hot",
+    )
+    return results
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--facilities", type=int, default=50)
+    p.add_argument("--places", type=int, default=10, help="places per cell (spread)")
+    p.add_argument("--children", type=int, default=320, help="× 11 requests (spread)")
+    p.add_argument("--hot-children", type=int, default=1500)
+    p.add_argument("--hot-places", type=int, default=500)
+    p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument("--time-limit", type=float, default=40, help="seconds per phase")
+    return p
+
+
+def main() -> None:
+    args = parser().parse_args()
+    pg = testbed.start_postgres()
+    try:
+        results = asyncio.run(run(pg, args))
+    finally:
+        pg.stop()
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()

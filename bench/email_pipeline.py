@@ -1,0 +1,309 @@
+"""Booking committed → e-mail accepted by SMTP, end to end, at a steady rate.
+
+The real path, every hop a real process on this machine:
+1. a producer process commits ``BookingConfirmed`` at ``--rate`` per second into booking's own
+   outbox table (booking's migrated database; ``Outbox.add`` in one transaction, exactly the
+   last step of booking's ``place_booking``; the booking use case itself is measured by
+   ``bench.booking_rush``), recording each commit instant;
+2. ``tsuen-booking relay`` publishes the outbox to Kafka (test-bed broker);
+3. ``tsuen-notification consume`` (its consumers + mail sender, default settings) queues the
+   notice in its inbox transaction and sends it;
+4. an aiosmtpd server on 127.0.0.1 (in this process, own thread) records when it accepted each
+   mail (end of DATA). Each booking has its own guardian address, so mail ↔ commit is exact.
+Figures: p50/p99 of (SMTP accepted − committed) and the delivered rate against the offered
+rate. Two steady runs by default: 20/s (what the path costs when it keeps up) and 500/s (the
+target). Usage: uv run python -m bench.email_pipeline [--rates 20,500 --seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import time as dtime
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from bench.common import Result, report, summary
+from bench.stack import BIN, CpuMeter, free_port, migrate, service_env
+from tests.integration import testbed
+from tsuen_common.db import make_engine, make_sessions
+from tsuen_common.events.booking import BookingConfirmed, BookingKind
+from tsuen_common.messaging import Outbox
+from tsuen_common.messaging.provision import ensure_topics
+from tsuen_common.timeutil import at_jst, today_jst
+
+CHIYODA = "131016"
+
+
+class Recorder:
+    """aiosmtpd handler: the instant each recipient's mail was accepted."""
+
+    def __init__(self) -> None:
+        self.accepted: dict[str, float] = {}
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        now = time.time()
+        for rcpt in envelope.rcpt_tos:
+            self.accepted.setdefault(rcpt.lower(), now)
+        return "250 OK"
+
+
+def booking(i: int, run: str) -> BookingConfirmed:
+    day = today_jst() + timedelta(days=20)
+    return BookingConfirmed(
+        booking_id=uuid.uuid4(),
+        child_id=uuid.uuid4(),
+        guardian_id=uuid.uuid4(),
+        guardian_email=f"g{i}.{run}@example.jp",
+        facility_id=uuid.UUID(int=1),
+        facility_name="ベンチ保育園",
+        facility_email="en@example.jp",
+        kind=BookingKind.FLEXIBLE,
+        use_date=day,
+        starts_at=at_jst(day, dtime(9)),
+        ends_at=at_jst(day, dtime(11)),
+        held_minutes=120,
+    )
+
+
+async def produce(url: str, prefix: str, rate: int, seconds: float, run: str, out: Path) -> None:
+    """Producer process: RATE commits per second of BookingConfirmed into booking's outbox."""
+    engine = make_engine(url, pool_size=20)
+    sessions = make_sessions(engine)
+    outbox = Outbox(producer="booking", topic_prefix=prefix)
+    committed: dict[str, float] = {}
+
+    async def one(i: int) -> None:
+        event = booking(i, run)
+        async with sessions() as session, session.begin():
+            await outbox.add(session, event, municipality=CHIYODA)
+        committed[str(event.guardian_email)] = time.time()
+
+    # At most as many commits in flight as the pool has connections: when the database is
+    # slower than the rate, the producer falls behind (reported) instead of timing out.
+    gate = asyncio.Semaphore(25)
+
+    async def gated(i: int) -> None:
+        async with gate:
+            await one(i)
+
+    start = time.monotonic()
+    tasks = []
+    for i in range(int(rate * seconds)):
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(gated(i)))
+    await asyncio.gather(*tasks)
+    behind = time.monotonic() - start - seconds
+    out.write_text(json.dumps({"committed": committed, "behind_s": behind}))
+    await engine.dispose()
+
+
+async def commit_run(url: str, prefix: str, rate: int, seconds: float, run: str) -> dict:
+    out = Path(tempfile.mkstemp(suffix=".json")[1])
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.email_pipeline",
+        "produce",
+        *("--url", url, "--prefix", prefix, "--rate", str(rate)),
+        *("--seconds", str(seconds), "--run", run, "--out", str(out)),
+    )
+    await proc.wait()
+    data: dict = json.loads(out.read_text())
+    out.unlink()
+    return data
+
+
+async def run(
+    kafka: testbed.KafkaHandle, pg: testbed.PostgresHandle, rates: list[int], seconds: float
+) -> list[Result]:
+    prefix = f"m{uuid.uuid4().hex[:6]}."
+    await ensure_topics(kafka.bootstrap_servers, prefix)
+    pg.create_database("email_booking", drop_existing=True)
+    pg.create_database("email_notification", drop_existing=True)
+    booking_url = pg.async_url("email_booking")
+    notification_url = pg.async_url("email_notification")
+    await asyncio.to_thread(migrate, "booking", booking_url)
+    await asyncio.to_thread(migrate, "notification", notification_url)
+
+    recorder = Recorder()
+    smtp_port = free_port()
+    smtp = Controller(recorder, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    common = {
+        "TSUEN_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "TSUEN_KAFKA_TOPIC_PREFIX": prefix,
+        "TSUEN_LOG_LEVEL": "WARNING",
+    }
+    relay = subprocess.Popen(
+        [str(BIN / "tsuen-booking"), "relay"],
+        env=service_env(booking_url, **common),
+        stdout=subprocess.DEVNULL,
+    )
+    consumer = subprocess.Popen(
+        [str(BIN / "tsuen-notification"), "consume"],
+        env=service_env(
+            notification_url,
+            **common,
+            TSUEN_SMTP_HOST="127.0.0.1",
+            TSUEN_SMTP_PORT=str(smtp_port),
+        ),
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        # Warm-up: one mail through the whole path, so group joins and connections are done.
+        warm = await commit_run(booking_url, prefix, 5, 1, "warm")
+        deadline = time.monotonic() + 90
+        while not set(warm["committed"]) <= set(recorder.accepted):
+            if time.monotonic() > deadline:
+                raise TimeoutError("warm-up mail never arrived at the SMTP server")
+            await asyncio.sleep(0.1)
+        print("[email] warm-up delivered")
+        raw_rate = await raw_smtp(smtp_port, recorder)
+        print(f"[email] raw aiosmtplib to the same SMTP server: {raw_rate:,.0f} mails/s")
+        runs = [
+            await _timed(booking_url, prefix, r, seconds, recorder, consumer.pid, pg) for r in rates
+        ]
+    finally:
+        for proc in (consumer, relay):
+            proc.terminate()
+        for proc in (consumer, relay):
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        smtp.stop()
+    results = []
+    for rate, (committed, offered_s, t0, cpu) in zip(rates, runs, strict=True):
+        got = {e: recorder.accepted[e] for e in committed if e in recorder.accepted}
+        lat = [(got[e] - committed[e]) * 1000 for e in got]
+        s = summary(lat)
+        lost = len(committed) - len(got)
+        # Drain rate: mails over the span from the first to the last accepted mail.
+        first, last = (min(got.values()), max(got.values())) if got else (t0, t0)
+        delivered = len(got) / max(1e-9, last - first)
+        offered = len(committed) / max(1e-9, offered_s)
+        per_mail = cpu.get("server", 0) * 1000 / max(1, len(got))
+        print(
+            f"[email] {rate}/s asked: {len(got)}/{len(committed)} mails accepted by SMTP; "
+            f"commit → SMTP p50 {s['p50_ms']:.0f} ms p99 {s['p99_ms']:.0f} ms; delivered "
+            f"{delivered:,.0f}/s of {offered:,.0f}/s offered; notification CPU {per_mail:.1f} "
+            f"ms/mail; machine {cpu.get('machine_busy', 0):.0%} busy"
+        )
+        results += [
+            Result(
+                name="e-mail pipeline (booking commit → SMTP accepted)",
+                metric=f"p99 latency, {rate} bookings/s asked for {seconds:.0f} s",
+                value=s["p99_ms"],
+                unit="ms",
+                target="p99 < 500 ms at 500/s",
+                notes=(
+                    f"p50 {s['p50_ms']:.0f} ms; {len(got)} mails, {lost} not arrived within the "
+                    f"wait; notification service CPU {per_mail:.1f} ms/mail; machine "
+                    f"{cpu.get('machine_busy', 0):.0%} busy; default sender settings"
+                ),
+                extra=s,
+            ),
+            Result(
+                name="e-mail pipeline (booking commit → SMTP accepted)",
+                metric=f"mails/s accepted by SMTP at {rate}/s asked (baseline: offered)",
+                value=delivered,
+                unit="mails/s",
+                baseline=offered,
+                target="keeps up (100 %)",
+                notes=(
+                    "offered = commits the producer achieved per second; delivered = mails "
+                    "between the first and the last accepted one per second; "
+                    f"raw aiosmtplib to the same SMTP server: {raw_rate:,.0f} mails/s"
+                ),
+                extra={"raw_smtp_mails_per_s": raw_rate},
+            ),
+        ]
+    return results
+
+
+async def raw_smtp(port: int, recorder: Recorder, count: int = 400, lanes: int = 4) -> float:
+    """What the SMTP server itself takes: ``count`` small UTF-8 mails over ``lanes`` connections
+    with aiosmtplib (the notification service's client library), no database, no templates."""
+    import aiosmtplib
+
+    async def lane(n: int) -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
+        await client.connect()
+        for i in range(n):
+            message = EmailMessage()
+            message["From"] = "bench@example.jp"
+            message["To"] = f"raw{n}-{i}@example.jp"
+            message["Subject"] = "予約完了のお知らせ"
+            message.set_content("ご予約ありがとうございます。" * 20)
+            await client.send_message(message)
+        await client.quit()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(lane(count // lanes) for _ in range(lanes)))
+    return count / (time.perf_counter() - t0)
+
+
+async def _timed(
+    url: str,
+    prefix: str,
+    rate: int,
+    seconds: float,
+    recorder: Recorder,
+    consumer_pid: int,
+    pg: testbed.PostgresHandle,
+) -> tuple[dict[str, float], float, float, dict[str, float]]:
+    """One steady run: commit at ``rate`` for ``seconds``, wait (bounded) for the mails."""
+    with CpuMeter(consumer_pid, pg) as meter:
+        t0 = time.time()
+        data = await commit_run(url, prefix, rate, seconds, f"r{rate}")
+        committed: dict[str, float] = data["committed"]
+        deadline = time.monotonic() + max(30.0, seconds * 3)
+        while len(committed.keys() & recorder.accepted.keys()) < len(committed):
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+    return committed, seconds + max(0.0, data["behind_s"]), t0, meter.cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("mode", nargs="?", default="run", choices=["run", "produce"])
+    parser.add_argument("--rate", type=int, default=500, help="producer mode")
+    parser.add_argument(
+        "--rates", default="20,500", help="steady runs, one after another (bookings/s)"
+    )
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--url")
+    parser.add_argument("--prefix")
+    parser.add_argument("--run", default="run")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.mode == "produce":
+        asyncio.run(produce(args.url, args.prefix, args.rate, args.seconds, args.run, args.out))
+        return
+    kafka = testbed.start_kafka()
+    pg = testbed.start_postgres()
+    try:
+        rates = [int(r) for r in args.rates.split(",")]
+        results = asyncio.run(run(kafka, pg, rates, args.seconds))
+    finally:
+        kafka.stop()
+        pg.stop()
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
