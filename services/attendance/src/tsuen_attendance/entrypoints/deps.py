@@ -17,7 +17,8 @@ from tsuen_common.auth import InvalidToken, Principal, get_token_verifier
 SESSION_COOKIE = "tsuen_session"
 
 
-def get_service(request: Request) -> AttendanceService:
+# async: FastAPI runs a plain `def` dependency in a worker thread, a hop per request.
+async def get_service(request: Request) -> AttendanceService:
     service: AttendanceService = request.app.state.attendance
     return service
 

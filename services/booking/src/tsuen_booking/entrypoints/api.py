@@ -42,7 +42,8 @@ Manager = Annotated[
 Booker = Annotated[Principal, Depends(require_roles(Role.GUARDIAN, Role.FACILITY_STAFF))]
 
 
-def get_context(request: Request) -> Context:
+# async: FastAPI runs a plain `def` dependency in a worker thread, a hop per request.
+async def get_context(request: Request) -> Context:
     ctx = request.app.state.ctx
     assert isinstance(ctx, Context)
     return ctx

@@ -33,7 +33,8 @@ ApplicationStatus = Literal[
 ]
 
 
-def get_ctx(request: Request) -> Eligibility:
+# async: FastAPI runs a plain `def` dependency in a worker thread, a hop per request.
+async def get_ctx(request: Request) -> Eligibility:
     ctx: Eligibility = request.app.state.eligibility
     return ctx
 

@@ -64,7 +64,8 @@ class MailList(BaseModel):
     mails: list[MailView]
 
 
-def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+# async: FastAPI runs a plain `def` dependency in a worker thread, a hop per request.
+async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
     return sessions
 
