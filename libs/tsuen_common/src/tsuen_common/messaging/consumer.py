@@ -27,7 +27,7 @@ from tsuen_common.events.envelope import EventEnvelope, EventPayload
 from tsuen_common.events.registry import UndecodableEvent, decode
 from tsuen_common.logging import get_logger
 from tsuen_common.messaging.dead_letters import DeadLetterPublisher, Delivery
-from tsuen_common.messaging.inbox import claim_event
+from tsuen_common.messaging.inbox import claim_event, claim_events
 from tsuen_common.telemetry import consumer_span
 
 log = get_logger(__name__)
@@ -87,6 +87,16 @@ class EventConsumer:
         outcomes: list[Outcome] = []
         try:
             async with self.sessions() as session, session.begin():
+                # One inbox round trip for the whole poll; then the handlers, in order.
+                first_seen = await claim_events(
+                    session,
+                    consumer=self.name,
+                    events=[
+                        (item[0].event_id, item[0].event_type)
+                        for item in decoded
+                        if item is not None and type(item[1]) in self.handlers
+                    ],
+                )
                 for delivery, item in zip(deliveries, decoded, strict=True):
                     assert item is not None
                     envelope, payload = item
@@ -94,22 +104,17 @@ class EventConsumer:
                     if handler is None:
                         outcomes.append(Outcome.IGNORED)
                         continue
+                    if envelope.event_id not in first_seen:
+                        outcomes.append(Outcome.DUPLICATE)
+                        continue
+                    first_seen.discard(envelope.event_id)  # the same event twice in one poll
                     with consumer_span(
                         f"{self.name} process {envelope.event_type}",
                         envelope.trace,
                         _span_attributes(delivery, envelope),
                     ):
-                        first_time = await claim_event(
-                            session,
-                            consumer=self.name,
-                            event_id=envelope.event_id,
-                            event_type=envelope.event_type,
-                        )
-                        if not first_time:
-                            outcomes.append(Outcome.DUPLICATE)
-                            continue
                         await handler(session, envelope, payload)
-                        outcomes.append(Outcome.PROCESSED)
+                    outcomes.append(Outcome.PROCESSED)
         except Exception as exc:
             log.info(
                 "batch rolled back; processing its events one by one",

@@ -8,6 +8,7 @@ becomes an exactly-once effect.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,3 +33,24 @@ async def claim_event(
         .returning(sa.literal_column("event_id"))
     )
     return result.first() is not None
+
+
+async def claim_events(
+    session: AsyncSession | AsyncConnection,
+    *,
+    consumer: str,
+    events: Sequence[tuple[uuid.UUID, str]],
+) -> set[uuid.UUID]:
+    """:func:`claim_event` for a whole poll in one round trip: the ids seen for the first time.
+
+    An id twice in ``events`` is claimed once (the second row conflicts with the first).
+    """
+    if not events:
+        return set()
+    result: sa.CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+        insert(_INBOX)
+        .values([{"consumer": consumer, "event_id": e, "event_type": t} for e, t in events])
+        .on_conflict_do_nothing()
+        .returning(sa.literal_column("event_id"))
+    )
+    return {row[0] for row in result}
