@@ -154,3 +154,45 @@ async def test_another_tenant_sees_nothing(harness: Harness) -> None:
     assert (
         await harness.client.get(f"/v1/bookings/{booking['id']}", headers=auth(officer(KAKEGAWA)))
     ).status_code == 200
+
+
+async def test_a_full_cell_refuses_the_whole_booking_and_takes_nothing(harness: Harness) -> None:
+    """A booking over several cells takes all of them or none: a full cell (10:30) after a free
+    one, or a cell with no places at all (12:00) after a free one (11:30), leaves the free one
+    untouched, holds no minutes, writes no booking and no event."""
+    facility = await harness.register(
+        CHIYODA, places_per_slot=1, places_by_weekday={"2": {"12": 0}}
+    )
+    first = await harness.certify(CHIYODA)
+    second = await harness.certify(CHIYODA)
+    for c in (first, second):
+        await harness.accept(CHIYODA, facility, c)
+    booked = await harness.book(first, facility, WEDNESDAY, time(10, 30), time(11, 30))
+    assert booked.status_code == 201, booked.text
+
+    full = await harness.book(second, facility, WEDNESDAY, time(10), time(11))
+    assert (full.status_code, full.json()["detail"]) == (409, "no free place 10:30–11:00")
+    no_places = await harness.book(second, facility, WEDNESDAY, time(11, 30), time(12, 30))
+    assert (no_places.status_code, no_places.json()["detail"]) == (
+        409,
+        "no free place 12:00–12:30",
+    )
+
+    taken = await harness.scalar(
+        "SELECT coalesce(sum(taken), 0) FROM facility_slots WHERE facility_id = :f",
+        f=facility,
+    )
+    assert taken == 2
+    assert (
+        await harness.scalar("SELECT count(*) FROM bookings WHERE child_id = :c", c=second.child_id)
+        == 0
+    )
+    assert (await harness.quota(second, "2027-06"))["held_minutes"] == 0
+    assert await harness.event_types() == [
+        "booking.FacilityAcceptanceRecorded",
+        "booking.FacilityAcceptanceRecorded",
+        "booking.BookingConfirmed",
+    ]
+    # The cells the refused bookings did not get are still free.
+    again = await harness.book(second, facility, WEDNESDAY, time(9), time(10))
+    assert again.status_code == 201, again.text

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_booking.adapters.orm import (
+    acceptances,
     children,
     facilities,
     facility_slots,
@@ -75,6 +76,53 @@ async def facility_row(
     return (await session.execute(query)).mappings().first()
 
 
+_CHILD_COLUMNS = [c.label(f"child__{c.name}") for c in children.c]
+
+# One round trip for the booking request's reads: the facility (share-locked, as
+# ``facility_row(share=True)``), the child and the facility's acceptance of the child. Built once.
+_FACILITY_CHILD_ACCEPTANCE = (
+    sa.select(
+        facilities,
+        *_CHILD_COLUMNS,
+        acceptances.c.accepted.label("acceptance__accepted"),
+    )
+    .select_from(
+        facilities.outerjoin(children, children.c.child_id == sa.bindparam("child_id")).outerjoin(
+            acceptances,
+            sa.and_(
+                acceptances.c.facility_id == facilities.c.id,
+                acceptances.c.child_id == sa.bindparam("child_id"),
+            ),
+        )
+    )
+    .where(facilities.c.id == sa.bindparam("facility_id"))
+    .with_for_update(read=True, of=facilities)
+)
+
+
+async def facility_child_acceptance(
+    session: AsyncSession, facility_id: uuid.UUID, child_id: uuid.UUID
+) -> tuple[Mapping[Any, Any] | None, CertifiedChild | None, bool | None]:
+    """The facility's row (share-locked), the child and whether the facility accepted the child,
+    in one SELECT: (None, None, None) if the facility is unknown."""
+    row = (
+        (
+            await session.execute(
+                _FACILITY_CHILD_ACCEPTANCE, {"facility_id": facility_id, "child_id": child_id}
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None, None, None
+    frow = {c.name: row[c.name] for c in facilities.c}
+    child = None
+    if row["child__child_id"] is not None:
+        child = child_from_row({c.name: row[f"child__{c.name}"] for c in children.c})
+    return frow, child, row["acceptance__accepted"]
+
+
 # -- children ---------------------------------------------------------------------------------
 
 
@@ -130,6 +178,45 @@ async def take_cell(session: AsyncSession, facility: Facility, use_date: date, c
         .returning(facility_slots.c.taken)
     )
     return result.first() is not None
+
+
+# ``INSERT … ON CONFLICT DO UPDATE … WHERE taken < places RETURNING cell_start`` for all of a
+# booking's cells at once: a new cell row is created with its first place taken, an existing
+# one gets one more taken only if a place is free. The rows go in the order of the cells given
+# (ascending: the one lock order), and a conflicting row waits for a concurrent taker and then
+# re-checks ``taken < places`` on the row it committed. Textual SQL, built once: SQLAlchemy does
+# not cache the compiled form of its ``ON CONFLICT`` constructs.
+_TAKE_CELLS = sa.text(
+    "INSERT INTO facility_slots (facility_id, use_date, cell_start, places, taken) "
+    "SELECT :facility_id, :use_date, c.cell_start, c.places, 1 "
+    "FROM unnest(CAST(:cells AS time[]), CAST(:places AS integer[])) "
+    "WITH ORDINALITY AS c(cell_start, places, n) ORDER BY c.n "
+    "ON CONFLICT (facility_id, use_date, cell_start) DO UPDATE "
+    "SET taken = facility_slots.taken + 1 "
+    "WHERE facility_slots.taken < facility_slots.places "
+    "RETURNING facility_slots.cell_start"
+).columns(facility_slots.c.cell_start)
+
+
+async def take_cells(
+    session: AsyncSession, facility: Facility, use_date: date, cells: list[time]
+) -> time | None:
+    """Take one place in each cell (ascending), in one statement; the first cell that is full,
+    or None if every place was taken. A cell whose row does not exist yet and that has no places
+    at all cannot be created with a place taken (``taken <= places``): then the cells are taken
+    one by one with :func:`take_cell`, as before."""
+    places = [facility.places_at(use_date, cell.hour) for cell in cells]
+    if not cells or min(places) <= 0:
+        for cell in cells:
+            if not await take_cell(session, facility, use_date, cell):
+                return cell
+        return None
+    params = {"facility_id": facility.id, "use_date": use_date, "cells": cells, "places": places}
+    got = set((await session.execute(_TAKE_CELLS, params)).scalars().all())
+    for cell in cells:
+        if cell not in got:
+            return cell
+    return None
 
 
 async def free_cell(
@@ -205,6 +292,18 @@ def account_from_row(row: Mapping[Any, Any]) -> MonthAccount:
     )
 
 
+# Lock-or-create in one statement: a no-op DO UPDATE locks the existing row (FOR UPDATE) and
+# returns it unchanged; a new row is created with the credits given. Built once, as text:
+# SQLAlchemy does not cache the compiled form of an ``ON CONFLICT`` statement.
+_LOCK_MONTH = sa.text(
+    "INSERT INTO quota_months (child_id, month, municipality, cap_minutes, topup_minutes) "
+    "VALUES (:child_id, :month, :municipality, :cap_minutes, :topup_minutes) "
+    "ON CONFLICT (child_id, month) DO UPDATE SET child_id = excluded.child_id "
+    "RETURNING child_id, month, municipality, cap_minutes, topup_minutes, held_national, "
+    "held_topup, consumed_national, consumed_topup, over_cap_minutes, updated_at"
+).columns(*quota_months.c)
+
+
 async def lock_month(
     session: AsyncSession,
     *,
@@ -217,23 +316,17 @@ async def lock_month(
     """The child's month, locked until the transaction ends: every change to a month queues
     here, so two bookings can never both take the last hour. The credits are fixed when the
     month is first touched (a later policy change applies to months not yet begun)."""
-    await session.execute(
-        insert(quota_months)
-        .values(
-            child_id=child_id,
-            month=month,
-            municipality=municipality,
-            cap_minutes=cap_minutes,
-            topup_minutes=topup_minutes,
-        )
-        .on_conflict_do_nothing()
-    )
     row = (
         (
             await session.execute(
-                sa.select(quota_months)
-                .where(quota_months.c.child_id == child_id, quota_months.c.month == month)
-                .with_for_update()
+                _LOCK_MONTH,
+                {
+                    "child_id": child_id,
+                    "month": month,
+                    "municipality": municipality,
+                    "cap_minutes": cap_minutes,
+                    "topup_minutes": topup_minutes,
+                },
             )
         )
         .mappings()
@@ -257,6 +350,36 @@ async def get_month(session: AsyncSession, child_id: uuid.UUID, month: str) -> M
     return account_from_row(row) if row else None
 
 
+# Built once (text, as above). The entries go in as one INSERT (one round trip), in their
+# order; RETURNING says which idempotency keys were new.
+_INSERT_ENTRIES = sa.text(
+    "INSERT INTO quota_entries (idempotency_key, child_id, month, municipality, booking_id, "
+    "kind, balance, minutes) "
+    "SELECT e.idempotency_key, :child_id, :month, :municipality, e.booking_id, e.kind, "
+    "e.balance, e.minutes "
+    "FROM unnest(CAST(:keys AS text[]), CAST(:booking_ids AS uuid[]), CAST(:kinds AS text[]), "
+    "CAST(:balances AS text[]), CAST(:minutes AS integer[])) "
+    "WITH ORDINALITY AS e(idempotency_key, booking_id, kind, balance, minutes, n) "
+    "ORDER BY e.n "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING quota_entries.idempotency_key"
+).columns(quota_entries.c.idempotency_key)
+_UPDATE_MONTH = (
+    sa.update(quota_months)
+    .where(
+        quota_months.c.child_id == sa.bindparam("m_child_id"),
+        quota_months.c.month == sa.bindparam("m_month"),
+    )
+    .values(
+        held_national=sa.bindparam("m_held_national"),
+        held_topup=sa.bindparam("m_held_topup"),
+        consumed_national=sa.bindparam("m_consumed_national"),
+        consumed_topup=sa.bindparam("m_consumed_topup"),
+        over_cap_minutes=sa.bindparam("m_over_cap_minutes"),
+        updated_at=sa.func.now(),
+    )
+)
+
+
 async def record_entries(
     session: AsyncSession,
     *,
@@ -268,34 +391,35 @@ async def record_entries(
 ) -> MonthAccount:
     """Append the entries whose idempotency key is new and bring the month's counters up to
     date. The month must be locked (:func:`lock_month`). Returns the account afterwards."""
-    for entry in entries:
+    if entries:
         inserted = await session.execute(
-            insert(quota_entries)
-            .values(
-                idempotency_key=entry.key,
-                child_id=child_id,
-                month=month,
-                municipality=municipality,
-                booking_id=entry.booking_id,
-                kind=entry.kind.value,
-                balance=entry.balance.value,
-                minutes=entry.minutes,
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(quota_entries.c.id)
+            _INSERT_ENTRIES,
+            {
+                "child_id": child_id,
+                "month": month,
+                "municipality": municipality,
+                "keys": [e.key for e in entries],
+                "booking_ids": [e.booking_id for e in entries],
+                "kinds": [e.kind.value for e in entries],
+                "balances": [e.balance.value for e in entries],
+                "minutes": [e.minutes for e in entries],
+            },
         )
-        if inserted.first() is not None:
-            account = account.apply(entry)
+        new_keys = set(inserted.scalars().all())
+        for entry in entries:
+            if entry.key in new_keys:
+                new_keys.discard(entry.key)  # a key repeated in the batch counts once
+                account = account.apply(entry)
     await session.execute(
-        sa.update(quota_months)
-        .where(quota_months.c.child_id == child_id, quota_months.c.month == month)
-        .values(
-            held_national=account.held[Balance.NATIONAL],
-            held_topup=account.held[Balance.TOPUP],
-            consumed_national=account.consumed[Balance.NATIONAL],
-            consumed_topup=account.consumed[Balance.TOPUP],
-            over_cap_minutes=account.over_cap_minutes,
-            updated_at=sa.func.now(),
-        )
+        _UPDATE_MONTH,
+        {
+            "m_child_id": child_id,
+            "m_month": month,
+            "m_held_national": account.held[Balance.NATIONAL],
+            "m_held_topup": account.held[Balance.TOPUP],
+            "m_consumed_national": account.consumed[Balance.NATIONAL],
+            "m_consumed_topup": account.consumed[Balance.TOPUP],
+            "m_over_cap_minutes": account.over_cap_minutes,
+        },
     )
     return account

@@ -14,14 +14,14 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import acceptances, bookings, interviews
+from tsuen_booking.adapters.orm import acceptances, bookings, facility_slots, interviews
 from tsuen_booking.domain.booking import (
     ACTIVE_STATUSES,
     BookingStatus,
@@ -167,6 +167,41 @@ async def _reload(session: AsyncSession, booking_id: uuid.UUID) -> Mapping[Any, 
 
 # -- booking ------------------------------------------------------------------------------------
 
+# The booking path's statements, built once (not per request).
+_ACCEPTED = sa.select(acceptances.c.accepted).where(
+    acceptances.c.facility_id == sa.bindparam("facility_id"),
+    acceptances.c.child_id == sa.bindparam("child_id"),
+)
+# The clash check, and (same round trip, no lock) the first of the booking's cells already
+# full as committed: a request that cannot get a place stops there instead of doing all the
+# writes and then being refused at the cells. Places are only ever given at the cells' own
+# conditional statement (:func:`repo.take_cells`); this read only refuses earlier.
+_CLASH_AND_FULL = sa.select(
+    sa.select(bookings.c.start_time)
+    .where(
+        bookings.c.child_id == sa.bindparam("child_id"),
+        bookings.c.use_date == sa.bindparam("use_date"),
+        bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
+        bookings.c.start_time < sa.bindparam("end", type_=sa.Time),
+        bookings.c.end_time > sa.bindparam("start", type_=sa.Time),
+    )
+    .limit(1)
+    .scalar_subquery()
+    .label("clash"),
+    sa.select(facility_slots.c.cell_start)
+    .where(
+        facility_slots.c.facility_id == sa.bindparam("facility_id"),
+        facility_slots.c.use_date == sa.bindparam("use_date"),
+        facility_slots.c.cell_start.in_(sa.bindparam("cells", expanding=True)),
+        facility_slots.c.taken >= facility_slots.c.places,
+    )
+    .order_by(facility_slots.c.cell_start)
+    .limit(1)
+    .scalar_subquery()
+    .label("full_cell"),
+)
+_INSERT_BOOKING = sa.insert(bookings).returning(*bookings.c)
+
 
 @retry_on_conflict
 async def book(ctx: Context, principal: Principal, request: BookingRequest) -> dict[str, Any]:
@@ -174,10 +209,12 @@ async def book(ctx: Context, principal: Principal, request: BookingRequest) -> d
         raise Forbidden("only a guardian, or facility staff on the guardian's behalf, can book")
     now = ctx.clock()
     async with ctx.sessions() as session, session.begin():
-        frow = await repo.facility_row(session, request.facility_id, share=True)
+        # Facility (share-locked), child and acceptance in one round trip.
+        frow, child, accepted = await repo.facility_child_acceptance(
+            session, request.facility_id, request.child_id
+        )
         if frow is None or not can_see_facility(ctx, principal, frow):
             raise NotFound(f"facility {request.facility_id} not found")
-        child = await repo.get_child(session, request.child_id)
         if child is None or not (
             principal.role is Role.FACILITY_STAFF or can_see_child(principal, child)
         ):
@@ -193,6 +230,7 @@ async def book(ctx: Context, principal: Principal, request: BookingRequest) -> d
             kind=request.kind,
             by_proxy=principal.role is Role.FACILITY_STAFF,
             now=now,
+            accepted=bool(accepted),
         )
     log.info(
         "booking confirmed",
@@ -216,9 +254,19 @@ async def place_booking(
     by_proxy: bool,
     now: datetime,
     plan_id: uuid.UUID | None = None,
+    accepted: bool | None = None,
 ) -> Mapping[Any, Any]:
     """Check and take places and hours for one use, inside the caller's transaction (the
-    facility row share-locked by the caller). Raises a :class:`BookingError` saying why not."""
+    facility row share-locked by the caller). Raises a :class:`BookingError` saying why not.
+
+    ``accepted``: the facility's acceptance of the child if the caller has read it already
+    (:func:`repo.facility_child_acceptance`); None to read it here.
+
+    Round trips, in order: acceptance (unless given), the month (lock-or-create, one upsert),
+    the clash check, the booking (INSERT … RETURNING), the ledger entries, the month's
+    counters, the outbox event, and last the slot cells (one statement): the cells, the
+    contended rows in a rush for one slot, stay locked only from there to COMMIT. The lock
+    order is unchanged: facility → month → cells (ascending)."""
     facility = repo.facility_from_row(frow)
     at_home = facility.municipality == child.municipality
     if (
@@ -228,11 +276,10 @@ async def place_booking(
         raise InvalidRequest(
             "the child's municipality does not allow use of facilities elsewhere (広域利用)"
         )
-    accepted = await session.scalar(
-        sa.select(acceptances.c.accepted).where(
-            acceptances.c.facility_id == facility.id, acceptances.c.child_id == child.child_id
+    if accepted is None:
+        accepted = await session.scalar(
+            _ACCEPTED, {"facility_id": facility.id, "child_id": child.child_id}
         )
-    )
     if not accepted:
         raise InvalidRequest(
             "the facility has not accepted this child yet: book a first interview (初回面談) "
@@ -252,51 +299,56 @@ async def place_booking(
         ctx, session, child.child_id, child.municipality, plan.use_date
     )
     # Under the month lock, so a sibling request for the same child cannot slip in between.
-    clash = await session.scalar(
-        sa.select(bookings.c.start_time)
-        .where(
-            bookings.c.child_id == child.child_id,
-            bookings.c.use_date == plan.use_date,
-            bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
-            bookings.c.start_time < plan.end,
-            bookings.c.end_time > plan.start,
+    clash, full_cell = (
+        await session.execute(
+            _CLASH_AND_FULL,
+            {
+                "child_id": child.child_id,
+                "use_date": plan.use_date,
+                "start": plan.start,
+                "end": plan.end,
+                "facility_id": facility.id,
+                "cells": list(plan.cells),
+            },
         )
-        .limit(1)
-    )
+    ).one()
     if clash is not None:
         raise Conflict(
             f"child already has a booking overlapping {span_text(plan.start, plan.end)} "
             f"on {plan.use_date.isoformat()}"
         )
     entries = account.plan_hold(plan.minutes, at_home=at_home, booking_id=plan.booking_id)
-    for cell in plan.cells:
-        if not await repo.take_cell(session, facility, plan.use_date, cell):
-            cell_end = (
-                datetime.combine(plan.use_date, cell) + timedelta(minutes=plan.cell_minutes)
-            ).time()
-            raise Conflict(f"no free place {span_text(cell, cell_end)}")
+    if full_cell is not None:
+        _no_free_place(plan.use_date, full_cell, plan.cell_minutes)
     held = {e.balance: e.minutes for e in entries}
-    await session.execute(
-        sa.insert(bookings).values(
-            id=plan.booking_id,
-            municipality=facility.municipality,
-            child_municipality=child.municipality,
-            child_id=child.child_id,
-            guardian_id=child.guardian_id,
-            facility_id=facility.id,
-            kind=kind.value,
-            plan_id=plan_id,
-            status=BookingStatus.CONFIRMED.value,
-            use_date=plan.use_date,
-            start_time=plan.start,
-            end_time=plan.end,
-            starts_at=plan.starts_at,
-            ends_at=plan.ends_at,
-            cell_minutes=plan.cell_minutes,
-            held_national=held.get(Balance.NATIONAL, 0),
-            held_topup=held.get(Balance.TOPUP, 0),
-            by_proxy=by_proxy,
+    row = (
+        (
+            await session.execute(
+                _INSERT_BOOKING,
+                dict(
+                    id=plan.booking_id,
+                    municipality=facility.municipality,
+                    child_municipality=child.municipality,
+                    child_id=child.child_id,
+                    guardian_id=child.guardian_id,
+                    facility_id=facility.id,
+                    kind=kind.value,
+                    plan_id=plan_id,
+                    status=BookingStatus.CONFIRMED.value,
+                    use_date=plan.use_date,
+                    start_time=plan.start,
+                    end_time=plan.end,
+                    starts_at=plan.starts_at,
+                    ends_at=plan.ends_at,
+                    cell_minutes=plan.cell_minutes,
+                    held_national=held.get(Balance.NATIONAL, 0),
+                    held_topup=held.get(Balance.TOPUP, 0),
+                    by_proxy=by_proxy,
+                ),
+            )
         )
+        .mappings()
+        .one()
     )
     await repo.record_entries(
         session,
@@ -325,7 +377,16 @@ async def place_booking(
         ),
         municipality=facility.municipality,
     )
-    return await _reload(session, plan.booking_id)
+    # The cells last, just before COMMIT (see above); a full cell rolls all of it back.
+    full = await repo.take_cells(session, facility, plan.use_date, list(plan.cells))
+    if full is not None:
+        _no_free_place(plan.use_date, full, plan.cell_minutes)
+    return row
+
+
+def _no_free_place(use_date: date, cell: time, cell_minutes: int) -> NoReturn:
+    cell_end = (datetime.combine(use_date, cell) + timedelta(minutes=cell_minutes)).time()
+    raise Conflict(f"no free place {span_text(cell, cell_end)}")
 
 
 # -- reading ------------------------------------------------------------------------------------
