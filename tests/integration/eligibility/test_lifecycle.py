@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, officer, token
-from tsuen_common import timeutil
 from tsuen_common.auth import Role
 from tsuen_common.timeutil import JST, set_test_clock
 from tsuen_eligibility.adapters.orm import resident_records
@@ -164,14 +166,30 @@ async def test_expire_aged_out_is_idempotent(service):
     assert await revocations(service) == [(cert["certification_id"], "aged_out", "2026-06-02")]
 
 
-async def test_seed_demo_reports_the_time_of_the_test_clock(service, monkeypatch, tmp_path, capsys):
+async def test_seed_demo_reports_the_time_of_the_test_clock(service, tmp_path):
+    # The command as an operator's shell runs it, in a test-environment process whose clock
+    # file says 2030-01-07 09:00.
     clock_file = tmp_path / "clock"
     set_test_clock(clock_file, datetime(2030, 1, 7, 9, 0, tzinfo=JST))
-    monkeypatch.setattr(timeutil, "_CLOCK_FILE", clock_file)
+    env = {
+        **os.environ,
+        "TSUEN_ENVIRONMENT": "test",
+        "TSUEN_TEST_CLOCK_FILE": str(clock_file),
+        "TSUEN_DATABASE_URL": service.settings.database_url,
+        "TSUEN_KAFKA_TOPIC_PREFIX": service.settings.kafka_topic_prefix,
+    }
     demo = str(ROOT / "deploy/demo/demo.yaml")
-    capsys.readouterr()
-    assert await asyncio.to_thread(seed_demo, service.settings, ["--file", demo]) == 0
-    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(Path(sys.executable).with_name("tsuen-eligibility")), "seed-demo", "--file", demo],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    printed = json.loads(
+        [line for line in done.stdout.splitlines() if '"resident_records"' in line][-1]
+    )
     assert printed["at"].startswith("2030-01-07T09:0")
 
 
