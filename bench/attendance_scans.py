@@ -122,9 +122,7 @@ async def run(pg: testbed.PostgresHandle, args: argparse.Namespace) -> list[Resu
     t0 = time.monotonic()
     rows = await project(url, facilities, args.visits)
     env = service_env(url, TSUEN_CODE_STEP_SECONDS="600")
-    server = serve(
-        "attendance", "tsuen_attendance.entrypoints.app:create", env, workers=args.workers
-    )
+    server = serve("attendance", env, workers=args.workers)
     try:
         codes = {}
         async with httpx.AsyncClient(base_url=server.base_url) as client:

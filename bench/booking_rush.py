@@ -356,12 +356,7 @@ async def phase(
         f"[{label}] set-up {time.monotonic() - t0:.1f} s: {facilities} facilities, "
         f"{children} children, {len(calls)} booking requests"
     )
-    server = serve(
-        "booking",
-        "tsuen_booking.entrypoints.app:create",
-        service_env(url),
-        workers=args.workers,
-    )
+    server = serve("booking", service_env(url), workers=args.workers)
     try:
         # Warm-up: refusals that read the facility, child and acceptance (a day gone by: 422).
         past = today_jst() - timedelta(days=7)

@@ -1,8 +1,8 @@
 """Running a real service for a benchmark: its CLI as a separate process on 127.0.0.1, tokens,
 and a bounded HTTP load generator (asyncio + httpx).
 
-The service runs exactly as deployed: ``tsuen-<service> serve`` (one uvicorn process), or
-``uvicorn <app> --factory --workers N`` when a benchmark asks for more than one worker.
+The service runs exactly as deployed: ``tsuen-<service> serve --workers N`` (uvicorn on uvloop
+and httptools; N processes sharing the port when N > 1).
 """
 
 from __future__ import annotations
@@ -76,24 +76,20 @@ class Server:
                 self.process.wait(5)
 
 
-def serve(service: str, app_path: str, env: dict[str, str], *, workers: int = 1) -> Server:
+def serve(service: str, env: dict[str, str], *, workers: int = 1) -> Server:
     """Start the service's HTTP API on 127.0.0.1 and wait for /healthz."""
     port = free_port()
-    if workers == 1:
-        cmd = [str(BIN / f"tsuen-{service}"), "serve", "--host", HOST, "--port", str(port)]
-    else:
-        cmd = [
-            str(BIN / "uvicorn"),
-            app_path,
-            "--factory",
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-        ]
+    # Always the deployed command; `--workers` is uvicorn's multi-process mode behind it.
+    cmd = [
+        str(BIN / f"tsuen-{service}"),
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     server = Server(process, f"http://{HOST}:{port}")
     deadline = time.monotonic() + 60

@@ -25,6 +25,7 @@ from tsuen_common.auth import (
     require_roles,
 )
 from tsuen_common.auth.cli import main as tsuen_token
+from tsuen_common.auth.tokens import DEFAULT_LEEWAY, VERIFIED_CACHE_SIZE
 from tsuen_common.settings import ServiceSettings
 
 SECRET = "test-only-secret-0123456789abcdef0123456789"
@@ -118,6 +119,56 @@ def test_garbage_is_rejected(verifier: TokenVerifier) -> None:
 def test_a_token_without_expiry_is_rejected(verifier: TokenVerifier) -> None:
     with pytest.raises(InvalidToken, match="'exp'"):
         verifier.verify(raw_token(sub="u", role="platform_admin", exp=None))
+
+
+# --- the cache of verified tokens ------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_verified_token_still_expires_when_answered_from_the_cache(
+    issuer: TokenIssuer,
+) -> None:
+    clock = Clock()
+    verifier = TokenVerifier(
+        algorithm="HS256", key=SECRET, issuer="tsuen", audience="tsuen", clock=clock
+    )
+    token = issuer.mint(GUARDIAN, ttl=timedelta(minutes=5))
+    assert verifier.verify(token) == GUARDIAN
+    clock.now += 4 * 60
+    assert verifier.verify(token) == GUARDIAN  # from the cache, still valid
+    clock.now += 60 + DEFAULT_LEEWAY.total_seconds() + 1
+    with pytest.raises(TokenExpired, match="expired"):
+        verifier.verify(token)
+
+
+def test_a_refused_token_is_refused_every_time(verifier: TokenVerifier) -> None:
+    forged = TokenIssuer(algorithm="HS256", key=SECRET[::-1]).mint(ADMIN)
+    for _ in range(2):
+        with pytest.raises(InvalidToken, match="signature"):
+            verifier.verify(forged)
+
+
+def test_the_cache_of_verified_tokens_is_bounded(
+    issuer: TokenIssuer, verifier: TokenVerifier
+) -> None:
+    now = datetime.now(UTC)
+    tokens = [
+        issuer.mint(GUARDIAN, now=now - timedelta(seconds=i % 60), ttl=timedelta(minutes=i + 1))
+        for i in range(VERIFIED_CACHE_SIZE + 10)
+    ]
+    assert len(set(tokens)) == len(tokens)
+    for token in tokens:
+        assert verifier.verify(token) == GUARDIAN
+    assert len(verifier._verified) == VERIFIED_CACHE_SIZE
+    assert tokens[0] not in verifier._verified  # the least recently used went first
+    assert verifier.verify(tokens[0]) == GUARDIAN  # and verifies again from scratch
 
 
 @pytest.mark.parametrize(

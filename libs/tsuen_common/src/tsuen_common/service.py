@@ -7,16 +7,17 @@ routers, consumers and migrations differ.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+import uvloop
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -80,6 +81,12 @@ def run_cli(
     serve = sub.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="uvicorn worker processes (default: TSUEN_WEB_WORKERS, 1)",
+    )
     sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
     sub.add_parser("relay", help="publish this service's outbox to Kafka")
     if worker_factory is not None:
@@ -104,15 +111,22 @@ def run_cli(
     settings = settings_factory()
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
     if args.command == "serve":
-        uvicorn.run(app_path, factory=True, host=args.host, port=args.port, log_config=None)
+        uvicorn.run(
+            app_path,
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers or settings.web_workers,
+            log_config=None,
+        )
     elif args.command == "migrate":
         upgrade(migrations_dir, settings.database_url)
     elif args.command == "relay":
         from tsuen_common.messaging.relay import run_relay
 
-        asyncio.run(run_relay(settings))
+        run_event_loop(run_relay(settings))
     elif args.command == "consume" and worker_factory is not None:
-        asyncio.run(_consume(worker_factory, settings))
+        run_event_loop(_consume(worker_factory, settings))
     elif args.command == "all":
         if args.migrate:
             upgrade(migrations_dir, settings.database_url)
@@ -121,6 +135,12 @@ def run_cli(
             roles.append(["consume"])
         return supervise(f"tsuen-{service}", roles)
     return 0
+
+
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run`` on uvloop, the loop uvicorn uses for the API too: the relay and the
+    consumers spend much of their CPU in the loop itself (sockets to Kafka and PostgreSQL)."""
+    uvloop.run(main)
 
 
 async def _consume(

@@ -31,6 +31,10 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_ms: int = Field(default=200, ge=0)
 
+    # HTTP API: uvicorn worker processes per container. 1 where an orchestrator scales pods
+    # (Helm); more on one box with spare cores (bench/README.md measures both).
+    web_workers: int = Field(default=1, ge=1)
+
     # Outbox relay
     relay_batch_size: int = Field(default=200, ge=1)
     relay_poll_interval_ms: int = Field(default=50, ge=1)

@@ -18,7 +18,9 @@ an HS256 shared secret (``TSUEN_JWT_SECRET``) or an RS256/ES256 public key file
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -40,6 +42,9 @@ DEFAULT_LEEWAY = timedelta(seconds=10)
 DEFAULT_TTL = timedelta(hours=1)
 
 _REQUIRED_CLAIMS = ["sub", "role", "iss", "aud", "exp", "iat"]
+# Tokens verified recently, kept so a guardian's next request does not verify the same token
+# again (PyJWT's checks are a tenth of a scan's CPU). Bounded; see TokenVerifier.verify.
+VERIFIED_CACHE_SIZE = 4096
 
 
 class Role(StrEnum):
@@ -181,6 +186,7 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         leeway: timedelta = DEFAULT_LEEWAY,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if algorithm == "HS256":
             if not isinstance(key, str | bytes):
@@ -195,6 +201,9 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway
+        self._clock = clock  # for the cache's expiry check; PyJWT reads the system clock
+        # token → (principal, exp): only tokens that passed every check get in.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> TokenVerifier:
@@ -223,7 +232,27 @@ class TokenVerifier:
         )
 
     def verify(self, token: str) -> Principal:
-        """Raises :class:`TokenExpired` or :class:`InvalidToken`; the message is safe to return."""
+        """Raises :class:`TokenExpired` or :class:`InvalidToken`; the message is safe to return.
+
+        A token that verified before is answered from a small cache until it expires: the same
+        string with the same key verifies the same way (signature, issuer, audience and claims
+        do not change; ``iat``/``nbf`` only move into the past). Expiry is checked on every hit.
+        """
+        hit = self._verified.get(token)
+        if hit is not None:
+            principal, expires = hit
+            if self._clock() > expires + self._leeway.total_seconds():
+                del self._verified[token]
+                raise TokenExpired("token has expired")
+            self._verified.move_to_end(token)
+            return principal
+        principal, expires = self._verify(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -249,7 +278,7 @@ class TokenVerifier:
         except jwt.InvalidTokenError as exc:
             raise InvalidToken("token is malformed") from exc
         try:
-            return Principal.from_claims(claims)
+            return Principal.from_claims(claims), float(claims["exp"])
         except ValidationError as exc:
             problems = "; ".join(_describe(error) for error in exc.errors())
             raise InvalidToken(f"token claims are invalid: {problems}") from exc

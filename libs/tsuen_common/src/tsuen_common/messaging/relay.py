@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+import uvloop
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     settings = ServiceSettings(**overrides)
     configure_logging(f"{settings.service_name}-relay", settings.log_level, json=settings.log_json)
-    asyncio.run(run_relay(settings))
+    uvloop.run(run_relay(settings))  # the same loop as `tsuen-<service> relay`
 
 
 if __name__ == "__main__":

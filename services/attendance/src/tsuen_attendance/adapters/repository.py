@@ -63,14 +63,37 @@ def _record(row: Any) -> VisitRecord:
     )
 
 
+# The scan path's statements are built once (bindparams), not per request: building a
+# statement and its cache key cost more CPU than sending it (bench/README.md).
+_VISIT_BY_ID = sa.select(visits).where(visits.c.booking_id == sa.bindparam("booking_id"))
+# Two phones scanning at once for one child: the second waits and sees the first.
+_VISIT_BY_ID_FOR_UPDATE = _VISIT_BY_ID.with_for_update()
+_SAVE_ATTENDANCE = (
+    sa.update(visits)
+    .where(visits.c.booking_id == sa.bindparam("b_booking_id"))
+    .values(
+        checked_in_at=sa.bindparam("checked_in_at"),
+        checked_out_at=sa.bindparam("checked_out_at"),
+        late_minutes=sa.bindparam("late_minutes"),
+        penalty_minutes=sa.bindparam("penalty_minutes"),
+        no_show_at=sa.bindparam("no_show_at"),
+        # Who registered on a guardian's behalf is kept once set (NULL = by the guardian).
+        checked_in_by_staff=sa.func.coalesce(
+            sa.bindparam("in_by", type_=sa.String), visits.c.checked_in_by_staff
+        ),
+        checked_out_by_staff=sa.func.coalesce(
+            sa.bindparam("out_by", type_=sa.String), visits.c.checked_out_by_staff
+        ),
+        updated_at=sa.func.now(),
+    )
+)
+
+
 async def get_visit(
     session: AsyncSession, booking_id: uuid.UUID, *, for_update: bool = False
 ) -> VisitRecord | None:
-    query = sa.select(visits).where(visits.c.booking_id == booking_id)
-    if for_update:
-        # Two phones scanning at once for one child: the second waits and sees the first.
-        query = query.with_for_update()
-    row = (await session.execute(query)).first()
+    query = _VISIT_BY_ID_FOR_UPDATE if for_update else _VISIT_BY_ID
+    row = (await session.execute(query, {"booking_id": booking_id})).first()
     return _record(row) if row is not None else None
 
 
@@ -81,20 +104,18 @@ async def save_attendance(
     checked_in_by_staff: str | None = None,
     checked_out_by_staff: str | None = None,
 ) -> None:
-    values: dict[str, Any] = {
-        "checked_in_at": visit.checked_in_at,
-        "checked_out_at": visit.checked_out_at,
-        "late_minutes": visit.late_minutes,
-        "penalty_minutes": visit.penalty_minutes,
-        "no_show_at": visit.no_show_at,
-        "updated_at": sa.func.now(),
-    }
-    if checked_in_by_staff is not None:
-        values["checked_in_by_staff"] = checked_in_by_staff
-    if checked_out_by_staff is not None:
-        values["checked_out_by_staff"] = checked_out_by_staff
     await session.execute(
-        sa.update(visits).where(visits.c.booking_id == visit.booking_id).values(**values)
+        _SAVE_ATTENDANCE,
+        {
+            "b_booking_id": visit.booking_id,
+            "checked_in_at": visit.checked_in_at,
+            "checked_out_at": visit.checked_out_at,
+            "late_minutes": visit.late_minutes,
+            "penalty_minutes": visit.penalty_minutes,
+            "no_show_at": visit.no_show_at,
+            "in_by": checked_in_by_staff,
+            "out_by": checked_out_by_staff,
+        },
     )
 
 
@@ -240,29 +261,23 @@ class KeyRing:
     previous_retired_at: datetime | None
 
 
+# The current key (retired_at NULL) and the most recently retired one, in one round trip:
+# DESC puts NULL first in PostgreSQL.
+_KEY_RING = (
+    sa.select(facility_keys.c.secret, facility_keys.c.retired_at)
+    .where(facility_keys.c.facility_id == sa.bindparam("facility_id"))
+    .order_by(facility_keys.c.retired_at.desc().nulls_first())
+    .limit(2)
+)
+
+
 async def load_keys(session: AsyncSession, facility_id: uuid.UUID) -> KeyRing | None:
-    current = (
-        await session.execute(
-            sa.select(facility_keys.c.secret).where(
-                facility_keys.c.facility_id == facility_id, facility_keys.c.retired_at.is_(None)
-            )
-        )
-    ).scalar_one_or_none()
-    if current is None:
-        return None
-    previous = (
-        await session.execute(
-            sa.select(facility_keys.c.secret, facility_keys.c.retired_at)
-            .where(
-                facility_keys.c.facility_id == facility_id,
-                facility_keys.c.retired_at.is_not(None),
-            )
-            .order_by(facility_keys.c.retired_at.desc())
-            .limit(1)
-        )
-    ).first()
+    rows = (await session.execute(_KEY_RING, {"facility_id": facility_id})).all()
+    if not rows or rows[0].retired_at is not None:
+        return None  # no current key: the facility has not shown a code yet
+    previous = rows[1] if len(rows) > 1 else None
     return KeyRing(
-        current=bytes(current),
+        current=bytes(rows[0].secret),
         previous=bytes(previous.secret) if previous else None,
         previous_retired_at=previous.retired_at if previous else None,
     )
