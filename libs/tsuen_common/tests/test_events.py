@@ -6,6 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, EmailStr, ValidationError
 
 from tsuen_common.events import (
     EventEnvelope,
@@ -20,6 +21,7 @@ from tsuen_common.events.asyncapi import build_document, render
 from tsuen_common.events.attendance import CheckedIn
 from tsuen_common.events.booking import BookingConfirmed, BookingKind
 from tsuen_common.events.catalog import ALL_EVENTS
+from tsuen_common.events.envelope import EmailAddress
 from tsuen_common.timeutil import JST
 
 CHILD = uuid.UUID("00000000-0000-0000-0000-00000000c0de")
@@ -130,3 +132,26 @@ def test_committed_asyncapi_document_is_up_to_date():
     assert committed.read_text(encoding="utf-8") == render(), (
         "docs/asyncapi.json is stale: run `uv run tsuen-asyncapi > docs/asyncapi.json`"
     )
+
+
+@pytest.mark.parametrize("bad", ["not-an-address", "hogo@", "hogo@@example.jp", "a b@example.jp"])
+def test_an_event_refuses_a_bad_address_every_time(bad: str) -> None:
+    # The check is remembered per address; a refusal must not be.
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="guardian_email"):
+            EmailCarrier(guardian_email=bad)
+
+
+def test_event_addresses_follow_emailstr() -> None:
+    class Reference(BaseModel):
+        guardian_email: EmailStr
+
+    for address in ("hogo@example.jp", "Hogo.Taro+tsuen@Example.JP", "保護者@例え.jp"):
+        ours = EmailCarrier(guardian_email=address).guardian_email
+        assert ours == Reference(guardian_email=address).guardian_email
+    ours_schema = EmailCarrier.model_json_schema()["properties"]["guardian_email"]
+    assert ours_schema == Reference.model_json_schema()["properties"]["guardian_email"]
+
+
+class EmailCarrier(BaseModel):
+    guardian_email: EmailAddress

@@ -11,9 +11,9 @@ import uuid
 from datetime import date
 from typing import ClassVar
 
-from pydantic import AwareDatetime, EmailStr, Field
+from pydantic import AwareDatetime, Field
 
-from tsuen_common.events.envelope import EventPayload
+from tsuen_common.events.envelope import EmailAddress, EventPayload
 from tsuen_common.events.topics import Topic
 
 
@@ -41,7 +41,7 @@ class CheckedOut(_Attendance):
 
     booking_id: uuid.UUID
     child_id: uuid.UUID
-    guardian_email: EmailStr | None = None
+    guardian_email: EmailAddress | None = None
     facility_id: uuid.UUID
     checked_in_at: AwareDatetime
     checked_out_at: AwareDatetime

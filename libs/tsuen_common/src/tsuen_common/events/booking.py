@@ -12,9 +12,9 @@ from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import AwareDatetime, EmailStr, Field
+from pydantic import AwareDatetime, Field
 
-from tsuen_common.events.envelope import EventPayload
+from tsuen_common.events.envelope import EmailAddress, EventPayload
 from tsuen_common.events.topics import Topic
 
 
@@ -34,7 +34,7 @@ class InterviewScheduled(_Booking):
 
     interview_id: uuid.UUID
     child_id: uuid.UUID
-    guardian_email: EmailStr
+    guardian_email: EmailAddress
     facility_id: uuid.UUID
     facility_name: str
     starts_at: AwareDatetime
@@ -46,7 +46,7 @@ class FacilityAcceptanceRecorded(_Booking):
     event_type: ClassVar[str] = "booking.FacilityAcceptanceRecorded"
 
     child_id: uuid.UUID
-    guardian_email: EmailStr
+    guardian_email: EmailAddress
     facility_id: uuid.UUID
     facility_name: str
     accepted: bool
@@ -58,10 +58,10 @@ class BookingConfirmed(_Booking):
     booking_id: uuid.UUID
     child_id: uuid.UUID
     guardian_id: uuid.UUID
-    guardian_email: EmailStr
+    guardian_email: EmailAddress
     facility_id: uuid.UUID
     facility_name: str
-    facility_email: EmailStr | None = None
+    facility_email: EmailAddress | None = None
     kind: BookingKind
     use_date: date
     starts_at: AwareDatetime
@@ -78,10 +78,10 @@ class BookingCancelled(_Booking):
 
     booking_id: uuid.UUID
     child_id: uuid.UUID
-    guardian_email: EmailStr
+    guardian_email: EmailAddress
     facility_id: uuid.UUID
     facility_name: str
-    facility_email: EmailStr | None = None
+    facility_email: EmailAddress | None = None
     use_date: date
     starts_at: AwareDatetime
     reason: str
@@ -97,7 +97,7 @@ class QuotaOverCapCharged(_Booking):
     event_type: ClassVar[str] = "booking.QuotaOverCapCharged"
 
     child_id: uuid.UUID
-    guardian_email: EmailStr
+    guardian_email: EmailAddress
     booking_id: uuid.UUID
     facility_id: uuid.UUID
     facility_name: str

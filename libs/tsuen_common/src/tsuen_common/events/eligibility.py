@@ -11,9 +11,9 @@ from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import AwareDatetime, EmailStr, Field
+from pydantic import AwareDatetime, Field
 
-from tsuen_common.events.envelope import EventPayload
+from tsuen_common.events.envelope import EmailAddress, EventPayload
 from tsuen_common.events.topics import Topic
 
 
@@ -28,7 +28,7 @@ class ApplicationLinkIssued(_Eligibility):
     aggregate_field: ClassVar[str] = "link_id"
 
     link_id: uuid.UUID
-    email: EmailStr
+    email: EmailAddress
     url: str
     expires_at: AwareDatetime
 
@@ -60,7 +60,7 @@ class ChildCertified(_Eligibility):
     certification_id: uuid.UUID
     child_id: uuid.UUID
     guardian_id: uuid.UUID
-    guardian_email: EmailStr
+    guardian_email: EmailAddress
     certificate_number: str
     valid_from: date
     valid_until: date
@@ -87,7 +87,7 @@ class CertificationRevoked(_Eligibility):
     certification_id: uuid.UUID
     child_id: uuid.UUID
     guardian_id: uuid.UUID
-    guardian_email: EmailStr
+    guardian_email: EmailAddress
     effective_date: date
     reason: RevocationReason
 
@@ -101,7 +101,7 @@ class CertificationChanged(_Eligibility):
     certification_id: uuid.UUID
     child_id: uuid.UUID
     guardian_id: uuid.UUID
-    guardian_email: EmailStr
+    guardian_email: EmailAddress
     changed_fields: list[str]
 
 
@@ -117,7 +117,7 @@ class LotteryResultDecided(_Eligibility):
 
     round_id: uuid.UUID
     application_id: uuid.UUID
-    email: EmailStr
+    email: EmailAddress
     outcome: LotteryOutcome
     waitlist_position: int | None = Field(default=None, ge=1)
     acceptance_deadline: date | None = None
