@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from tests.integration.booking.support import KAKEGAWA, Harness, auth, staff
+from tsuen_common.timeutil import JST
 
 
 async def test_a_regular_plan_books_its_month_and_skips_what_does_not_fit(
@@ -59,3 +62,110 @@ async def test_a_regular_plan_books_its_month_and_skips_what_does_not_fit(
     )
     assert len(regular.json()) == 3
     assert (await harness.quota(child, "2027-06"))["remaining_minutes"] == 60
+
+
+async def test_ending_a_plan_cancels_its_later_bookings_under_the_cancellation_rule(
+    harness: Harness,
+) -> None:
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    other = await harness.certify(KAKEGAWA)
+    await harness.accept(KAKEGAWA, facility, child)
+    facility_staff = auth(staff(KAKEGAWA, facility))
+    plan = (
+        await harness.client.post(
+            "/v1/regular-plans",
+            json={
+                "facility_id": str(facility),
+                "child_id": str(child.child_id),
+                "weekday": 2,  # Wednesdays
+                "start": "09:00",
+                "end": "11:00",
+                "valid_from": "2027-06-01",
+            },
+            headers=facility_staff,  # 代理予約: approved at once
+        )
+    ).json()
+    generated = await harness.client.post(
+        f"/v1/regular-plans/{plan['id']}/generate",
+        params={"month": "2027-06"},
+        headers=facility_staff,
+    )
+    booked = [b["date"] for b in generated.json()["booked"]]
+    assert booked == ["2027-06-02", "2027-06-09", "2027-06-16", "2027-06-23", "2027-06-30"]
+    assert (await harness.quota(child, "2027-06"))["held_minutes"] == 600
+    end = f"/v1/regular-plans/{plan['id']}/end"
+
+    # Tuesday 13:00: past Kakegawa's deadline for Wednesday the 9th (noon the business day
+    # before), in time for the 16th onwards.
+    harness.clock.now = datetime(2027, 6, 8, 13, 0, tzinfo=JST)
+    past = await harness.client.post(
+        end, json={"last_day": "2027-06-07", "reason": "転居"}, headers=auth(child.principal)
+    )
+    assert past.status_code == 422, past.text
+    stranger = await harness.client.post(
+        end, json={"last_day": "2027-06-08", "reason": "転居"}, headers=auth(other.principal)
+    )
+    assert stranger.status_code == 404
+
+    ended = await harness.client.post(
+        end, json={"last_day": "2027-06-08", "reason": "転居"}, headers=auth(child.principal)
+    )
+    assert ended.status_code == 200, ended.text
+    body = ended.json()
+    assert body["plan"]["valid_until"] == "2027-06-08"
+    assert body["plan"]["status"] == "approved"  # it ran, and ran until the 8th
+    assert [(b["use_date"], b["status"], b["consumed_minutes"]) for b in body["cancelled"]] == [
+        ("2027-06-09", "cancelled", 120),  # late: consumed like any late cancellation
+        ("2027-06-16", "cancelled", 0),
+        ("2027-06-23", "cancelled", 0),
+        ("2027-06-30", "cancelled", 0),
+    ]
+    assert {b["bulk_id"] for b in body["cancelled"]} == {body["bulk_id"]}
+    quota = await harness.quota(child, "2027-06")
+    assert (quota["held_minutes"], quota["remaining_minutes"]) == (120, 360)  # the 2nd; the 9th
+    assert (await harness.event_types()).count("booking.BookingCancelled") == 4
+
+    again = await harness.client.post(
+        end, json={"last_day": "2027-06-20", "reason": "転居"}, headers=facility_staff
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["plan"]["valid_until"] == "2027-06-08"  # a later day changes nothing
+    assert again.json()["cancelled"] == []
+    july = await harness.client.post(
+        f"/v1/regular-plans/{plan['id']}/generate",
+        params={"month": "2027-07"},
+        headers=facility_staff,
+    )
+    assert july.json()["booked"] == []
+
+
+async def test_ending_a_plan_not_yet_approved_withdraws_it(harness: Harness) -> None:
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    await harness.accept(KAKEGAWA, facility, child)
+    plan = (
+        await harness.client.post(
+            "/v1/regular-plans",
+            json={
+                "facility_id": str(facility),
+                "child_id": str(child.child_id),
+                "weekday": 4,
+                "start": "09:00",
+                "end": "10:00",
+                "valid_from": "2027-07-01",
+            },
+            headers=auth(child.principal),
+        )
+    ).json()
+    ended = await harness.client.post(
+        f"/v1/regular-plans/{plan['id']}/end",
+        json={"last_day": "2027-05-20", "reason": "保育園に入園"},
+        headers=auth(child.principal),
+    )
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["plan"]["status"] == "withdrawn"
+    approve = await harness.client.post(
+        f"/v1/regular-plans/{plan['id']}/approve", headers=auth(staff(KAKEGAWA, facility))
+    )
+    assert approve.status_code == 409

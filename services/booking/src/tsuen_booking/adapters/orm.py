@@ -227,7 +227,7 @@ regular_plans = sa.Table(
     sa.Column("end_time", sa.Time, nullable=False),
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date),
-    sa.Column("status", sa.Text, nullable=False),  # applied | approved | declined
+    sa.Column("status", sa.Text, nullable=False),  # applied | approved | declined | withdrawn
     sa.Column("by_proxy", sa.Boolean, nullable=False),  # registered by the facility (代理予約)
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),

@@ -312,6 +312,14 @@ async def decline_regular_plan(
     return await regular_cases.decide(ctx, principal, plan_id, approve=False)
 
 
+@router.post("/regular-plans/{plan_id}/end", tags=["regular"], summary="定期利用の終了")
+async def end_regular_plan(
+    plan_id: uuid.UUID, body: regular_cases.EndPlanRequest, principal: Booker, ctx: ContextDep
+) -> dict[str, Any]:
+    """End the plan after ``last_day`` and cancel its later bookings (one 一括キャンセル)."""
+    return await regular_cases.end(ctx, principal, plan_id, body)
+
+
 @router.post("/regular-plans/{plan_id}/generate", tags=["regular"])
 async def generate_regular_month(
     plan_id: uuid.UUID,

@@ -528,7 +528,7 @@ async def preview_deadline(
     return cancellation_deadline(rule, repo.facility_from_row(row), local.date()).astimezone(JST)
 
 
-async def _cancel_locked(
+async def cancel_locked(
     ctx: Context,
     session: AsyncSession,
     row: Mapping[Any, Any],
@@ -616,7 +616,7 @@ async def _cancel_locked(
     )
 
 
-def _canceller(principal: Principal) -> str:
+def canceller(principal: Principal) -> str:
     return {
         Role.GUARDIAN: "guardian",
         Role.FACILITY_STAFF: "facility",
@@ -634,8 +634,8 @@ async def cancel(
         row = await _locked_booking(session, booking_id)
         if row is None or not can_see_booking(principal, row):
             raise NotFound(f"booking {booking_id} not found")
-        await _cancel_locked(
-            ctx, session, row, reason=reason, cancelled_by=_canceller(principal), now=now
+        await cancel_locked(
+            ctx, session, row, reason=reason, cancelled_by=canceller(principal), now=now
         )
         out = booking_out(await _reload(session, booking_id))
     log.info("booking cancelled", booking_id=str(booking_id), timely=out["consumed_minutes"] == 0)
@@ -671,12 +671,12 @@ async def cancel_bulk(
             found.values(), key=lambda r: (r["child_id"], r["use_date"], r["start_time"], r["id"])
         )
         for row in ordered:
-            await _cancel_locked(
+            await cancel_locked(
                 ctx,
                 session,
                 row,
                 reason=reason,
-                cancelled_by=_canceller(principal),
+                cancelled_by=canceller(principal),
                 now=now,
                 bulk_id=bulk_id,
             )
@@ -759,7 +759,7 @@ async def cancel_from(
         .all()
     )
     for row in sorted(rows, key=lambda r: (r["use_date"], r["start_time"], r["id"])):
-        await _cancel_locked(
+        await cancel_locked(
             ctx,
             session,
             row,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import time
+from datetime import date, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,21 +20,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import bookings, regular_plans
+from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.errors import BookingError, Conflict, InvalidRequest, NotFound
 from tsuen_booking.domain.regular import occurrences
 from tsuen_booking.service_layer.bookings import (
+    booking_out,
     can_see_booking,
     can_see_child,
+    cancel_locked,
+    canceller,
     place_booking,
     tenant_filter,
 )
 from tsuen_booking.service_layer.commands import BoundedDate
-from tsuen_booking.service_layer.context import Context
+from tsuen_booking.service_layer.context import Context, retry_on_conflict
 from tsuen_booking.service_layer.facilities import can_see_facility
 from tsuen_booking.service_layer.quota import parse_month
 from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.events.booking import BookingKind
 from tsuen_common.logging import get_logger
+from tsuen_common.timeutil import JST
 
 log = get_logger(__name__)
 
@@ -59,6 +64,15 @@ class RegularPlanRequest(BaseModel):
         return self
 
 
+class EndPlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    last_day: BoundedDate = Field(
+        description="the plan's last day; its bookings after this day are cancelled"
+    )
+    reason: str = Field(min_length=1, max_length=500, description="キャンセル理由")
+
+
 def plan_out(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -75,11 +89,13 @@ def plan_out(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 async def _plan(
-    session: AsyncSession, plan_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession, plan_id: uuid.UUID, *, lock: bool = False, share: bool = False
 ) -> Mapping[Any, Any] | None:
     query = sa.select(regular_plans).where(regular_plans.c.id == plan_id)
     if lock:
         query = query.with_for_update()
+    elif share:
+        query = query.with_for_update(read=True)
     return (await session.execute(query)).mappings().first()
 
 
@@ -192,6 +208,12 @@ async def generate(
             continue
         try:
             async with ctx.sessions() as session, session.begin():
+                # The plan again, share-locked: ending it (which locks it) while this runs must
+                # not leave an occurrence booked after its new last day.
+                current = await _plan(session, plan_id, share=True)
+                if current is None or not _plan_runs_on(current, day):
+                    skipped.append({"date": day, "reason": "the plan has ended"})
+                    continue
                 frow = await repo.facility_row(session, row["facility_id"], share=True)
                 child = await repo.get_child(session, row["child_id"])
                 if frow is None or child is None:
@@ -218,6 +240,102 @@ async def generate(
         "regular plan generated", plan_id=str(plan_id), booked=len(booked), skipped=len(skipped)
     )
     return {"plan_id": plan_id, "month": month, "booked": booked, "skipped": skipped}
+
+
+def _plan_runs_on(plan: Mapping[Any, Any], day: date) -> bool:
+    until = plan["valid_until"]
+    return plan["status"] == "approved" and (until is None or day <= until)
+
+
+@retry_on_conflict
+async def end(
+    ctx: Context, principal: Principal, plan_id: uuid.UUID, req: EndPlanRequest
+) -> dict[str, Any]:
+    """End a plan after ``last_day``: the guardian stops 定期利用, or the facility on their behalf.
+
+    The plan's bookings after that day are cancelled together (one bulk id, so the notices go
+    out as one 一括キャンセル) under the municipality's cancellation rule: one past its deadline
+    consumes its hours like any late cancellation. A plan not yet approved is withdrawn. Ending
+    again with a later day changes nothing; with an earlier day it ends earlier.
+    """
+    if principal.role not in (Role.GUARDIAN, Role.FACILITY_STAFF):
+        raise Forbidden("the guardian ends a 定期利用 plan, or the facility on their behalf")
+    now = ctx.clock()
+    today = now.astimezone(JST).date()
+    if req.last_day < today:
+        raise InvalidRequest(
+            f"last_day {req.last_day.isoformat()} is in the past; a plan ends today "
+            f"({today.isoformat()}) at the earliest"
+        )
+    bulk_id = uuid.uuid4()
+    async with ctx.sessions() as session, session.begin():
+        # Lock order: plan → its bookings (by id) → months → cells, as generate and bulk cancel.
+        row = await _plan(session, plan_id, lock=True)
+        if row is None or not can_see_booking(principal, row):
+            raise NotFound(f"regular plan {plan_id} not found")
+        if row["status"] not in ("applied", "approved"):
+            raise Conflict(f"regular plan {plan_id} is {row['status']}")
+        until = row["valid_until"]
+        last_day = req.last_day if until is None else min(until, req.last_day)
+        await session.execute(
+            sa.update(regular_plans)
+            .where(regular_plans.c.id == plan_id)
+            .values(
+                valid_until=last_day,
+                status="approved" if row["status"] == "approved" else "withdrawn",
+                updated_at=sa.func.now(),
+            )
+        )
+        after = (
+            (
+                await session.execute(
+                    sa.select(bookings)
+                    .where(
+                        bookings.c.plan_id == plan_id,
+                        bookings.c.use_date > last_day,
+                        bookings.c.status == BookingStatus.CONFIRMED.value,
+                    )
+                    .order_by(bookings.c.id)
+                    .with_for_update()
+                )
+            )
+            .mappings()
+            .all()
+        )
+        for booking in sorted(after, key=lambda r: (r["use_date"], r["start_time"], r["id"])):
+            await cancel_locked(
+                ctx,
+                session,
+                booking,
+                reason=req.reason,
+                cancelled_by=canceller(principal),
+                now=now,
+                bulk_id=bulk_id,
+            )
+        cancelled = (
+            (
+                await session.execute(
+                    sa.select(bookings)
+                    .where(bookings.c.id.in_([b["id"] for b in after]))
+                    .order_by(bookings.c.use_date, bookings.c.start_time)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        updated = await _plan(session, plan_id)
+        assert updated is not None
+    log.info(
+        "regular plan ended",
+        plan_id=str(plan_id),
+        last_day=last_day.isoformat(),
+        cancelled=len(cancelled),
+    )
+    return {
+        "plan": plan_out(updated),
+        "bulk_id": bulk_id if cancelled else None,
+        "cancelled": [booking_out(b) for b in cancelled],
+    }
 
 
 async def generate_all(ctx: Context, month: str) -> list[dict[str, Any]]:
