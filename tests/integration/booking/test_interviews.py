@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
 
 from tests.integration.booking.support import KAKEGAWA, Harness, auth, guardian, officer, staff
+from tsuen_common.timeutil import JST
 
 
 async def test_interview_then_acceptance_then_booking(harness: Harness) -> None:
@@ -104,3 +105,89 @@ async def test_listing_interviews_is_one_query_whatever_their_number(harness: Ha
     assert not [
         s for s in statements if s.lstrip().upper().startswith("SELECT") and "interviews" not in s
     ]
+
+
+async def test_an_interview_can_be_moved_cancelled_and_asked_for_again(harness: Harness) -> None:
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    parent = auth(child.principal)
+    facility_staff = auth(staff(KAKEGAWA, facility))
+    body = {
+        "facility_id": str(facility),
+        "child_id": str(child.child_id),
+        "proposed_times": ["2027-06-08T10:00:00+09:00"],
+    }
+    interview = (await harness.client.post("/v1/interviews", json=body, headers=parent)).json()
+    url = f"/v1/interviews/{interview['id']}"
+    for moved_to in ("2027-06-08T10:00:00+09:00", "2027-06-10T14:00:00+09:00"):
+        scheduled = await harness.client.post(
+            f"{url}/schedule", json={"starts_at": moved_to}, headers=facility_staff
+        )
+        assert scheduled.json()["starts_at"] == moved_to  # the second call moves it
+
+    stranger = auth(guardian(KAKEGAWA, uuid.uuid4()))
+    refused = await harness.client.post(f"{url}/cancel", json={"reason": "体調"}, headers=stranger)
+    assert refused.status_code == 404
+    no_reason = await harness.client.post(f"{url}/cancel", json={"reason": ""}, headers=parent)
+    assert no_reason.status_code == 422
+    cancelled = await harness.client.post(f"{url}/cancel", json={"reason": "体調"}, headers=parent)
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["cancelled_by"]) == (
+        "cancelled",
+        "guardian",
+    )
+    twice = await harness.client.post(f"{url}/cancel", json={"reason": "体調"}, headers=parent)
+    assert twice.status_code == 409
+    too_late = await harness.client.post(
+        f"{url}/schedule", json={"starts_at": "2027-06-11T10:00:00+09:00"}, headers=facility_staff
+    )
+    assert too_late.status_code == 409
+    upcoming = await harness.client.get(
+        "/v1/bookings", params={"kind": "interview", "upcoming": "true"}, headers=facility_staff
+    )
+    assert upcoming.json() == []
+    assert await harness.event_types() == [
+        "booking.InterviewScheduled",
+        "booking.InterviewScheduled",
+        "booking.InterviewCancelled",
+    ]
+
+    # Asked for again: the same interview, open again, nothing left of the cancellation.
+    again = await harness.client.post("/v1/interviews", json=body, headers=parent)
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == interview["id"]
+    assert (again.json()["status"], again.json()["starts_at"], again.json()["cancel_reason"]) == (
+        "requested",
+        None,
+        None,
+    )
+    assert (
+        await harness.client.post("/v1/interviews", json=body, headers=parent)
+    ).status_code == 409
+
+
+async def test_an_interview_that_took_place_cannot_be_cancelled(harness: Harness) -> None:
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    body = {
+        "facility_id": str(facility),
+        "child_id": str(child.child_id),
+        "proposed_times": ["2027-06-08T10:00:00+09:00"],
+    }
+    interview = (
+        await harness.client.post("/v1/interviews", json=body, headers=auth(child.principal))
+    ).json()
+    facility_staff = auth(staff(KAKEGAWA, facility))
+    await harness.client.post(
+        f"/v1/interviews/{interview['id']}/schedule",
+        json={"starts_at": "2027-06-08T10:00:00+09:00"},
+        headers=facility_staff,
+    )
+    harness.clock.now = datetime(2027, 6, 8, 10, 30, tzinfo=JST)
+    late = await harness.client.post(
+        f"/v1/interviews/{interview['id']}/cancel",
+        json={"reason": "間違い"},
+        headers=facility_staff,
+    )
+    assert late.status_code == 409
+    assert "took place at 2027-06-08 10:00" in late.json()["detail"]

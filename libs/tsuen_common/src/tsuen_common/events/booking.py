@@ -40,6 +40,21 @@ class InterviewScheduled(_Booking):
     starts_at: AwareDatetime
 
 
+class InterviewCancelled(_Booking):
+    """The guardian or the facility called off a requested or scheduled 初回面談."""
+
+    event_type: ClassVar[str] = "booking.InterviewCancelled"
+
+    interview_id: uuid.UUID
+    child_id: uuid.UUID
+    guardian_email: EmailAddress
+    facility_id: uuid.UUID
+    facility_name: str
+    starts_at: AwareDatetime | None = None  # None: it had not been scheduled yet
+    cancelled_by: str  # guardian | facility | municipality
+    reason: str
+
+
 class FacilityAcceptanceRecorded(_Booking):
     """After 初回面談 and the health check the facility accepts or declines the child."""
 
@@ -108,6 +123,7 @@ class QuotaOverCapCharged(_Booking):
 
 EVENTS: tuple[type[EventPayload], ...] = (
     InterviewScheduled,
+    InterviewCancelled,
     FacilityAcceptanceRecorded,
     BookingConfirmed,
     BookingCancelled,

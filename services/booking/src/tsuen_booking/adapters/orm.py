@@ -202,14 +202,18 @@ interviews = sa.Table(
     sa.Column("child_id", pg.UUID(as_uuid=True), nullable=False),
     sa.Column("child_municipality", sa.Text, nullable=False),
     sa.Column("guardian_id", pg.UUID(as_uuid=True), nullable=False),
-    sa.Column("status", sa.Text, nullable=False),  # requested | scheduled
+    sa.Column("status", sa.Text, nullable=False),  # requested | scheduled | cancelled
     # Times the guardian proposed (ISO-8601 strings); the facility picks or offers its own.
     sa.Column("proposed_times", pg.JSONB, nullable=False, server_default="[]"),
     sa.Column("starts_at", sa.DateTime(timezone=True)),
+    sa.Column("cancelled_at", sa.DateTime(timezone=True)),
+    sa.Column("cancelled_by", sa.Text),  # guardian | facility | municipality
+    sa.Column("cancel_reason", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Index("ix_interviews_facility", "facility_id", "status"),
-    # One open request per child and facility: a second one is a conflict, not a duplicate row.
+    # One request per child and facility: a second one is a conflict, not a duplicate row; a
+    # cancelled one is reopened by the next request.
     sa.Index("ux_interviews_child_facility", "child_id", "facility_id", unique=True),
 )
 

@@ -198,6 +198,17 @@ async def schedule_interview(
     return await interview_cases.schedule(ctx, principal, interview_id, body.starts_at)
 
 
+@router.post("/interviews/{interview_id}/cancel", tags=["interviews"])
+async def cancel_interview(
+    interview_id: uuid.UUID,
+    body: CancelRequest,
+    principal: PrincipalDep,
+    ctx: ContextDep,
+) -> dict[str, Any]:
+    """Call off a requested or scheduled 初回面談 (guardian, or the facility)."""
+    return await interview_cases.cancel(ctx, principal, interview_id, body.reason)
+
+
 @router.get("/interviews", tags=["interviews"])
 async def list_interviews(principal: PrincipalDep, ctx: ContextDep) -> list[dict[str, Any]]:
     return await interview_cases.list_interviews(ctx, principal)

@@ -434,6 +434,10 @@ async def _list_interviews(
         stmt = stmt.where(day >= flt.date_from)
     if flt.date_to is not None:
         stmt = stmt.where(day <= flt.date_to)
+    if flt.status is BookingStatus.CANCELLED:
+        stmt = stmt.where(interviews.c.status == "cancelled")
+    elif flt.upcoming:  # what is still ahead: not the called-off ones
+        stmt = stmt.where(interviews.c.status != "cancelled")
     if flt.upcoming:
         stmt = stmt.where(
             sa.or_(interviews.c.starts_at.is_(None), interviews.c.starts_at > ctx.clock())

@@ -12,16 +12,21 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert
 
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import facilities, interviews
 from tsuen_booking.domain.errors import Conflict, InvalidRequest, NotFound
-from tsuen_booking.service_layer.bookings import can_see_child, tenant_filter
+from tsuen_booking.service_layer.bookings import (
+    can_see_booking,
+    can_see_child,
+    canceller,
+    tenant_filter,
+)
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.facilities import can_see_facility
 from tsuen_common.auth import Forbidden, Principal, Role
-from tsuen_common.events.booking import InterviewScheduled
+from tsuen_common.events.booking import InterviewCancelled, InterviewScheduled
 from tsuen_common.timeutil import JST
 
 
@@ -36,6 +41,8 @@ def interview_out(row: Mapping[Any, Any], facility: Mapping[Any, Any]) -> dict[s
         "status": row["status"],
         "proposed_times": row["proposed_times"],
         "starts_at": row["starts_at"].astimezone(JST) if row["starts_at"] else None,
+        "cancelled_by": row["cancelled_by"],
+        "cancel_reason": row["cancel_reason"],
     }
 
 
@@ -58,32 +65,43 @@ async def request(
     if any(t <= now for t in proposed):
         raise InvalidRequest("proposed interview times must be in the future")
     interview_id = uuid.uuid4()
-    try:
-        async with ctx.sessions() as session, session.begin():
-            frow = await repo.facility_row(session, facility_id)
-            if frow is None or not can_see_facility(ctx, principal, frow):
-                raise NotFound(f"facility {facility_id} not found")
-            child = await repo.get_child(session, child_id)
-            if child is None or not can_see_child(principal, child):
-                raise NotFound(f"child {child_id} not found")
-            await session.execute(
-                sa.insert(interviews).values(
-                    id=interview_id,
-                    municipality=frow["municipality"],
-                    facility_id=facility_id,
-                    child_id=child_id,
-                    child_municipality=child.municipality,
-                    guardian_id=child.guardian_id,
-                    status="requested",
-                    proposed_times=[t.isoformat() for t in proposed],
-                )
-            )
-            row = await _row(session, interview_id)
-            assert row is not None
-    except IntegrityError:
-        raise Conflict(
-            "an interview with this facility was already requested for this child"
-        ) from None
+    async with ctx.sessions() as session, session.begin():
+        frow = await repo.facility_row(session, facility_id)
+        if frow is None or not can_see_facility(ctx, principal, frow):
+            raise NotFound(f"facility {facility_id} not found")
+        child = await repo.get_child(session, child_id)
+        if child is None or not can_see_child(principal, child):
+            raise NotFound(f"child {child_id} not found")
+        fresh = {"status": "requested", "proposed_times": [t.isoformat() for t in proposed]}
+        statement = insert(interviews).values(
+            id=interview_id,
+            municipality=frow["municipality"],
+            facility_id=facility_id,
+            child_id=child_id,
+            child_municipality=child.municipality,
+            guardian_id=child.guardian_id,
+            **fresh,
+        )
+        # One interview per child and facility: a cancelled one is asked for again (same id);
+        # an open one is a conflict.
+        reopened = await session.scalar(
+            statement.on_conflict_do_update(
+                index_elements=[interviews.c.child_id, interviews.c.facility_id],
+                set_={
+                    **fresh,
+                    "starts_at": None,
+                    "cancelled_at": None,
+                    "cancelled_by": None,
+                    "cancel_reason": None,
+                    "updated_at": sa.func.now(),
+                },
+                where=interviews.c.status == "cancelled",
+            ).returning(interviews.c.id)
+        )
+        if reopened is None:
+            raise Conflict("an interview with this facility was already requested for this child")
+        row = await _row(session, reopened)
+        assert row is not None
     return interview_out(row, frow)
 
 
@@ -102,6 +120,9 @@ async def schedule(
             raise NotFound(f"interview {interview_id} not found")
         if principal.role is Role.GUARDIAN:
             raise Forbidden("the facility schedules the interview")
+        if row["status"] == "cancelled":
+            raise Conflict(f"interview {interview_id} was cancelled; the guardian asks again")
+        # Scheduling a scheduled interview moves it: the guardian gets the new time by e-mail.
         frow = await repo.facility_row(session, row["facility_id"])
         assert frow is not None
         facility = repo.facility_from_row(frow)
@@ -129,6 +150,61 @@ async def schedule(
                 facility_id=facility.id,
                 facility_name=facility.name,
                 starts_at=moment,
+            ),
+            municipality=row["municipality"],
+        )
+        updated = await _row(session, interview_id)
+        assert updated is not None
+    return interview_out(updated, frow)
+
+
+async def cancel(
+    ctx: Context, principal: Principal, interview_id: uuid.UUID, reason: str
+) -> dict[str, Any]:
+    """The guardian or the facility calls the interview off (``InterviewCancelled``).
+
+    Nothing is held by an interview (no places, no hours), so there is no deadline; one that has
+    taken place cannot be cancelled any more.
+    """
+    now = ctx.clock()
+    async with ctx.sessions() as session, session.begin():
+        row = await _row(session, interview_id, lock=True)
+        if row is None or not can_see_booking(principal, row):
+            raise NotFound(f"interview {interview_id} not found")
+        if row["status"] == "cancelled":
+            raise Conflict(f"interview {interview_id} is already cancelled")
+        if row["starts_at"] is not None and row["starts_at"] <= now:
+            raise Conflict(
+                f"interview {interview_id} took place at "
+                f"{row['starts_at'].astimezone(JST):%Y-%m-%d %H:%M}; it can no longer be cancelled"
+            )
+        cancelled_by = canceller(principal)
+        await session.execute(
+            sa.update(interviews)
+            .where(interviews.c.id == interview_id)
+            .values(
+                status="cancelled",
+                cancelled_at=now,
+                cancelled_by=cancelled_by,
+                cancel_reason=reason,
+                updated_at=sa.func.now(),
+            )
+        )
+        frow = await repo.facility_row(session, row["facility_id"])
+        child = await repo.get_child(session, row["child_id"])
+        assert frow is not None
+        assert child is not None
+        await ctx.outbox.add(
+            session,
+            InterviewCancelled(
+                interview_id=interview_id,
+                child_id=row["child_id"],
+                guardian_email=child.guardian_email,
+                facility_id=row["facility_id"],
+                facility_name=frow["name"],
+                starts_at=row["starts_at"],
+                cancelled_by=cancelled_by,
+                reason=reason,
             ),
             municipality=row["municipality"],
         )
