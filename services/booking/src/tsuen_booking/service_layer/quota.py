@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,46 +74,90 @@ class Difference:
         return {"child_id": str(self.child_id), "month": self.month, "problem": self.problem}
 
 
-async def reconcile(ctx: Context) -> tuple[int, list[Difference]]:
+RECONCILE_BATCH = 2000
+"""Month accounts replayed per round trip: memory stays bounded whatever the ledger's size."""
+
+
+async def reconcile(ctx: Context, *, batch: int = RECONCILE_BATCH) -> tuple[int, list[Difference]]:
     """Replay every month's entries from its credits and compare with the stored counters.
 
     Proves, for every child and month: remaining = credits − holds − consumption ≥ 0, and that
     the counters the booking path reads are exactly the immutable entries added up. Returns the
     number of months checked and every difference found (none, in a healthy system).
+
+    Months are read in key order, ``batch`` at a time, each batch with its entries only; entries
+    of a month that has no account are found by one anti-join.
     """
+    differences: list[Difference | None] = []
+    checked = 0
+    key = sa.tuple_(quota_months.c.child_id, quota_months.c.month)
+    entry_key = sa.tuple_(quota_entries.c.child_id, quota_entries.c.month)
     async with ctx.sessions() as session, session.begin():
         # One snapshot of both tables, so a booking committing meanwhile cannot look like a gap.
         await session.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-        months = (await session.execute(sa.select(quota_months))).mappings().all()
-        entries_by_month: dict[tuple[uuid.UUID, str], list[Entry]] = defaultdict(list)
-        rows = await session.execute(sa.select(quota_entries).order_by(quota_entries.c.id))
-        for e in rows.mappings():
-            entries_by_month[(e["child_id"], e["month"])].append(
-                Entry(EntryKind(e["kind"]), Balance(e["balance"]), e["minutes"], e["booking_id"])
+        after: tuple[uuid.UUID, str] | None = None
+        while True:
+            query = sa.select(quota_months).order_by(*key.clauses).limit(batch)
+            if after is not None:
+                query = query.where(key > sa.tuple_(*(sa.literal(v) for v in after)))
+            months = (await session.execute(query)).mappings().all()
+            if not months:
+                break
+            first = (months[0]["child_id"], months[0]["month"])
+            after = (months[-1]["child_id"], months[-1]["month"])
+            entries_by_month: dict[tuple[uuid.UUID, str], list[Entry]] = defaultdict(list)
+            rows = await session.execute(
+                sa.select(quota_entries)
+                .where(
+                    entry_key >= sa.tuple_(*(sa.literal(v) for v in first)),
+                    entry_key <= sa.tuple_(*(sa.literal(v) for v in after)),
+                )
+                .order_by(quota_entries.c.id)
             )
-    differences: list[Difference] = []
-    seen = set()
-    for m in months:
-        key = (m["child_id"], m["month"])
-        seen.add(key)
-        stored = repo.account_from_row(m)
-        replayed = MonthAccount(cap_minutes=stored.cap_minutes, topup_minutes=stored.topup_minutes)
-        try:
-            replayed = replayed.apply_all(entries_by_month.get(key, []))
-        except LedgerInvariantBroken as exc:
-            differences.append(Difference(m["child_id"], m["month"], f"entries break: {exc}"))
-            continue
-        if replayed != stored:
-            differences.append(
-                Difference(
-                    m["child_id"],
-                    m["month"],
-                    f"stored held {dict(stored.held)} consumed {dict(stored.consumed)} "
-                    f"over_cap {stored.over_cap_minutes}; entries give held "
-                    f"{dict(replayed.held)} consumed {dict(replayed.consumed)} "
-                    f"over_cap {replayed.over_cap_minutes}",
+            for e in rows.mappings():
+                entries_by_month[(e["child_id"], e["month"])].append(
+                    Entry(
+                        EntryKind(e["kind"]), Balance(e["balance"]), e["minutes"], e["booking_id"]
+                    )
+                )
+            checked += len(months)
+            differences += [
+                _difference(m, entries_by_month.get((m["child_id"], m["month"]), []))
+                for m in months
+            ]
+        orphans = await session.execute(
+            sa.select(quota_entries.c.child_id, quota_entries.c.month)
+            .where(
+                ~sa.exists().where(
+                    quota_months.c.child_id == quota_entries.c.child_id,
+                    quota_months.c.month == quota_entries.c.month,
                 )
             )
-    for child_id, month in sorted(set(entries_by_month) - seen, key=str):
-        differences.append(Difference(child_id, month, "entries without a month account"))
-    return len(months), differences
+            .distinct()
+            .order_by(quota_entries.c.child_id, quota_entries.c.month)
+        )
+        orphan_differences = [
+            Difference(child_id, month, "entries without a month account")
+            for child_id, month in orphans
+        ]
+    found = [d for d in differences if d is not None]
+    return checked, found + orphan_differences
+
+
+def _difference(month: Mapping[Any, Any], entries: list[Entry]) -> Difference | None:
+    stored = repo.account_from_row(month)
+    replayed = MonthAccount(cap_minutes=stored.cap_minutes, topup_minutes=stored.topup_minutes)
+    try:
+        replayed = replayed.apply_all(entries)
+    except LedgerInvariantBroken as exc:
+        return Difference(month["child_id"], month["month"], f"entries break: {exc}")
+    if replayed == stored:
+        return None
+    return Difference(
+        month["child_id"],
+        month["month"],
+        f"stored held {dict(stored.held)} consumed {dict(stored.consumed)} "
+        f"over_cap {stored.over_cap_minutes}; entries give held "
+        f"{dict(replayed.held)} consumed {dict(replayed.consumed)} "
+        f"over_cap {replayed.over_cap_minutes}",
+    )
