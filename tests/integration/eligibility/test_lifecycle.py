@@ -200,3 +200,45 @@ async def test_seed_demo_creates_resident_records_once(service):
     async with service.engine.connect() as conn:
         rows = (await conn.execute(sa.select(resident_records))).all()
     assert [(r.municipality, r.child_birth_date) for r in rows] == [(KAKEGAWA, date(2025, 1, 15))]
+
+
+async def test_a_guardian_lists_their_own_childrens_certifications_only(service):
+    async def certify_for(email: str, kana: str, birth: date) -> dict:
+        await service.resident(KAKEGAWA, kana, birth, moved_in_on=birth.isoformat())
+        submitted = await service.apply(KAKEGAWA, email=email, kana=kana, birth=birth)
+        assert submitted.status_code == 201, submitted.text
+        approved = await service.client.post(
+            f"/v1/municipalities/{KAKEGAWA}/applications/"
+            f"{submitted.json()['application_id']}/approve",
+            headers=officer(KAKEGAWA),
+        )
+        assert approved.status_code == 200, approved.text
+        return approved.json()
+
+    elder = await certify_for("ito@example.jp", "イトウ ハナ", date(2025, 1, 10))
+    younger = await certify_for("ito@example.jp", "イトウ ソラ", date(2025, 11, 2))
+    neighbour = await certify_for("kato@example.jp", "カトウ ユウ", date(2025, 4, 4))
+    assert elder["guardian_id"] == younger["guardian_id"] != neighbour["guardian_id"]
+    url = f"/v1/municipalities/{KAKEGAWA}/certifications"
+
+    ito = token(Role.GUARDIAN, KAKEGAWA, guardian_id=elder["guardian_id"])
+    mine = await service.client.get(url, headers=ito)
+    assert mine.status_code == 200, mine.text
+    assert {c["certification_id"] for c in mine.json()} == {
+        elder["certification_id"],
+        younger["certification_id"],
+    }
+    kato = token(Role.GUARDIAN, KAKEGAWA, guardian_id=neighbour["guardian_id"])
+    assert [
+        c["certification_id"] for c in (await service.client.get(url, headers=kato)).json()
+    ] == [neighbour["certification_id"]]
+    not_a_uuid = token(Role.GUARDIAN, KAKEGAWA, guardian_id="someone-else")
+    assert (await service.client.get(url, headers=not_a_uuid)).json() == []
+    elsewhere = await service.client.get(
+        f"/v1/municipalities/{CHIYODA}/certifications", headers=ito
+    )
+    assert elsewhere.status_code == 403
+    staff = token(Role.FACILITY_STAFF, KAKEGAWA, facility_id="f-1")
+    assert (await service.client.get(url, headers=staff)).status_code == 403
+    everyone = await service.client.get(url, headers=officer(KAKEGAWA))
+    assert len(everyone.json()) == 3

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, EmailStr, ValidationError
 
 from tsuen_common.age import InvalidBirthDate, age_window, is_eligible_by_age, validate_birth_date
-from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
+from tsuen_common.auth import Forbidden, Principal, PrincipalDep, Role, require_roles
 from tsuen_eligibility.service_layer import applications, certifications, lottery, registries
 from tsuen_eligibility.service_layer.commands import (
     ApplicationForm,
@@ -354,21 +354,6 @@ async def import_enrollments_csv(
     return await registries.import_enrollments(ctx, municipality=code, rows=rows, actor=actor)
 
 
-@officers.get("/certifications", summary="Certifications of the municipality")
-async def list_certifications(
-    code: str,
-    principal: OfficerDep,
-    ctx: CtxDep,
-    status_: Annotated[Literal["active", "revoked"] | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[dict[str, Any]]:
-    officer_of(principal, code)
-    return await certifications.list_certifications(
-        ctx, municipality=code, status=status_, limit=limit, offset=offset
-    )
-
-
 @officers.post("/certifications/{certification_id}/revoke", summary="End a certification")
 async def revoke(
     code: str,
@@ -427,6 +412,31 @@ async def decline(
 # ---------------------------------------------------------------- officers and the guardian
 
 holders = APIRouter(prefix="/v1/municipalities/{code}", tags=["certifications"])
+
+
+@holders.get(
+    "/certifications",
+    summary="Certifications: all of the municipality (officer), or the guardian's own children's",
+)
+async def list_certifications(
+    code: str,
+    principal: PrincipalDep,
+    ctx: CtxDep,
+    status_: Annotated[Literal["active", "revoked"] | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    if principal.role is Role.GUARDIAN:
+        # 認定状況: a guardian sees their own children's certifications, nobody else's.
+        guardian = certifications.guardian_of(principal, code)
+    elif principal.role in (Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN):
+        officer_of(principal, code)
+        guardian = None
+    else:
+        raise Forbidden(f"{principal.role} may not list certifications")
+    return await certifications.list_certifications(
+        ctx, municipality=code, status=status_, limit=limit, offset=offset, guardian_id=guardian
+    )
 
 
 @holders.get("/certifications/{certification_id}", summary="A certification (認定証)")

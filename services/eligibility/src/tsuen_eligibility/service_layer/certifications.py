@@ -58,11 +58,32 @@ def _visible_to(principal: Principal, row: Row[Any]) -> bool:
     return principal.can_access_guardian(row.municipality, str(row.guardian_id))
 
 
+def guardian_of(principal: Principal, municipality: str) -> uuid.UUID:
+    """The guardian account a guardian's token names; 403 for another municipality's path.
+
+    A token whose guardian id is not a UUID names no account here: the nil UUID matches none.
+    """
+    principal.require_municipality(municipality)
+    try:
+        return uuid.UUID(str(principal.guardian_id))
+    except ValueError:
+        return uuid.UUID(int=0)
+
+
 async def list_certifications(
-    ctx: Eligibility, *, municipality: str, status: str | None, limit: int, offset: int
+    ctx: Eligibility,
+    *,
+    municipality: str,
+    status: str | None,
+    limit: int,
+    offset: int,
+    guardian_id: uuid.UUID | None = None,
 ) -> list[dict[str, Any]]:
+    """Newest first; ``guardian_id`` narrows to one guardian's children (their own view)."""
     ctx.policy(municipality)
     query = _query().where(certifications.c.municipality == municipality)
+    if guardian_id is not None:
+        query = query.where(certifications.c.guardian_id == guardian_id)
     if status:
         query = query.where(certifications.c.status == status)
     query = query.order_by(certifications.c.created_at.desc()).limit(limit).offset(offset)
