@@ -1,7 +1,7 @@
 """Run every benchmark on one test bed (one Kafka, one PostgreSQL), print each figure with its
 ratio against the baseline measured in the same run, and write bench/results/latest.{json,md}.
 
-Usage: uv run python -m bench.run_all [--quick]
+Usage: uv run python -m bench.run_all [--quick] [--workers N]
 Budget: about 5–7 minutes on the 2-core machine (each benchmark is bounded by count and time);
 ``--quick`` shrinks every load for a smoke run.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 import traceback
 
@@ -18,7 +19,7 @@ from bench.common import Result, machine, report
 from tests.integration import testbed
 
 
-async def run_all(quick: bool) -> list[Result]:
+async def run_all(quick: bool, workers: int) -> list[Result]:
     results: list[Result] = []
     started = time.monotonic()
 
@@ -30,10 +31,14 @@ async def run_all(quick: bool) -> list[Result]:
     kafka = testbed.start_kafka()
     pg = testbed.start_postgres()
     try:
+        served_by = ["--workers", str(workers)]
         rush = booking_rush.parser().parse_args(
-            ["--children", "64", "--hot-children", "300", "--hot-places", "100"] if quick else []
+            (["--children", "64", "--hot-children", "300", "--hot-places", "100"] if quick else [])
+            + served_by
         )
-        scans = attendance_scans.parser().parse_args(["--visits", "600"] if quick else [])
+        scans = attendance_scans.parser().parse_args(
+            (["--visits", "600"] if quick else []) + served_by
+        )
         steps = [
             ("booking rush", lambda: booking_rush.run(pg, rush)),
             ("attendance scans", lambda: attendance_scans.run(pg, scans)),
@@ -69,8 +74,15 @@ async def run_all(quick: bool) -> list[Result]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small loads: a smoke run")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="uvicorn workers for the HTTP benchmarks (default: one per core, as a single box "
+        "would run them with TSUEN_WEB_WORKERS)",
+    )
     args = parser.parse_args()
-    results = asyncio.run(run_all(args.quick))
+    results = asyncio.run(run_all(args.quick, args.workers))
     print(f"\nMachine: {machine()}\n")
     print(report(results))
     print("\nwritten: bench/results/latest.json, bench/results/latest.md")
