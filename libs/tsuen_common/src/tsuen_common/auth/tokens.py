@@ -18,6 +18,7 @@ an HS256 shared secret (``TSUEN_JWT_SECRET``) or an RS256/ES256 public key file
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -242,14 +243,20 @@ class TokenVerifier:
         if hit is not None:
             principal, expires = hit
             if self._clock() > expires + self._leeway.total_seconds():
-                del self._verified[token]
+                self._verified.pop(token, None)
                 raise TokenExpired("token has expired")
-            self._verified.move_to_end(token)
+            # A sync endpoint may verify from a worker thread: never fail on a concurrent
+            # eviction, the cache is only a shortcut.
+            with contextlib.suppress(KeyError):
+                self._verified.move_to_end(token)
             return principal
         principal, expires = self._verify(token)
         self._verified[token] = (principal, expires)
-        if len(self._verified) > VERIFIED_CACHE_SIZE:
-            self._verified.popitem(last=False)
+        while len(self._verified) > VERIFIED_CACHE_SIZE:
+            try:
+                self._verified.popitem(last=False)
+            except KeyError:
+                break
         return principal
 
     def _verify(self, token: str) -> tuple[Principal, float]:
