@@ -1,4 +1,5 @@
-"""A trace follows a request from HTTP through the outbox and Kafka into the consumer."""
+"""A trace follows a request from HTTP through the outbox and Kafka into the consumer, one
+consumer span per event, whether the handler takes events one by one or a poll at once."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import uuid
 
 import httpx
 import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from tests.integration.batch_consumer import start_batch_consumer
 from tests.integration.conftest import eventually
 from tests.integration.messaging_support import (
     MUNICIPALITY,
@@ -20,6 +23,8 @@ from tests.integration.messaging_support import (
 )
 from tsuen_common.db import make_sessions
 from tsuen_common.events.eligibility import ApplicationSubmitted
+from tsuen_common.events.envelope import EventEnvelope
+from tsuen_common.events.topics import Topic, topic_name
 from tsuen_common.messaging import Outbox, OutboxRelay, reliable_producer
 from tsuen_common.telemetry import configure_tracing, instrument_fastapi
 
@@ -90,3 +95,53 @@ async def test_consumer_span_belongs_to_the_http_requests_trace(kafka, topic_pre
         await producer.stop()
         await consumer.stop()
         await engine.dispose()
+
+
+async def test_a_batch_handler_makes_one_span_per_event_each_a_child_of_its_producer(
+    kafka, topic_prefix, new_database
+):
+    exporter = InMemorySpanExporter()
+    configure_tracing("tsuen-test", exporter="none").add_span_processor(
+        SimpleSpanProcessor(exporter)
+    )
+    topic = topic_name(Topic.ELIGIBILITY, topic_prefix)
+    # Three producers' spans (three requests): each event carries its own trace context.
+    parents = {uuid.uuid4(): (uuid.uuid4().hex, uuid.uuid4().hex[:16]) for _ in range(3)}
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    consumer = None
+    try:
+        for application_id, (trace_id, span_id) in parents.items():
+            env = EventEnvelope.wrap(
+                ApplicationSubmitted(application_id=application_id),
+                municipality=MUNICIPALITY,
+                producer="test",
+                trace={"traceparent": f"00-{trace_id}-{span_id}-01"},
+            )
+            await producer.send_and_wait(topic, env.to_bytes(), key=b"one-partition")
+        consumer = await start_batch_consumer(
+            kafka.bootstrap_servers, topic_prefix, await new_database("consumer")
+        )
+
+        async def consumed() -> bool:
+            return len(await consumer.effect_ids()) == len(parents)
+
+        await eventually(consumed, what="the three events at the consumer")
+        assert consumer.calls == [3]  # one call for the poll: the batch path was taken
+        spans = [
+            s
+            for s in exporter.get_finished_spans()
+            if s.kind is SpanKind.CONSUMER and s.name.endswith("eligibility.ApplicationSubmitted")
+        ]
+        assert len(spans) == len(parents)
+        linked = {
+            (format(s.context.trace_id, "032x"), format(s.parent.span_id, "016x"))
+            for s in spans
+            if s.parent is not None
+        }
+        assert linked == set(parents.values())
+        assert len({s.attributes["messaging.message.id"] for s in spans if s.attributes}) == 3
+    finally:
+        await producer.stop()
+        if consumer is not None:
+            await consumer.stop()

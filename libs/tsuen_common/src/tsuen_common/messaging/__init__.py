@@ -1,6 +1,12 @@
 """Outbox, relay, inbox, consumers and dead letters: how tsuen loses nothing."""
 
-from tsuen_common.messaging.consumer import EventConsumer, Outcome, PermanentFailure
+from tsuen_common.messaging.consumer import (
+    BatchHandler,
+    EventConsumer,
+    Handler,
+    Outcome,
+    PermanentFailure,
+)
 from tsuen_common.messaging.dead_letters import DeadLetterPublisher, Delivery
 from tsuen_common.messaging.inbox import claim_event
 from tsuen_common.messaging.kafka import reliable_producer
@@ -15,10 +21,12 @@ from tsuen_common.messaging.tables import (
 from tsuen_common.messaging.worker import ConsumerWorker
 
 __all__ = [
+    "BatchHandler",
     "ConsumerWorker",
     "DeadLetterPublisher",
     "Delivery",
     "EventConsumer",
+    "Handler",
     "MessagingTables",
     "Outbox",
     "OutboxRelay",

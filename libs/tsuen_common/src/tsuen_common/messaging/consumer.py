@@ -5,7 +5,9 @@
 1. decode the envelope and payload; undecodable (bad JSON, unknown type or version, invalid
    payload) → dead letter at once, retrying cannot help;
 2. in one database transaction: claim the event id in the inbox (a duplicate is skipped) and
-   run the handler;
+   run the handler. :meth:`EventConsumer.process_batch` does this for a whole poll at once
+   (one claim statement, one commit), and a :class:`BatchHandler` takes the poll's new events
+   in one call;
 3. a failing handler is retried with backoff up to ``max_attempts``, then dead-lettered;
    :class:`PermanentFailure` skips the retries.
 
@@ -21,6 +23,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tsuen_common.events.envelope import EventEnvelope, EventPayload
@@ -28,11 +32,36 @@ from tsuen_common.events.registry import UndecodableEvent, decode
 from tsuen_common.logging import get_logger
 from tsuen_common.messaging.dead_letters import DeadLetterPublisher, Delivery
 from tsuen_common.messaging.inbox import claim_event, claim_events
-from tsuen_common.telemetry import consumer_span
+from tsuen_common.telemetry import consumer_span, extract_trace_context
 
 log = get_logger(__name__)
 
 Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
+HandleMany = Callable[[AsyncSession, Sequence[tuple[EventEnvelope, Any]]], Awaitable[None]]
+
+# Spans of batch handlers are started and ended here rather than through consumer_span: that
+# one makes its span current, which only one span at a time can be.
+_tracer = trace.get_tracer(__name__)
+
+
+@dataclass(frozen=True)
+class BatchHandler:
+    """A handler that takes several new events of a poll at once, for one statement per poll.
+
+    ``handle_many(session, [(envelope, payload), ...])`` gets a run of consecutive new events
+    (duplicates already dropped by the inbox) in poll order, inside the poll's transaction, and
+    must apply them in that order: ``session.execute(stmt, [params, ...])`` (an executemany) does.
+    Register it like any handler: ``{BookingConfirmed: BatchHandler(project_confirmed_many)}``.
+
+    If the poll's transaction fails, each event is retried on its own: then ``handle_many`` gets
+    a single event, with the usual retries and dead-lettering. So it must raise for a bad event
+    (rolling back the whole run) rather than skip it.
+    """
+
+    handle_many: HandleMany
+
+    async def __call__(self, session: AsyncSession, envelope: EventEnvelope, payload: Any) -> None:
+        await self.handle_many(session, [(envelope, payload)])
 
 
 class PermanentFailure(Exception):
@@ -76,45 +105,14 @@ class EventConsumer:
         """
         if len(deliveries) == 1:
             return [await self.process(deliveries[0])]
-        decoded: list[tuple[EventEnvelope, EventPayload] | None] = []
+        decoded: list[tuple[EventEnvelope, EventPayload]] = []
         for delivery in deliveries:
             try:
                 decoded.append(decode(delivery.value))
             except UndecodableEvent:
-                decoded.append(None)
-        if any(d is None for d in decoded):
-            return [await self.process(d) for d in deliveries]
-        outcomes: list[Outcome] = []
+                return [await self.process(d) for d in deliveries]
         try:
-            async with self.sessions() as session, session.begin():
-                # One inbox round trip for the whole poll; then the handlers, in order.
-                first_seen = await claim_events(
-                    session,
-                    consumer=self.name,
-                    events=[
-                        (item[0].event_id, item[0].event_type)
-                        for item in decoded
-                        if item is not None and type(item[1]) in self.handlers
-                    ],
-                )
-                for delivery, item in zip(deliveries, decoded, strict=True):
-                    assert item is not None
-                    envelope, payload = item
-                    handler = self.handlers.get(type(payload))
-                    if handler is None:
-                        outcomes.append(Outcome.IGNORED)
-                        continue
-                    if envelope.event_id not in first_seen:
-                        outcomes.append(Outcome.DUPLICATE)
-                        continue
-                    first_seen.discard(envelope.event_id)  # the same event twice in one poll
-                    with consumer_span(
-                        f"{self.name} process {envelope.event_type}",
-                        envelope.trace,
-                        _span_attributes(delivery, envelope),
-                    ):
-                        await handler(session, envelope, payload)
-                    outcomes.append(Outcome.PROCESSED)
+            outcomes = await self._commit_poll(deliveries, decoded)
         except Exception as exc:
             log.info(
                 "batch rolled back; processing its events one by one",
@@ -126,6 +124,84 @@ class EventConsumer:
         for outcome in outcomes:
             self.stats.counts[outcome] += 1
         return outcomes
+
+    async def _commit_poll(
+        self,
+        deliveries: Sequence[Delivery],
+        decoded: Sequence[tuple[EventEnvelope, EventPayload]],
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        async with self.sessions() as session, session.begin():
+            # One inbox round trip for the whole poll; then the handlers, in poll order.
+            first_seen = await claim_events(
+                session,
+                consumer=self.name,
+                events=[
+                    (envelope.event_id, envelope.event_type)
+                    for envelope, payload in decoded
+                    if type(payload) in self.handlers
+                ],
+            )
+            # Consecutive new events for one BatchHandler form a run, handed over in one call.
+            # Only consecutive ones: gathering a type's events from the whole poll would apply
+            # them out of order with the other types' events between them (a booking's
+            # cancellation before its confirmation).
+            run: list[tuple[Delivery, EventEnvelope, Any]] = []
+            run_handler: BatchHandler | None = None
+            for delivery, (envelope, payload) in zip(deliveries, decoded, strict=True):
+                handler = self.handlers.get(type(payload))
+                if handler is None:
+                    outcomes.append(Outcome.IGNORED)
+                    continue
+                if envelope.event_id not in first_seen:
+                    outcomes.append(Outcome.DUPLICATE)
+                    continue
+                first_seen.discard(envelope.event_id)  # the same event twice in one poll
+                outcomes.append(Outcome.PROCESSED)
+                if run_handler is not None and handler is not run_handler:
+                    await self._handle_run(session, run_handler, run)
+                    run, run_handler = [], None
+                if isinstance(handler, BatchHandler):
+                    run_handler = handler
+                    run.append((delivery, envelope, payload))
+                    continue
+                with consumer_span(
+                    f"{self.name} process {envelope.event_type}",
+                    envelope.trace,
+                    _span_attributes(delivery, envelope),
+                ):
+                    await handler(session, envelope, payload)
+            if run_handler is not None:
+                await self._handle_run(session, run_handler, run)
+        return outcomes
+
+    async def _handle_run(
+        self,
+        session: AsyncSession,
+        handler: BatchHandler,
+        run: Sequence[tuple[Delivery, EventEnvelope, Any]],
+    ) -> None:
+        # Still one span per event, child of its producer's span, so every event's trace
+        # shows it was consumed. None is made current: a run has many parents.
+        spans = [
+            _tracer.start_span(
+                f"{self.name} process {envelope.event_type}",
+                context=extract_trace_context(envelope.trace),
+                kind=SpanKind.CONSUMER,
+                attributes=_span_attributes(delivery, envelope),
+            )
+            for delivery, envelope, _ in run
+        ]
+        try:
+            await handler.handle_many(session, [(env, payload) for _, env, payload in run])
+        except BaseException as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
+        finally:
+            for span in spans:
+                span.end()
 
     async def _process(self, delivery: Delivery) -> Outcome:
         try:

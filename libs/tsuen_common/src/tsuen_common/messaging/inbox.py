@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-_INBOX = sa.table("inbox", sa.column("consumer"), sa.column("event_id"), sa.column("event_type"))
+# One constant statement for any number of events: SQLAlchemy compiles it once and asyncpg
+# prepares it once per connection. (SQLAlchemy does not cache a multi-row VALUES list: it
+# compiled one for every poll, ~20 ms of CPU per 100 events under the profiler.)
+_CLAIM = sa.text(
+    "INSERT INTO inbox (consumer, event_id, event_type)"
+    " SELECT :consumer, e.event_id, e.event_type"
+    " FROM unnest(CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]))"
+    " AS e(event_id, event_type)"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(
+    sa.bindparam("consumer", type_=sa.Text),
+    sa.bindparam("event_ids", type_=pg.ARRAY(pg.UUID(as_uuid=True))),
+    sa.bindparam("event_types", type_=pg.ARRAY(sa.Text)),
+)
 
 
 async def claim_event(
@@ -26,13 +38,7 @@ async def claim_event(
     A concurrent duplicate blocks on the primary key until the first transaction ends, then
     sees the conflict: two copies can never both run the handler.
     """
-    result: sa.CursorResult[Any] = await session.execute(  # type: ignore[assignment]
-        insert(_INBOX)
-        .values(consumer=consumer, event_id=event_id, event_type=event_type)
-        .on_conflict_do_nothing()
-        .returning(sa.literal_column("event_id"))
-    )
-    return result.first() is not None
+    return bool(await claim_events(session, consumer=consumer, events=[(event_id, event_type)]))
 
 
 async def claim_events(
@@ -47,10 +53,12 @@ async def claim_events(
     """
     if not events:
         return set()
-    result: sa.CursorResult[Any] = await session.execute(  # type: ignore[assignment]
-        insert(_INBOX)
-        .values([{"consumer": consumer, "event_id": e, "event_type": t} for e, t in events])
-        .on_conflict_do_nothing()
-        .returning(sa.literal_column("event_id"))
+    result = await session.execute(
+        _CLAIM,
+        {
+            "consumer": consumer,
+            "event_ids": [e for e, _ in events],
+            "event_types": [t for _, t in events],
+        },
     )
     return {row[0] for row in result}

@@ -8,7 +8,9 @@
   dead-letter, and then the nack makes Kafka redeliver instead of losing the event;
 - records are taken a poll at a time (``batch=True``, up to ``max_records``) and processed in
   order by :meth:`EventConsumer.process_batch`: one database commit and one offset commit per
-  batch instead of per event. Never concurrently: FastStream commits the consumer's whole
+  batch instead of per event (raise ``max_records`` for a consumer whose handlers are
+  :class:`~tsuen_common.messaging.consumer.BatchHandler` s: fewer, larger transactions and
+  offset commits). Never concurrently: FastStream commits the consumer's whole
   position, so parallel processing could commit past an unprocessed event.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 
 from tsuen_common.messaging.consumer import EventConsumer
 from tsuen_common.messaging.dead_letters import Delivery
@@ -42,6 +45,11 @@ def subscribe(
             ]
         )
 
+    async def raw_records(message: StreamMessage[object]) -> None:
+        # EventConsumer decodes the records itself, with the schemas of the event registry;
+        # FastStream's default decoder would json.loads every record first, for nothing.
+        return None
+
     handle.__name__ = f"{consumer.name}_handler"
     broker.subscriber(
         *topics,
@@ -53,4 +61,5 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=10 * 60 * 1000,
         title=consumer.name,
+        decoder=raw_records,
     )(handle)

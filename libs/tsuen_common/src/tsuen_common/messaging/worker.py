@@ -3,6 +3,8 @@ broker, and any number of :class:`EventConsumer` s subscribed to registry topics
 
     worker = ConsumerWorker(settings)
     worker.add("booking-eligibility", {ChildCertified: on_certified}, Topic.ELIGIBILITY)
+    worker.add("attendance-bookings", {BookingConfirmed: BatchHandler(project_many)},
+               Topic.BOOKING, max_records=500)   # one statement per poll
     await worker.run()          # until SIGTERM; or start()/stop() in tests
 
 The consumer name is its Kafka group id and its inbox key: renaming it replays the topic.
@@ -52,8 +54,16 @@ class ConsumerWorker:
         self.consumers: list[EventConsumer] = []
 
     def add(
-        self, name: str, handlers: Mapping[type[EventPayload], Handler], *topics: Topic
+        self,
+        name: str,
+        handlers: Mapping[type[EventPayload], Handler],
+        *topics: Topic,
+        max_records: int = 100,
     ) -> EventConsumer:
+        """Subscribe ``handlers`` (per-event functions or :class:`BatchHandler` s) to ``topics``.
+
+        ``max_records`` caps a poll, which is one transaction and one offset commit.
+        """
         consumer = EventConsumer(
             name=name,
             sessions=self.sessions,
@@ -66,6 +76,7 @@ class ConsumerWorker:
             self.broker,
             consumer,
             *(topic_name(t, self.settings.kafka_topic_prefix) for t in topics),
+            max_records=max_records,
         )
         self.consumers.append(consumer)
         return consumer
