@@ -146,6 +146,9 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
 async def _consume(
     worker_factory: Callable[[ServiceSettings], ConsumerWorker], settings: ServiceSettings
 ) -> None:
+    # The HTTP app configures tracing in create_app; a consumer process has no app, so here:
+    # without it every consumer span would be a no-op and no consumer would show in a trace.
+    configure_tracing(settings.service_name, settings.otel_exporter, settings.otel_endpoint)
     # Built inside the running loop: aiokafka refuses to create a producer without one.
     await worker_factory(settings).run()
 
