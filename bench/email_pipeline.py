@@ -10,9 +10,13 @@ The real path, every hop a real process on this machine:
    notice in its inbox transaction and sends it;
 4. an aiosmtpd server on 127.0.0.1 (in this process, own thread) records when it accepted each
    mail (end of DATA). Each booking has its own guardian address, so mail ↔ commit is exact.
-Figures: p50/p99 of (SMTP accepted − committed) and the delivered rate against the offered
-rate. Two steady runs by default: 20/s (what the path costs when it keeps up) and 500/s (the
+Figures: p50/p99 of (SMTP accepted − committed), split at the moment the consumer queued the
+mail (commit → queued, queued → SMTP); the delivered rate against the offered rate; CPU per
+mail of the notification service, the booking relay, PostgreSQL and this process (the SMTP
+sink). Two steady runs by default: 20/s (what the path costs when it keeps up) and 500/s (the
 target). Usage: uv run python -m bench.email_pipeline [--rates 20,500 --seconds 10]
+The services get this process's environment: ``TSUEN_SENDER_CONCURRENCY=8`` tries a setting;
+``BENCH_SERVICE_LOGS=DIR`` keeps their logs (``DIR/<service>.log``) instead of dropping them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,10 +36,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from bench.common import Result, report, summary
-from bench.stack import BIN, CpuMeter, free_port, migrate, service_env
+from bench.stack import BIN, CpuMeter, free_port, migrate, process_cpu, service_env
 from tests.integration import testbed
 from tsuen_common.db import make_engine, make_sessions
 from tsuen_common.events.booking import BookingConfirmed, BookingKind
@@ -150,7 +156,7 @@ async def run(
     relay = subprocess.Popen(
         [str(BIN / "tsuen-booking"), "relay"],
         env=service_env(booking_url, **common),
-        stdout=subprocess.DEVNULL,
+        stdout=_service_log("booking-relay"),
     )
     consumer = subprocess.Popen(
         [str(BIN / "tsuen-notification"), "consume"],
@@ -160,7 +166,7 @@ async def run(
             TSUEN_SMTP_HOST="127.0.0.1",
             TSUEN_SMTP_PORT=str(smtp_port),
         ),
-        stdout=subprocess.DEVNULL,
+        stdout=_service_log("notification-consume"),
     )
     try:
         # Warm-up: one mail through the whole path, so group joins and connections are done.
@@ -174,8 +180,10 @@ async def run(
         raw_rate = await raw_smtp(smtp_port, recorder)
         print(f"[email] raw aiosmtplib to the same SMTP server: {raw_rate:,.0f} mails/s")
         runs = [
-            await _timed(booking_url, prefix, r, seconds, recorder, consumer.pid, pg) for r in rates
+            await _timed(booking_url, prefix, r, seconds, recorder, consumer.pid, relay.pid, pg)
+            for r in rates
         ]
+        queued_at = await _queued_at(notification_url)
     finally:
         for proc in (consumer, relay):
             proc.terminate()
@@ -196,11 +204,29 @@ async def run(
         delivered = len(got) / max(1e-9, last - first)
         offered = len(committed) / max(1e-9, offered_s)
         per_mail = cpu.get("server", 0) * 1000 / max(1, len(got))
+        # The other processes on the path share the same two cores: their CPU per mail says
+        # what the whole path costs the machine, and so the rate this box could sustain.
+        others = {
+            "relay": cpu.get("relay", 0),
+            "PostgreSQL": cpu.get("postgres", 0),
+            "SMTP sink + bench": cpu.get("client", 0),
+        }
+        others_ms = ", ".join(f"{k} {v * 1000 / max(1, len(got)):.1f}" for k, v in others.items())
+        # Where the time goes: commit → the consumer's transaction queued the mail (mail_queue
+        # created_at, the transaction's start) and queued → SMTP accepted (the sender).
+        split = [e for e in got if e in queued_at]
+        to_queue = summary([(queued_at[e] - committed[e]) * 1000 for e in split])
+        to_smtp = summary([(got[e] - queued_at[e]) * 1000 for e in split])
+        stages = (
+            f"commit → queued p50 {to_queue['p50_ms']:.0f} / p99 {to_queue['p99_ms']:.0f} ms, "
+            f"queued → SMTP p50 {to_smtp['p50_ms']:.0f} / p99 {to_smtp['p99_ms']:.0f} ms"
+        )
         print(
             f"[email] {rate}/s asked: {len(got)}/{len(committed)} mails accepted by SMTP; "
             f"commit → SMTP p50 {s['p50_ms']:.0f} ms p99 {s['p99_ms']:.0f} ms; delivered "
             f"{delivered:,.0f}/s of {offered:,.0f}/s offered; notification CPU {per_mail:.1f} "
-            f"ms/mail; machine {cpu.get('machine_busy', 0):.0%} busy"
+            f"ms/mail ({others_ms} ms/mail); machine {cpu.get('machine_busy', 0):.0%} busy; "
+            f"{stages}"
         )
         results += [
             Result(
@@ -211,10 +237,17 @@ async def run(
                 target="p99 < 500 ms at 500/s",
                 notes=(
                     f"p50 {s['p50_ms']:.0f} ms; {len(got)} mails, {lost} not arrived within the "
-                    f"wait; notification service CPU {per_mail:.1f} ms/mail; machine "
-                    f"{cpu.get('machine_busy', 0):.0%} busy; default sender settings"
+                    f"wait; {stages}; CPU per mail: notification service {per_mail:.1f} ms "
+                    f"({others_ms} ms); machine {cpu.get('machine_busy', 0):.0%} busy; "
+                    "default sender settings"
                 ),
-                extra=s,
+                extra=s
+                | {
+                    "commit_to_queued": to_queue,
+                    "queued_to_smtp": to_smtp,
+                    "cpu_ms_per_mail": {"notification": per_mail}
+                    | {k: v * 1000 / max(1, len(got)) for k, v in others.items()},
+                },
             ),
             Result(
                 name="e-mail pipeline (booking commit → SMTP accepted)",
@@ -232,6 +265,14 @@ async def run(
             ),
         ]
     return results
+
+
+def _service_log(name: str) -> Any:
+    """Where a service's log goes: nowhere, or ``$BENCH_SERVICE_LOGS/<name>.log`` if set."""
+    directory = os.environ.get("BENCH_SERVICE_LOGS")
+    if not directory:
+        return subprocess.DEVNULL
+    return (Path(directory) / f"{name}.log").open("w")
 
 
 async def raw_smtp(port: int, recorder: Recorder, count: int = 400, lanes: int = 4) -> float:
@@ -263,9 +304,11 @@ async def _timed(
     seconds: float,
     recorder: Recorder,
     consumer_pid: int,
+    relay_pid: int,
     pg: testbed.PostgresHandle,
 ) -> tuple[dict[str, float], float, float, dict[str, float]]:
     """One steady run: commit at ``rate`` for ``seconds``, wait (bounded) for the mails."""
+    relay_cpu = process_cpu(relay_pid)
     with CpuMeter(consumer_pid, pg) as meter:
         t0 = time.time()
         data = await commit_run(url, prefix, rate, seconds, f"r{rate}")
@@ -275,7 +318,24 @@ async def _timed(
             if time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.1)
+    meter.cpu["relay"] = process_cpu(relay_pid) - relay_cpu
     return committed, seconds + max(0.0, data["behind_s"]), t0, meter.cpu
+
+
+async def _queued_at(url: str) -> dict[str, float]:
+    """When each confirmation was queued (the consumer transaction's start), by recipient."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                sa.text(
+                    "SELECT recipient, extract(epoch FROM created_at) AS at FROM mail_queue "
+                    "WHERE template = 'booking_confirmed'"
+                )
+            )
+            return {r.recipient.lower(): float(r.at) for r in rows}
+    finally:
+        await engine.dispose()
 
 
 def main() -> None:

@@ -31,7 +31,11 @@ class Settings(ServiceSettings):
     sender_batch_size: int = Field(default=20, ge=1)
     # SMTP connections one sender uses side by side (keep below the database pool size).
     sender_concurrency: int = Field(default=4, ge=1, le=32)
+    # The fallback poll (mails due by time, retries, other processes' rows): inside `consume`
+    # the consumers wake the sender as soon as they have committed new mails.
     sender_poll_interval_ms: int = Field(default=500, ge=1)
+    # A lane's SMTP connection stays open across batches; closed after this long unused.
+    sender_smtp_idle_seconds: float = Field(default=60.0, gt=0)
     # Must exceed the time one batch can take, or a second sender may send a claimed mail too.
     sender_lease_seconds: float = Field(default=120.0, gt=0)
     # Temporary failures: base·2^(n-1) seconds, at most max; failed after max_attempts tries

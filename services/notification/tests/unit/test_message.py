@@ -9,7 +9,7 @@ from datetime import date, time
 
 from tsuen_common.policy import load_policies
 from tsuen_common.timeutil import at_jst
-from tsuen_notification.adapters.message import build_message, message_id
+from tsuen_notification.adapters.message import build_message, compose, message_id
 from tsuen_notification.adapters.rendering import Renderer
 from tsuen_notification.domain.notices import RecipientKind, Template
 
@@ -96,3 +96,47 @@ def test_html_escapes_what_people_typed_but_text_keeps_it() -> None:
 
 def test_message_id_uses_the_sender_domain() -> None:
     assert message_id(NOTICE, "a@b.example.jp") == f"<{NOTICE}@b.example.jp>"
+
+
+def test_wire_form_is_ascii_crlf_and_ends_with_a_line_break() -> None:
+    mail = Renderer(portal_url="https://tsuen.example.jp/").render(
+        Template.APPLICATION_LINK, LINK, recipient_kind=RecipientKind.GUARDIAN, policy=KAKEGAWA
+    )
+    raw = compose(
+        notice_id=NOTICE,
+        mail=mail,
+        recipient="taro@example.jp",
+        sender=KAKEGAWA.notification,
+        date=at_jst(date(2026, 12, 1), time(10)),
+    )
+    raw.decode("ascii")
+    # SMTP's DATA appends "." on a line of its own: the message must end with CRLF.
+    assert raw.endswith(b"--\r\n")
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert not parsed.defects
+    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+    text = parsed.get_body(preferencelist=("plain",))
+    assert text is not None
+    assert text.get_content() == mail.text
+
+
+def test_an_address_that_is_not_plain_goes_through_the_email_library() -> None:
+    # Never produced by the events (validated addresses), but a header must stay one header.
+    parsed = _parsed(
+        build_message(
+            notice_id=NOTICE,
+            mail=Renderer().render(
+                Template.APPLICATION_LINK,
+                LINK,
+                recipient_kind=RecipientKind.GUARDIAN,
+                policy=KAKEGAWA,
+            ),
+            recipient="山田 <taro@example.jp>",
+            sender=KAKEGAWA.notification,
+            date=at_jst(date(2026, 12, 1), time(10)),
+        )
+    )
+    assert parsed["To"].addresses[0].addr_spec == "taro@example.jp"
+    assert parsed["To"].addresses[0].display_name == "山田"

@@ -8,10 +8,12 @@ holding the claim, so a sender that lost its lease cannot overwrite another's re
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,32 +28,67 @@ from tsuen_notification.domain.notices import Notice, RecipientKind, Template
 Db = AsyncSession | AsyncConnection
 
 
+_ENQUEUED = (
+    "notice_id, event_id, event_type, municipality, template, recipient, recipient_kind, "
+    "context, booking_id, child_id, due_at, stale_after"
+)
+
+
+@lru_cache(maxsize=8)
+def _enqueue_statement(rows: int) -> sa.TextClause:
+    """INSERT of ``rows`` notices in one statement, built once per row count.
+
+    A day-before reminder whose booking is already cancelled (a ``BookingConfirmed``
+    re-published after its ``BookingCancelled``) is left out by the statement itself, so queueing
+    an event's notices is one round trip, not a look-up and then an insert.
+    """
+    values = ", ".join(
+        f"(CAST(:notice_id_{i} AS uuid), CAST(:event_id AS uuid), :event_type, :municipality, "
+        f":template_{i}, :recipient_{i}, :recipient_kind_{i}, CAST(:context_{i} AS jsonb), "
+        f"CAST(:booking_id_{i} AS uuid), CAST(:child_id_{i} AS uuid), "
+        f"CAST(:due_at_{i} AS timestamptz), CAST(:stale_after_{i} AS timestamptz))"
+        for i in range(rows)
+    )
+    # Only the row count and constants are formatted in; every value is a bound parameter.
+    return sa.text(
+        f"""
+        INSERT INTO mail_queue ({_ENQUEUED}, next_attempt_at)
+        SELECT v.notice_id, v.event_id, v.event_type, v.municipality, v.template, v.recipient,
+               v.recipient_kind, v.context, v.booking_id, v.child_id,
+               -- the database clock for "now", the same clock the senders compare with
+               coalesce(v.due_at, now()), v.stale_after, coalesce(v.due_at, now())
+        FROM (VALUES {values}) AS v({_ENQUEUED})
+        WHERE v.template <> '{Template.BOOKING_REMINDER}'
+           OR NOT EXISTS (SELECT 1 FROM cancelled_bookings c WHERE c.booking_id = v.booking_id)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+        """  # noqa: S608
+    )
+
+
 async def enqueue(db: Db, envelope: EventEnvelope, notices: Sequence[Notice]) -> int:
-    """Insert one row per notice; a notice already queued (same id) is left alone."""
+    """Insert one row per notice; a notice already queued (same id) is left alone, and so is
+    the reminder of a booking already cancelled. Returns the number of rows inserted."""
     if not notices:
         return 0
-    rows = [
-        {
-            "notice_id": notice_id(envelope.event_id, n.recipient, n.template),
-            "event_id": envelope.event_id,
-            "event_type": envelope.event_type,
-            "municipality": envelope.municipality,
-            "template": str(n.template),
-            "recipient": n.recipient,
-            "recipient_kind": str(n.recipient_kind),
-            "context": n.context,
-            "booking_id": n.booking_id,
-            "child_id": n.child_id,
-            # The database clock for "now", the same clock the senders compare with.
-            "due_at": n.due_at if n.due_at is not None else sa.func.now(),
-            "next_attempt_at": n.due_at if n.due_at is not None else sa.func.now(),
-            "stale_after": n.stale_after,
+    params: dict[str, Any] = {
+        "event_id": envelope.event_id,
+        "event_type": envelope.event_type,
+        "municipality": envelope.municipality,
+    }
+    for i, n in enumerate(notices):
+        params |= {
+            f"notice_id_{i}": notice_id(envelope.event_id, n.recipient, n.template),
+            f"template_{i}": str(n.template),
+            f"recipient_{i}": n.recipient,
+            f"recipient_kind_{i}": str(n.recipient_kind),
+            f"context_{i}": json.dumps(n.context, ensure_ascii=False),
+            f"booking_id_{i}": n.booking_id,
+            f"child_id_{i}": n.child_id,
+            f"due_at_{i}": n.due_at,
+            f"stale_after_{i}": n.stale_after,
         }
-        for n in notices
-    ]
-    result = await db.execute(
-        insert(mail_queue).values(rows).on_conflict_do_nothing().returning(mail_queue.c.id)
-    )
+    result = await db.execute(_enqueue_statement(len(notices)), params)
     return len(result.all())
 
 
@@ -91,15 +128,6 @@ async def redirect_scheduled_mails(db: Db, child_id: uuid.UUID, new_address: str
         .returning(mail_queue.c.id)
     )
     return len(result.all())
-
-
-async def is_booking_cancelled(db: Db, booking_id: uuid.UUID) -> bool:
-    found = await db.execute(
-        sa.select(cancelled_bookings.c.booking_id).where(
-            cancelled_bookings.c.booking_id == booking_id
-        )
-    )
-    return found.first() is not None
 
 
 @dataclass(frozen=True)
@@ -162,29 +190,61 @@ async def claim_due(
     ]
 
 
-def _held(mail_id: int, sender: str) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        mail_queue.c.id == mail_id,
-        mail_queue.c.claimed_by == sender,
-        mail_queue.c.status == "pending",
+# The marks are built once: they run once per mail, and constructing a statement costs more
+# CPU than executing its cached compiled form. Each is conditional on still holding the claim.
+_HELD = sa.and_(
+    mail_queue.c.id == sa.bindparam("mail_id"),
+    mail_queue.c.claimed_by == sa.bindparam("sender"),
+    mail_queue.c.status == "pending",
+)
+_MARK_SENT = (
+    sa.update(mail_queue)
+    .where(_HELD)
+    .values(
+        status="sent",
+        sent_at=sa.func.now(),
+        updated_at=sa.func.now(),
+        lease_until=None,
+        last_error=None,
     )
+    .returning(mail_queue.c.sent_at)
+)
+_MARK_RETRY = (
+    sa.update(mail_queue)
+    .where(_HELD)
+    .values(
+        next_attempt_at=sa.func.now()
+        + sa.func.make_interval(0, 0, 0, 0, 0, 0, sa.bindparam("delay", type_=sa.Float)),
+        claimed_by=None,
+        lease_until=None,
+        last_error=sa.bindparam("error", type_=sa.Text),
+        updated_at=sa.func.now(),
+    )
+    .returning(mail_queue.c.id)
+)
+_MARK_EXPIRED = (
+    sa.update(mail_queue)
+    .where(_HELD)
+    .values(status="expired", claimed_by=None, lease_until=None, updated_at=sa.func.now())
+    .returning(mail_queue.c.id)
+)
+_MARK_FAILED = (
+    sa.update(mail_queue)
+    .where(_HELD)
+    .values(
+        status="failed",
+        claimed_by=None,
+        lease_until=None,
+        last_error=sa.bindparam("error", type_=sa.Text),
+        updated_at=sa.func.now(),
+    )
+    .returning(mail_queue.c.id)
+)
 
 
 async def mark_sent(conn: AsyncConnection, mail_id: int, *, sender: str) -> datetime | None:
     """The sent time, or None if the claim was lost (then someone else decides the row)."""
-    result = await conn.execute(
-        sa.update(mail_queue)
-        .where(_held(mail_id, sender))
-        .values(
-            status="sent",
-            sent_at=sa.func.now(),
-            updated_at=sa.func.now(),
-            lease_until=None,
-            last_error=None,
-        )
-        .returning(mail_queue.c.sent_at)
-    )
-    row = result.first()
+    row = (await conn.execute(_MARK_SENT, {"mail_id": mail_id, "sender": sender})).first()
     return row.sent_at if row else None
 
 
@@ -192,27 +252,14 @@ async def mark_retry(
     conn: AsyncConnection, mail_id: int, *, sender: str, delay_seconds: float, error: str
 ) -> bool:
     result = await conn.execute(
-        sa.update(mail_queue)
-        .where(_held(mail_id, sender))
-        .values(
-            next_attempt_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, delay_seconds),
-            claimed_by=None,
-            lease_until=None,
-            last_error=error[:2000],
-            updated_at=sa.func.now(),
-        )
-        .returning(mail_queue.c.id)
+        _MARK_RETRY,
+        {"mail_id": mail_id, "sender": sender, "delay": delay_seconds, "error": error[:2000]},
     )
     return result.first() is not None
 
 
 async def mark_expired(conn: AsyncConnection, mail_id: int, *, sender: str) -> bool:
-    result = await conn.execute(
-        sa.update(mail_queue)
-        .where(_held(mail_id, sender))
-        .values(status="expired", claimed_by=None, lease_until=None, updated_at=sa.func.now())
-        .returning(mail_queue.c.id)
-    )
+    result = await conn.execute(_MARK_EXPIRED, {"mail_id": mail_id, "sender": sender})
     return result.first() is not None
 
 
@@ -239,16 +286,7 @@ async def purge_finished(conn: AsyncConnection, *, older_than_seconds: float) ->
 
 async def mark_failed(conn: AsyncConnection, mail_id: int, *, sender: str, error: str) -> bool:
     result = await conn.execute(
-        sa.update(mail_queue)
-        .where(_held(mail_id, sender))
-        .values(
-            status="failed",
-            claimed_by=None,
-            lease_until=None,
-            last_error=error[:2000],
-            updated_at=sa.func.now(),
-        )
-        .returning(mail_queue.c.id)
+        _MARK_FAILED, {"mail_id": mail_id, "sender": sender, "error": error[:2000]}
     )
     return result.first() is not None
 

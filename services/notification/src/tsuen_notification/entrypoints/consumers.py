@@ -1,8 +1,10 @@
 """The notification consumers (one per producing service) and the sender loop beside them.
 
 ``tsuen-notification consume`` runs both: the consumers fill the mail queue, the sender empties
-it. The sender can also run alone (``tsuen-notification send``) to scale sending apart from
-consuming; any number of senders share the queue safely.
+it, and a consumer transaction that queued new mails wakes the sender when it commits, so a new
+mail does not wait for the sender's next poll. The sender can also run alone
+(``tsuen-notification send``, polling) to scale sending apart from consuming; any number of
+senders share the queue safely.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def build_sender(
         max_attempts=settings.mail_max_attempts,
         concurrency=settings.sender_concurrency,
         retention_seconds=settings.mail_retention_days * 24 * 3600,
+        smtp_idle_seconds=settings.sender_smtp_idle_seconds,
     )
 
 
@@ -100,7 +103,7 @@ class NotificationWorker(ConsumerWorker):
     ) -> None:
         super().__init__(settings, engine=engine)
         policies = load_policies(settings.policy_dir)
-        handler = queue_notices(policies, clock)
+        handler = queue_notices(policies, clock, on_committed=self._wake_sender)
         self.add(
             "notification-eligibility",
             dict.fromkeys(ELIGIBILITY_EVENTS, handler),
@@ -114,6 +117,10 @@ class NotificationWorker(ConsumerWorker):
             build_sender(settings, self.engine, policies) if settings.sender_in_consumer else None
         )
         self._sender_task: asyncio.Task[None] | None = None
+
+    def _wake_sender(self) -> None:
+        if self.sender is not None:
+            self.sender.wake()
 
     async def start(self) -> None:
         await super().start()

@@ -3,6 +3,10 @@
 A handler only writes rows; nothing is sent here. The inbox (same transaction) makes a
 redelivered event a no-op, and the queue's unique notice id guards the rows themselves, so an
 event delivered twice queues its mails once.
+
+``on_committed`` (the sender's wake-up, when it runs in the same process) is called once the
+transaction that queued new mails has committed, not from the handler itself: woken earlier,
+the sender could look before the rows are visible and then sleep a whole poll interval.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsuen_common.events.booking import BookingCancelled, BookingConfirmed
+from tsuen_common.events.booking import BookingCancelled
 from tsuen_common.events.eligibility import CertificationChanged
 from tsuen_common.events.envelope import EventEnvelope, EventPayload
 from tsuen_common.logging import get_logger
@@ -21,14 +26,16 @@ from tsuen_common.messaging import PermanentFailure
 from tsuen_common.messaging.consumer import Handler
 from tsuen_common.policy import PolicyRegistry, UnknownMunicipality
 from tsuen_notification.adapters import mail_queue
-from tsuen_notification.domain.notices import Template, notices_for
+from tsuen_notification.domain.notices import notices_for
 
 log = get_logger(__name__)
 
 Clock = Callable[[], datetime]
 
 
-def queue_notices(policies: PolicyRegistry, clock: Clock) -> Handler:
+def queue_notices(
+    policies: PolicyRegistry, clock: Clock, on_committed: Callable[[], None] | None = None
+) -> Handler:
     async def handle(session: AsyncSession, envelope: EventEnvelope, payload: Any) -> None:
         assert isinstance(payload, EventPayload)
         try:
@@ -48,11 +55,10 @@ def queue_notices(policies: PolicyRegistry, clock: Clock) -> Handler:
             )
             if redirected:
                 log.info("scheduled mails redirected", child_id=str(payload.child_id))
-        if isinstance(payload, BookingConfirmed) and await mail_queue.is_booking_cancelled(
-            session, payload.booking_id
-        ):
-            notices = [n for n in notices if n.template is not Template.BOOKING_REMINDER]
+        # A reminder whose booking is already cancelled is left out by enqueue itself.
         queued = await mail_queue.enqueue(session, envelope, notices)
+        if queued and on_committed is not None:
+            _after_commit(session, on_committed)
         log.info(
             "notices queued",
             event_id=str(envelope.event_id),
@@ -63,3 +69,19 @@ def queue_notices(policies: PolicyRegistry, clock: Clock) -> Handler:
         )
 
     return handle
+
+
+_AFTER_COMMIT = "tsuen_notification.after_commit"
+
+
+def _after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Call ``callback`` after ``session`` commits (once per session, however many events).
+
+    A SQLAlchemy session event, so it holds whether the consumer commits one event or a whole
+    poll per transaction; nothing happens if the transaction rolls back.
+    """
+    sync = session.sync_session
+    if sync.info.get(_AFTER_COMMIT):
+        return
+    sync.info[_AFTER_COMMIT] = True
+    event.listen(sync, "after_commit", lambda _session: callback())

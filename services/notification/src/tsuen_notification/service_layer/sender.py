@@ -10,9 +10,22 @@ Guarantees, and the one window that remains:
   died before the row was marked ``sent``. Then the mail goes out once more, with the same
   Message-ID (derived from the notice id), so mail clients that de-duplicate by Message-ID show
   one. SMTP has no idempotency key of its own, so closing this window would need the server's
-  cooperation; the window is one SMTP round trip plus one small UPDATE wide.
+  cooperation; the window is one SMTP round trip plus one small UPDATE wide: each mail is
+  marked in its own transaction right after the server accepted it, so a crash re-sends at most
+  one mail per lane.
 - A lease shorter than a batch could let two senders hold the same mail; the loop therefore
   stops working on a batch whose lease is about to run out and leaves the rest to be reclaimed.
+
+Latency: :meth:`MailSender.run` runs ``concurrency`` lanes, each claiming its share of a batch
+and sending it over its own SMTP connection, so no lane waits for the slowest before claiming
+again. A lane sleeps only when it found less than its share. :meth:`MailSender.wake` wakes one
+sleeping lane at once; the consumers in the same process call it when a transaction that
+queued new mails has committed, and a lane that found a full share calls it too, so lanes join
+in as the queue grows. Lane 0 also polls every ``poll_interval``, the fallback for what no one
+announces: mails that fall due by time (reminders), retries, expired leases, rows queued by
+another process or resent by an operator. A lane keeps its SMTP connection open from one round
+to the next (closed after ``smtp_idle_seconds`` unused; a dead one is reopened, see
+``adapters.smtp``) and holds one database connection while it marks its mails.
 """
 
 from __future__ import annotations
@@ -26,7 +39,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from jinja2 import TemplateError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tsuen_common.events.notification import EmailDelivered, EmailFailed
 from tsuen_common.heartbeat import beat
@@ -36,7 +49,7 @@ from tsuen_common.policy import PolicyRegistry, UnknownMunicipality
 from tsuen_common.timeutil import now_jst
 from tsuen_notification.adapters import mail_queue
 from tsuen_notification.adapters.mail_queue import ClaimedMail
-from tsuen_notification.adapters.message import build_message
+from tsuen_notification.adapters.message import compose
 from tsuen_notification.adapters.rendering import Renderer
 from tsuen_notification.adapters.smtp import SendFailed, SmtpSession, SmtpTransport
 from tsuen_notification.domain.delivery import FailureKind, gives_up, retry_delay_seconds
@@ -73,26 +86,46 @@ class MailSender:
     sender_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     )
+    # A kept SMTP connection unused for this long is closed (servers drop idle clients).
+    smtp_idle_seconds: float = 60.0
     stats: SenderStats = field(default_factory=SenderStats)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # Lanes asleep, each with the event that wakes it; and a wake-up that came while every
+    # lane was busy, for the next lane that would otherwise go to sleep.
+    _idle: list[asyncio.Event] = field(default_factory=list)
+    _wake_pending: bool = False
+
+    def wake(self) -> None:
+        """New mails were committed: one lane claims now instead of at the next poll.
+
+        One, not all: a lane that finds a full share wakes the next (``_run_lane``), so lanes
+        join in as the queue grows, and a single new mail costs one claim, not one per lane.
+        """
+        if self._idle:
+            self._idle.pop().set()
+        else:
+            self._wake_pending = True
 
     async def run_once(self) -> int:
-        """Claim and handle one batch of due mails; return how many were claimed."""
-        async with self.engine.begin() as conn:
-            batch = await mail_queue.claim_due(
-                conn, sender=self.sender_id, lease_seconds=self.lease_seconds, limit=self.batch_size
-            )
+        """Claim and handle one batch of due mails, its lanes side by side; return how many
+        were claimed. For a single pass (tests, tools); :meth:`run` keeps lanes running."""
+        batch = await self._claim(self.batch_size)
         if not batch:
             return 0
-        deadline = time.monotonic() + max(
-            self.lease_seconds / 2, self.lease_seconds - self.transport.timeout * 2
-        )
-        # Several SMTP connections work through the batch side by side; each mail is still
-        # marked on its own, so one slow or failing connection holds up nobody else's mails.
+        deadline = self._deadline()
         lanes = [batch[i :: self.concurrency] for i in range(min(self.concurrency, len(batch)))]
-        outcomes = await asyncio.gather(
-            *(self._lane(lane, deadline) for lane in lanes), return_exceptions=True
-        )
+        sessions = [self.transport.session() for _ in lanes]
+        try:
+            outcomes = await asyncio.gather(
+                *(
+                    self._lane(smtp, lane, deadline)
+                    for smtp, lane in zip(sessions, lanes, strict=True)
+                ),
+                return_exceptions=True,
+            )
+        finally:
+            for smtp in sessions:
+                await smtp.close()
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 # E.g. the database went away mid-lane: that lane's unmarked mails come back
@@ -100,31 +133,53 @@ class MailSender:
                 log.error("mail lane failed", error=type(outcome).__name__)
         return len(batch)
 
-    async def _lane(self, mails: list[ClaimedMail], deadline: float) -> None:
-        async with self.transport.session() as smtp:
+    async def _claim(self, limit: int) -> list[ClaimedMail]:
+        async with self.engine.begin() as conn:
+            return await mail_queue.claim_due(
+                conn, sender=self.sender_id, lease_seconds=self.lease_seconds, limit=limit
+            )
+
+    def _deadline(self) -> float:
+        return time.monotonic() + max(
+            self.lease_seconds / 2, self.lease_seconds - self.transport.timeout * 2
+        )
+
+    async def _run_lane(self, smtp: SmtpSession, limit: int) -> int:
+        """One round of a lane in :meth:`run`: claim up to ``limit`` mails and send them."""
+        mails = await self._claim(limit)
+        if len(mails) == limit:
+            self.wake()  # there may be more: another lane claims the next share meanwhile
+        if mails:
+            await self._lane(smtp, mails, self._deadline())
+        return len(mails)
+
+    async def _lane(self, smtp: SmtpSession, mails: list[ClaimedMail], deadline: float) -> None:
+        # One database connection for the lane's marks: checking one out of the pool per mail
+        # cost a pre-ping round trip each time. Each mark is still its own transaction.
+        async with self.engine.connect() as conn:
             for done, mail in enumerate(mails):
                 if time.monotonic() > deadline:
                     # Stop before the lease ends, or a second sender could take these too.
                     log.warning("lease nearly over; leaving the rest", left=len(mails) - done)
                     return
                 if mail.stale:
-                    await self._expired(mail)
+                    await self._expired(conn, mail)
                     continue
-                await self._deliver(smtp, mail)
+                await self._deliver(conn, smtp, mail)
 
-    async def _expired(self, mail: ClaimedMail) -> None:
-        async with self.engine.begin() as conn:
+    async def _expired(self, conn: AsyncConnection, mail: ClaimedMail) -> None:
+        async with conn.begin():
             await mail_queue.mark_expired(conn, mail.id, sender=self.sender_id)
         self.stats.expired += 1
         log.info("mail expired unsent", notice_id=str(mail.notice_id), template=str(mail.template))
 
-    async def _deliver(self, smtp: SmtpSession, mail: ClaimedMail) -> None:
+    async def _deliver(self, conn: AsyncConnection, smtp: SmtpSession, mail: ClaimedMail) -> None:
         try:
             policy = self.policies.get(mail.municipality)
             rendered = self.renderer.render(
                 mail.template, mail.context, recipient_kind=mail.recipient_kind, policy=policy
             )
-            message = build_message(
+            message = compose(
                 notice_id=mail.notice_id,
                 mail=rendered,
                 recipient=mail.recipient,
@@ -133,7 +188,7 @@ class MailSender:
             )
         except (UnknownMunicipality, TemplateError, ValueError) as exc:
             # Our side cannot build this mail; sending it again unchanged cannot help.
-            await self._failed(mail, f"cannot compose: {type(exc).__name__}: {exc}")
+            await self._failed(conn, mail, f"cannot compose: {type(exc).__name__}: {exc}")
             return
         try:
             await smtp.send(
@@ -143,14 +198,17 @@ class MailSender:
             if exc.kind is FailureKind.PERMANENT or gives_up(
                 mail.attempts, max_attempts=self.max_attempts
             ):
-                await self._failed(mail, str(exc), permanent=exc.kind is FailureKind.PERMANENT)
+                await self._failed(
+                    conn, mail, str(exc), permanent=exc.kind is FailureKind.PERMANENT
+                )
             else:
-                await self._retry(mail, str(exc))
+                await self._retry(conn, mail, str(exc))
             return
-        await self._sent(mail)
+        # Marked at once, before the next mail goes out: the crash window stays one mail wide.
+        await self._sent(conn, mail)
 
-    async def _sent(self, mail: ClaimedMail) -> None:
-        async with self.engine.begin() as conn:
+    async def _sent(self, conn: AsyncConnection, mail: ClaimedMail) -> None:
+        async with conn.begin():
             sent_at = await mail_queue.mark_sent(conn, mail.id, sender=self.sender_id)
             if sent_at is not None:
                 await self.outbox.add(
@@ -177,11 +235,11 @@ class MailSender:
             attempts=mail.attempts,
         )
 
-    async def _retry(self, mail: ClaimedMail, error: str) -> None:
+    async def _retry(self, conn: AsyncConnection, mail: ClaimedMail, error: str) -> None:
         delay = retry_delay_seconds(
             mail.attempts, base=self.retry_base_seconds, cap=self.retry_max_seconds
         )
-        async with self.engine.begin() as conn:
+        async with conn.begin():
             await mail_queue.mark_retry(
                 conn, mail.id, sender=self.sender_id, delay_seconds=delay, error=error
             )
@@ -195,8 +253,10 @@ class MailSender:
             error=mask_emails_in(error),
         )
 
-    async def _failed(self, mail: ClaimedMail, error: str, *, permanent: bool = True) -> None:
-        async with self.engine.begin() as conn:
+    async def _failed(
+        self, conn: AsyncConnection, mail: ClaimedMail, error: str, *, permanent: bool = True
+    ) -> None:
+        async with conn.begin():
             if await mail_queue.mark_failed(conn, mail.id, sender=self.sender_id, error=error):
                 await self.outbox.add(
                     conn,
@@ -225,23 +285,51 @@ class MailSender:
             return await mail_queue.purge_finished(conn, older_than_seconds=self.retention_seconds)
 
     async def run(self) -> None:
+        """Send until :meth:`stop`: ``concurrency`` lanes, each claiming its own share of a
+        batch, so a lane that finished does not wait for the slowest one before claiming more."""
         log.info("mail sender started", sender=self.sender_id)
-        last_purge = time.monotonic()
-        while not self._stopping.is_set():
-            try:
-                claimed = await self.run_once()
-                if self.heartbeat:
-                    beat()
-                if time.monotonic() - last_purge > 3600:
-                    last_purge = time.monotonic()
-                    await self.purge()
-            except Exception as exc:  # keep sending; claimed rows come back after their lease
-                log.error("mail batch failed", error=type(exc).__name__)
-                claimed = 0
-            if claimed < self.batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_interval)
+        share = -(-self.batch_size // self.concurrency)  # ceil: together about one batch
+        await asyncio.gather(*(self._lane_loop(lane, share) for lane in range(self.concurrency)))
         log.info("mail sender stopped", sender=self.sender_id, sent=self.stats.sent)
+
+    async def _lane_loop(self, lane: int, share: int) -> None:
+        last_purge = time.monotonic()
+        # The lane's SMTP connection stays open from one round to the next.
+        async with self.transport.session() as smtp:
+            while not self._stopping.is_set():
+                # Taken before claiming: the claim sees every row committed before this point;
+                # a wake-up after it finds this lane busy and stays pending for a lane about to
+                # sleep (this one, at the latest). No new mail waits for the poll.
+                self._wake_pending = False
+                try:
+                    claimed = await self._run_lane(smtp, share)
+                    if lane == 0:
+                        if self.heartbeat:
+                            beat()
+                        if time.monotonic() - last_purge > 3600:
+                            last_purge = time.monotonic()
+                            await self.purge()
+                except Exception as exc:  # keep sending; claimed rows come back after the lease
+                    log.error("mail batch failed", error=type(exc).__name__)
+                    claimed = 0
+                await smtp.close_if_idle(self.smtp_idle_seconds)
+                if claimed >= share or self._wake_pending or self._stopping.is_set():
+                    continue
+                # Only lane 0 polls (mails due by time, retries, other processes' rows); it
+                # wakes the others when it finds more than its share.
+                await self._sleep(None if lane else self.poll_interval)
+
+    async def _sleep(self, poll: float | None) -> None:
+        woken = asyncio.Event()
+        self._idle.append(woken)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), timeout=poll)
+        finally:
+            if woken in self._idle:
+                self._idle.remove(woken)
 
     def stop(self) -> None:
         self._stopping.set()
+        for woken in self._idle:
+            woken.set()
