@@ -7,8 +7,10 @@ import base64
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -146,6 +148,15 @@ def application_form(link_token: str, *, kana: str, birth: date) -> dict[str, An
 
 @pytest.fixture
 async def service(kafka: Any, topic_prefix: str, new_database: Any) -> AsyncIterator[Service]:
+    async with running_service(kafka, topic_prefix, new_database) as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_service(
+    kafka: Any, topic_prefix: str, new_database: Any, *, policy_dir: Path | None = None
+) -> AsyncIterator[Service]:
+    """The service on a fresh database; ``policy_dir`` for municipality rules of a test's own."""
     url = await new_database("eligibility")
     # Alembic's env runs its own event loop: a thread.
     await asyncio.to_thread(upgrade, MIGRATIONS, url)
@@ -156,6 +167,7 @@ async def service(kafka: Any, topic_prefix: str, new_database: Any) -> AsyncIter
         jwt_secret=SECRET,
         attachment_max_bytes=64 * 1024,
         log_json=True,
+        policy_dir=policy_dir,
     )
     clock = Clock()
     app = build_app(settings, clock=clock)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, timedelta
+from importlib.resources import files
 
-from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, officer
+import pytest
+
+from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, officer, running_service
 from tsuen_eligibility.entrypoints.cli import replay_draw
 from tsuen_eligibility.service_layer.lottery import lapse_acceptances
 
@@ -219,3 +222,52 @@ async def test_public_family_key_cannot_be_derived_from_the_email(service):
     )
     [applicant] = later["applicants"]
     assert applicant["family"] != sibling_key
+
+
+@pytest.mark.parametrize("mail_not_selected", [True, False])
+async def test_applicants_not_drawn_are_mailed_where_the_policy_says_so(
+    kafka, topic_prefix, new_database, tmp_path, mail_not_selected
+):
+    # Chiyoda's rules with 補欠 switched off, and the 落選 mail on or off.
+    presets = files("tsuen_common.policy") / "presets"
+    for preset in presets.iterdir():
+        if preset.name.endswith(".yaml"):
+            text = preset.read_text(encoding="utf-8")
+            text = text.replace("waitlist_enabled: true", "waitlist_enabled: false")
+            text = text.replace(
+                "mail_not_selected: false", f"mail_not_selected: {str(mail_not_selected).lower()}"
+            )
+            (tmp_path / preset.name).write_text(text, "utf-8")
+    async with running_service(kafka, topic_prefix, new_database, policy_dir=tmp_path) as service:
+        lottery = service.ctx.policy(CHIYODA).lottery
+        assert (lottery.waitlist_enabled, lottery.mail_not_selected) == (False, mail_not_selected)
+        opened = await service.client.post(
+            f"/v1/municipalities/{CHIYODA}/lottery-rounds",
+            json={"name": "令和8年度 第2期", "places": 1},
+            headers=officer(CHIYODA),
+        )
+        round_id = opened.json()["round_id"]
+        for n, kana in enumerate(KANA[:3]):
+            applied = await service.apply(
+                CHIYODA, email=f"family{n}@example.jp", kana=kana, birth=date(2025, 1, 1 + n)
+            )
+            assert applied.status_code == 201, applied.text
+        drawn = await service.client.post(
+            f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}/draw",
+            headers=officer(CHIYODA),
+        )
+        assert drawn.status_code == 200, drawn.text
+        results = {
+            r["outcome"]
+            for r in (
+                await service.client.get(f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}")
+            ).json()["results"]
+        }
+        assert results == {"won", "not_selected"}
+        decided = await service.outbox_events("eligibility.LotteryResultDecided")
+        outcomes = sorted(e["payload"]["outcome"] for e in decided)
+        if mail_not_selected:
+            assert outcomes == ["not_selected", "not_selected", "won"]
+            assert len({e["payload"]["email"] for e in decided}) == 3  # each family, once
+        else:
+            assert outcomes == ["won"]  # the others read the result on the homepage

@@ -12,6 +12,7 @@ from tsuen_common.events.attendance import CheckedOut
 from tsuen_common.events.booking import (
     BookingCancelled,
     FacilityAcceptanceRecorded,
+    InterviewCancelled,
     InterviewScheduled,
     QuotaOverCapCharged,
 )
@@ -113,6 +114,16 @@ async def test_every_notice_reaches_its_recipient_from_its_municipality(
             facility_name="ひまわり保育園",
             starts_at=at_jst(use_date, time(10)),
         ),
+        InterviewCancelled(
+            interview_id=uuid.uuid4(),
+            child_id=child,
+            guardian_email=guardian,
+            facility_id=uuid.uuid4(),
+            facility_name="さくら保育園",
+            starts_at=at_jst(use_date, time(11)),
+            cancelled_by="facility",
+            reason="職員体制",
+        ),
         FacilityAcceptanceRecorded(
             child_id=child,
             guardian_email=guardian,
@@ -184,7 +195,9 @@ async def test_every_notice_reaches_its_recipient_from_its_municipality(
         "抽選結果のお知らせ(当選)",
         "抽選結果のお知らせ(補欠)",
         "繰り上げ当選のお知らせ",
+        "抽選結果のお知らせ",
         "初回面談日時のお知らせ",
+        "初回面談取消のお知らせ",
         "受入決定のお知らせ",
         "キャンセルのお知らせ",
         "お迎え遅延による利用時間加算のお知らせ",
@@ -214,6 +227,8 @@ async def test_every_notice_reaches_its_recipient_from_its_municipality(
     assert "加算した利用時間: 1時間" in by_subject["お迎え遅延による利用時間加算のお知らせ"]
     assert "追加料金: 1,700円" in by_subject["利用上限超過のお知らせ"]
     assert "理由: 転出" in by_subject["認定終了のお知らせ"]
+    assert "落選" in by_subject["抽選結果のお知らせ"]
+    assert "取り消した方: 施設" in by_subject["初回面談取消のお知らせ"]
 
 
 async def test_an_event_delivered_twice_sends_one_mail(notification: NotificationStack) -> None:

@@ -13,6 +13,7 @@ from tsuen_common.events.booking import (
     BookingConfirmed,
     BookingKind,
     FacilityAcceptanceRecorded,
+    InterviewCancelled,
     InterviewScheduled,
     QuotaOverCapCharged,
 )
@@ -126,6 +127,7 @@ def test_rejection_sends_nothing() -> None:
         (LotteryOutcome.WON, Template.LOTTERY_WON),
         (LotteryOutcome.WAITLISTED, Template.LOTTERY_WAITLISTED),
         (LotteryOutcome.PROMOTED, Template.LOTTERY_PROMOTED),
+        (LotteryOutcome.NOT_SELECTED, Template.LOTTERY_NOT_SELECTED),
     ],
 )
 def test_lottery_outcomes(outcome: LotteryOutcome, template: Template) -> None:
@@ -137,15 +139,42 @@ def test_lottery_outcomes(outcome: LotteryOutcome, template: Template) -> None:
             outcome=outcome,
             waitlist_position=3 if outcome is LotteryOutcome.WAITLISTED else None,
             acceptance_deadline=date(2026, 12, 8)
-            if outcome is not LotteryOutcome.WAITLISTED
+            if outcome in (LotteryOutcome.WON, LotteryOutcome.PROMOTED)
             else None,
         )
     )
     assert n.template is template
     if outcome is LotteryOutcome.WAITLISTED:
         assert n.context["waitlist_position"] == 3
+    elif outcome is LotteryOutcome.NOT_SELECTED:
+        assert n.subject == "抽選結果のお知らせ"  # every applicant hears the result
     else:
         assert n.context["acceptance_deadline"] == "2026年12月8日(火)"
+
+
+@pytest.mark.parametrize("facility_email", ["himawari@example.jp", None])
+def test_a_cancelled_interview_is_told_to_the_guardian_and_the_facility(
+    facility_email: str | None,
+) -> None:
+    notices = _notices(
+        InterviewCancelled(
+            interview_id=uuid.uuid4(),
+            child_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            facility_id=uuid.uuid4(),
+            facility_name="ひまわり保育園",
+            starts_at=datetime(2026, 12, 3, 10, 0, tzinfo=JST),
+            cancelled_by="guardian",
+            reason="体調不良",
+            facility_email=facility_email,
+        )
+    )
+    expected = [(Template.INTERVIEW_CANCELLED_GUARDIAN, GUARDIAN)]
+    if facility_email:
+        expected.append((Template.INTERVIEW_CANCELLED_FACILITY, facility_email))
+    assert [(n.template, n.recipient) for n in notices] == expected
+    assert notices[0].context["cancelled_by"] == "保護者"
+    assert notices[0].context["starts_at"] == "2026年12月3日(木) 10:00"
 
 
 def test_interview_and_acceptance() -> None:
@@ -336,6 +365,16 @@ def test_every_template_renders_with_the_values_the_domain_gives_it() -> None:
             facility_id=uuid.uuid4(),
             facility_name="ひまわり保育園",
             starts_at=NOW,
+        ),
+        InterviewCancelled(
+            interview_id=uuid.uuid4(),
+            child_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            facility_id=uuid.uuid4(),
+            facility_name="ひまわり保育園",
+            cancelled_by="facility",
+            reason="職員体制",
+            facility_email="himawari@example.jp",
         ),
         ChildCertified(
             certification_id=uuid.uuid4(),

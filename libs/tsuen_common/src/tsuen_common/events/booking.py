@@ -53,6 +53,7 @@ class InterviewCancelled(_Booking):
     starts_at: AwareDatetime | None = None  # None: it had not been scheduled yet
     cancelled_by: str  # guardian | facility | municipality
     reason: str
+    facility_email: EmailAddress | None = None
 
 
 class FacilityAcceptanceRecorded(_Booking):

@@ -109,6 +109,9 @@ class LotteryOutcome(StrEnum):
     WON = "won"
     WAITLISTED = "waitlisted"  # 補欠
     PROMOTED = "promoted"  # 補欠から繰り上げ
+    # 落選, only where the policy mails it (lottery.mail_not_selected). New in this version: a
+    # consumer that does not know it dead-letters the event, so deploy consumers first.
+    NOT_SELECTED = "not_selected"
 
 
 class LotteryResultDecided(_Eligibility):

@@ -239,6 +239,9 @@ class LotteryPolicy(_Frozen):
     """Whether losers become 補欠 (waitlisted) and are promoted when a place frees."""
     acceptance_deadline_days: int = Field(default=7, ge=1)
     """Days a winner (or promoted 補欠) has to take up the place before it passes on."""
+    mail_not_selected: bool = False
+    """Whether applicants neither drawn nor waitlisted get a 落選 mail (抽選結果のお知らせ).
+    Off by default: Chiyoda announces results on its homepage and mails winners only."""
 
     @field_validator("priority_tiers")
     @classmethod

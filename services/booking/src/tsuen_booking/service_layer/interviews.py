@@ -205,6 +205,7 @@ async def cancel(
                 starts_at=row["starts_at"],
                 cancelled_by=cancelled_by,
                 reason=reason,
+                facility_email=frow["email"],
             ),
             municipality=row["municipality"],
         )

@@ -310,8 +310,9 @@ async def _record_result(
             await session.execute(
                 sa.update(applications).where(applications.c.id == app_id).values(status=status)
             )
-        if outcome == "not_selected":
-            continue  # no e-mail for it, as for a rejection
+        if outcome == "not_selected" and not ctx.policy(rnd.municipality).lottery.mail_not_selected:
+            # Chiyoda: results on the ward's homepage, mail to winners only (policy).
+            continue
         await ctx.outbox.add(
             session,
             LotteryResultDecided(

@@ -22,6 +22,7 @@ from tsuen_common.events.booking import (
     BookingConfirmed,
     BookingKind,
     FacilityAcceptanceRecorded,
+    InterviewCancelled,
     InterviewScheduled,
     QuotaOverCapCharged,
 )
@@ -51,7 +52,10 @@ class Template(StrEnum):
     LOTTERY_WON = "lottery_won"
     LOTTERY_WAITLISTED = "lottery_waitlisted"
     LOTTERY_PROMOTED = "lottery_promoted"
+    LOTTERY_NOT_SELECTED = "lottery_not_selected"
     INTERVIEW_SCHEDULED = "interview_scheduled"
+    INTERVIEW_CANCELLED_GUARDIAN = "interview_cancelled_guardian"
+    INTERVIEW_CANCELLED_FACILITY = "interview_cancelled_facility"
     FACILITY_ACCEPTED = "facility_accepted"
     FACILITY_DECLINED = "facility_declined"
     BOOKING_CONFIRMED = "booking_confirmed"
@@ -70,7 +74,10 @@ SUBJECTS: dict[Template, str] = {
     Template.LOTTERY_WON: "抽選結果のお知らせ(当選)",
     Template.LOTTERY_WAITLISTED: "抽選結果のお知らせ(補欠)",
     Template.LOTTERY_PROMOTED: "繰り上げ当選のお知らせ",
+    Template.LOTTERY_NOT_SELECTED: "抽選結果のお知らせ",
     Template.INTERVIEW_SCHEDULED: "初回面談日時のお知らせ",
+    Template.INTERVIEW_CANCELLED_GUARDIAN: "初回面談取消のお知らせ",
+    Template.INTERVIEW_CANCELLED_FACILITY: "初回面談取消のお知らせ(施設向け)",
     Template.FACILITY_ACCEPTED: "受入決定のお知らせ",
     Template.FACILITY_DECLINED: "面談結果のお知らせ",
     Template.BOOKING_CONFIRMED: "予約完了のお知らせ",
@@ -127,7 +134,12 @@ _REVOCATION_JA: dict[RevocationReason, str] = {
     RevocationReason.WITHDRAWN: "利用者による取り下げ",
 }
 
-_CANCELLED_BY_JA = {"guardian": "保護者", "facility": "施設", "system": "システム"}
+_CANCELLED_BY_JA = {
+    "guardian": "保護者",
+    "facility": "施設",
+    "municipality": "市区町村",
+    "system": "システム",
+}
 
 
 def notices_for(payload: EventPayload, *, reminder_hour: int, now: datetime) -> list[Notice]:
@@ -141,6 +153,8 @@ def notices_for(payload: EventPayload, *, reminder_hour: int, now: datetime) -> 
             return [_lottery(payload)]
         case InterviewScheduled():
             return [_interview(payload)]
+        case InterviewCancelled():
+            return _interview_cancelled(payload)
         case FacilityAcceptanceRecorded():
             return [_acceptance(payload)]
         case BookingConfirmed():
@@ -185,6 +199,7 @@ def _lottery(p: LotteryResultDecided) -> Notice:
         LotteryOutcome.WON: Template.LOTTERY_WON,
         LotteryOutcome.WAITLISTED: Template.LOTTERY_WAITLISTED,
         LotteryOutcome.PROMOTED: Template.LOTTERY_PROMOTED,
+        LotteryOutcome.NOT_SELECTED: Template.LOTTERY_NOT_SELECTED,
     }[p.outcome]
     return Notice(
         template,
@@ -206,6 +221,35 @@ def _interview(p: InterviewScheduled) -> Notice:
         RecipientKind.GUARDIAN,
         {"facility_name": p.facility_name, "starts_at": datetime_ja(p.starts_at)},
     )
+
+
+def _interview_cancelled(p: InterviewCancelled) -> list[Notice]:
+    """To the guardian always; to the facility too when it has an address (like a booking's
+    cancellation), so whoever did not cancel hears of it."""
+    context: Context = {
+        "facility_name": p.facility_name,
+        "starts_at": datetime_ja(p.starts_at) if p.starts_at else None,
+        "cancelled_by": _CANCELLED_BY_JA.get(p.cancelled_by, p.cancelled_by),
+        "reason": p.reason,
+    }
+    notices = [
+        Notice(
+            Template.INTERVIEW_CANCELLED_GUARDIAN,
+            str(p.guardian_email),
+            RecipientKind.GUARDIAN,
+            context,
+        )
+    ]
+    if p.facility_email:
+        notices.append(
+            Notice(
+                Template.INTERVIEW_CANCELLED_FACILITY,
+                str(p.facility_email),
+                RecipientKind.FACILITY,
+                context,
+            )
+        )
+    return notices
 
 
 def _acceptance(p: FacilityAcceptanceRecorded) -> Notice:

@@ -20,6 +20,7 @@ from tsuen_common.events.booking import (
     BookingCancelled,
     BookingConfirmed,
     FacilityAcceptanceRecorded,
+    InterviewCancelled,
     InterviewScheduled,
     QuotaOverCapCharged,
 )
@@ -50,6 +51,7 @@ ELIGIBILITY_EVENTS = (
 )
 BOOKING_EVENTS = (
     InterviewScheduled,
+    InterviewCancelled,
     FacilityAcceptanceRecorded,
     BookingConfirmed,
     BookingCancelled,
