@@ -191,3 +191,37 @@ async def test_an_interview_that_took_place_cannot_be_cancelled(harness: Harness
     )
     assert late.status_code == 409
     assert "took place at 2027-06-08 10:00" in late.json()["detail"]
+
+
+async def test_an_interview_asked_for_again_belongs_to_the_childs_guardian_of_now(
+    harness: Harness,
+) -> None:
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    body = {
+        "facility_id": str(facility),
+        "child_id": str(child.child_id),
+        "proposed_times": ["2027-06-08T10:00:00+09:00"],
+    }
+    first = await harness.client.post("/v1/interviews", json=body, headers=auth(child.principal))
+    interview = first.json()
+    await harness.client.post(
+        f"/v1/interviews/{interview['id']}/cancel",
+        json={"reason": "体調"},
+        headers=auth(child.principal),
+    )
+    # The child's certification now names another guardian account (as booking's projection
+    # of eligibility's events would record it).
+    new_guardian = uuid.uuid4()
+    async with harness.ctx.sessions() as session, session.begin():
+        await session.execute(
+            sa.text("UPDATE children SET guardian_id = :g WHERE child_id = :c"),
+            {"g": new_guardian, "c": child.child_id},
+        )
+    now_theirs = auth(guardian(KAKEGAWA, new_guardian))
+    again = await harness.client.post("/v1/interviews", json=body, headers=now_theirs)
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == interview["id"]
+    listed = await harness.client.get("/v1/interviews", headers=now_theirs)
+    assert [i["id"] for i in listed.json()] == [interview["id"]]
+    assert (await harness.client.get("/v1/interviews", headers=auth(child.principal))).json() == []

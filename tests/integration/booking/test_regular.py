@@ -169,3 +169,31 @@ async def test_ending_a_plan_not_yet_approved_withdraws_it(harness: Harness) -> 
         f"/v1/regular-plans/{plan['id']}/approve", headers=auth(staff(KAKEGAWA, facility))
     )
     assert approve.status_code == 409
+
+
+async def test_an_approved_plan_ended_before_its_first_day_is_withdrawn(harness: Harness) -> None:
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    await harness.accept(KAKEGAWA, facility, child)
+    plan = (
+        await harness.client.post(
+            "/v1/regular-plans",
+            json={
+                "facility_id": str(facility),
+                "child_id": str(child.child_id),
+                "weekday": 1,
+                "start": "09:00",
+                "end": "10:00",
+                "valid_from": "2027-07-01",
+            },
+            headers=auth(staff(KAKEGAWA, facility)),  # 代理予約: approved at once
+        )
+    ).json()
+    assert plan["status"] == "approved"
+    ended = await harness.client.post(
+        f"/v1/regular-plans/{plan['id']}/end",
+        json={"last_day": "2027-06-15", "reason": "転居"},
+        headers=auth(child.principal),
+    )
+    assert ended.status_code == 200, ended.text
+    assert (ended.json()["plan"]["status"], ended.json()["cancelled"]) == ("withdrawn", [])

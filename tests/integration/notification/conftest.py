@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -51,6 +51,15 @@ class RejectingCatcher(MailCatcher):
         super().__init__()
         self.reject: set[str] = set()
         self.tempfail: dict[str, int] = {}
+        # Run after a mail is kept and before the server answers 250 (in the server's loop):
+        # what happens elsewhere while the client waits for the verdict.
+        self.before_accepting: Callable[[], Awaitable[None]] | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        if self.before_accepting is not None:
+            await self.before_accepting()
+        return answer
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]

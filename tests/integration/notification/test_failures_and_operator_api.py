@@ -8,6 +8,7 @@ import json
 import uuid
 from datetime import timedelta
 
+import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from tests.integration.conftest import eventually
 from tests.integration.notification.conftest import CHIYODA, KAKEGAWA, NotificationStack
 from tsuen_common.auth import Role
+from tsuen_common.db import make_engine
 from tsuen_common.events.eligibility import ChildCertified
 from tsuen_common.timeutil import today_jst
 from tsuen_notification.adapters import mail_queue
@@ -203,3 +205,57 @@ async def test_a_sender_that_dies_after_claiming_leaves_the_mail_to_another(
     [row] = await notification.rows(event_id=envelope.event_id)
     assert row.attempts == 2
     assert row.claimed_by == survivor.sender_id
+
+
+async def test_a_database_blip_while_smtp_accepts_does_not_send_the_mail_twice(
+    notification: NotificationStack,
+) -> None:
+    # The service's own sender is stopped; the sender below has an engine of its own.
+    await notification.worker.stop_sender()
+    notification.smtp.catcher.reject.clear()
+    envelope = await notification.publish(_certified("kuro@example.jp"))
+
+    async def queued() -> bool:
+        return len(await notification.rows(event_id=envelope.event_id)) == 1
+
+    await eventually(queued, what="the mail queued")
+    dsn = notification.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    database = dsn.rsplit("/", 1)[1]
+    terminated: list[int] = []
+
+    async def drop_every_connection() -> None:
+        # PostgreSQL restarts (or a proxy drops us) between the SMTP server's acceptance and the
+        # sender's mark: every server-side connection to the database goes away.
+        admin = await asyncpg.connect(dsn)
+        try:
+            rows = await admin.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                database,
+            )
+            terminated.append(len(rows))
+        finally:
+            await admin.close()
+
+    notification.smtp.catcher.before_accepting = drop_every_connection
+    engine = make_engine(notification.settings.database_url, pool_size=2)
+    try:
+        sender = build_sender(notification.settings, engine)
+        assert await sender.run_once() == 1
+        notification.smtp.catcher.before_accepting = None
+        assert terminated == [terminated[0]]
+        assert terminated[0] >= 1  # the lane's connection among them
+        [row] = await notification.rows(event_id=envelope.event_id)
+        assert row.status == "sent"  # marked on a fresh connection, not left for the lease
+        assert sender.stats.sent == 1
+        # Nothing comes back to be sent again, now or after the lease.
+        async with notification.engine.begin() as conn:
+            await conn.execute(
+                sa.text("UPDATE mail_queue SET lease_until = now() - interval '1 second'")
+            )
+        assert await sender.run_once() == 0
+        assert len(notification.smtp.mails_to("kuro@example.jp")) == 1
+        assert (await notification.outbox_types()).count("notification.EmailDelivered") == 1
+    finally:
+        notification.smtp.catcher.before_accepting = None
+        await engine.dispose()

@@ -38,6 +38,18 @@ class ClosingCatcher(MailCatcher):
         self.close_with_421 = 0
         self.drop = 0
         self.mail_commands = 0
+        self.drop_at_data = 0
+        self.data_commands = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_commands += 1
+        if self.drop_at_data > 0:
+            # The line dies after the message was handed over, before the verdict: the
+            # server may or may not have kept it; the client cannot know.
+            self.drop_at_data -= 1
+            server.transport.close()
+            return "421 4.4.2 gone"  # never arrives
+        return await super().handle_DATA(server, session, envelope)
 
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -160,3 +172,21 @@ async def test_a_kept_connection_idle_too_long_is_closed_and_replaced(server: Se
         await _send(smtp, "b@example.jp")
         assert smtp.connections_opened == 2
     assert server.received() == ["a@example.jp", "b@example.jp"]
+
+
+async def test_a_line_lost_after_the_message_went_over_is_reported_never_resent(
+    server: Server,
+) -> None:
+    async with _session(server) as smtp:
+        await _send(smtp, "first@example.jp")
+        server.catcher.drop_at_data = 1
+        with pytest.raises(SendFailed) as failed:
+            await _send(smtp, "second@example.jp")
+        # Sending it again on the spot could deliver it twice: it is reported (and retried
+        # later with backoff, the known window), never re-sent by the connection logic.
+        assert failed.value.kind is FailureKind.TEMPORARY
+        assert server.catcher.data_commands == 2
+        await _send(smtp, "third@example.jp")  # the next mail goes on a new connection
+        assert smtp.connections_opened == 2
+    assert server.catcher.data_commands == 3
+    assert server.received() == ["first@example.jp", "third@example.jp"]

@@ -140,3 +140,24 @@ def test_an_address_that_is_not_plain_goes_through_the_email_library() -> None:
     )
     assert parsed["To"].addresses[0].addr_spec == "taro@example.jp"
     assert parsed["To"].addresses[0].display_name == "山田"
+
+
+def test_a_mailbox_that_is_not_ascii_goes_out_in_utf8_not_encoded_words() -> None:
+    # RFC 2047 cannot encode an address: an internationalised mailbox (RFC 6532) is written as
+    # UTF-8, and the SMTP adapter asks the server for SMTPUTF8.
+    mail = Renderer().render(
+        Template.APPLICATION_LINK, LINK, recipient_kind=RecipientKind.GUARDIAN, policy=KAKEGAWA
+    )
+    raw = compose(
+        notice_id=NOTICE,
+        mail=mail,
+        recipient="ゆうこ@例え.jp",
+        sender=KAKEGAWA.notification,
+        date=at_jst(date(2026, 12, 1), time(10)),
+    )
+    assert "To: ゆうこ@例え.jp\r\n".encode() in raw
+    assert b"=?utf-8?" not in raw.split(b"\r\nTo: ", 1)[1].split(b"\r\n", 1)[0]
+    parsed = email.message_from_string(raw.decode("utf-8"), policy=email.policy.SMTPUTF8)
+    assert parsed["To"].addresses[0].addr_spec == "ゆうこ@例え.jp"
+    # The sender's display name stays RFC 2047 (an ASCII mailbox).
+    assert raw.split(b"\r\n", 1)[0].startswith(b"From: =?utf-8?")

@@ -129,3 +129,30 @@ async def test_a_lane_that_finds_a_full_share_wakes_another() -> None:
     finally:
         sender.stop()
         await asyncio.wait_for(task, timeout=10)
+
+
+async def test_a_sleeping_lane_closes_its_idle_smtp_connection() -> None:
+    closes: list[float] = []
+
+    class RecordingSession(SmtpSession):
+        async def close_if_idle(self, max_idle_seconds: float) -> None:
+            closes.append(max_idle_seconds)
+
+    class RecordingTransport(SmtpTransport):
+        def session(self) -> SmtpSession:
+            return RecordingSession(self)
+
+    sender = CountingSender()
+    sender.transport = RecordingTransport(host="127.0.0.1", port=9)
+    sender.concurrency = 2  # lane 1 only sleeps: no poll, no wake-up in this test
+    sender.smtp_idle_seconds = 0.01
+    task = asyncio.create_task(sender.run())
+    try:
+        # Each lane checks after its round; lane 1 checks again after each bounded sleep.
+        for _ in range(6):
+            await _next_claim(sender)
+        assert len(closes) >= 4
+        assert set(closes) == {0.01}
+    finally:
+        sender.stop()
+        await asyncio.wait_for(task, timeout=10)

@@ -89,6 +89,11 @@ async def request(
                 index_elements=[interviews.c.child_id, interviews.c.facility_id],
                 set_={
                     **fresh,
+                    # Whose it is, as of now: the guardian (a changed account) or the
+                    # municipalities may have changed since it was cancelled.
+                    "guardian_id": statement.excluded.guardian_id,
+                    "child_municipality": statement.excluded.child_municipality,
+                    "municipality": statement.excluded.municipality,
                     "starts_at": None,
                     "cancelled_at": None,
                     "cancelled_by": None,

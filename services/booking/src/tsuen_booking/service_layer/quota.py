@@ -88,7 +88,7 @@ async def reconcile(ctx: Context, *, batch: int = RECONCILE_BATCH) -> tuple[int,
     Months are read in key order, ``batch`` at a time, each batch with its entries only; entries
     of a month that has no account are found by one anti-join.
     """
-    differences: list[Difference | None] = []
+    differences: list[Difference] = []
     checked = 0
     key = sa.tuple_(quota_months.c.child_id, quota_months.c.month)
     entry_key = sa.tuple_(quota_entries.c.child_id, quota_entries.c.month)
@@ -121,10 +121,10 @@ async def reconcile(ctx: Context, *, batch: int = RECONCILE_BATCH) -> tuple[int,
                     )
                 )
             checked += len(months)
-            differences += [
-                _difference(m, entries_by_month.get((m["child_id"], m["month"]), []))
-                for m in months
-            ]
+            for m in months:
+                found = _difference(m, entries_by_month.get((m["child_id"], m["month"]), []))
+                if found is not None:
+                    differences.append(found)
         orphans = await session.execute(
             sa.select(quota_entries.c.child_id, quota_entries.c.month)
             .where(
@@ -140,8 +140,7 @@ async def reconcile(ctx: Context, *, batch: int = RECONCILE_BATCH) -> tuple[int,
             Difference(child_id, month, "entries without a month account")
             for child_id, month in orphans
         ]
-    found = [d for d in differences if d is not None]
-    return checked, found + orphan_differences
+    return checked, differences + orphan_differences
 
 
 def _difference(month: Mapping[Any, Any], entries: list[Entry]) -> Difference | None:

@@ -255,8 +255,9 @@ async def end(
 
     The plan's bookings after that day are cancelled together (one bulk id, so the notices go
     out as one 一括キャンセル) under the municipality's cancellation rule: one past its deadline
-    consumes its hours like any late cancellation. A plan not yet approved is withdrawn. Ending
-    again with a later day changes nothing; with an earlier day it ends earlier.
+    consumes its hours like any late cancellation. A plan not yet approved, or ended before its
+    first day, is withdrawn. Ending again with a later day changes nothing; with an earlier day
+    it ends earlier.
     """
     if principal.role not in (Role.GUARDIAN, Role.FACILITY_STAFF):
         raise Forbidden("the guardian ends a 定期利用 plan, or the facility on their behalf")
@@ -277,12 +278,15 @@ async def end(
             raise Conflict(f"regular plan {plan_id} is {row['status']}")
         until = row["valid_until"]
         last_day = req.last_day if until is None else min(until, req.last_day)
+        # A plan that never ran (not yet approved, or ending before its first day) is
+        # withdrawn; one that ran stays approved, valid until its last day.
+        ran = row["status"] == "approved" and last_day >= row["valid_from"]
         await session.execute(
             sa.update(regular_plans)
             .where(regular_plans.c.id == plan_id)
             .values(
                 valid_until=last_day,
-                status="approved" if row["status"] == "approved" else "withdrawn",
+                status="approved" if ran else "withdrawn",
                 updated_at=sa.func.now(),
             )
         )

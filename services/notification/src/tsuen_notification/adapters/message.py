@@ -26,13 +26,16 @@ import uuid
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 
 from tsuen_common.policy import NotificationPolicy
 from tsuen_notification.adapters.rendering import RenderedMail
 
 _POLICY = email.policy.SMTP  # CRLF line ends, 78-column folding, 7-bit
+# For a mailbox that is not ASCII (保護者@例え.jp): RFC 2047 cannot encode an address, so the
+# header goes out as UTF-8 (RFC 6532), as the SMTP adapter then asks for SMTPUTF8.
+_UTF8_POLICY = _POLICY.clone(utf8=True)
 # A header value that needs neither encoding nor folding: printable ASCII, single spaces.
 _SIMPLE = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*")
 # An addr-spec with nothing a header parser could read as a second address or a comment.
@@ -61,7 +64,7 @@ def compose(
         _header("To", recipient, simple=_SIMPLE_ADDRESS),
     ]
     if sender.reply_to:
-        head.append(_folded("Reply-To", str(sender.reply_to)))
+        head.append(_folded_address("Reply-To", str(sender.reply_to)))
     head += [
         _folded("Subject", mail.subject),
         _header("Date", format_datetime(date)),
@@ -115,7 +118,15 @@ def _part(subtype: str, text: str) -> bytes:
 def _header(name: str, value: str, *, simple: re.Pattern[str] = _SIMPLE) -> bytes:
     if len(name) + 2 + len(value) <= 78 and simple.fullmatch(value):
         return f"{name}: {value}\r\n".encode("ascii")
-    return _POLICY.fold_binary(name, _POLICY.header_store_parse(name, value)[1])
+    # A display name is RFC 2047-encoded as always; only a mailbox that is not ASCII needs
+    # the header in UTF-8.
+    policy = _POLICY if parseaddr(value)[1].isascii() else _UTF8_POLICY
+    return policy.fold_binary(name, policy.header_store_parse(name, value)[1])
+
+
+@lru_cache(maxsize=256)
+def _folded_address(name: str, value: str) -> bytes:
+    return _header(name, value, simple=_SIMPLE_ADDRESS)
 
 
 @lru_cache(maxsize=1024)
@@ -127,4 +138,5 @@ def _folded(name: str, value: str) -> bytes:
 def _from(display_name: str, address: str) -> bytes:
     local, _, domain = address.rpartition("@")
     value = Address(display_name=display_name, username=local, domain=domain)
-    return _POLICY.fold_binary("From", _POLICY.header_store_parse("From", value)[1])
+    policy = _POLICY if address.isascii() else _UTF8_POLICY
+    return policy.fold_binary("From", policy.header_store_parse("From", value)[1])

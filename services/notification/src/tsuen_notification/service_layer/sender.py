@@ -36,9 +36,13 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
 
 from jinja2 import TemplateError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tsuen_common.events.notification import EmailDelivered, EmailFailed
@@ -55,6 +59,8 @@ from tsuen_notification.adapters.smtp import SendFailed, SmtpSession, SmtpTransp
 from tsuen_notification.domain.delivery import FailureKind, gives_up, retry_delay_seconds
 
 log = get_logger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -155,7 +161,8 @@ class MailSender:
 
     async def _lane(self, smtp: SmtpSession, mails: list[ClaimedMail], deadline: float) -> None:
         # One database connection for the lane's marks: checking one out of the pool per mail
-        # cost a pre-ping round trip each time. Each mark is still its own transaction.
+        # cost a pre-ping round trip each time. Each mark is still its own transaction, and
+        # one that finds the connection dead is redone on a fresh one (_marked).
         async with self.engine.connect() as conn:
             for done, mail in enumerate(mails):
                 if time.monotonic() > deadline:
@@ -167,9 +174,31 @@ class MailSender:
                     continue
                 await self._deliver(conn, smtp, mail)
 
+    async def _marked(
+        self, conn: AsyncConnection, mark: Callable[[AsyncConnection], Awaitable[T]]
+    ) -> T:
+        """Run ``mark`` in a transaction on the lane's connection; if that connection turns out
+        dead (PostgreSQL restarted, a proxy dropped it), once more on a fresh one.
+
+        Without the second try, a mail the SMTP server has just accepted would stay unmarked
+        until its lease ran out and then go out again: a database blip must not widen the one
+        duplicate window (a crash of this process). Redoing a mark is safe: it applies only
+        while this sender still holds the claim.
+        """
+        try:
+            async with conn.begin():
+                return await mark(conn)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            log.warning("database connection lost while marking a mail; marking again")
+        async with self.engine.begin() as fresh:
+            return await mark(fresh)
+
     async def _expired(self, conn: AsyncConnection, mail: ClaimedMail) -> None:
-        async with conn.begin():
-            await mail_queue.mark_expired(conn, mail.id, sender=self.sender_id)
+        await self._marked(
+            conn, lambda c: mail_queue.mark_expired(c, mail.id, sender=self.sender_id)
+        )
         self.stats.expired += 1
         log.info("mail expired unsent", notice_id=str(mail.notice_id), template=str(mail.template))
 
@@ -208,11 +237,11 @@ class MailSender:
         await self._sent(conn, mail)
 
     async def _sent(self, conn: AsyncConnection, mail: ClaimedMail) -> None:
-        async with conn.begin():
-            sent_at = await mail_queue.mark_sent(conn, mail.id, sender=self.sender_id)
+        async def mark(c: AsyncConnection) -> datetime | None:
+            sent_at = await mail_queue.mark_sent(c, mail.id, sender=self.sender_id)
             if sent_at is not None:
                 await self.outbox.add(
-                    conn,
+                    c,
                     EmailDelivered(
                         notice_id=mail.notice_id,
                         template=str(mail.template),
@@ -221,6 +250,9 @@ class MailSender:
                     ),
                     municipality=mail.municipality,
                 )
+            return sent_at
+
+        sent_at = await self._marked(conn, mark)
         if sent_at is None:
             # The claim was lost (lease ran out, or a cancellation won the race): the mail has
             # gone out anyway; the row keeps whatever the other party decided.
@@ -239,10 +271,12 @@ class MailSender:
         delay = retry_delay_seconds(
             mail.attempts, base=self.retry_base_seconds, cap=self.retry_max_seconds
         )
-        async with conn.begin():
-            await mail_queue.mark_retry(
-                conn, mail.id, sender=self.sender_id, delay_seconds=delay, error=error
-            )
+        await self._marked(
+            conn,
+            lambda c: mail_queue.mark_retry(
+                c, mail.id, sender=self.sender_id, delay_seconds=delay, error=error
+            ),
+        )
         self.stats.retried += 1
         log.warning(
             "mail deferred",
@@ -256,10 +290,10 @@ class MailSender:
     async def _failed(
         self, conn: AsyncConnection, mail: ClaimedMail, error: str, *, permanent: bool = True
     ) -> None:
-        async with conn.begin():
-            if await mail_queue.mark_failed(conn, mail.id, sender=self.sender_id, error=error):
+        async def mark(c: AsyncConnection) -> None:
+            if await mail_queue.mark_failed(c, mail.id, sender=self.sender_id, error=error):
                 await self.outbox.add(
-                    conn,
+                    c,
                     EmailFailed(
                         notice_id=mail.notice_id,
                         template=str(mail.template),
@@ -270,6 +304,8 @@ class MailSender:
                     ),
                     municipality=mail.municipality,
                 )
+
+        await self._marked(conn, mark)
         self.stats.failed += 1
         log.error(
             "mail failed",
@@ -316,8 +352,11 @@ class MailSender:
                 if claimed >= share or self._wake_pending or self._stopping.is_set():
                     continue
                 # Only lane 0 polls (mails due by time, retries, other processes' rows); it
-                # wakes the others when it finds more than its share.
-                await self._sleep(None if lane else self.poll_interval)
+                # wakes the others when it finds more than its share. They sleep at most until
+                # their SMTP connection has idled out, and close it then: a connection a
+                # firewall forgot would cost the next mail a whole SMTP timeout.
+                await self._sleep(self.smtp_idle_seconds if lane else self.poll_interval)
+                await smtp.close_if_idle(self.smtp_idle_seconds)
 
     async def _sleep(self, poll: float | None) -> None:
         woken = asyncio.Event()
