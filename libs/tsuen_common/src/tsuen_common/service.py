@@ -18,14 +18,18 @@ from typing import Any
 
 import uvicorn
 import uvloop
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tsuen_common.logging import configure_logging
+from tsuen_common.logging import configure_logging, get_logger
 from tsuen_common.messaging.worker import ConsumerWorker
 from tsuen_common.migrations import upgrade
 from tsuen_common.settings import ServiceSettings
 from tsuen_common.telemetry import configure_tracing, instrument_fastapi
+
+log = get_logger(__name__)
 
 
 def create_app(
@@ -41,8 +45,27 @@ def create_app(
 
     for router in routers:
         app.include_router(router)
+    app.add_exception_handler(DBAPIError, _database_connection_lost)
     instrument_fastapi(app)
     return app
+
+
+async def _database_connection_lost(request: Request, exc: Exception) -> Response:
+    """A request whose database connection died (PostgreSQL restarted or failed over): 503 with
+    Retry-After, not a 500. The pool has already been dropped, so the retry gets a new one."""
+    if not (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        raise exc  # any other database error stays a 500, with its traceback in the log
+    log.warning(
+        "database connection lost during a request",
+        path=request.url.path,
+        error=type(exc.orig).__name__,
+        action="check PostgreSQL (restart, failover, network); clients are told to retry",
+    )
+    return JSONResponse(
+        {"detail": "the database connection was lost; please try again"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
 
 
 def dispose_on_shutdown(app: FastAPI, engine: AsyncEngine) -> None:
