@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import socket
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from tsuen_common.db import make_engine
 from tsuen_common.service import create_app
 from tsuen_common.settings import ServiceSettings
 
 
 class ConnectionClosed(Exception):
     """Stands for the driver's error when the server went away."""
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again when the block ends: nobody listens
 
 
 def _app() -> TestClient:
@@ -21,6 +33,20 @@ def _app() -> TestClient:
     async def lost() -> None:
         raise DBAPIError("SELECT 1", None, ConnectionClosed(), connection_invalidated=True)
 
+    @router.get("/starting")
+    async def starting() -> None:
+        raise asyncpg.CannotConnectNowError("the database system is starting up")
+
+    @router.get("/refused")
+    async def refused() -> None:
+        # A real engine, pointed at a port where no PostgreSQL listens (a restart's window).
+        engine = make_engine(f"postgresql+asyncpg://tsuen:tsuen@127.0.0.1:{_closed_port()}/x")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        finally:
+            await engine.dispose()
+
     @router.get("/broken")
     async def broken() -> None:
         raise IntegrityError("INSERT", None, ConnectionClosed())
@@ -29,11 +55,14 @@ def _app() -> TestClient:
     return TestClient(app, raise_server_exceptions=False)
 
 
-def test_a_lost_database_connection_is_a_503_to_retry_not_a_500() -> None:
-    response = _app().get("/lost")
+@pytest.mark.parametrize("path", ["/lost", "/starting", "/refused"])
+def test_a_database_that_is_away_is_a_503_to_retry_not_a_500(path: str) -> None:
+    response = _app().get(path)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
-    assert response.json() == {"detail": "the database connection was lost; please try again"}
+    assert response.json() == {
+        "detail": "the database is unavailable for a moment; please try again"
+    }
 
 
 def test_other_database_errors_stay_server_errors() -> None:

@@ -229,7 +229,8 @@ async def test_a_database_blip_while_smtp_accepts_does_not_send_the_mail_twice(
         admin = await asyncpg.connect(dsn)
         try:
             rows = await admin.fetch(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                # Waits until each backend is gone (timeout form, PostgreSQL 14+).
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                 "WHERE datname = $1 AND pid <> pg_backend_pid()",
                 database,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -43,7 +44,8 @@ def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
     round trips (BEGIN, ``;``, ROLLBACK): a fifth of a booking's round trips, for connections
     that were in use milliseconds before. The connections that do go stale — after a
     PostgreSQL restart or failover, or a firewall dropping an idle line — have been idle; those
-    are still pinged, and a dead one is replaced before the caller sees it. (One returned less
+    are still pinged, and a dead one makes the pool start afresh before the caller sees it.
+    (One returned less
     than ``idle_seconds`` before the server went away fails its next statement instead, like a
     statement in flight at that moment; SQLAlchemy then drops the whole pool.)
     """
@@ -60,11 +62,29 @@ def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
         try:
             dbapi_connection.ping()
         except Exception as error:
-            # The pool discards this connection and checks out (or opens) another.
-            raise exc.DisconnectionError(
-                f"idle connection is gone: {type(error).__name__}"
-            ) from error
+            # One dead idle connection means the server went away (restart, failover): the
+            # pool drops every connection it holds and opens a new one for this checkout,
+            # instead of finding the others dead one ping at a time.
+            gone = f"idle connection is gone: {type(error).__name__}"
+            raise exc.InvalidatePoolError(gone) from error
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# What a request meets when PostgreSQL is away: a connection that died under a statement
+# (SQLAlchemy marks it ``connection_invalidated``), or a new connection refused while the
+# server restarts (the driver's own errors, which SQLAlchemy passes on untranslated).
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    ConnectionError,  # refused, reset (ConnectionRefusedError, ConnectionResetError, ...)
+    asyncpg.PostgresConnectionError,  # 08xxx
+    asyncpg.CannotConnectNowError,  # 57P03: the server is starting up or shutting down
+)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means "PostgreSQL is not there right now; try again shortly"."""
+    if isinstance(error, exc.DBAPIError):
+        return bool(error.connection_invalidated) or isinstance(error.orig, DATABASE_UNAVAILABLE)
+    return isinstance(error, DATABASE_UNAVAILABLE)

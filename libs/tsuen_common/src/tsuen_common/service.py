@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tsuen_common.db import DATABASE_UNAVAILABLE, database_unavailable
 from tsuen_common.logging import configure_logging, get_logger
 from tsuen_common.messaging.worker import ConsumerWorker
 from tsuen_common.migrations import upgrade
@@ -45,24 +46,27 @@ def create_app(
 
     for router in routers:
         app.include_router(router)
-    app.add_exception_handler(DBAPIError, _database_connection_lost)
+    unavailable: tuple[type[Exception], ...] = (DBAPIError, *DATABASE_UNAVAILABLE)
+    for error in unavailable:
+        app.add_exception_handler(error, _database_unavailable)
     instrument_fastapi(app)
     return app
 
 
-async def _database_connection_lost(request: Request, exc: Exception) -> Response:
-    """A request whose database connection died (PostgreSQL restarted or failed over): 503 with
-    Retry-After, not a 500. The pool has already been dropped, so the retry gets a new one."""
-    if not (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """PostgreSQL restarted or failed over under a request, or refuses connections while it
+    comes back: 503 with Retry-After, not a 500. The pool starts afresh on its own."""
+    if not database_unavailable(exc):
         raise exc  # any other database error stays a 500, with its traceback in the log
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
     log.warning(
-        "database connection lost during a request",
+        "database unavailable during a request",
         path=request.url.path,
-        error=type(exc.orig).__name__,
+        error=type(cause).__name__,
         action="check PostgreSQL (restart, failover, network); clients are told to retry",
     )
     return JSONResponse(
-        {"detail": "the database connection was lost; please try again"},
+        {"detail": "the database is unavailable for a moment; please try again"},
         status_code=503,
         headers={"Retry-After": "1"},
     )

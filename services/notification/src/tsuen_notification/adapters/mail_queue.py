@@ -248,6 +248,19 @@ async def mark_sent(conn: AsyncConnection, mail_id: int, *, sender: str) -> date
     return row.sent_at if row else None
 
 
+_SENT_BY = sa.select(mail_queue.c.sent_at).where(
+    mail_queue.c.id == sa.bindparam("mail_id"),
+    mail_queue.c.claimed_by == sa.bindparam("sender"),
+    mail_queue.c.status == "sent",
+)
+
+
+async def sent_by(conn: AsyncConnection, mail_id: int, *, sender: str) -> datetime | None:
+    """When ``sender`` marked the mail sent, if it did (a mark whose COMMIT's answer was lost
+    with the connection may have landed after all)."""
+    return (await conn.execute(_SENT_BY, {"mail_id": mail_id, "sender": sender})).scalar()
+
+
 async def mark_retry(
     conn: AsyncConnection, mail_id: int, *, sender: str, delay_seconds: float, error: str
 ) -> bool:

@@ -42,9 +42,9 @@ from datetime import datetime
 from typing import TypeVar
 
 from jinja2 import TemplateError
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tsuen_common.db import database_unavailable
 from tsuen_common.events.notification import EmailDelivered, EmailFailed
 from tsuen_common.heartbeat import beat
 from tsuen_common.logging import get_logger, mask_email, mask_emails_in
@@ -170,39 +170,53 @@ class MailSender:
                     log.warning("lease nearly over; leaving the rest", left=len(mails) - done)
                     return
                 if mail.stale:
-                    await self._expired(conn, mail)
+                    await self._expired(conn, mail, deadline)
                     continue
-                await self._deliver(conn, smtp, mail)
+                await self._deliver(conn, smtp, mail, deadline)
 
     async def _marked(
-        self, conn: AsyncConnection, mark: Callable[[AsyncConnection], Awaitable[T]]
+        self,
+        conn: AsyncConnection,
+        mark: Callable[[AsyncConnection], Awaitable[T]],
+        deadline: float,
     ) -> T:
-        """Run ``mark`` in a transaction on the lane's connection; if that connection turns out
-        dead (PostgreSQL restarted, a proxy dropped it), once more on a fresh one.
+        """Run ``mark`` in a transaction on the lane's connection; if the database is away
+        (the connection died, PostgreSQL restarts or fails over), again on fresh connections
+        with backoff until the lane's deadline.
 
-        Without the second try, a mail the SMTP server has just accepted would stay unmarked
-        until its lease ran out and then go out again: a database blip must not widen the one
-        duplicate window (a crash of this process). Redoing a mark is safe: it applies only
-        while this sender still holds the claim.
+        Without this, a mail the SMTP server has just accepted would stay unmarked until its
+        lease ran out and then go out again: a database blip must not widen the one duplicate
+        window (a crash of this process). Redoing a mark is safe: it applies only while this
+        sender still holds the claim (see ``_sent`` for a mark that landed after all).
         """
         try:
             async with conn.begin():
                 return await mark(conn)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
+        except Exception as exc:
+            if not database_unavailable(exc):
                 raise
-            log.warning("database connection lost while marking a mail; marking again")
-        async with self.engine.begin() as fresh:
-            return await mark(fresh)
+            log.warning("database unavailable while marking a mail; trying again")
+        delay = 0.2
+        while True:
+            try:
+                async with self.engine.begin() as fresh:
+                    return await mark(fresh)
+            except Exception as exc:
+                if not database_unavailable(exc) or time.monotonic() + delay > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
-    async def _expired(self, conn: AsyncConnection, mail: ClaimedMail) -> None:
+    async def _expired(self, conn: AsyncConnection, mail: ClaimedMail, deadline: float) -> None:
         await self._marked(
-            conn, lambda c: mail_queue.mark_expired(c, mail.id, sender=self.sender_id)
+            conn, lambda c: mail_queue.mark_expired(c, mail.id, sender=self.sender_id), deadline
         )
         self.stats.expired += 1
         log.info("mail expired unsent", notice_id=str(mail.notice_id), template=str(mail.template))
 
-    async def _deliver(self, conn: AsyncConnection, smtp: SmtpSession, mail: ClaimedMail) -> None:
+    async def _deliver(
+        self, conn: AsyncConnection, smtp: SmtpSession, mail: ClaimedMail, deadline: float
+    ) -> None:
         try:
             policy = self.policies.get(mail.municipality)
             rendered = self.renderer.render(
@@ -217,7 +231,7 @@ class MailSender:
             )
         except (UnknownMunicipality, TemplateError, ValueError) as exc:
             # Our side cannot build this mail; sending it again unchanged cannot help.
-            await self._failed(conn, mail, f"cannot compose: {type(exc).__name__}: {exc}")
+            await self._failed(conn, mail, f"cannot compose: {type(exc).__name__}: {exc}", deadline)
             return
         try:
             await smtp.send(
@@ -228,31 +242,35 @@ class MailSender:
                 mail.attempts, max_attempts=self.max_attempts
             ):
                 await self._failed(
-                    conn, mail, str(exc), permanent=exc.kind is FailureKind.PERMANENT
+                    conn, mail, str(exc), deadline, permanent=exc.kind is FailureKind.PERMANENT
                 )
             else:
-                await self._retry(conn, mail, str(exc))
+                await self._retry(conn, mail, str(exc), deadline)
             return
         # Marked at once, before the next mail goes out: the crash window stays one mail wide.
-        await self._sent(conn, mail)
+        await self._sent(conn, mail, deadline)
 
-    async def _sent(self, conn: AsyncConnection, mail: ClaimedMail) -> None:
+    async def _sent(self, conn: AsyncConnection, mail: ClaimedMail, deadline: float) -> None:
         async def mark(c: AsyncConnection) -> datetime | None:
             sent_at = await mail_queue.mark_sent(c, mail.id, sender=self.sender_id)
-            if sent_at is not None:
-                await self.outbox.add(
-                    c,
-                    EmailDelivered(
-                        notice_id=mail.notice_id,
-                        template=str(mail.template),
-                        caused_by_event=mail.event_id,
-                        delivered_at=sent_at,
-                    ),
-                    municipality=mail.municipality,
-                )
+            if sent_at is None:
+                # Nothing to mark: either the claim was lost, or this is a redo and the first
+                # attempt's COMMIT landed before its connection died (its EmailDelivered with
+                # it). Only the second is ours to count.
+                return await mail_queue.sent_by(c, mail.id, sender=self.sender_id)
+            await self.outbox.add(
+                c,
+                EmailDelivered(
+                    notice_id=mail.notice_id,
+                    template=str(mail.template),
+                    caused_by_event=mail.event_id,
+                    delivered_at=sent_at,
+                ),
+                municipality=mail.municipality,
+            )
             return sent_at
 
-        sent_at = await self._marked(conn, mark)
+        sent_at = await self._marked(conn, mark, deadline)
         if sent_at is None:
             # The claim was lost (lease ran out, or a cancellation won the race): the mail has
             # gone out anyway; the row keeps whatever the other party decided.
@@ -267,7 +285,9 @@ class MailSender:
             attempts=mail.attempts,
         )
 
-    async def _retry(self, conn: AsyncConnection, mail: ClaimedMail, error: str) -> None:
+    async def _retry(
+        self, conn: AsyncConnection, mail: ClaimedMail, error: str, deadline: float
+    ) -> None:
         delay = retry_delay_seconds(
             mail.attempts, base=self.retry_base_seconds, cap=self.retry_max_seconds
         )
@@ -276,6 +296,7 @@ class MailSender:
             lambda c: mail_queue.mark_retry(
                 c, mail.id, sender=self.sender_id, delay_seconds=delay, error=error
             ),
+            deadline,
         )
         self.stats.retried += 1
         log.warning(
@@ -288,7 +309,13 @@ class MailSender:
         )
 
     async def _failed(
-        self, conn: AsyncConnection, mail: ClaimedMail, error: str, *, permanent: bool = True
+        self,
+        conn: AsyncConnection,
+        mail: ClaimedMail,
+        error: str,
+        deadline: float,
+        *,
+        permanent: bool = True,
     ) -> None:
         async def mark(c: AsyncConnection) -> None:
             if await mail_queue.mark_failed(c, mail.id, sender=self.sender_id, error=error):
@@ -305,7 +332,7 @@ class MailSender:
                     municipality=mail.municipality,
                 )
 
-        await self._marked(conn, mark)
+        await self._marked(conn, mark, deadline)
         self.stats.failed += 1
         log.error(
             "mail failed",
@@ -352,21 +379,29 @@ class MailSender:
                 if claimed >= share or self._wake_pending or self._stopping.is_set():
                     continue
                 # Only lane 0 polls (mails due by time, retries, other processes' rows); it
-                # wakes the others when it finds more than its share. They sleep at most until
-                # their SMTP connection has idled out, and close it then: a connection a
-                # firewall forgot would cost the next mail a whole SMTP timeout.
-                await self._sleep(self.smtp_idle_seconds if lane else self.poll_interval)
-                await smtp.close_if_idle(self.smtp_idle_seconds)
+                # wakes the others when it finds more than its share.
+                if lane == 0:
+                    await self._sleep(self.poll_interval)
+                    continue
+                # The others sleep until woken, closing their SMTP connection once it has
+                # idled out (a connection a firewall forgot would cost the next mail a whole
+                # SMTP timeout), without claiming on their own.
+                while not await self._sleep(self.smtp_idle_seconds):
+                    await smtp.close_if_idle(self.smtp_idle_seconds)
+                    if self._wake_pending or self._stopping.is_set():
+                        break
 
-    async def _sleep(self, poll: float | None) -> None:
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep until :meth:`wake` (True) or for ``seconds`` (False)."""
         woken = asyncio.Event()
         self._idle.append(woken)
         try:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), timeout=poll)
+                await asyncio.wait_for(woken.wait(), timeout=seconds)
         finally:
             if woken in self._idle:
                 self._idle.remove(woken)
+        return woken.is_set()
 
     def stop(self) -> None:
         self._stopping.set()
