@@ -262,3 +262,43 @@ async def test_a_database_blip_while_smtp_accepts_does_not_send_the_mail_twice(
     finally:
         notification.smtp.catcher.before_accepting = None
         await engine.dispose()
+
+
+async def test_a_mark_that_landed_before_its_answer_was_lost_is_not_written_twice(
+    notification: NotificationStack,
+) -> None:
+    # The redo after a lost connection finds the row already `sent` by this very sender (the
+    # first COMMIT landed, its answer did not): it counts the mail as sent, adds no second
+    # EmailDelivered, and reports no lost claim.
+    await notification.worker.stop_sender()
+    notification.smtp.catcher.reject.clear()
+    envelope = await notification.publish(_certified("ao@example.jp"))
+
+    async def queued() -> bool:
+        return len(await notification.rows(event_id=envelope.event_id)) == 1
+
+    await eventually(queued, what="the mail queued")
+    dsn = notification.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def first_commit_landed() -> None:
+        admin = await asyncpg.connect(dsn)
+        try:
+            await admin.execute(
+                "UPDATE mail_queue SET status = 'sent', sent_at = now(), lease_until = NULL "
+                "WHERE event_id = $1",
+                envelope.event_id,
+            )
+        finally:
+            await admin.close()
+
+    notification.smtp.catcher.before_accepting = first_commit_landed
+    try:
+        sender = build_sender(notification.settings, notification.engine)
+        assert await sender.run_once() == 1
+    finally:
+        notification.smtp.catcher.before_accepting = None
+    [row] = await notification.rows(event_id=envelope.event_id)
+    assert (row.status, row.claimed_by) == ("sent", sender.sender_id)
+    assert sender.stats.sent == 1
+    assert "notification.EmailDelivered" not in await notification.outbox_types()
+    assert len(notification.smtp.mails_to("ao@example.jp")) == 1
