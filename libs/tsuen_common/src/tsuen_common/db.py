@@ -45,9 +45,9 @@ def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
     that were in use milliseconds before. The connections that do go stale — after a
     PostgreSQL restart or failover, or a firewall dropping an idle line — have been idle; those
     are still pinged, and a dead one makes the pool start afresh before the caller sees it.
-    (One returned less
-    than ``idle_seconds`` before the server went away fails its next statement instead, like a
-    statement in flight at that moment; SQLAlchemy then drops the whole pool.)
+    (One returned less than ``idle_seconds`` before the server went away fails its next
+    statement instead, like a statement in flight at that moment; SQLAlchemy then drops the
+    whole pool, and the request answers 503: ``tsuen_common.service``.)
     """
 
     @event.listens_for(engine.sync_engine, "checkin")
