@@ -4,7 +4,8 @@ the parts themselves (outbox + relay + inbox, dead letters)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from faststream.kafka import KafkaBroker
@@ -15,6 +16,7 @@ from tsuen_common.events.eligibility import ApplicationSubmitted
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.events.topics import Topic, topic_name
 from tsuen_common.messaging import (
+    BatchHandler,
     DeadLetterPublisher,
     EventConsumer,
     Outbox,
@@ -72,6 +74,7 @@ class RecordingConsumer:
     broker: KafkaBroker
     consumer: EventConsumer
     engine: AsyncEngine
+    calls: list[int] = field(default_factory=list)  # events per handle_many call (batch=True)
 
     async def effect_ids(self) -> list[uuid.UUID]:
         async with self.engine.connect() as conn:
@@ -90,21 +93,34 @@ async def start_recording_consumer(
     *,
     fail_for: set[uuid.UUID] | None = None,
     max_attempts: int = 3,
+    batch: bool = False,
 ) -> RecordingConsumer:
+    """``batch``: the handler is a BatchHandler (one multi-row INSERT per run of new events)."""
     engine = await create_schema(db_url)
     failing = fail_for if fail_for is not None else set()
+    calls: list[int] = []
 
     async def record(session: AsyncSession, envelope: EventEnvelope, payload: object) -> None:
         if envelope.event_id in failing:
             raise RuntimeError("simulated handler failure")
         await session.execute(sa.insert(effects).values(event_id=envelope.event_id))
 
+    async def record_many(
+        session: AsyncSession, events: Sequence[tuple[EventEnvelope, object]]
+    ) -> None:
+        calls.append(len(events))
+        if any(envelope.event_id in failing for envelope, _ in events):
+            raise RuntimeError("simulated handler failure")
+        await session.execute(
+            sa.insert(effects), [{"event_id": envelope.event_id} for envelope, _ in events]
+        )
+
     producer = reliable_producer(bootstrap, client_id="test-dlq")
     await producer.start()
     consumer = EventConsumer(
-        name=f"recorder-{uuid.uuid4().hex[:6]}",
+        name=f"{'batch-' if batch else ''}recorder-{uuid.uuid4().hex[:6]}",
         sessions=make_sessions(engine),
-        handlers={ApplicationSubmitted: record},
+        handlers={ApplicationSubmitted: BatchHandler(record_many) if batch else record},
         dead_letters=DeadLetterPublisher(producer),
         max_attempts=max_attempts,
         backoff_seconds=0.01,
@@ -112,4 +128,4 @@ async def start_recording_consumer(
     broker = KafkaBroker(bootstrap, graceful_timeout=10.0)
     subscribe(broker, consumer, topic_name(Topic.ELIGIBILITY, prefix))
     await broker.start()
-    return RecordingConsumer(broker=broker, consumer=consumer, engine=engine)
+    return RecordingConsumer(broker=broker, consumer=consumer, engine=engine, calls=calls)

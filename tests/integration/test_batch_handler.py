@@ -9,9 +9,8 @@ from collections import Counter
 
 from aiokafka import AIOKafkaProducer
 
-from tests.integration.batch_consumer import start_batch_consumer
 from tests.integration.conftest import eventually
-from tests.integration.messaging_support import MUNICIPALITY
+from tests.integration.messaging_support import MUNICIPALITY, start_recording_consumer
 from tsuen_common.events.eligibility import ApplicationSubmitted
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.events.topics import Topic, topic_name
@@ -40,8 +39,8 @@ async def test_each_event_once_with_duplicates_in_a_poll_and_across_polls(
         # Published before the consumer starts: its first poll holds the repeats too.
         for env in [*events, events[0], events[7], events[7]]:
             await producer.send_and_wait(topic, env.to_bytes(), key=KEY)
-        consumer = await start_batch_consumer(
-            kafka.bootstrap_servers, topic_prefix, await new_database("consumer")
+        consumer = await start_recording_consumer(
+            kafka.bootstrap_servers, topic_prefix, await new_database("consumer"), batch=True
         )
 
         async def all_processed() -> bool:
@@ -84,11 +83,12 @@ async def test_a_failing_batch_is_retried_one_by_one_and_the_bad_event_dead_lett
     try:
         for env in [*good[:2], bad, *good[2:]]:
             await producer.send_and_wait(topic, env.to_bytes(), key=KEY)
-        consumer = await start_batch_consumer(
+        consumer = await start_recording_consumer(
             kafka.bootstrap_servers,
             topic_prefix,
             await new_database("consumer"),
             fail_for={bad.event_id},
+            batch=True,
         )
 
         async def good_processed() -> bool:

@@ -13,7 +13,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from tests.integration.batch_consumer import start_batch_consumer
 from tests.integration.conftest import eventually
 from tests.integration.messaging_support import (
     MUNICIPALITY,
@@ -119,8 +118,8 @@ async def test_a_batch_handler_makes_one_span_per_event_each_a_child_of_its_prod
                 trace={"traceparent": f"00-{trace_id}-{span_id}-01"},
             )
             await producer.send_and_wait(topic, env.to_bytes(), key=b"one-partition")
-        consumer = await start_batch_consumer(
-            kafka.bootstrap_servers, topic_prefix, await new_database("consumer")
+        consumer = await start_recording_consumer(
+            kafka.bootstrap_servers, topic_prefix, await new_database("consumer"), batch=True
         )
 
         async def consumed() -> bool:
