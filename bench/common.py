@@ -7,10 +7,13 @@ same run, and appends a row to bench/results/latest.{json,md}.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
 import statistics
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -87,3 +90,29 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
         "mean_ms": statistics.fmean(samples_ms) if samples_ms else float("nan"),
         "n": float(len(samples_ms)),
     }
+
+
+async def paced(
+    one: Callable[[int], Awaitable[None]], rate: int, seconds: float, *, in_flight: int = 25
+) -> float:
+    """Call ``one(i)`` ``rate`` times a second for ``seconds``; return how many seconds the
+    last call finished after the schedule's end (how far the producer fell behind).
+
+    At most ``in_flight`` calls at once (about a connection pool's worth): when the database
+    is slower than the rate, the producer falls behind (reported) instead of timing out.
+    """
+    gate = asyncio.Semaphore(in_flight)
+
+    async def gated(i: int) -> None:
+        async with gate:
+            await one(i)
+
+    start = time.monotonic()
+    tasks = []
+    for i in range(int(rate * seconds)):
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(gated(i)))
+    await asyncio.gather(*tasks)
+    return time.monotonic() - start - seconds

@@ -39,7 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from bench.common import Result, report, summary
+from bench.common import Result, paced, report, summary
 from bench.stack import BIN, CpuMeter, free_port, migrate, process_cpu, service_env
 from tests.integration import testbed
 from tsuen_common.db import make_engine, make_sessions
@@ -95,23 +95,7 @@ async def produce(url: str, prefix: str, rate: int, seconds: float, run: str, ou
             await outbox.add(session, event, municipality=CHIYODA)
         committed[str(event.guardian_email)] = time.time()
 
-    # At most as many commits in flight as the pool has connections: when the database is
-    # slower than the rate, the producer falls behind (reported) instead of timing out.
-    gate = asyncio.Semaphore(25)
-
-    async def gated(i: int) -> None:
-        async with gate:
-            await one(i)
-
-    start = time.monotonic()
-    tasks = []
-    for i in range(int(rate * seconds)):
-        delay = start + i / rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(gated(i)))
-    await asyncio.gather(*tasks)
-    behind = time.monotonic() - start - seconds
+    behind = await paced(one, rate, seconds)
     out.write_text(json.dumps({"committed": committed, "behind_s": behind}))
     await engine.dispose()
 

@@ -37,7 +37,7 @@ from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bench.common import Result, report, summary
+from bench.common import Result, paced, report, summary
 from bench.stack import CpuMeter
 from tests.integration import testbed
 from tsuen_common.db import make_engine, make_sessions
@@ -87,22 +87,7 @@ async def produce(url: str, prefix: str, rate: int, seconds: float, out: Path) -
             )
         committed[str(env.event_id)] = time.time()
 
-    # At most as many commits in flight as the pool has connections: when the database is
-    # slower than the rate, the producer falls behind (reported) instead of timing out.
-    gate = asyncio.Semaphore(25)
-
-    async def gated(i: int) -> None:
-        async with gate:
-            await one(i)
-
-    start = time.monotonic()
-    tasks = []
-    for i in range(int(rate * seconds)):
-        delay = start + i / rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(gated(i)))
-    await asyncio.gather(*tasks)
+    await paced(one, rate, seconds)
     out.write_text(json.dumps(committed))
     await engine.dispose()
 
