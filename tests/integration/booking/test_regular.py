@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import Any
 
-from tests.integration.booking.support import KAKEGAWA, Harness, auth, staff
+from tests.integration.booking.support import KAKEGAWA, Child, Harness, auth, staff
 from tsuen_common.timeutil import JST
 
 
@@ -72,20 +74,15 @@ async def test_ending_a_plan_cancels_its_later_bookings_under_the_cancellation_r
     other = await harness.certify(KAKEGAWA)
     await harness.accept(KAKEGAWA, facility, child)
     facility_staff = auth(staff(KAKEGAWA, facility))
-    plan = (
-        await harness.client.post(
-            "/v1/regular-plans",
-            json={
-                "facility_id": str(facility),
-                "child_id": str(child.child_id),
-                "weekday": 2,  # Wednesdays
-                "start": "09:00",
-                "end": "11:00",
-                "valid_from": "2027-06-01",
-            },
-            headers=facility_staff,  # 代理予約: approved at once
-        )
-    ).json()
+    plan = await _plan(
+        harness,
+        facility,
+        child,
+        weekday=2,  # Wednesdays
+        end="11:00",
+        valid_from="2027-06-01",
+        by=facility_staff,  # 代理予約: approved at once
+    )
     generated = await harness.client.post(
         f"/v1/regular-plans/{plan['id']}/generate",
         params={"month": "2027-06"},
@@ -144,20 +141,15 @@ async def test_ending_a_plan_not_yet_approved_withdraws_it(harness: Harness) -> 
     facility = await harness.register(KAKEGAWA)
     child = await harness.certify(KAKEGAWA)
     await harness.accept(KAKEGAWA, facility, child)
-    plan = (
-        await harness.client.post(
-            "/v1/regular-plans",
-            json={
-                "facility_id": str(facility),
-                "child_id": str(child.child_id),
-                "weekday": 4,
-                "start": "09:00",
-                "end": "10:00",
-                "valid_from": "2027-07-01",
-            },
-            headers=auth(child.principal),
-        )
-    ).json()
+    plan = await _plan(
+        harness,
+        facility,
+        child,
+        weekday=4,
+        end="10:00",
+        valid_from="2027-07-01",
+        by=auth(child.principal),
+    )
     ended = await harness.client.post(
         f"/v1/regular-plans/{plan['id']}/end",
         json={"last_day": "2027-05-20", "reason": "保育園に入園"},
@@ -175,20 +167,15 @@ async def test_an_approved_plan_ended_before_its_first_day_is_withdrawn(harness:
     facility = await harness.register(KAKEGAWA)
     child = await harness.certify(KAKEGAWA)
     await harness.accept(KAKEGAWA, facility, child)
-    plan = (
-        await harness.client.post(
-            "/v1/regular-plans",
-            json={
-                "facility_id": str(facility),
-                "child_id": str(child.child_id),
-                "weekday": 1,
-                "start": "09:00",
-                "end": "10:00",
-                "valid_from": "2027-07-01",
-            },
-            headers=auth(staff(KAKEGAWA, facility)),  # 代理予約: approved at once
-        )
-    ).json()
+    plan = await _plan(
+        harness,
+        facility,
+        child,
+        weekday=1,
+        end="10:00",
+        valid_from="2027-07-01",
+        by=auth(staff(KAKEGAWA, facility)),  # 代理予約: approved at once
+    )
     assert plan["status"] == "approved"
     ended = await harness.client.post(
         f"/v1/regular-plans/{plan['id']}/end",
@@ -197,3 +184,30 @@ async def test_an_approved_plan_ended_before_its_first_day_is_withdrawn(harness:
     )
     assert ended.status_code == 200, ended.text
     assert (ended.json()["plan"]["status"], ended.json()["cancelled"]) == ("withdrawn", [])
+
+
+async def _plan(
+    harness: Harness,
+    facility: uuid.UUID,
+    child: Child,
+    *,
+    weekday: int,
+    end: str,
+    valid_from: str,
+    by: dict[str, str],
+) -> dict[str, Any]:
+    """A 定期利用 plan from 09:00 to ``end``, applied for (guardian) or registered (staff)."""
+    response = await harness.client.post(
+        "/v1/regular-plans",
+        json={
+            "facility_id": str(facility),
+            "child_id": str(child.child_id),
+            "weekday": weekday,
+            "start": "09:00",
+            "end": end,
+            "valid_from": valid_from,
+        },
+        headers=by,
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
