@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -87,3 +90,18 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             pytest.fail(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(0.1)
+
+
+async def run_command(
+    program: str, *args: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """An operator command (``tsuen-booking reconcile``, ...) as a shell runs it: its own
+    process, its environment in ``env`` (added to this one's), stdout and stderr captured."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [str(Path(sys.executable).with_name(program)), *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
 from tests.integration.attendance.harness import CHIYODA, attendance_stack, new_booking
-from tests.integration.conftest import eventually
-from tsuen_attendance.entrypoints import cli
+from tests.integration.conftest import eventually, run_command
 from tsuen_common.events.attendance import NoShow
 from tsuen_common.timeutil import now_jst
 
 
 async def test_rotate_key_keeps_the_code_on_screen_valid_and_no_shows_run_from_cron(
-    kafka, topic_prefix, new_database, monkeypatch, capsys
+    kafka, topic_prefix, new_database
 ):
     # The wall clock: the command stamps the rotation with the real time, as in production.
     now = now_jst()
@@ -24,8 +22,7 @@ async def test_rotate_key_keeps_the_code_on_screen_valid_and_no_shows_run_from_c
     missing = new_booking(facility, start, now + timedelta(minutes=30))
     sweep_at = (now + timedelta(hours=2)).replace(tzinfo=None).isoformat()  # read as JST
     url = await new_database("attendance")
-    monkeypatch.setenv("TSUEN_DATABASE_URL", url)
-    monkeypatch.setenv("TSUEN_KAFKA_TOPIC_PREFIX", topic_prefix)
+    env = {"TSUEN_DATABASE_URL": url, "TSUEN_KAFKA_TOPIC_PREFIX": topic_prefix}
     async with attendance_stack(kafka.bootstrap_servers, topic_prefix, url) as stack:
         for booking in (arriving, missing):
             await stack.publish_booking_event(booking.confirmed(), CHIYODA)
@@ -39,9 +36,11 @@ async def test_rotate_key_keeps_the_code_on_screen_valid_and_no_shows_run_from_c
         )
         on_screen = await stack.code(facility)
 
-        # The CLI runs its own event loop, as it does from a shell: a thread here.
-        assert await asyncio.to_thread(cli.main, ["rotate-key", "--facility", str(facility)]) == 0
-        assert f"rotated the 2D-code key of facility {facility}" in capsys.readouterr().out
+        rotated = await run_command(
+            "tsuen-attendance", "rotate-key", "--facility", str(facility), env=env
+        )
+        assert rotated.returncode == 0, rotated.stderr
+        assert f"rotated the 2D-code key of facility {facility}" in rotated.stdout
         after = await stack.code(facility)
         assert after != on_screen  # same step, new key: a different signature
 
@@ -53,9 +52,13 @@ async def test_rotate_key_keeps_the_code_on_screen_valid_and_no_shows_run_from_c
         )
         assert response.status_code == 200, response.text
 
+        printed = []
         for _ in range(2):  # cron runs it again: nothing new
-            assert await asyncio.to_thread(cli.main, ["detect-no-shows", "--at", sweep_at]) == 0
-        printed = [line for line in capsys.readouterr().out.splitlines() if "no-show(s)" in line]
+            swept = await run_command(
+                "tsuen-attendance", "detect-no-shows", "--at", sweep_at, env=env
+            )
+            assert swept.returncode == 0, swept.stderr
+            printed += [line for line in swept.stdout.splitlines() if "no-show(s)" in line]
         assert [line for line in printed if not line.startswith("{")] == [
             "1 no-show(s) recorded",
             "0 no-show(s) recorded",
