@@ -6,6 +6,8 @@ import base64
 import json
 from datetime import date, timedelta
 
+import pytest
+
 from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, application_form, officer
 from tsuen_common import timeutil
 
@@ -52,6 +54,35 @@ async def test_duplicate_application_for_the_same_child_is_a_conflict(service):
     # A sibling (same e-mail, another child) is a separate application, not a duplicate.
     sibling = await service.apply(KAKEGAWA, kana="ヤマダ ハナ", birth=date(2025, 11, 2))
     assert sibling.status_code == 201
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u00ad", "\u2060", "\u202e"])
+async def test_invisible_characters_do_not_make_the_same_child_new(service, mark):
+    # Issue 12, item 2: the same child, applied for again with a hidden mark in the reading.
+    assert (await service.apply(KAKEGAWA, kana="ヤマダ タロウ", birth=BIRTH)).status_code == 201
+    again = await service.apply(KAKEGAWA, kana=f"ヤマ{mark}ダ タロウ", birth=BIRTH)
+    assert again.status_code == 409
+    assert "already pending or approved" in again.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "😀😀", "名前には文字を"),
+        ("name", "\u200b\u200b", "名前には文字を"),
+        ("kana", "Taro", "ふりがな"),
+        ("kana", "タロウ\x00", "制御文字"),
+    ],
+)
+async def test_names_without_letters_and_readings_that_are_not_kana_are_refused(
+    service, field, value, message
+):
+    link = await service.link_token(KAKEGAWA, "parent@example.jp")
+    form = application_form(link, kana="ヤマダ タロウ", birth=BIRTH)
+    form["child"] = {**form["child"], field: value}
+    refused = await service.client.post(f"/v1/municipalities/{KAKEGAWA}/applications", json=form)
+    assert refused.status_code == 422
+    assert message in refused.text
 
 
 async def test_links_expire_are_single_use_and_belong_to_one_municipality(service):

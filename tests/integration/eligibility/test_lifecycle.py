@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import sqlalchemy as sa
 
@@ -34,6 +35,17 @@ async def certify(service, municipality: str, kana: str, birth: date) -> dict:
     )
     assert approved.status_code == 200, approved.text
     return approved.json()
+
+
+async def email_change_token(service, email: str) -> str:
+    """The token of the newest confirmation link mailed to ``email``, as its owner reads it."""
+    sent = [
+        e["payload"]
+        for e in await service.outbox_events("eligibility.GuardianEmailChangeRequested")
+        if e["payload"]["email"] == email
+    ]
+    assert sent, f"no confirmation link was mailed to {email}"
+    return parse_qs(urlparse(sent[-1]["url"]).query)["token"][0]
 
 
 async def revocations(service) -> list[tuple[str, str, str]]:
@@ -84,6 +96,14 @@ async def test_guardian_email_change_tells_booking_about_every_active_sibling(se
         headers=guardian,
     )
     assert changed.status_code == 200, changed.text
+    assert changed.json()["pending_confirmation"] == ["guardian_email"]
+    # Nothing moves until the new address's owner opens the link.
+    assert await service.outbox_events("eligibility.CertificationChanged") == []
+    confirmed = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/email-changes/confirm",
+        json={"token": await email_change_token(service, "new.address@example.jp")},
+    )
+    assert confirmed.status_code == 200, confirmed.text
 
     events = await service.outbox_events("eligibility.CertificationChanged")
     told = {e["payload"]["certification_id"]: e["payload"] for e in events}

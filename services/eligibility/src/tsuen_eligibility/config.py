@@ -17,6 +17,12 @@ class Settings(ServiceSettings):
     # reads ``municipality`` and ``token`` from the query string.
     application_url_base: str = "http://127.0.0.1:8001/apply"
 
+    # Where the confirmation link for a new e-mail address points (the portal's page, which
+    # posts the token back to /v1/municipalities/{code}/email-changes/confirm), and how long
+    # it works.
+    email_change_url_base: str = "http://127.0.0.1:8006/email/confirm"
+    email_change_validity_hours: int = Field(default=24, gt=0)
+
     # Attachments (障害者手帳 etc.) are stored in the database, so they are kept small.
     attachment_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     attachment_max_count: int = Field(default=10, ge=0)

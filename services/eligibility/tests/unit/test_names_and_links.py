@@ -60,3 +60,9 @@ def test_link_at_its_expiry_instant_is_expired() -> None:
 def test_used_link_is_refused_even_before_expiry() -> None:
     with pytest.raises(LinkAlreadyUsed, match="already been used"):
         check_link_usable(expires_at=ISSUED + timedelta(days=1), used_at=ISSUED, now=ISSUED)
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u00ad", "\u2060", "\u200e", "\u202a", "\x00"])
+def test_invisible_and_control_characters_do_not_make_a_second_child(mark):
+    # The one-child rule compares keys: a hidden mark must not make the same child look new.
+    assert kana_key(f"ヤマダ{mark}タロウ") == kana_key("ヤマダ タロウ")

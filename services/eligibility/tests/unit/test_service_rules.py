@@ -44,7 +44,8 @@ def test_resident_csv_with_bom_and_optional_columns() -> None:
 
 def test_enrollment_csv_error_names_the_line_and_field() -> None:
     text = (
-        "child_kana,child_birth_date,facility_type,enrolled_from\nA,2025-01-01,nursery,2026-04-01\n"
+        "child_kana,child_birth_date,facility_type,enrolled_from\n"  # header
+        "ア,2025-01-01,nursery,2026-04-01\n"
     )
     with pytest.raises(Invalid, match=r"CSV line 2: facility_type"):
         parse_csv(text, EnrollmentIn)
@@ -58,7 +59,7 @@ def test_csv_with_unknown_column_is_refused_with_the_expected_header() -> None:
 def test_enrollment_csv_reads_facility_types() -> None:
     text = (
         "child_kana,child_birth_date,facility_type,enrolled_from\n"
-        "A,2025-01-01,tokyo_certified,2026-04-01\n"
+        "ア,2025-01-01,tokyo_certified,2026-04-01\n"
     )
     [row] = parse_csv(text, EnrollmentIn)
     assert row.facility_type is EnrollmentType.TOKYO_CERTIFIED

@@ -22,6 +22,7 @@ from tsuen_common.events.eligibility import (
     ApplicationRejected,
     CertificationRevoked,
     ChildCertified,
+    GuardianEmailChangeRequested,
     LotteryOutcome,
     LotteryResultDecided,
     RevocationReason,
@@ -79,6 +80,26 @@ def _cancelled(facility_email: str | None = FACILITY) -> BookingCancelled:
 
 def test_every_template_has_a_subject() -> None:
     assert set(SUBJECTS) == set(Template)
+
+
+def test_email_change_confirmation_goes_to_the_new_address_only() -> None:
+    expires = NOW + timedelta(hours=24)
+    [n] = _notices(
+        GuardianEmailChangeRequested(
+            change_id=uuid.uuid4(),
+            guardian_id=uuid.uuid4(),
+            email="new@example.jp",
+            url="https://portal.example/email/confirm?token=t",
+            expires_at=expires,
+        )
+    )
+    assert (n.template, n.recipient, n.subject) == (
+        Template.EMAIL_CHANGE_CONFIRMATION,
+        "new@example.jp",
+        "メールアドレス変更の確認",
+    )
+    assert n.context["url"] == "https://portal.example/email/confirm?token=t"
+    assert n.stale_after == expires
 
 
 def test_application_link_expires_with_the_link() -> None:
@@ -341,6 +362,13 @@ def test_every_template_renders_with_the_values_the_domain_gives_it() -> None:
     samples = [
         ApplicationLinkIssued(
             link_id=uuid.uuid4(), email=GUARDIAN, url="https://x.example/a", expires_at=NOW
+        ),
+        GuardianEmailChangeRequested(
+            change_id=uuid.uuid4(),
+            guardian_id=uuid.uuid4(),
+            email=GUARDIAN,
+            url="https://x.example/c",
+            expires_at=NOW,
         ),
         *(
             LotteryResultDecided(

@@ -105,6 +105,23 @@ class CertificationChanged(_Eligibility):
     changed_fields: list[str]
 
 
+class GuardianEmailChangeRequested(_Eligibility):
+    """A guardian asked to receive mail at a new address: the link goes to that address only.
+
+    Nothing changes until the owner of the new address opens the link (the takeover in issue
+    12): then CertificationChanged follows for every active certification of the guardian.
+    """
+
+    event_type: ClassVar[str] = "eligibility.GuardianEmailChangeRequested"
+    aggregate_field: ClassVar[str] = "change_id"
+
+    change_id: uuid.UUID
+    guardian_id: uuid.UUID
+    email: EmailAddress
+    url: str
+    expires_at: AwareDatetime
+
+
 class LotteryOutcome(StrEnum):
     WON = "won"
     WAITLISTED = "waitlisted"  # 補欠
@@ -133,5 +150,6 @@ EVENTS: tuple[type[EventPayload], ...] = (
     ChildCertified,
     CertificationRevoked,
     CertificationChanged,
+    GuardianEmailChangeRequested,
     LotteryResultDecided,
 )

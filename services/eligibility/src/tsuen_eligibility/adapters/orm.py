@@ -134,8 +134,28 @@ guardian_accounts = sa.Table(
     _municipality(),
     # Siblings apply with the same e-mail, so one account per (municipality, e-mail).
     sa.Column("email", sa.Text, nullable=False),
+    # The guardian's reading + birth date (names.guardian_key): a new child joins this account
+    # only when its applying guardian is this one, never on an e-mail match alone.
+    sa.Column("identity_key", sa.Text),
     _created_at(),
     sa.UniqueConstraint("municipality", "email", name="uq_guardian_accounts_email"),
+)
+
+# An e-mail change waits here until the new address's owner opens the link sent to it.
+email_changes = sa.Table(
+    "email_changes",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _municipality(),
+    sa.Column("guardian_id", sa.Uuid, sa.ForeignKey("guardian_accounts.id"), nullable=False),
+    sa.Column("certification_id", sa.Uuid, sa.ForeignKey("certifications.id"), nullable=False),
+    sa.Column("new_email", sa.Text, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_email_changes_guardian", "municipality", "guardian_id"),
 )
 
 certifications = sa.Table(

@@ -17,17 +17,33 @@ _KATAKANA_OFFSET = 0x60
 
 
 def kana_key(kana: str) -> str:
-    """Normalised reading: NFKC (half-width → full-width), hiragana → katakana, no spaces."""
+    """Normalised reading: NFKC (half-width → full-width), hiragana → katakana, no spaces.
+
+    Invisible and control characters (U+200B, U+00AD, U+2060, bidi controls, NUL…) never count:
+    the edge refuses or removes them already, and the key drops them again so that no record
+    stored before that check can make the same child look like two.
+    """
     text = unicodedata.normalize("NFKC", kana)
     chars = []
     for ch in text:
-        if ch.isspace() or ch in "・･":
+        if ch.isspace() or ch in "・･" or unicodedata.category(ch) in ("Cf", "Cc"):
             continue
         code = ord(ch)
         if _HIRAGANA_START <= code <= _HIRAGANA_END:
             ch = chr(code + _KATAKANA_OFFSET)
         chars.append(ch)
     return "".join(chars)
+
+
+def guardian_key(kana: str, birth_date: date | str) -> str:
+    """Who a guardian is, for attaching a child to an account: reading + birth date.
+
+    An e-mail address only says where mail goes; it is not who someone is. A child is attached
+    to an existing account only when the applying guardian is that account's guardian (a
+    sibling's application), never because the addresses match (see the takeover in issue 12).
+    """
+    day = birth_date if isinstance(birth_date, str) else birth_date.isoformat()
+    return f"{kana_key(kana)}|{day}"
 
 
 def email_key(email: str) -> str:

@@ -8,11 +8,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, EmailStr, ValidationError
+from pydantic import BaseModel, EmailStr, StringConstraints, ValidationError
 
 from tsuen_common.age import InvalidBirthDate, age_window, is_eligible_by_age, validate_birth_date
 from tsuen_common.auth import Forbidden, Principal, PrincipalDep, Role, require_roles
-from tsuen_eligibility.service_layer import applications, certifications, lottery, registries
+from tsuen_eligibility.service_layer import (
+    applications,
+    certifications,
+    guardians,
+    lottery,
+    registries,
+)
 from tsuen_eligibility.service_layer.commands import (
     ApplicationForm,
     ApproveRequest,
@@ -110,6 +116,18 @@ async def request_link(code: str, body: LinkRequest, ctx: CtxDep) -> dict[str, A
         "expires_at": issued.expires_at,
         "message": "the application link has been sent to the e-mail address",
     }
+
+
+class EmailConfirmation(BaseModel):
+    token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+@public.post(
+    "/municipalities/{code}/email-changes/confirm",
+    summary="メールアドレス変更の確認: the new address's owner confirms with the mailed token",
+)
+async def confirm_email_change(code: str, body: EmailConfirmation, ctx: CtxDep) -> dict[str, Any]:
+    return await guardians.confirm_email_change(ctx, municipality=code, token=body.token)
 
 
 @public.post(

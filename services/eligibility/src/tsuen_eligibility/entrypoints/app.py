@@ -40,7 +40,11 @@ async def _use_case_error(_request: Request, exc: Exception) -> JSONResponse:
     code = next(
         (s for cls, s in _STATUS.items() if isinstance(exc, cls)), status.HTTP_400_BAD_REQUEST
     )
-    return JSONResponse(status_code=code, content={"detail": str(exc)})
+    content = {"detail": str(exc)}
+    message_ja = getattr(exc, "message_ja", None)
+    if message_ja:
+        content["message_ja"] = message_ja
+    return JSONResponse(status_code=code, content=content)
 
 
 async def _lottery_error(_request: Request, exc: Exception) -> JSONResponse:

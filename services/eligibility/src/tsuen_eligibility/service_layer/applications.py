@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
@@ -31,7 +30,6 @@ from tsuen_eligibility.adapters.orm import (
     attachments,
     audit_log,
     certifications,
-    guardian_accounts,
     lottery_entries,
 )
 from tsuen_eligibility.domain.certification import (
@@ -47,8 +45,8 @@ from tsuen_eligibility.domain.links import (
     new_token,
     token_hash,
 )
-from tsuen_eligibility.domain.names import email_key, kana_key
-from tsuen_eligibility.service_layer import lottery
+from tsuen_eligibility.domain.names import email_key, guardian_key, kana_key
+from tsuen_eligibility.service_layer import guardians, lottery
 from tsuen_eligibility.service_layer.commands import (
     ApplicationForm,
     ApproveRequest,
@@ -559,19 +557,13 @@ async def approve(
             valid_from, valid_until = validity_window(app.child_birth_date, today)
         except CertificationError as exc:
             raise Conflict(str(exc)) from None
-        await session.execute(
-            insert(guardian_accounts)
-            .values(id=uuid.uuid4(), municipality=municipality, email=app.guardian_email)
-            .on_conflict_do_nothing(constraint="uq_guardian_accounts_email")
+        guardian = app.form["guardian"]
+        guardian_id = await guardians.account_for_applicant(
+            session,
+            municipality=municipality,
+            email=app.guardian_email,
+            identity=guardian_key(guardian["kana"], guardian["birth_date"]),
         )
-        guardian_id = (
-            await session.execute(
-                sa.select(guardian_accounts.c.id).where(
-                    guardian_accounts.c.municipality == municipality,
-                    guardian_accounts.c.email == app.guardian_email,
-                )
-            )
-        ).scalar_one()
         previous = (
             await session.execute(
                 sa.select(certifications.c.child_id, certifications.c.status)

@@ -23,6 +23,8 @@ from tsuen_common.events.eligibility import (
 from tsuen_common.logging import get_logger
 from tsuen_eligibility.adapters.orm import applications, certifications, guardian_accounts
 from tsuen_eligibility.domain.certification import is_aged_out, revocation_effective_date
+from tsuen_eligibility.domain.names import email_key
+from tsuen_eligibility.service_layer import guardians
 from tsuen_eligibility.service_layer.commands import ChangeRequest, RevokeRequest
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import Conflict, NotFound
@@ -172,94 +174,63 @@ async def change_certification(
                 )
             )
         ).scalar_one()
-        if change.guardian_email is not None and change.guardian_email.lower() != email:
-            email = change.guardian_email.lower()
-            taken = (
-                await session.execute(
-                    sa.select(guardian_accounts.c.id).where(
-                        guardian_accounts.c.municipality == municipality,
-                        guardian_accounts.c.email == email,
-                    )
-                )
-            ).first()
-            if taken is not None:
-                raise Conflict(
-                    "another guardian account of this municipality already uses that e-mail "
-                    "address; choose another one"
-                )
-            # The account follows the e-mail, for the siblings too (one account per family).
-            await session.execute(
-                sa.update(guardian_accounts)
-                .where(guardian_accounts.c.id == cert.guardian_id)
-                .values(email=email)
+        # A new address is only used once its owner confirms it (guardians.py): here it is
+        # only asked for, and everything else in the change applies now.
+        new_email = None
+        if change.guardian_email is not None and email_key(change.guardian_email) != email:
+            new_email = email_key(change.guardian_email)
+        if not changed and new_email is None:
+            raise Conflict(
+                "nothing to change: the values are the ones already on record",
+                message_ja="変更する内容がありません（登録済みの内容と同じです）。",
             )
-            values["guardian_email"] = email
-            changed.append("guardian_email")
-        if not changed:
-            raise Conflict("nothing to change: the values are the ones already on record")
-        await session.execute(
-            sa.update(applications).where(applications.c.id == cert.application_id).values(values)
-        )
-        await audit(
-            session,
-            municipality=municipality,
-            actor=principal.subject,
-            action="certification.changed",
-            at=now,
-            application_id=cert.application_id,
-            certification_id=cert.id,
-            detail={"changed_fields": changed},
-        )
-        await ctx.outbox.add(
-            session,
-            CertificationChanged(
-                certification_id=cert.id,
-                child_id=cert.child_id,
+        confirmation_expires_at = None
+        if new_email is not None:
+            confirmation_expires_at = await guardians.request_email_change(
+                ctx,
+                session,
+                municipality=municipality,
                 guardian_id=cert.guardian_id,
-                guardian_email=email,
-                changed_fields=changed,
-            ),
-            municipality=municipality,
+                certification_id=cert.id,
+                new_email=new_email,
+                actor=principal.subject,
+            )
+        if changed:
+            await session.execute(
+                sa.update(applications)
+                .where(applications.c.id == cert.application_id)
+                .values(values)
+            )
+            await audit(
+                session,
+                municipality=municipality,
+                actor=principal.subject,
+                action="certification.changed",
+                at=now,
+                application_id=cert.application_id,
+                certification_id=cert.id,
+                detail={"changed_fields": changed},
+            )
+            await ctx.outbox.add(
+                session,
+                CertificationChanged(
+                    certification_id=cert.id,
+                    child_id=cert.child_id,
+                    guardian_id=cert.guardian_id,
+                    guardian_email=email,
+                    changed_fields=changed,
+                ),
+                municipality=municipality,
+            )
+    answer: dict[str, Any] = {"certification_id": certification_id, "changed_fields": changed}
+    if confirmation_expires_at is not None:
+        answer["pending_confirmation"] = ["guardian_email"]
+        answer["confirmation_expires_at"] = confirmation_expires_at
+        answer["message_ja"] = (
+            "新しいメールアドレスに確認メールを送りました。メール内のリンクを開くと変更が完了します。"
+            "それまでは、これまでのアドレスにお知らせが届きます。"
         )
-        if "guardian_email" in changed:
-            # The siblings share the account, so their address changed too: booking and
-            # notification key their copies per certification, so each active one is told.
-            siblings = (
-                await session.execute(
-                    sa.select(certifications)
-                    .where(
-                        certifications.c.municipality == municipality,
-                        certifications.c.guardian_id == cert.guardian_id,
-                        certifications.c.status == "active",
-                        certifications.c.id != cert.id,
-                    )
-                    .order_by(certifications.c.id)
-                    .with_for_update()
-                )
-            ).all()
-            for sibling in siblings:
-                await audit(
-                    session,
-                    municipality=municipality,
-                    actor=principal.subject,
-                    action="certification.changed",
-                    at=now,
-                    application_id=sibling.application_id,
-                    certification_id=sibling.id,
-                    detail={"changed_fields": ["guardian_email"], "via": str(cert.id)},
-                )
-                await ctx.outbox.add(
-                    session,
-                    CertificationChanged(
-                        certification_id=sibling.id,
-                        child_id=sibling.child_id,
-                        guardian_id=sibling.guardian_id,
-                        guardian_email=email,
-                        changed_fields=["guardian_email"],
-                    ),
-                    municipality=municipality,
-                )
-    return {"certification_id": certification_id, "changed_fields": changed}
+    return answer
 
 
 async def revoke_row(

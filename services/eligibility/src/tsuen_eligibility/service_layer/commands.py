@@ -11,13 +11,41 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from tsuen_common.events.eligibility import RevocationReason
 from tsuen_common.policy import EnrollmentType
+from tsuen_common.text import KanaName, PersonName, clean_text
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise ValueError("入力してください。 / this field must not be empty")
+    return value
+
+
+# Every text is cleaned at the edge (tsuen_common.text): NFKC, no invisible characters, no
+# control characters; names need a letter and readings must be kana, so the one-child rule's
+# key cannot be dodged with a zero-width space.
+Text = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(clean_text),
+    AfterValidator(_not_blank),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(max_length=4000),
+    AfterValidator(lambda v: clean_text(v, multiline=True)),
+]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\-() ]{6,20}$")]
 
 
@@ -33,8 +61,8 @@ class Gender(StrEnum):
 
 
 class Guardian(_Input):
-    name: Text
-    kana: Text
+    name: PersonName
+    kana: KanaName
     birth_date: date
     address: Text
     phone: Phone
@@ -60,15 +88,15 @@ class Consents(_Input):
 class ProxyUser(_Input):
     """代理利用者: another person who may bring or collect the child."""
 
-    name: Text
-    kana: Text
+    name: PersonName
+    kana: KanaName
     relationship_to_child: Text
     phone: Phone | None = None
 
 
 class Child(_Input):
-    name: Text
-    kana: Text
+    name: PersonName
+    kana: KanaName
     birth_date: date
     relationship_to_guardian: Text  # 申請者との続柄 (長男, 長女…)
 
@@ -112,14 +140,14 @@ class ApplicationForm(_Input):
 
 
 class ResidentRecordIn(_Input):
-    child_kana: Text
+    child_kana: KanaName
     child_birth_date: date
     moved_in_on: date | None = None
     moved_out_on: date | None = None
 
 
 class EnrollmentIn(_Input):
-    child_kana: Text
+    child_kana: KanaName
     child_birth_date: date
     facility_type: EnrollmentType
     enrolled_from: date
@@ -146,8 +174,8 @@ class ChangeRequest(_Input):
 
     address: Text | None = None
     phone: Phone | None = None
-    guardian_name: Text | None = None
-    guardian_kana: Text | None = None
+    guardian_name: PersonName | None = None
+    guardian_kana: KanaName | None = None
     guardian_email: EmailStr | None = None
 
     @model_validator(mode="after")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 
 class UseCaseError(Exception):
-    """Base: the message is safe to show (no personal data) and says what to do."""
+    """Base: the message is safe to show (no personal data) and says what to do.
+
+    ``message_ja`` is the same in Japanese, for the person in front of the screen.
+    """
+
+    def __init__(self, message: str, *, message_ja: str | None = None) -> None:
+        super().__init__(message)
+        self.message_ja = message_ja
 
 
 class NotFound(UseCaseError):  # 404, also for another tenant's record

@@ -30,6 +30,7 @@ from tsuen_common.events.eligibility import (
     ApplicationLinkIssued,
     CertificationRevoked,
     ChildCertified,
+    GuardianEmailChangeRequested,
     LotteryOutcome,
     LotteryResultDecided,
     RevocationReason,
@@ -49,6 +50,7 @@ from tsuen_notification.domain.schedule import reminder_due_at
 class Template(StrEnum):
     APPLICATION_LINK = "application_link"
     ACCOUNT_ISSUED = "account_issued"
+    EMAIL_CHANGE_CONFIRMATION = "email_change_confirmation"
     LOTTERY_WON = "lottery_won"
     LOTTERY_WAITLISTED = "lottery_waitlisted"
     LOTTERY_PROMOTED = "lottery_promoted"
@@ -71,6 +73,7 @@ SUBJECTS: dict[Template, str] = {
     # The two subjects Kakegawa's page quotes verbatim (件名「…」): guardians search for them.
     Template.APPLICATION_LINK: "利用申請URLのお知らせ",
     Template.ACCOUNT_ISSUED: "アカウント発行のお知らせ",
+    Template.EMAIL_CHANGE_CONFIRMATION: "メールアドレス変更の確認",
     Template.LOTTERY_WON: "抽選結果のお知らせ(当選)",
     Template.LOTTERY_WAITLISTED: "抽選結果のお知らせ(補欠)",
     Template.LOTTERY_PROMOTED: "繰り上げ当選のお知らせ",
@@ -149,6 +152,8 @@ def notices_for(payload: EventPayload, *, reminder_hour: int, now: datetime) -> 
             return [_application_link(payload)]
         case ChildCertified():
             return [_account_issued(payload)]
+        case GuardianEmailChangeRequested():
+            return [_email_change_confirmation(payload)]
         case LotteryResultDecided():
             return [_lottery(payload)]
         case InterviewScheduled():
@@ -177,6 +182,17 @@ def _application_link(p: ApplicationLinkIssued) -> Notice:
         RecipientKind.GUARDIAN,
         {"url": p.url, "expires_at": datetime_ja(p.expires_at)},
         # A link that no longer works only confuses; the parent can ask for a new one.
+        stale_after=p.expires_at,
+    )
+
+
+def _email_change_confirmation(p: GuardianEmailChangeRequested) -> Notice:
+    # To the new address only: whoever opens it proves the address is theirs.
+    return Notice(
+        Template.EMAIL_CHANGE_CONFIRMATION,
+        str(p.email),
+        RecipientKind.GUARDIAN,
+        {"url": p.url, "expires_at": datetime_ja(p.expires_at)},
         stale_after=p.expires_at,
     )
 

@@ -29,6 +29,7 @@ from tsuen_common.events.eligibility import (
     CertificationChanged,
     CertificationRevoked,
     ChildCertified,
+    GuardianEmailChangeRequested,
     LotteryResultDecided,
 )
 from tsuen_common.events.topics import Topic
@@ -45,6 +46,7 @@ from tsuen_notification.service_layer.sender import MailSender
 ELIGIBILITY_EVENTS = (
     ApplicationLinkIssued,
     ChildCertified,
+    GuardianEmailChangeRequested,
     LotteryResultDecided,
     CertificationRevoked,
     CertificationChanged,  # no mail; redirects scheduled ones to a new address
