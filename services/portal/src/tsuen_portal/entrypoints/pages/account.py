@@ -1,0 +1,181 @@
+"""Account pages: login, logout, set password (from the account mail), reset, language."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tsuen_portal import i18n
+from tsuen_portal.adapters.backends import (
+    BackendUnavailable,
+    InvalidCredentials,
+    LinkExpired,
+    Locked,
+    WeakPassword,
+)
+from tsuen_portal.domain.navigation import safe_next
+from tsuen_portal.entrypoints.pages.forms import FormErrors, looks_like_email
+from tsuen_portal.entrypoints.web import PageDep
+from tsuen_portal.i18n import N_
+
+router = APIRouter(include_in_schema=False)
+
+MIN_PASSWORD = 8  # identity's rule (NIST SP 800-63B); identity has the last word
+MAX_PASSWORD = 256
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+# -- language -------------------------------------------------------------------------------
+
+
+@router.get("/language/{lang}")
+async def choose_language(lang: str, request: Request, next: str = "/") -> Response:
+    """The language switch: a plain link (works without JavaScript), remembered in a cookie."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if lang in i18n.LANGUAGES:
+        response.set_cookie(
+            i18n.COOKIE,
+            lang,
+            max_age=LANGUAGE_COOKIE_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=request.app.state.portal.settings.secure_cookies,
+            path="/",
+        )
+    return response
+
+
+# -- login / logout -------------------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_page(page: PageDep, next: str = "/") -> Response:
+    if page.session is not None and page.session.signed_in:
+        return page.redirect(safe_next(next))
+    return await page.render("login.html", form=True, next=safe_next(next), email="")
+
+
+@router.post("/login")
+async def login(page: PageDep) -> Response:
+    form = await page.form()
+    email = form.get("email", "").strip()
+    password = form.get("password", "")
+    target = safe_next(form.get("next"))
+    errors = FormErrors()
+    if not email:
+        errors.add("email", N_("Enter your e-mail address"))
+    if not password:
+        errors.add("password", N_("Enter your password"))
+    if not errors:
+        try:
+            signed = await page.portal.sessions.authenticate(email, password, page.client_ip)
+        except InvalidCredentials:
+            # One message whatever was wrong: never tell whether the account exists.
+            errors.add("email", N_("The e-mail address or the password is not correct"))
+        except Locked as locked:
+            minutes = max(1, (locked.retry_after_seconds + 59) // 60)
+            return await page.render(
+                "login.html", 429, form=True, next=target, email=email,
+                errors=FormErrors(), locked_minutes=minutes,
+            )  # fmt: skip
+        else:
+            session_id, session = await page.portal.sessions.sign_in(page.session, signed)
+            page.adopt(session_id, session)
+            return page.redirect(target)
+    return await page.render("login.html", 400, form=True, next=target, email=email, errors=errors)
+
+
+@router.post("/logout")
+async def logout(page: PageDep) -> Response:
+    await page.form()
+    if page.session is not None:
+        await page.portal.sessions.end(page.session, page.client_ip)
+    response = RedirectResponse("/login?signed_out=1", status_code=303)
+    response.delete_cookie("tsuen_portal_session", path="/")
+    return response
+
+
+# -- set password (account mail) and reset --------------------------------------------------
+
+
+def _password_errors(password: str, confirm: str) -> FormErrors:
+    errors = FormErrors()
+    if not password:
+        errors.add("password", N_("Enter a new password"))
+    elif len(password) < MIN_PASSWORD:
+        errors.add("password", N_("The password must be at least 8 characters long"))
+    elif len(password) > MAX_PASSWORD:
+        errors.add("password", N_("The password must be 256 characters or fewer"))
+    if not confirm:
+        errors.add("password_confirm", N_("Enter the new password again"))
+    elif password and confirm != password:
+        errors.add("password_confirm", N_("The two passwords are not the same"))
+    return errors
+
+
+@router.get("/password/set")
+async def set_password_page(page: PageDep, token: str = "", purpose: str = "") -> Response:
+    if not token:
+        return await page.render("password_link_expired.html", 400, message_ja="")
+    return await page.render("password_set.html", form=True, token=token, reset=purpose == "reset")
+
+
+@router.post("/password/set")
+async def set_password(page: PageDep) -> Response:
+    form = await page.form()
+    token = form.get("token", "")
+    reset = form.get("purpose") == "reset"
+    password, confirm = form.get("password", ""), form.get("password_confirm", "")
+    errors = _password_errors(password, confirm)
+    identity_says = ""
+    if not errors:
+        try:
+            await page.portal.sessions.identity.set_password(token, password, page.client_ip)
+        except LinkExpired as expired:
+            return await page.render(
+                "password_link_expired.html", 410, message_ja=expired.message_ja
+            )
+        except WeakPassword as weak:
+            errors.add("password", N_("Choose a different password"))
+            identity_says = weak.message_ja
+        else:
+            return page.redirect("/password/done")
+    return await page.render(
+        "password_set.html", 400, form=True, token=token, reset=reset, errors=errors,
+        identity_says=identity_says,
+    )  # fmt: skip
+
+
+@router.get("/password/done")
+async def password_done(page: PageDep) -> Response:
+    return await page.render("password_done.html")
+
+
+@router.get("/password/reset")
+async def reset_page(page: PageDep) -> Response:
+    return await page.render("password_reset.html", form=True, email="")
+
+
+@router.post("/password/reset")
+async def reset_request(page: PageDep) -> Response:
+    form = await page.form()
+    email = form.get("email", "").strip()
+    errors = FormErrors()
+    if not email:
+        errors.add("email", N_("Enter your e-mail address"))
+    elif not looks_like_email(email):
+        errors.add("email", N_("Enter an e-mail address like name@example.jp"))
+    if errors:
+        return await page.render("password_reset.html", 400, form=True, email=email, errors=errors)
+    try:
+        await page.portal.sessions.identity.request_reset(email, page.client_ip)
+    except Locked:
+        pass  # the same answer: never tell anything about the address
+    except BackendUnavailable:
+        raise
+    return page.redirect("/password/reset/sent")
+
+
+@router.get("/password/reset/sent")
+async def reset_sent(page: PageDep) -> Response:
+    return await page.render("password_reset_sent.html")

@@ -1,0 +1,144 @@
+"""What a guardian's pages show, gathered from eligibility and booking with their token.
+
+Each function answers one page; the pages only render. Whatever a service refuses (another
+guardian's record, 404) stays refused: the portal never widens what a token may see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tsuen_portal.adapters.backends import BackendNotFound, ServiceApi
+from tsuen_portal.domain.sessions import Account
+
+
+@dataclass(frozen=True)
+class Quota:
+    cap_minutes: int
+    topup_minutes: int
+    held_minutes: int
+    consumed_minutes: int
+    remaining_minutes: int
+
+    @property
+    def total_minutes(self) -> int:
+        return self.cap_minutes + self.topup_minutes
+
+
+@dataclass(frozen=True)
+class NextBooking:
+    facility_name: str
+    use_date: date | None
+    start: str | None
+    end: str | None
+    kind: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Certificate:
+    certification_id: str
+    child_id: str
+    certificate_number: str
+    municipality: str
+    valid_from: date
+    valid_until: date
+    status: str
+
+
+@dataclass(frozen=True)
+class ChildHome:
+    certificate: Certificate
+    quota: Quota | None
+    next_booking: NextBooking | None
+
+
+@dataclass(frozen=True)
+class Backends:
+    eligibility: ServiceApi
+    booking: ServiceApi
+
+
+def _certificate(body: dict[str, Any]) -> Certificate:
+    return Certificate(
+        certification_id=str(body["certification_id"]),
+        child_id=str(body["child_id"]),
+        certificate_number=str(body["certificate_number"]),
+        municipality=str(body["municipality"]),
+        valid_from=date.fromisoformat(str(body["valid_from"])),
+        valid_until=date.fromisoformat(str(body["valid_until"])),
+        status=str(body["status"]),
+    )
+
+
+async def certificates(api: Backends, account: Account, token: str) -> list[Certificate]:
+    body = await api.eligibility.get(
+        f"/v1/municipalities/{account.municipality}/certifications",
+        token,
+        {"status": "active"},
+    )
+    return [_certificate(item) for item in body]
+
+
+async def certificate(
+    api: Backends, account: Account, token: str, certification_id: str
+) -> Certificate:
+    """One 認定証; BackendNotFound when it is not this guardian's (eligibility decides)."""
+    body = await api.eligibility.get(
+        f"/v1/municipalities/{account.municipality}/certifications/{certification_id}", token
+    )
+    return _certificate(body)
+
+
+async def _quota(api: Backends, token: str, child_id: str) -> Quota | None:
+    try:
+        body = await api.booking.get(f"/v1/children/{child_id}/quota", token)
+    except BackendNotFound:
+        return None  # booking has not heard of the certification yet
+    return Quota(
+        cap_minutes=int(body["cap_minutes"]),
+        topup_minutes=int(body["topup_minutes"]),
+        held_minutes=int(body["held_minutes"]),
+        consumed_minutes=int(body["consumed_minutes"]),
+        remaining_minutes=int(body["remaining_minutes"]),
+    )
+
+
+async def facility_name(api: Backends, token: str, facility_id: str) -> str:
+    try:
+        body = await api.booking.get(f"/v1/facilities/{facility_id}", token)
+    except BackendNotFound:
+        return ""
+    return str(body.get("name", ""))
+
+
+async def _next_booking(api: Backends, token: str, child_id: str) -> NextBooking | None:
+    items = await api.booking.get("/v1/bookings", token, {"child_id": child_id, "upcoming": "true"})
+    dated = [b for b in items if b.get("use_date")]
+    if not dated:
+        return None
+    first = min(dated, key=lambda b: (str(b["use_date"]), str(b.get("start") or "")))
+    return NextBooking(
+        facility_name=await facility_name(api, token, str(first["facility_id"])),
+        use_date=date.fromisoformat(str(first["use_date"])),
+        start=first.get("start"),
+        end=first.get("end"),
+        kind=str(first["kind"]),
+        status=str(first["status"]),
+    )
+
+
+async def home(api: Backends, account: Account, token: str) -> list[ChildHome]:
+    """Per certified child: 直近のご予約, this month's hours, and the 認定証."""
+
+    async def one(cert: Certificate) -> ChildHome:
+        quota, upcoming = await asyncio.gather(
+            _quota(api, token, cert.child_id), _next_booking(api, token, cert.child_id)
+        )
+        return ChildHome(certificate=cert, quota=quota, next_booking=upcoming)
+
+    certs = await certificates(api, account, token)
+    return list(await asyncio.gather(*(one(c) for c in certs)))

@@ -1,0 +1,109 @@
+"""Sessions as the pages use them: start, sign in, find, keep tokens fresh, end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from tsuen_common.logging import get_logger
+from tsuen_portal.adapters.backends import BackendUnauthorized, Identity, SignIn
+from tsuen_portal.adapters.session_store import SessionStore
+from tsuen_portal.domain import csrf
+from tsuen_portal.domain import sessions as rules
+from tsuen_portal.domain.sessions import Lifetime, Session, SessionState
+
+log = get_logger(__name__)
+
+
+class Sessions:
+    def __init__(
+        self,
+        store: SessionStore,
+        identity: Identity,
+        lifetime: Lifetime,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.identity = identity
+        self.lifetime = lifetime
+        self.clock = clock
+
+    async def find(self, session_id: str | None) -> Session | None:
+        """The live session of this cookie, its idle deadline moved on; None if none."""
+        if not session_id:
+            return None
+        session = await self.store.get(rules.hash_session_id(session_id))
+        now = self.clock()
+        if session is None:
+            return None
+        if rules.state(session, now) is SessionState.EXPIRED:
+            await self.store.delete(session.id_hash)
+            return None
+        touched = session.touched(now, self.lifetime)
+        if session.signed_in:
+            await self.store.save(touched)
+        return touched
+
+    async def start_anonymous(self) -> tuple[str, Session]:
+        session_id = rules.new_session_id()
+        session = rules.anonymous(
+            self.clock(), csrf.new_secret(), rules.hash_session_id(session_id)
+        )
+        await self.store.add(session)
+        return session_id, session
+
+    async def authenticate(self, email: str, password: str, client_ip: str | None) -> SignIn:
+        """Identity's answer to a login form (InvalidCredentials, Locked)."""
+        return await self.identity.login(email, password, client_ip, self.clock())
+
+    async def sign_in(self, previous: Session | None, signed: SignIn) -> tuple[str, Session]:
+        """A new session (new id, new CSRF secret) for the account: the pre-login id, which
+        another person might have planted, is dropped (no session fixation)."""
+        if previous is not None:
+            await self.store.delete(previous.id_hash)
+        session_id = rules.new_session_id()
+        session = rules.signed_in(
+            self.clock(),
+            csrf.new_secret(),
+            rules.hash_session_id(session_id),
+            signed.account,
+            signed.tokens,
+            self.lifetime,
+        )
+        await self.store.add(session)
+        return session_id, session
+
+    async def access_token(self, session: Session, client_ip: str | None) -> str:
+        """The session's access token, refreshed first when it is (nearly) expired.
+
+        Raises BackendUnauthorized (and ends the session) when identity refuses the refresh:
+        the account logged out everywhere or was locked."""
+        assert session.tokens is not None
+        now = self.clock()
+        if not session.needs_refresh(now):
+            return session.tokens.access_token
+        try:
+            signed = await self.identity.refresh(session.tokens.refresh_token, client_ip, now)
+        except BackendUnauthorized:
+            await self.store.delete(session.id_hash)
+            raise
+        await self.store.save(
+            Session(
+                id_hash=session.id_hash,
+                csrf_secret=session.csrf_secret,
+                created_at=session.created_at,
+                last_seen_at=session.last_seen_at,
+                expires_at=session.expires_at,
+                account=signed.account,
+                tokens=signed.tokens,
+            )
+        )
+        return signed.tokens.access_token
+
+    async def end(self, session: Session, client_ip: str | None) -> None:
+        await self.store.delete(session.id_hash)
+        if session.tokens is not None:
+            try:
+                await self.identity.logout(session.tokens.refresh_token, client_ip)
+            except Exception as exc:  # the local session is gone either way
+                log.warning("identity logout failed", error=type(exc).__name__)
