@@ -29,6 +29,7 @@ have java || packages+=(openjdk-17-jre-headless)
 have mvn || packages+=(maven)
 # Browser tests (Playwright drives Debian's Chromium; Playwright's own download cannot work here).
 [ -x /usr/bin/chromium ] || packages+=(chromium)
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || packages+=(fonts-noto-cjk)  # Japanese text in page screenshots
 if ! command -v uv >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1; then
   packages+=(python3-pip)
 fi
