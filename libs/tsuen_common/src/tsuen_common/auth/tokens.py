@@ -292,7 +292,8 @@ class TokenVerifier:
 
 
 class TokenIssuer:
-    """Mints tokens for development and tests (production tokens come from the identity provider).
+    """Mints tokens: the identity service's access tokens (ES256, ``key_id`` set), and tokens for
+    development and tests.
 
     The key comes from the caller: an HS256 secret read from the environment, or a private
     key file for RS256/ES256.
@@ -306,6 +307,7 @@ class TokenIssuer:
         issuer: str = "tsuen",
         audience: str = "tsuen",
         default_ttl: timedelta = DEFAULT_TTL,
+        key_id: str | None = None,
     ) -> None:
         if algorithm == "HS256":
             if not isinstance(key, str | bytes):
@@ -318,6 +320,8 @@ class TokenIssuer:
         self._issuer = issuer
         self._audience = audience
         self._default_ttl = default_ttl
+        # Named in the token's header (``kid``) so a verifier picks the key from a JWKS.
+        self._headers = {"kid": key_id} if key_id else None
 
     @classmethod
     def from_private_key_file(
@@ -341,7 +345,7 @@ class TokenIssuer:
             "iat": issued_at,
             "exp": issued_at + (ttl if ttl is not None else self._default_ttl),
         }
-        return jwt.encode(claims, self._key, algorithm=self._algorithm)
+        return jwt.encode(claims, self._key, algorithm=self._algorithm, headers=self._headers)
 
 
 def _describe(error: Mapping[str, Any]) -> str:

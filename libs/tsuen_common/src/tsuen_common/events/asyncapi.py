@@ -17,16 +17,18 @@ from tsuen_common.events.topics import Topic
 
 # Who reads each topic; the services' subscriptions must stay within this map.
 CONSUMERS: dict[Topic, list[str]] = {
-    Topic.ELIGIBILITY: ["booking", "attendance", "notification"],
+    Topic.ELIGIBILITY: ["booking", "attendance", "notification", "identity"],
     Topic.BOOKING: ["attendance", "notification"],
     Topic.ATTENDANCE: ["booking", "notification"],
     Topic.NOTIFICATION: [],
+    Topic.IDENTITY: ["notification"],
 }
 PRODUCERS: dict[Topic, str] = {
     Topic.ELIGIBILITY: "eligibility",
     Topic.BOOKING: "booking",
     Topic.ATTENDANCE: "attendance",
     Topic.NOTIFICATION: "notification",
+    Topic.IDENTITY: "identity",
 }
 
 

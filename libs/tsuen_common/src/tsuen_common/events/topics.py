@@ -15,6 +15,7 @@ class Topic(StrEnum):
     BOOKING = "tsuen.booking.events"
     ATTENDANCE = "tsuen.attendance.events"
     NOTIFICATION = "tsuen.notification.events"
+    IDENTITY = "tsuen.identity.events"
 
 
 DLQ_SUFFIX = ".dlq"
@@ -26,6 +27,7 @@ PARTITIONS: dict[Topic, int] = {
     Topic.BOOKING: 12,
     Topic.ATTENDANCE: 12,
     Topic.NOTIFICATION: 3,
+    Topic.IDENTITY: 3,
 }
 
 

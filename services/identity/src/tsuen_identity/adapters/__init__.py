@@ -1,0 +1,1 @@
+"""Tables, repositories and the key files of the identity service."""

@@ -1,0 +1,86 @@
+"""The identity service's own database schema (no other service reads it)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tsuen_common.messaging import add_messaging_tables
+
+metadata = sa.MetaData()
+messaging = add_messaging_tables(metadata)
+
+# One row per person who can log in. A guardian's id is the guardian_id eligibility minted at
+# the first certification; staff and officers get an id here. The e-mail is the login ID,
+# stored normalised (lower case) and unique across the platform.
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("municipality", sa.String(6), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("email", sa.Text, nullable=False, unique=True),
+    sa.Column("facility_id", sa.Uuid, nullable=True),
+    # argon2id PHC string; NULL until the holder sets a password with the account link.
+    sa.Column("password_hash", sa.Text, nullable=True),
+    sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=True),
+    # Bumped by logout-all and password resets: refresh tokens of older generations are dead.
+    sa.Column("token_generation", sa.Integer, nullable=False, server_default="0"),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# Which certified children belong to a guardian account (siblings share one account).
+guardian_children = sa.Table(
+    "guardian_children",
+    metadata,
+    sa.Column("account_id", sa.Uuid, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("child_id", sa.Uuid, primary_key=True),
+    sa.Column("certification_id", sa.Uuid, nullable=False),
+    sa.Column("municipality", sa.String(6), nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# Set-password and reset links: only the SHA-256 of the secret is kept.
+one_time_links = sa.Table(
+    "one_time_links",
+    metadata,
+    sa.Column("token_digest", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.Uuid, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("municipality", sa.String(6), nullable=False),
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_one_time_links_account", "account_id"),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("token_digest", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.Uuid, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("municipality", sa.String(6), nullable=False),
+    sa.Column("generation", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_refresh_tokens_account", "account_id"),
+)
+
+# Attempt counters for lockouts and rate limits. The key is a digest of the e-mail or client
+# address (domain/throttle.py), so this table holds no personal data in the clear.
+throttles = sa.Table(
+    "throttles",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=True),
+)

@@ -1,0 +1,1 @@
+"""HTTP API, Kafka consumers and the command line of the identity service: thin, they hand on."""

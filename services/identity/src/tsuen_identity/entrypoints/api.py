@@ -1,0 +1,243 @@
+"""The JSON API: parse, call a use case, map domain errors to 4xx.
+
+Every answer under /v1 carries ``Cache-Control: no-store`` (app.py): tokens and personal data
+must not stay in a browser's or a proxy's cache.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from tsuen_common.auth import PrincipalDep
+from tsuen_common.timeutil import now_jst
+from tsuen_identity.domain.errors import (
+    EmailTaken,
+    IdentityError,
+    InvalidRefreshToken,
+    LinkExpired,
+    LinkUnknown,
+    LinkUsed,
+    LoginFailed,
+    TooManyAttempts,
+    WeakPassword,
+)
+from tsuen_identity.domain.passwords import MAX_LENGTH
+from tsuen_identity.domain.throttle import retry_after_seconds
+from tsuen_identity.entrypoints.deps import ClientDep, IdentityDep
+from tsuen_identity.service_layer import accounts, login
+from tsuen_identity.service_layer.login import Tokens
+
+router = APIRouter(prefix="/v1", tags=["identity"])
+
+_STATUS: dict[type[IdentityError], int] = {
+    WeakPassword: 422,
+    LinkUnknown: status.HTTP_404_NOT_FOUND,
+    LinkExpired: status.HTTP_410_GONE,
+    LinkUsed: status.HTTP_410_GONE,
+    LoginFailed: status.HTTP_401_UNAUTHORIZED,
+    TooManyAttempts: status.HTTP_429_TOO_MANY_REQUESTS,
+    InvalidRefreshToken: status.HTTP_401_UNAUTHORIZED,
+    EmailTaken: status.HTTP_409_CONFLICT,
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Domain errors become 4xx with a stable ``code`` and messages in English and Japanese."""
+
+    async def identity_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, IdentityError)
+        headers = {"Cache-Control": "no-store"}
+        if isinstance(exc, TooManyAttempts):
+            headers["Retry-After"] = str(retry_after_seconds(exc.until, now_jst()))
+        return JSONResponse(
+            status_code=_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST),
+            content={"detail": str(exc), "code": exc.code, "message_ja": exc.message_ja},
+            headers=headers,
+        )
+
+    app.add_exception_handler(IdentityError, identity_error)
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": text}
+    for code, text in {
+        401: "wrong e-mail or password / session ended",
+        404: "unknown link",
+        410: "link expired or used",
+        422: "weak password or invalid body",
+        429: "too many attempts (Retry-After)",
+    }.items()
+}
+
+# --- schemas ----------------------------------------------------------------------------------
+
+Password = Field(min_length=1, max_length=MAX_LENGTH * 4)
+Email = Field(min_length=3, max_length=320)
+
+
+class TokenIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class SetPasswordIn(TokenIn):
+    password: str = Password
+
+
+class LinkOut(BaseModel):
+    purpose: Literal["set", "reset"]
+    expires_at: datetime
+
+
+class LoginIn(BaseModel):
+    email: str = Email
+    password: str = Password
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class ResetRequestIn(BaseModel):
+    email: str = Email
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - RFC 6749 token type
+    expires_in: int
+    refresh_token: str
+    account_id: uuid.UUID
+    role: str
+    municipality: str | None
+    guardian_id: uuid.UUID | None = None
+    facility_id: uuid.UUID | None = None
+
+
+class ChildOut(BaseModel):
+    child_id: uuid.UUID
+    certification_id: uuid.UUID
+    municipality: str
+
+
+class MeOut(BaseModel):
+    account_id: uuid.UUID
+    email: str
+    role: str
+    municipality: str | None
+    guardian_id: uuid.UUID | None
+    facility_id: uuid.UUID | None
+    children: list[ChildOut]
+
+
+def _token_out(tokens: Tokens) -> TokenOut:
+    account = tokens.account
+    principal = account.principal()
+    return TokenOut(
+        access_token=tokens.access_token,
+        expires_in=tokens.expires_in,
+        refresh_token=tokens.refresh_token,
+        account_id=account.id,
+        role=str(account.role),
+        municipality=account.municipality,
+        guardian_id=uuid.UUID(principal.guardian_id) if principal.guardian_id else None,
+        facility_id=account.facility_id,
+    )
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+@router.post("/login", response_model=TokenOut, responses={401: _ERRORS[401], 429: _ERRORS[429]})
+async def post_login(body: LoginIn, identity: IdentityDep, client: ClientDep) -> TokenOut:
+    """Log in with the e-mail address and password. The same 401 for an unknown address and a
+    wrong password; 429 with Retry-After while the address or the client is locked."""
+    return _token_out(await login.login(identity, body.email, body.password, client=client))
+
+
+@router.post("/token/refresh", response_model=TokenOut, responses={401: _ERRORS[401]})
+async def post_refresh(body: RefreshIn, identity: IdentityDep) -> TokenOut:
+    """Spend a refresh token for a new pair. A refresh token works once."""
+    return _token_out(await login.refresh(identity, body.refresh_token))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def post_logout(body: RefreshIn, identity: IdentityDep) -> Response:
+    """End one session (its refresh token). Unknown tokens are fine: the result is the same."""
+    await login.logout(identity, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+async def post_logout_all(principal: PrincipalDep, identity: IdentityDep) -> Response:
+    """End every session of the caller's account. Access tokens already issued run out within
+    their lifetime (10 minutes by default)."""
+    await login.logout_all(identity, uuid.UUID(principal.subject))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", response_model=MeOut)
+async def get_me(principal: PrincipalDep, identity: IdentityDep) -> MeOut:
+    """The caller's account and, for a guardian, the certified children on it."""
+    found = await login.profile(identity, uuid.UUID(principal.subject))
+    if found is None:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="no such account")
+    account = found.account
+    return MeOut(
+        account_id=account.id,
+        email=account.email,
+        role=str(account.role),
+        municipality=account.municipality,
+        guardian_id=uuid.UUID(p) if (p := account.principal().guardian_id) else None,
+        facility_id=account.facility_id,
+        children=[
+            ChildOut(
+                child_id=c.child_id,
+                certification_id=c.certification_id,
+                municipality=c.municipality,
+            )
+            for c in found.children
+        ],
+    )
+
+
+@router.post(
+    "/password/check-link",
+    response_model=LinkOut,
+    responses={404: _ERRORS[404], 410: _ERRORS[410]},
+)
+async def post_check_link(body: TokenIn, identity: IdentityDep) -> LinkOut:
+    """Whether a set-password/reset link still works (before showing the password form)."""
+    info = await accounts.check_link(identity, body.token)
+    return LinkOut(purpose=info.purpose.value, expires_at=info.expires_at)
+
+
+@router.post(
+    "/password/set",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: _ERRORS[404], 410: _ERRORS[410], 422: _ERRORS[422]},
+)
+async def post_set_password(body: SetPasswordIn, identity: IdentityDep) -> Response:
+    """Set the password with the one-time link from the account or reset mail. Ends every
+    other open link and every session of the account."""
+    await accounts.set_password(identity, body.token, body.password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/password/reset-request", status_code=status.HTTP_202_ACCEPTED)
+async def post_reset_request(
+    body: ResetRequestIn, identity: IdentityDep, client: ClientDep
+) -> dict[str, str]:
+    """Always 202, whether or not the address has an account or the request was limited."""
+    await accounts.request_reset(identity, body.email, client=client)
+    return {
+        "detail": "if an account has this e-mail address, a link to set a new password is on "
+        "its way",
+        "message_ja": "このメールアドレスのアカウントがある場合は、パスワード再設定用のリンクを"
+        "お送りしました。メールをご確認ください。",
+    }

@@ -1,0 +1,1 @@
+"""Use cases of the identity service: one transaction each, state change and events together."""

@@ -1,0 +1,160 @@
+"""Use cases of logging in and out: password login with throttling, refresh-token rotation,
+logout of one session and of all of them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsuen_common.events.identity import AccountLocked
+from tsuen_common.logging import get_logger
+from tsuen_identity.adapters import repository as repo
+from tsuen_identity.domain.accounts import Account, normalise_email
+from tsuen_identity.domain.errors import InvalidRefreshToken, LoginFailed, TooManyAttempts
+from tsuen_identity.domain.links import digest, new_secret
+from tsuen_identity.domain.sessions import RefreshVerdict
+from tsuen_identity.domain.throttle import throttle_key
+from tsuen_identity.service_layer.context import Identity
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    account: Account
+
+
+def login_failed() -> LoginFailed:
+    return LoginFailed(
+        "the e-mail address or the password is not correct",
+        message_ja="メールアドレスまたはパスワードが正しくありません。",
+    )
+
+
+async def _open_session(
+    ctx: Identity, session: AsyncSession, account: Account, now: datetime
+) -> Tokens:
+    secret = new_secret()
+    await repo.insert_refresh(
+        session,
+        digest(secret),
+        account=account,
+        now=now,
+        expires_at=now + ctx.policy.refresh_token_ttl,
+    )
+    ttl = ctx.policy.access_token_ttl
+    # Minted on the real clock (not ctx.now): verifiers compare iat/exp with their own.
+    access = ctx.require_signer().mint(account.principal(), ttl=ttl)
+    return Tokens(access, int(ttl.total_seconds()), secret, account)
+
+
+async def login(ctx: Identity, email: str, password: str, *, client: str) -> Tokens:
+    """Raises :class:`LoginFailed` (the same for an unknown address and a wrong password) or
+    :class:`TooManyAttempts` (the same whether or not the address has an account)."""
+    email = normalise_email(email)
+    now = ctx.now()
+    email_key = throttle_key("login-email", email)
+    client_key = throttle_key("login-client", client)
+    async with ctx.sessions() as session, session.begin():
+        blocked = [
+            until
+            for key in (email_key, client_key)
+            if (until := (await repo.throttle(session, key)).blocked(now)) is not None
+        ]
+        stored = await repo.account_by_email(session, email)
+    if blocked:
+        raise TooManyAttempts(max(blocked))
+    # An unknown address is verified against a decoy hash: it takes as long as a wrong password.
+    if not await ctx.passwords.verify(stored.password_hash if stored else None, password):
+        await _count_failure(ctx, email_key, client_key, stored.account if stored else None)
+        raise login_failed()
+    assert stored is not None
+    async with ctx.sessions() as session, session.begin():
+        await repo.clear_throttle(session, email_key)
+        tokens = await _open_session(ctx, session, stored.account, ctx.now())
+    log.info("logged in", account_id=str(stored.account.id), role=str(stored.account.role))
+    return tokens
+
+
+async def _count_failure(
+    ctx: Identity, email_key: str, client_key: str, account: Account | None
+) -> None:
+    now = ctx.now()
+    async with ctx.sessions() as session, session.begin():
+        before = await repo.throttle(session, email_key, for_update=True)
+        after = before.register(ctx.policy.account_lockout, now)
+        await repo.save_throttle(session, email_key, after)
+        client = await repo.throttle(session, client_key, for_update=True)
+        await repo.save_throttle(
+            session, client_key, client.register(ctx.policy.client_logins, now)
+        )
+        if account is not None and after.just_blocked(before, now):
+            assert after.blocked_until is not None
+            assert account.municipality is not None
+            await ctx.outbox.add(
+                session,
+                AccountLocked(
+                    account_id=account.id, email=account.email, locked_until=after.blocked_until
+                ),
+                municipality=account.municipality,
+            )
+            log.warning("account locked after failed logins", account_id=str(account.id))
+
+
+async def refresh(ctx: Identity, refresh_token: str) -> Tokens:
+    """A new access token and a new refresh token; the presented one is spent."""
+    token_digest = digest(refresh_token)
+    now = ctx.now()
+    reused = False
+    async with ctx.sessions() as session, session.begin():
+        stored = await repo.refresh_for_update(session, token_digest)
+        account = await repo.account_by_id(session, stored.account_id) if stored else None
+        if stored is None or account is None:
+            raise InvalidRefreshToken("the session is not known; log in again")
+        verdict = stored.token.verdict(now=now, account_generation=account.account.token_generation)
+        if verdict is RefreshVerdict.REUSED:
+            # Committed before answering: whoever holds a copy loses every session too.
+            await repo.revoke_all_refresh(session, account.account.id, now)
+            await repo.bump_generation(session, account.account.id)
+            reused = True
+        else:
+            await repo.mark_rotated(session, token_digest, now)
+            tokens = await _open_session(ctx, session, account.account, now)
+    if reused:
+        log.warning("a rotated refresh token was used again", account_id=str(stored.account_id))
+        raise InvalidRefreshToken("the session has ended; log in again")
+    return tokens
+
+
+async def logout(ctx: Identity, refresh_token: str) -> None:
+    async with ctx.sessions() as session, session.begin():
+        await repo.revoke_refresh(session, digest(refresh_token), ctx.now())
+
+
+async def logout_all(ctx: Identity, account_id: uuid.UUID) -> None:
+    """Every refresh token of the account dies, and so does any session bound to the old
+    generation (the portal's sessions check it when they refresh)."""
+    async with ctx.sessions() as session, session.begin():
+        await repo.revoke_all_refresh(session, account_id, ctx.now())
+        await repo.bump_generation(session, account_id)
+    log.info("logged out everywhere", account_id=str(account_id))
+
+
+@dataclass(frozen=True)
+class Profile:
+    account: Account
+    children: list[repo.ChildLink]
+
+
+async def profile(ctx: Identity, account_id: uuid.UUID) -> Profile | None:
+    async with ctx.sessions() as session, session.begin():
+        stored = await repo.account_by_id(session, account_id)
+        if stored is None:
+            return None
+        return Profile(stored.account, await repo.children(session, account_id))
