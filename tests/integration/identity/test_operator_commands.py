@@ -1,0 +1,101 @@
+"""Operator commands as a shell runs them: gen-key and create-account (staff and officers)."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.integration.conftest import eventually, run_command
+from tests.integration.identity.harness import CHIYODA, PORTAL, identity_stack, token_of
+from tsuen_common.auth import Role
+from tsuen_common.events.identity import AccountIssued
+
+
+async def test_gen_key_never_overwrites_a_key(tmp_path):
+    path = tmp_path / "signing.pem"
+    first = await run_command("tsuen-identity", "gen-key", str(path), env={})
+    assert first.returncode == 0, first.stderr
+    assert "kid" in first.stdout
+    second = await run_command("tsuen-identity", "gen-key", str(path), env={})
+    assert second.returncode == 1
+    assert "not overwritten" in second.stderr
+
+
+async def test_staff_and_officer_accounts_get_the_set_password_mail_and_log_in(
+    kafka, topic_prefix, new_database, tmp_path
+):
+    url = await new_database("identity")
+    async with identity_stack(kafka.bootstrap_servers, topic_prefix, url, tmp_path) as stack:
+        env = {
+            "TSUEN_DATABASE_URL": url,
+            "TSUEN_KAFKA_TOPIC_PREFIX": topic_prefix,
+            "TSUEN_PORTAL_BASE_URL": PORTAL,
+            "TSUEN_ARGON2_MEMORY_KIB": "8192",
+        }
+        facility = uuid.uuid4()
+        staff = await run_command(
+            "tsuen-identity",
+            "create-account",
+            "--role=facility_staff",
+            f"--municipality={CHIYODA}",
+            f"--facility-id={facility}",
+            "--email=Hoikushi@Kanda.example.jp",
+            env=env,
+        )
+        assert staff.returncode == 0, staff.stderr
+        officer = await run_command(
+            "tsuen-identity",
+            "create-account",
+            "--role=municipality_officer",
+            f"--municipality={CHIYODA}",
+            "--email=kodomo@city.example.jp",
+            env=env,
+        )
+        assert officer.returncode == 0, officer.stderr
+        for output in (staff.stdout, officer.stdout):
+            assert "token" not in output
+            assert "password/set" not in output
+
+        again = await run_command(
+            "tsuen-identity",
+            "create-account",
+            "--role=municipality_officer",
+            f"--municipality={CHIYODA}",
+            "--email=KODOMO@city.example.jp",
+            env=env,
+        )
+        assert again.returncode == 1
+        no_facility = await run_command(
+            "tsuen-identity",
+            "create-account",
+            "--role=facility_staff",
+            f"--municipality={CHIYODA}",
+            "--email=x@example.jp",
+            env=env,
+        )
+        assert no_facility.returncode == 2
+
+        async def two_mails() -> bool:
+            return len(stack.reader.of(AccountIssued)) == 2
+
+        await eventually(two_mails, what="the two account mails")
+        mails = {m.email: m for m in stack.reader.of(AccountIssued)}
+        assert mails["hoikushi@kanda.example.jp"].role == "facility_staff"
+        assert mails["kodomo@city.example.jp"].role == "municipality_officer"
+
+        for email in mails:
+            assert (await stack.set_password(token_of(mails[email].url))).status_code == 204
+        verifier = await stack.verifier()
+
+        body = (await stack.login("hoikushi@kanda.example.jp")).json()
+        assert body["role"] == "facility_staff"
+        assert body["facility_id"] == str(facility)
+        assert body["guardian_id"] is None
+        principal = verifier.verify(body["access_token"])
+        assert principal.role is Role.FACILITY_STAFF
+        assert principal.facility_id == str(facility)
+        assert principal.municipality == CHIYODA
+
+        body = (await stack.login("kodomo@city.example.jp")).json()
+        principal = verifier.verify(body["access_token"])
+        assert principal.role is Role.MUNICIPALITY_OFFICER
+        assert principal.facility_id is None
