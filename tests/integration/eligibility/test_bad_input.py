@@ -192,7 +192,32 @@ async def test_a_body_too_large_for_any_attachment_is_refused_unread(service):
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 413
-    assert "at most 64 KiB" in response.json()["detail"]
+    assert response.json()["code"] == "too_large"
+    assert "大きすぎます" in response.json()["message_ja"]
+
+
+async def test_nul_characters_in_a_search_or_a_form_are_a_422_not_a_500(service):
+    search = await service.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/applications",
+        params={"q": "ヤマダ\x00"},
+        headers=officer(KAKEGAWA),
+    )
+    assert search.status_code == 422
+    link = await service.link_token(KAKEGAWA, "parent@example.jp")
+    form = application_form(link, kana="ヤマダ タロウ", birth=BIRTH)
+    form["desired_facility_note"] = "午前\x00のみ"
+    refused = await service.client.post(f"/v1/municipalities/{KAKEGAWA}/applications", json=form)
+    assert refused.status_code == 422
+    assert "制御文字" in refused.json()["message_ja"]
+
+
+async def test_list_offsets_are_bounded(service):
+    huge = await service.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/applications",
+        params={"offset": str(2**63)},
+        headers=officer(KAKEGAWA),
+    )
+    assert huge.status_code == 422
 
 
 async def test_multipart_form_with_files(service):
@@ -228,3 +253,40 @@ async def test_multipart_form_with_files(service):
         ("photo.jpg", "image/jpeg"),
         ("techo.pdf", "application/pdf"),
     ]
+
+
+async def test_application_links_are_limited_per_address_and_per_client(service):
+    # Issue 12, item 3: one client mailed one victim 30 times in half a second.
+    url = f"/v1/municipalities/{KAKEGAWA}/application-links"
+    per_address = service.settings.link_requests_per_address_per_hour
+    for _ in range(per_address):
+        sent = await service.client.post(url, json={"email": "victim@example.jp"})
+        assert sent.status_code == 202
+    refused = await service.client.post(url, json={"email": "Victim@Example.jp"})
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3600
+    assert "もう一度お試しください" in refused.json()["message_ja"]
+    # Another address is still served, until the client's own limit.
+    per_client = service.settings.link_requests_per_client_per_hour
+    answers = [
+        (await service.client.post(url, json={"email": f"p{n}@example.jp"})).status_code
+        for n in range(per_client - per_address)
+    ]
+    assert answers == [202] * (per_client - per_address)
+    assert (await service.client.post(url, json={"email": "new@example.jp"})).status_code == 429
+    # A new window serves the address again; no more mails were queued than were allowed.
+    service.clock.advance(hours=1)
+    assert (await service.client.post(url, json={"email": "victim@example.jp"})).status_code == 202
+    events = await service.outbox_events("eligibility.ApplicationLinkIssued")
+    to_victim = [e for e in events if e["payload"]["email"].lower() == "victim@example.jp"]
+    assert len(to_victim) == per_address + 1
+
+
+async def test_public_replays_are_limited_per_client(service):
+    body = {"seed": "s", "places": 1, "applicants": []}
+    answers = [
+        (await service.client.post("/v1/lottery/replay", json=body)).status_code
+        for _ in range(service.settings.replays_per_client_per_minute + 1)
+    ]
+    assert answers[:-1] == [200] * service.settings.replays_per_client_per_minute
+    assert answers[-1] == 429

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tsuen_common.db import DATABASE_UNAVAILABLE, database_unavailable
+from tsuen_common.edge import EdgeGuard
 from tsuen_common.logging import configure_logging, get_logger
 from tsuen_common.messaging.worker import ConsumerWorker
 from tsuen_common.migrations import upgrade
@@ -34,11 +35,30 @@ log = get_logger(__name__)
 
 
 def create_app(
-    settings: ServiceSettings, *, title: str, routers: Sequence[APIRouter] = ()
+    settings: ServiceSettings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    body_limits: Sequence[tuple[str, int]] = (),
 ) -> FastAPI:
+    """The service's FastAPI app with what every service shares.
+
+    ``body_limits``: (path regex, bytes) for routes that take more than
+    ``settings.max_body_bytes`` (files); see :class:`tsuen_common.edge.EdgeGuard`.
+    """
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
     configure_tracing(settings.service_name, settings.otel_exporter, settings.otel_endpoint)
-    app = FastAPI(title=title, version="1")
+    docs = settings.api_docs if settings.api_docs is not None else settings.environment != "prod"
+    app = FastAPI(
+        title=title,
+        version="1",
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.add_middleware(
+        EdgeGuard, max_body_bytes=settings.max_body_bytes, path_limits=tuple(body_limits)
+    )
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     async def healthz() -> dict[str, str]:

@@ -34,6 +34,10 @@ class ServiceSettings(BaseSettings):
     # HTTP API: uvicorn worker processes per container. 1 where an orchestrator scales pods
     # (Helm); more on one box with spare cores (bench/README.md measures both).
     web_workers: int = Field(default=1, ge=1)
+    # Largest request body a route takes unless the service allows a route more (edge.py).
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # /docs and /openapi.json: on in dev and test; in prod only when an operator turns them on.
+    api_docs: bool | None = None
 
     # Outbox relay
     relay_batch_size: int = Field(default=200, ge=1)

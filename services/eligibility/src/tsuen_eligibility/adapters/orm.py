@@ -13,9 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from tsuen_common.messaging import add_messaging_tables
+from tsuen_common.ratelimit import add_rate_limit_table
 
 metadata = sa.MetaData()
 messaging = add_messaging_tables(metadata)
+rate_limits = add_rate_limit_table(metadata)
 
 
 def _municipality() -> sa.Column[str]:

@@ -109,8 +109,15 @@ class LinkRequest(BaseModel):
     status_code=status.HTTP_202_ACCEPTED,
     summary="利用申請: e-mail a one-time application link",
 )
-async def request_link(code: str, body: LinkRequest, ctx: CtxDep) -> dict[str, Any]:
-    issued = await applications.issue_link(ctx, municipality=code, email=str(body.email))
+async def request_link(
+    code: str, body: LinkRequest, request: Request, ctx: CtxDep
+) -> dict[str, Any]:
+    issued = await applications.issue_link(
+        ctx,
+        municipality=code,
+        email=str(body.email),
+        client=request.client.host if request.client else None,
+    )
     return {
         "link_id": issued.link_id,
         "expires_at": issued.expires_at,
@@ -189,7 +196,9 @@ async def public_rounds(code: str, ctx: CtxDep) -> list[dict[str, Any]]:
 
 
 @public.post("/lottery/replay", summary="Re-run a draw from its revealed seed and applicant list")
-async def replay(body: ReplayRequest) -> dict[str, Any]:
+async def replay(body: ReplayRequest, request: Request, ctx: CtxDep) -> dict[str, Any]:
+    # Anyone may re-run a draw, so how often one client may is limited (it costs a draw).
+    await lottery.limit_replays(ctx, client=request.client.host if request.client else None)
     return lottery.replay(body)
 
 
@@ -208,7 +217,7 @@ async def list_applications(
     checks_passed: bool | None = None,
     facility_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     officer_of(principal, code)
     return await applications.list_applications(
@@ -307,7 +316,7 @@ async def audit_log(
     certification_id: uuid.UUID | None = None,
     round_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     officer_of(principal, code)
     return await applications.list_audit(
@@ -442,7 +451,7 @@ async def list_certifications(
     ctx: CtxDep,
     status_: Annotated[Literal["active", "revoked"] | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     if principal.role is Role.GUARDIAN:
         # 認定状況: a guardian sees their own children's certifications, nobody else's.

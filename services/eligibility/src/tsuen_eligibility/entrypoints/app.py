@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 
 from tsuen_common.auth import TokenVerifier, configure_auth
 from tsuen_common.db import make_engine, make_sessions
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import load_policies
+from tsuen_common.ratelimit import RateLimited
 from tsuen_common.service import create_app, dispose_on_shutdown
 from tsuen_common.timeutil import now_jst
 from tsuen_eligibility.config import Settings
@@ -47,38 +48,39 @@ async def _use_case_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=code, content=content)
 
 
+async def _rate_limited(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    return JSONResponse(
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        content={"detail": str(exc), "code": "rate_limited", "message_ja": exc.message_ja},
+        headers={"Retry-After": str(exc.retry_after_seconds)},
+    )
+
+
 async def _lottery_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": str(exc)})
 
 
-def _limit_body_size(app: FastAPI, settings: Settings) -> None:
-    """Refuse a request body that cannot fit the attachment limits before reading it.
+def body_limits(settings: Settings) -> list[tuple[str, int]]:
+    """Routes that take more than the default body (tsuen_common.edge): files and lists.
 
-    The per-file check in the use case gives the precise message; this stops a client from
-    making the server buffer gigabytes of JSON first.
+    The form's limit fits the attachment rules (base64 grows by 4/3), so the per-file check
+    in the use case gives the precise message; registry imports are whole extracts; a replay
+    carries a round's published applicant list.
     """
     per_file = settings.attachment_max_bytes * 4 // 3 + 4096
-    limit = max(1, settings.attachment_max_count) * per_file + 1024 * 1024
-
-    @app.middleware("http")
-    async def body_limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
-            return JSONResponse(
-                status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-                content={
-                    "detail": f"the request is larger than {limit // (1024 * 1024)} MiB; "
-                    f"each attachment may be at most {settings.attachment_max_bytes // 1024} "
-                    f"KiB and there may be at most {settings.attachment_max_count}"
-                },
-            )
-        return await call_next(request)
+    form = max(1, settings.attachment_max_count) * per_file + 1024 * 1024
+    return [
+        (r"/v1/municipalities/[^/]+/applications(/multipart)?", form),
+        (r"/v1/municipalities/[^/]+/(resident-records|enrollments)(/csv)?", 20 * 1024 * 1024),
+        (r"/v1/lottery/replay", 16 * 1024 * 1024),
+    ]
 
 
 def build_app(settings: Settings, *, clock: Callable[[], datetime] = now_jst) -> FastAPI:
-    app = create_app(settings, title="tsuen eligibility", routers=ROUTERS)
+    app = create_app(
+        settings, title="tsuen eligibility", routers=ROUTERS, body_limits=body_limits(settings)
+    )
     configure_auth(app, TokenVerifier.from_settings(settings))
     engine = make_engine(settings.database_url)
     app.state.engine = engine
@@ -89,9 +91,9 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = now_jst) ->
         settings=settings,
         clock=clock,
     )
-    _limit_body_size(app, settings)
     app.add_exception_handler(UseCaseError, _use_case_error)
     app.add_exception_handler(LotteryError, _lottery_error)
+    app.add_exception_handler(RateLimited, _rate_limited)
     dispose_on_shutdown(app, engine)
     return app
 

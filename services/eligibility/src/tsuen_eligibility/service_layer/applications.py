@@ -8,7 +8,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
+from tsuen_common import ratelimit
 from tsuen_common.age import InvalidBirthDate, validate_birth_date
 from tsuen_common.events.eligibility import (
     ApplicationLinkIssued,
@@ -24,6 +25,7 @@ from tsuen_common.events.eligibility import (
     ChildCertified,
 )
 from tsuen_common.logging import get_logger
+from tsuen_common.ratelimit import Rate
 from tsuen_eligibility.adapters.orm import (
     application_links,
     applications,
@@ -31,6 +33,7 @@ from tsuen_eligibility.adapters.orm import (
     audit_log,
     certifications,
     lottery_entries,
+    rate_limits,
 )
 from tsuen_eligibility.domain.certification import (
     CertificationError,
@@ -75,10 +78,17 @@ class IssuedLink:
     expires_at: datetime
 
 
-async def issue_link(ctx: Eligibility, *, municipality: str, email: str) -> IssuedLink:
-    """Step 1 (利用申請): a one-time link for the e-mail; the token travels only in the e-mail."""
+async def issue_link(
+    ctx: Eligibility, *, municipality: str, email: str, client: str | None = None
+) -> IssuedLink:
+    """Step 1 (利用申請): a one-time link for the e-mail; the token travels only in the e-mail.
+
+    Limited per address and per client, so nobody can make the platform mail someone else
+    without end; the limit answers the same whether or not the address is known.
+    """
     policy = ctx.policy(municipality)
     now = ctx.now()
+    settings = ctx.settings
     token = new_token()
     link_id = uuid.uuid4()
     expires_at = link_expiry(now, policy.eligibility.application_link_validity_hours)
@@ -86,6 +96,21 @@ async def issue_link(ctx: Eligibility, *, municipality: str, email: str) -> Issu
         {"municipality": municipality, "token": token}
     )
     async with ctx.sessions() as session, session.begin():
+        await ratelimit.check(
+            session,
+            rate_limits,
+            [
+                (
+                    ratelimit.address_key("link", email),
+                    Rate(settings.link_requests_per_address_per_hour, timedelta(hours=1)),
+                ),
+                (
+                    ratelimit.client_key("link", client),
+                    Rate(settings.link_requests_per_client_per_hour, timedelta(hours=1)),
+                ),
+            ],
+            now=now,
+        )
         await session.execute(
             sa.insert(application_links).values(
                 id=link_id,

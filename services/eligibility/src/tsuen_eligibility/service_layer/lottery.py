@@ -17,16 +17,23 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsuen_common import ratelimit
 from tsuen_common.events.eligibility import LotteryOutcome, LotteryResultDecided
 from tsuen_common.logging import get_logger
-from tsuen_eligibility.adapters.orm import applications, lottery_entries, lottery_rounds
+from tsuen_common.ratelimit import Rate
+from tsuen_eligibility.adapters.orm import (
+    applications,
+    lottery_entries,
+    lottery_rounds,
+    rate_limits,
+)
 from tsuen_eligibility.domain.lottery import (
     Applicant,
     DrawResult,
@@ -535,6 +542,15 @@ async def lapse_acceptances(ctx: Eligibility, *, on: date) -> int:
             lapsed += 1
     log.info("lottery acceptances lapsed", count=lapsed, on=on.isoformat())
     return lapsed
+
+
+async def limit_replays(ctx: Eligibility, *, client: str | None) -> None:
+    """Raise RateLimited past the per-client replay rate (tsuen_common.ratelimit)."""
+    rate = Rate(ctx.settings.replays_per_client_per_minute, timedelta(minutes=1))
+    async with ctx.sessions() as session, session.begin():
+        await ratelimit.check(
+            session, rate_limits, [(ratelimit.client_key("replay", client), rate)], now=ctx.now()
+        )
 
 
 def replay(request: ReplayRequest) -> dict[str, Any]:
