@@ -1,0 +1,121 @@
+"""The portal as operators run it (``tsuen-portal all --migrate``, its own database), and a
+phone-sized Chromium that checks every page it shows with axe-core and keeps a screenshot.
+
+Reuses the end-to-end platform's process helpers (tests/integration/e2e/conftest.py) and the
+project's Chromium launch settings (Debian's browser, no downloads, no sandbox as root)."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from tests.integration import testbed
+from tests.integration.conftest import eventually
+from tests.integration.e2e.conftest import BIN, ServiceProcess, _base_env, _create_database
+from tests.integration.e2e.test_browser_check_in import CHROMIUM, CHROMIUM_ARGS
+
+SCREENSHOTS = Path(__file__).with_name("screenshots")
+PHONE = {"width": 390, "height": 844}
+UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing listens
+
+_axe = Axe()
+
+
+async def start_portal(
+    postgres: testbed.PostgresHandle,
+    workdir: Path,
+    port: int,
+    *,
+    identity_url: str = UNREACHABLE,
+    eligibility_url: str = UNREACHABLE,
+    booking_url: str = UNREACHABLE,
+    extra_env: dict[str, str] | None = None,
+) -> tuple[ServiceProcess, str]:
+    """A portal process on 127.0.0.1:``port`` with a fresh database; returns it and the
+    database's name (drop it when done)."""
+    db_name, url = await _create_database(postgres, "portal")
+    env = {
+        **_base_env(),
+        "TSUEN_ENVIRONMENT": "test",
+        "TSUEN_DATABASE_URL": url,
+        "TSUEN_PORTAL_IDENTITY_URL": identity_url,
+        "TSUEN_PORTAL_ELIGIBILITY_URL": eligibility_url,
+        "TSUEN_PORTAL_BOOKING_URL": booking_url,
+        **(extra_env or {}),
+    }
+    log = workdir / "portal.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: ASYNC220 - returns at once
+            [str(BIN / "tsuen-portal"), "all", "--migrate", "--host", testbed.HOST],
+            env={**env, "TSUEN_HTTP_PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    portal = ServiceProcess("portal", port, log, process)
+    async with httpx.AsyncClient(timeout=2.0) as client:
+
+        async def healthy() -> bool:
+            if process.poll() is not None:
+                pytest.fail(f"portal exited:\n{portal.tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                return (await client.get(f"{portal.url}/healthz")).status_code == 200
+            return False
+
+        await eventually(healthy, within=60, what="portal /healthz")
+    return portal, db_name
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def phone(browser: Browser) -> tuple[BrowserContext, Page]:
+    """A new phone: its own cookies, 390×844, Japanese as the phone's language."""
+    context = await browser.new_context(viewport=PHONE, locale="ja-JP", device_scale_factor=1)
+    return context, await context.new_page()
+
+
+# Elements a finger must hit: WCAG 2.2's 24 px is the floor; the portal promises 44 px.
+_TOO_SMALL = """
+() => [...document.querySelectorAll(
+    'button, input:not([type=hidden]), select, .button, .header-link, .site-name'
+  )].filter(e => e.offsetParent !== null)
+   .map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect()])
+   .filter(([, r]) => r.height < 44 || r.width < 44)
+   .map(([html, r]) => `${html} ${Math.round(r.width)}×${Math.round(r.height)}`)
+"""
+
+
+async def check(page: Page, name: str) -> None:
+    """axe-core on the page as it is now (no violation allowed), touch targets ≥ 44 px, no
+    horizontal scrolling at phone width, and a full-page screenshot for a person to look at."""
+    results = await _axe.run(page)
+    assert results.violations_count == 0, f"{name}: {results.generate_report()}"
+    too_small = await page.evaluate(_TOO_SMALL)
+    assert too_small == [], f"{name}: touch targets under 44 px: {too_small}"
+    overflow = await page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px at phone width"
+    SCREENSHOTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def csrf_field(html: str) -> str:
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
