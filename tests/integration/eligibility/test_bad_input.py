@@ -227,7 +227,7 @@ async def test_multipart_form_with_files(service):
     too_big = await service.client.post(
         f"/v1/municipalities/{KAKEGAWA}/applications/multipart",
         data={"application": json.dumps(body)},
-        files=[("files", ("scan.png", b"\x89PNG" + b"0" * (64 * 1024), "image/png"))],
+        files=[("files", ("scan.png", b"\x89PNG\r\n\x1a\n" + b"0" * (64 * 1024), "image/png"))],
     )
     assert too_big.status_code == 413
     bad_json = await service.client.post(
@@ -290,3 +290,36 @@ async def test_public_replays_are_limited_per_client(service):
     ]
     assert answers[:-1] == [200] * service.settings.replays_per_client_per_minute
     assert answers[-1] == 429
+
+
+async def test_attachment_names_with_line_breaks_download_safely(service):
+    # Issue 12, item 4: CR/LF in a file name was stored, then the download broke the connection.
+    link = await service.link_token(KAKEGAWA, "parent@example.jp")
+    form = application_form(link, kana="ヤマダ タロウ", birth=BIRTH)
+    form["attachments"][0]["filename"] = "手帳\r\nX-Evil: 1.pdf"
+    submitted = await service.client.post(f"/v1/municipalities/{KAKEGAWA}/applications", json=form)
+    assert submitted.status_code == 201, submitted.text
+    application_id = submitted.json()["application_id"]
+    detail = await service.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/applications/{application_id}", headers=officer(KAKEGAWA)
+    )
+    attachment = detail.json()["attachments"][0]
+    assert attachment["filename"] == "手帳X-Evil: 1.pdf"
+    download = await service.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/applications/{application_id}"
+        f"/attachments/{attachment['attachment_id']}",
+        headers=officer(KAKEGAWA),
+    )
+    assert download.status_code == 200
+    assert "x-evil" not in download.headers
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert "filename*=UTF-8''%E6%89%8B%E5%B8%B3" in download.headers["content-disposition"]
+
+
+async def test_an_attachment_whose_content_is_not_its_type_is_refused(service):
+    link = await service.link_token(KAKEGAWA, "parent@example.jp")
+    form = application_form(link, kana="ヤマダ タロウ", birth=BIRTH)
+    form["attachments"][0]["data_base64"] = base64.b64encode(b"<html><script>").decode()
+    refused = await service.client.post(f"/v1/municipalities/{KAKEGAWA}/applications", json=form)
+    assert refused.status_code == 415
+    assert "PDF・JPEG・PNG" in refused.json()["message_ja"]

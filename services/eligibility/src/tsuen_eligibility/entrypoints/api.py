@@ -12,6 +12,7 @@ from pydantic import BaseModel, EmailStr, StringConstraints, ValidationError
 
 from tsuen_common.age import InvalidBirthDate, age_window, is_eligible_by_age, validate_birth_date
 from tsuen_common.auth import Forbidden, Principal, PrincipalDep, Role, require_roles
+from tsuen_eligibility.domain.attachments import content_disposition
 from tsuen_eligibility.service_layer import (
     applications,
     certifications,
@@ -252,11 +253,14 @@ async def get_attachment(
     filename, content_type, data = await applications.get_attachment(
         ctx, municipality=code, application_id=application_id, attachment_id=attachment_id
     )
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
+    # Always a download (never shown inline), never sniffed into another type.
     return Response(
         content=data,
         media_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="{ascii_name}"'},
+        headers={
+            "Content-Disposition": content_disposition(filename),
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

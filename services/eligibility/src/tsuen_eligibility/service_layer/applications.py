@@ -35,6 +35,7 @@ from tsuen_eligibility.adapters.orm import (
     lottery_entries,
     rate_limits,
 )
+from tsuen_eligibility.domain.attachments import content_matches, safe_filename
 from tsuen_eligibility.domain.certification import (
     CertificationError,
     certificate_number,
@@ -148,9 +149,19 @@ def _checked(ctx: Eligibility, n: int, file: AttachmentFile) -> AttachmentFile:
         )
     if len(file.data) > settings.attachment_max_bytes:
         raise TooLarge(_too_large(n, file.filename, settings.attachment_max_bytes))
+    name = safe_filename(file.filename)
     if not file.data:
-        raise Invalid(f"attachment {n} ({file.filename}) is empty")
-    return AttachmentFile(file.filename, content_type, file.data)
+        raise Invalid(
+            f"attachment {n} ({name}) is empty", message_ja=f"添付{n}（{name}）が空です。"
+        )
+    if not content_matches(content_type, file.data):
+        raise UnsupportedType(
+            f"attachment {n} ({name}) is not a {content_type} file; send the scan or photo "
+            "itself as PDF, JPEG or PNG",
+            message_ja=f"添付{n}（{name}）の中身が {content_type} ではありません。"
+            "PDF・JPEG・PNG のファイルをそのまま添付してください。",
+        )
+    return AttachmentFile(name, content_type, file.data)
 
 
 def _decode_attachments(
