@@ -27,6 +27,7 @@ from tsuen_common.events.eligibility import (
     LotteryResultDecided,
     RevocationReason,
 )
+from tsuen_common.events.identity import AccountIssued, AccountLocked, PasswordResetRequested
 from tsuen_common.timeutil import JST, at_jst
 from tsuen_notification.domain.notices import (
     SUBJECTS,
@@ -434,6 +435,7 @@ def test_every_template_renders_with_the_values_the_domain_gives_it() -> None:
             effective_date=date(2027, 4, 1),
             reason=RevocationReason.AGED_OUT,
         ),
+        *_identity_samples(),
     ]
     notices = [n for payload in samples for n in _notices(payload)]
     assert {n.template for n in notices} == set(Template)
@@ -446,3 +448,78 @@ def test_every_template_renders_with_the_values_the_domain_gives_it() -> None:
             assert mail.subject == n.subject
             assert policy.notification.sender_name in mail.text
             assert "</html>" in mail.html
+
+
+# --- identity's account mails ------------------------------------------------------------------
+
+SET_URL = "https://portal.example.jp/password/set?token=abc"
+
+
+def _identity_samples() -> list[AccountIssued | PasswordResetRequested | AccountLocked]:
+    account = uuid.uuid4()
+    return [
+        AccountIssued(account_id=account, email=GUARDIAN, url=SET_URL, expires_at=NOW),
+        AccountIssued(
+            account_id=uuid.uuid4(),
+            email=FACILITY,
+            url=SET_URL,
+            expires_at=NOW,
+            role="facility_staff",
+        ),
+        PasswordResetRequested(
+            account_id=account, email=GUARDIAN, url=SET_URL + "&purpose=reset", expires_at=NOW
+        ),
+        AccountLocked(account_id=account, email=GUARDIAN, locked_until=NOW),
+    ]
+
+
+def test_the_account_mail_carries_the_set_password_link_and_what_to_do_when_it_expired() -> None:
+    from tsuen_common.policy import load_policies
+    from tsuen_notification.adapters.rendering import Renderer
+
+    issued, staff, reset, locked = (_notices(p)[0] for p in _identity_samples())
+    assert issued.subject == "アカウント発行のお知らせ（パスワード設定）"
+    assert issued.recipient == GUARDIAN
+    assert issued.recipient_kind is RecipientKind.GUARDIAN
+    assert issued.stale_after is None  # still worth reading after the link expired
+    assert staff.recipient_kind is RecipientKind.STAFF
+    assert reset.template is Template.PASSWORD_RESET
+    assert reset.stale_after == NOW
+    assert locked.template is Template.ACCOUNT_LOCKED
+
+    policy = next(iter(load_policies()))
+    renderer = Renderer(portal_url="https://portal.example.jp")
+    mail = renderer.render(
+        issued.template, dict(issued.context), recipient_kind=issued.recipient_kind, policy=policy
+    )
+    assert SET_URL in mail.text
+    assert "https://portal.example.jp/password/reset" in mail.text
+    assert "有効期限を過ぎた場合" in mail.text
+    staff_mail = renderer.render(
+        staff.template, dict(staff.context), recipient_kind=staff.recipient_kind, policy=policy
+    )
+    assert staff_mail.text.startswith("ご担当者様")
+
+
+def test_the_certification_mail_no_longer_asks_for_a_password_on_a_missing_screen() -> None:
+    from tsuen_common.policy import load_policies
+    from tsuen_notification.adapters.rendering import Renderer
+
+    (notice,) = _notices(
+        ChildCertified(
+            certification_id=uuid.uuid4(),
+            child_id=uuid.uuid4(),
+            guardian_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            certificate_number="C-1",
+            valid_from=date(2026, 4, 1),
+            valid_until=date(2027, 4, 8),
+        )
+    )
+    policy = next(iter(load_policies()))
+    mail = Renderer(portal_url="https://portal.example.jp/").render(
+        notice.template, dict(notice.context), recipient_kind=notice.recipient_kind, policy=policy
+    )
+    assert "ログイン画面から、パスワードを設定してください" not in mail.text
+    assert "アカウント発行のお知らせ（パスワード設定）" in mail.text
+    assert "https://portal.example.jp/login" in mail.text

@@ -45,6 +45,7 @@ class PasswordResetRequested(_Identity):
     email: EmailAddress
     url: str
     expires_at: AwareDatetime
+    role: str = "guardian"
 
 
 class AccountLocked(_Identity):
@@ -55,6 +56,7 @@ class AccountLocked(_Identity):
     account_id: uuid.UUID
     email: EmailAddress
     locked_until: AwareDatetime
+    role: str = "guardian"
 
 
 EVENTS: tuple[type[EventPayload], ...] = (

@@ -60,7 +60,11 @@ async def _issue_link(
     event: AccountIssued | PasswordResetRequested
     if purpose is LinkPurpose.RESET:
         event = PasswordResetRequested(
-            account_id=account.id, email=account.email, url=url, expires_at=link.expires_at
+            account_id=account.id,
+            email=account.email,
+            url=url,
+            expires_at=link.expires_at,
+            role=str(account.role),
         )
     else:
         event = AccountIssued(

@@ -100,7 +100,10 @@ async def _count_failure(
             await ctx.outbox.add(
                 session,
                 AccountLocked(
-                    account_id=account.id, email=account.email, locked_until=after.blocked_until
+                    account_id=account.id,
+                    email=account.email,
+                    locked_until=after.blocked_until,
+                    role=str(account.role),
                 ),
                 municipality=account.municipality,
             )

@@ -44,11 +44,10 @@ class Renderer:
         policy: MunicipalityPolicy,
     ) -> RenderedMail:
         subject = SUBJECTS[template]
-        greeting = (
-            f"{context.get('facility_name', '')} ご担当者様"
-            if recipient_kind is RecipientKind.FACILITY
-            else "保護者様"
-        )
+        greeting = {
+            RecipientKind.FACILITY: f"{context.get('facility_name', '')} ご担当者様",
+            RecipientKind.STAFF: "ご担当者様",
+        }.get(recipient_kind, "保護者様")
         values = {
             **context,
             "subject": subject,

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from tsuen_common.events.attendance import CheckedOut
 from tsuen_common.events.booking import (
@@ -36,6 +37,7 @@ from tsuen_common.events.eligibility import (
     RevocationReason,
 )
 from tsuen_common.events.envelope import EventPayload
+from tsuen_common.events.identity import AccountIssued, AccountLocked, PasswordResetRequested
 from tsuen_notification.domain.formatting import (
     date_ja,
     datetime_ja,
@@ -67,6 +69,10 @@ class Template(StrEnum):
     LATE_PICKUP = "late_pickup"
     OVER_CAP_CHARGE = "over_cap_charge"
     CERTIFICATION_ENDED = "certification_ended"
+    # identity: the set-password link of a new account, a reset link, a lockout
+    PASSWORD_SETUP = "password_setup"  # noqa: S105 - a template name
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
+    ACCOUNT_LOCKED = "account_locked"
 
 
 SUBJECTS: dict[Template, str] = {
@@ -90,12 +96,16 @@ SUBJECTS: dict[Template, str] = {
     Template.LATE_PICKUP: "お迎え遅延による利用時間加算のお知らせ",
     Template.OVER_CAP_CHARGE: "利用上限超過のお知らせ",
     Template.CERTIFICATION_ENDED: "認定終了のお知らせ",
+    Template.PASSWORD_SETUP: "アカウント発行のお知らせ（パスワード設定）",
+    Template.PASSWORD_RESET: "パスワード再設定のお知らせ",
+    Template.ACCOUNT_LOCKED: "アカウントの一時ロックのお知らせ",
 }
 
 
 class RecipientKind(StrEnum):
     GUARDIAN = "guardian"
     FACILITY = "facility"
+    STAFF = "staff"  # facility staff and officers with an account (identity)
 
 
 Context = dict[str, str | int | bool | None]
@@ -172,6 +182,12 @@ def notices_for(payload: EventPayload, *, reminder_hour: int, now: datetime) -> 
             return [_over_cap(payload)]
         case CertificationRevoked():
             return [_certification_ended(payload)]
+        case AccountIssued():
+            return [_password_setup(payload)]
+        case PasswordResetRequested():
+            return [_password_reset(payload)]
+        case AccountLocked():
+            return [_account_locked(payload)]
     return []
 
 
@@ -392,4 +408,52 @@ def _certification_ended(p: CertificationRevoked) -> Notice:
             "last_day": date_ja(p.effective_date - timedelta(days=1)),
             "reason": _REVOCATION_JA[p.reason],
         },
+    )
+
+
+# --- identity (accounts) ----------------------------------------------------------------------
+
+
+def _reset_page(link: str) -> str:
+    """The portal's reset page, beside the link's own set-password page."""
+    parts = urlsplit(link)
+    return f"{parts.scheme}://{parts.netloc}/password/reset"
+
+
+def _holder(role: str) -> RecipientKind:
+    return RecipientKind.GUARDIAN if role == "guardian" else RecipientKind.STAFF
+
+
+def _password_setup(p: AccountIssued) -> Notice:
+    # No stale_after: even after the link expired, the mail tells that the account exists
+    # and how to get a new link.
+    return Notice(
+        Template.PASSWORD_SETUP,
+        str(p.email),
+        _holder(p.role),
+        {
+            "url": p.url,
+            "expires_at": datetime_ja(p.expires_at),
+            "reset_url": _reset_page(p.url),
+            "login_id": str(p.email),
+        },
+    )
+
+
+def _password_reset(p: PasswordResetRequested) -> Notice:
+    return Notice(
+        Template.PASSWORD_RESET,
+        str(p.email),
+        _holder(p.role),
+        {"url": p.url, "expires_at": datetime_ja(p.expires_at), "reset_url": _reset_page(p.url)},
+        stale_after=p.expires_at,
+    )
+
+
+def _account_locked(p: AccountLocked) -> Notice:
+    return Notice(
+        Template.ACCOUNT_LOCKED,
+        str(p.email),
+        _holder(p.role),
+        {"locked_until": datetime_ja(p.locked_until)},
     )

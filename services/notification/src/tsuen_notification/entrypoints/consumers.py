@@ -32,6 +32,7 @@ from tsuen_common.events.eligibility import (
     GuardianEmailChangeRequested,
     LotteryResultDecided,
 )
+from tsuen_common.events.identity import AccountIssued, AccountLocked, PasswordResetRequested
 from tsuen_common.events.topics import Topic
 from tsuen_common.messaging import ConsumerWorker, Outbox
 from tsuen_common.policy import PolicyRegistry, load_policies
@@ -60,6 +61,7 @@ BOOKING_EVENTS = (
     QuotaOverCapCharged,
 )
 ATTENDANCE_EVENTS = (CheckedOut,)
+IDENTITY_EVENTS = (AccountIssued, PasswordResetRequested, AccountLocked)
 
 
 def build_transport(settings: Settings) -> SmtpTransport:
@@ -117,6 +119,7 @@ class NotificationWorker(ConsumerWorker):
         self.add(
             "notification-attendance", dict.fromkeys(ATTENDANCE_EVENTS, handler), Topic.ATTENDANCE
         )
+        self.add("notification-identity", dict.fromkeys(IDENTITY_EVENTS, handler), Topic.IDENTITY)
         self.sender = (
             build_sender(settings, self.engine, policies) if settings.sender_in_consumer else None
         )
