@@ -5,7 +5,7 @@ PostgreSQL (test-bed container).
 Set-up, through the service's own code in this process (not timed): facilities are registered
 with the ``facilities.register`` use case (the officer's API call), children are certified with
 booking's own ``ChildCertified`` handler (``EventHandlers.child_certified``, what its Kafka
-consumer runs) and accepted with the ``record_acceptance`` use case (the staff's API call).
+consumer runs) and accepted with the ``record_acceptance`` use case (an officer's acceptance with a reason).
 
 Phases (bookings through ``POST /v1/bookings`` with guardians' JWTs, closed loop of
 ``--concurrency`` clients, bounded by count and ``--time-limit``):
@@ -144,13 +144,15 @@ async def setup(
             envelope = EventEnvelope.wrap(event, municipality=kid.municipality, producer="bench")
             async with ctx.sessions() as session, session.begin():
                 await handlers.child_certified(session, envelope, event)
-            staff = Principal(
-                subject="bench-staff",
-                role=Role.FACILITY_STAFF,
+            # Seeded children have no interview: the officer's audited acceptance stands in.
+            officer = Principal(
+                subject="bench-officer",
+                role=Role.MUNICIPALITY_OFFICER,
                 municipality=kid.municipality,
-                facility_id=str(kid.facility_id),
             )
-            await booking_cases.record_acceptance(ctx, staff, kid.facility_id, kid.child_id, True)
+            await booking_cases.record_acceptance(
+                ctx, officer, kid.facility_id, kid.child_id, True, "bench seed"
+            )
 
     await asyncio.gather(*(one(k) for k in kids))
     return fids, kids

@@ -176,6 +176,32 @@ def main() -> None:
             ),
         )
 
+        step("初回面談: the guardian asks, the facility fixes it, holds it and accepts the child")
+        interview = expect(
+            http.post(
+                f"{URL['booking']}/v1/interviews",
+                json={"facility_id": FACILITY, "child_id": child},
+                headers=parent,
+            ),
+            201,
+        )
+        interview_day = BusinessCalendar().next_open_day(today_jst() + timedelta(days=1))
+        expect(
+            http.post(
+                f"{URL['booking']}/v1/interviews/{interview['id']}/schedule",
+                json={"starts_at": f"{interview_day.isoformat()}T10:00:00+09:00"},
+                headers=STAFF,
+            ),
+            200,
+        )
+        expect(
+            http.post(
+                f"{URL['booking']}/v1/interviews/{interview['id']}/held",
+                json={"health_check": "no_concerns"},
+                headers=STAFF,
+            ),
+            200,
+        )
         step("the demo facility accepts the child; the guardian books an hour")
         expect(
             http.put(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -134,7 +134,47 @@ class Harness:
         assert response.status_code == 201, response.text
         return uuid.UUID(response.json()["id"])
 
+    async def hold_interview(
+        self, municipality: str, facility_id: uuid.UUID, child: Child
+    ) -> dict[str, Any]:
+        """初回面談 as it happens: the guardian asks (unless they did), the facility fixes the
+        first open 10:00 from tomorrow (unless it did), then records it held."""
+        parent = auth(child.principal)
+        facility_staff = auth(staff(municipality, facility_id))
+        mine = await self.client.get("/v1/interviews", headers=parent)
+        found = [i for i in mine.json() if i["facility_id"] == str(facility_id)]
+        if found and found[0]["status"] != "cancelled":
+            interview = found[0]
+        else:
+            asked = await self.client.post(
+                "/v1/interviews",
+                json={"facility_id": str(facility_id), "child_id": str(child.child_id)},
+                headers=parent,
+            )
+            assert asked.status_code == 201, asked.text
+            interview = asked.json()
+        if interview["status"] == "requested":
+            day = self.clock.now.date()
+            for _ in range(21):
+                day += timedelta(days=1)
+                fixed = await self.client.post(
+                    f"/v1/interviews/{interview['id']}/schedule",
+                    json={"starts_at": datetime.combine(day, time(10), JST).isoformat()},
+                    headers=facility_staff,
+                )
+                if fixed.status_code == 200:
+                    break
+            assert fixed.status_code == 200, fixed.text
+        held = await self.client.post(
+            f"/v1/interviews/{interview['id']}/held",
+            json={"health_check": "no_concerns"},
+            headers=facility_staff,
+        )
+        assert held.status_code == 200, held.text
+        return dict(held.json())
+
     async def accept(self, municipality: str, facility_id: uuid.UUID, child: Child) -> None:
+        await self.hold_interview(municipality, facility_id, child)
         response = await self.client.put(
             f"/v1/facilities/{facility_id}/acceptances/{child.child_id}",
             json={"accepted": True},

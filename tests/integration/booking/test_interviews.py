@@ -67,7 +67,22 @@ async def test_interview_then_acceptance_then_booking(harness: Harness) -> None:
     assert [(b["kind"], b["status"], b["starts_at"]) for b in listed.json()] == [
         ("interview", "scheduled", "2027-06-08T10:00:00+09:00")
     ]
+    too_early = await harness.client.put(
+        f"/v1/facilities/{facility}/acceptances/{child.child_id}",
+        json={"accepted": True},
+        headers=facility_staff,
+    )
+    assert too_early.status_code == 409
+    assert "初回面談" in too_early.json()["message_ja"]
     await harness.accept(KAKEGAWA, facility, child)
+    [held] = (await harness.client.get("/v1/interviews", headers=parent)).json()
+    assert (held["status"], held["health_check"]) == ("held", "no_concerns")
+    moved = await harness.client.post(
+        f"/v1/interviews/{interview['id']}/schedule",
+        json={"starts_at": "2027-06-10T10:00:00+09:00"},
+        headers=facility_staff,
+    )
+    assert moved.status_code == 409
     booked = await harness.book(child, facility, date(2027, 6, 9), time(10), time(11))
     assert booked.status_code == 201
     assert await harness.event_types() == [
@@ -225,3 +240,86 @@ async def test_an_interview_asked_for_again_belongs_to_the_childs_guardian_of_no
     listed = await harness.client.get("/v1/interviews", headers=now_theirs)
     assert [i["id"] for i in listed.json()] == [interview["id"]]
     assert (await harness.client.get("/v1/interviews", headers=auth(child.principal))).json() == []
+
+
+async def test_staff_cannot_accept_a_child_who_never_had_an_interview_there(
+    harness: Harness,
+) -> None:
+    # Issue 12, item 5: staff could accept any child id and then spend its hours.
+    facility = await harness.register(KAKEGAWA)
+    stranger = await harness.certify(KAKEGAWA)
+    facility_staff = auth(staff(KAKEGAWA, facility))
+    url = f"/v1/facilities/{facility}/acceptances/{stranger.child_id}"
+    refused = await harness.client.put(url, json={"accepted": True}, headers=facility_staff)
+    assert refused.status_code == 409
+    overridden = await harness.client.put(
+        url, json={"accepted": True, "override_reason": "面談済み"}, headers=facility_staff
+    )
+    assert overridden.status_code == 422
+    assert "市区町村の職員" in overridden.json()["message_ja"]
+    proxy = await harness.client.post(
+        "/v1/bookings",
+        json={
+            "facility_id": str(facility),
+            "child_id": str(stranger.child_id),
+            "use_date": "2027-06-09",
+            "start": "10:00",
+            "end": "11:00",
+        },
+        headers=facility_staff,
+    )
+    assert proxy.status_code == 422, proxy.text
+    # Declining grants nothing, so it needs no interview.
+    declined = await harness.client.put(url, json={"accepted": False}, headers=facility_staff)
+    assert declined.status_code == 200
+
+
+async def test_an_officer_may_accept_without_an_interview_with_a_reason_kept(
+    harness: Harness,
+) -> None:
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    url = f"/v1/facilities/{facility}/acceptances/{child.child_id}"
+    accepted = await harness.client.put(
+        url,
+        json={"accepted": True, "override_reason": "制度開始前に紙で面談を実施済み"},
+        headers=auth(officer(KAKEGAWA)),
+    )
+    assert accepted.status_code == 200, accepted.text
+    async with harness.ctx.sessions() as session:
+        row = (
+            await session.execute(
+                sa.text(
+                    "SELECT recorded_by, override_reason FROM acceptances "
+                    "WHERE facility_id = :f AND child_id = :c"
+                ),
+                {"f": facility, "c": child.child_id},
+            )
+        ).one()
+    assert tuple(row) == (f"officer-{KAKEGAWA}", "制度開始前に紙で面談を実施済み")
+    booked = await harness.book(child, facility, date(2027, 6, 9), time(10), time(11))
+    assert booked.status_code == 201, booked.text
+
+
+async def test_a_held_interview_cannot_be_cancelled_or_held_twice(harness: Harness) -> None:
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    held = await harness.hold_interview(KAKEGAWA, facility, child)
+    again = await harness.client.post(
+        f"/v1/interviews/{held['id']}/held",
+        json={"health_check": "follow_up"},
+        headers=auth(staff(KAKEGAWA, facility)),
+    )
+    assert again.status_code == 409
+    cancelled = await harness.client.post(
+        f"/v1/interviews/{held['id']}/cancel",
+        json={"reason": "都合により"},
+        headers=auth(child.principal),
+    )
+    assert cancelled.status_code == 409
+    parent_records = await harness.client.post(
+        f"/v1/interviews/{held['id']}/held",
+        json={"health_check": "no_concerns"},
+        headers=auth(child.principal),
+    )
+    assert parent_records.status_code == 403

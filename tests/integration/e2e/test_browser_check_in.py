@@ -55,7 +55,7 @@ CHROMIUM_ARGS = [
 
 
 async def accepted_at(platform: Platform, family: Family, facility_id: str) -> None:
-    """初回面談 asked by the guardian, scheduled by the facility, then 受入可."""
+    """初回面談 asked by the guardian, scheduled and held by the facility, then 受入可."""
     async with platform.client("booking") as booking:
         requested = ok(
             await booking.post(
@@ -70,6 +70,13 @@ async def accepted_at(platform: Platform, family: Family, facility_id: str) -> N
             await booking.post(
                 f"/v1/interviews/{requested['id']}/schedule",
                 json={"starts_at": d("2027-01-07T10:00:00+09:00")},
+                headers=staff,
+            )
+        )
+        ok(
+            await booking.post(
+                f"/v1/interviews/{requested['id']}/held",
+                json={"health_check": "no_concerns"},
                 headers=staff,
             )
         )

@@ -76,6 +76,12 @@ async def interview_and_acceptance(
             )
         )
         assert scheduled["starts_at"] == starts_at
+        held = await booking.post(
+            f"/v1/interviews/{requested['id']}/held",
+            json={"health_check": "no_concerns"},
+            headers=staff,
+        )
+        assert held.status_code == 200, held.text
         accepted = await booking.put(
             f"/v1/facilities/{facility_id}/acceptances/{family.child_id}",
             json={"accepted": True},

@@ -191,6 +191,9 @@ acceptances = sa.Table(
     sa.Column("municipality", sa.Text, nullable=False),
     sa.Column("accepted", sa.Boolean, nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Column("recorded_by", sa.Text),  # the token subject of the staff member or officer
+    # Set when an officer accepted without a held interview (domain/acceptance.py): why.
+    sa.Column("override_reason", sa.Text),
 )
 
 interviews = sa.Table(
@@ -202,13 +205,18 @@ interviews = sa.Table(
     sa.Column("child_id", pg.UUID(as_uuid=True), nullable=False),
     sa.Column("child_municipality", sa.Text, nullable=False),
     sa.Column("guardian_id", pg.UUID(as_uuid=True), nullable=False),
-    sa.Column("status", sa.Text, nullable=False),  # requested | scheduled | cancelled
+    sa.Column("status", sa.Text, nullable=False),  # requested | scheduled | held | cancelled
     # Times the guardian proposed (ISO-8601 strings); the facility picks or offers its own.
     sa.Column("proposed_times", pg.JSONB, nullable=False, server_default="[]"),
     sa.Column("starts_at", sa.DateTime(timezone=True)),
     sa.Column("cancelled_at", sa.DateTime(timezone=True)),
     sa.Column("cancelled_by", sa.Text),  # guardian | facility | municipality
     sa.Column("cancel_reason", sa.Text),
+    # Recorded by the facility after the interview: when, by whom, the health check's result.
+    sa.Column("held_at", sa.DateTime(timezone=True)),
+    sa.Column("held_by", sa.Text),
+    sa.Column("health_check", sa.Text),  # domain.acceptance.HealthCheck
+    sa.Column("health_check_note", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Index("ix_interviews_facility", "facility_id", "status"),

@@ -20,6 +20,7 @@ from tsuen_booking.adapters.orm import (
     children,
     facilities,
     facility_slots,
+    interviews,
     quota_entries,
     quota_months,
 )
@@ -423,3 +424,17 @@ async def record_entries(
         },
     )
     return account
+
+
+async def interview_status(
+    session: AsyncSession, *, facility_id: uuid.UUID, child_id: uuid.UUID
+) -> str | None:
+    """The status of the child's 初回面談 at the facility (None: the guardian never asked)."""
+    status = (
+        await session.execute(
+            sa.select(interviews.c.status).where(
+                interviews.c.facility_id == facility_id, interviews.c.child_id == child_id
+            )
+        )
+    ).scalar_one_or_none()
+    return None if status is None else str(status)

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 
 class BookingError(Exception):
-    """Base of every refusal. ``str(error)`` is safe to show: it never carries personal data."""
+    """Base of every refusal. ``str(error)`` is safe to show: it never carries personal data.
+
+    ``message_ja`` says the same in Japanese for the guardian or the staff member.
+    """
+
+    def __init__(self, message: str, *, message_ja: str | None = None) -> None:
+        super().__init__(message)
+        self.message_ja = message_ja
 
 
 class InvalidRequest(BookingError):

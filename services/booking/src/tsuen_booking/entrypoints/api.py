@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from tsuen_booking.domain.acceptance import HealthCheck
 from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.errors import BookingError, Conflict, InvalidRequest, NotFound
 from tsuen_booking.service_layer import bookings as booking_cases
@@ -56,7 +57,11 @@ _STATUS = {InvalidRequest: 422, Conflict: 409, NotFound: 404}
 
 async def _refusal(_request: Request, exc: Exception) -> JSONResponse:
     code = next((c for cls, c in _STATUS.items() if isinstance(exc, cls)), 400)
-    return JSONResponse(status_code=code, content={"detail": str(exc)})
+    content = {"detail": str(exc)}
+    message_ja = getattr(exc, "message_ja", None)
+    if message_ja:
+        content["message_ja"] = message_ja
+    return JSONResponse(status_code=code, content=content)
 
 
 def add_error_handlers(app: FastAPI) -> None:
@@ -148,6 +153,13 @@ async def facility_availability(
 class AcceptanceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     accepted: bool
+    override_reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = (
+        Field(
+            default=None,
+            description="municipality officers only: why the child is accepted without a held "
+            "初回面談 (kept with the acceptance)",
+        )
+    )
 
 
 @router.put("/facilities/{facility_id}/acceptances/{child_id}", tags=["facilities"])
@@ -159,7 +171,7 @@ async def record_acceptance(
     ctx: ContextDep,
 ) -> dict[str, Any]:
     return await booking_cases.record_acceptance(
-        ctx, principal, facility_id, child_id, body.accepted
+        ctx, principal, facility_id, child_id, body.accepted, body.override_reason
     )
 
 
@@ -196,6 +208,22 @@ async def schedule_interview(
     interview_id: uuid.UUID, body: InterviewScheduleIn, principal: Manager, ctx: ContextDep
 ) -> dict[str, Any]:
     return await interview_cases.schedule(ctx, principal, interview_id, body.starts_at)
+
+
+class InterviewHeldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    health_check: HealthCheck = Field(description="健康診断の結果")
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+@router.post("/interviews/{interview_id}/held", tags=["interviews"], summary="面談の実施を記録")
+async def record_interview_held(
+    interview_id: uuid.UUID, body: InterviewHeldIn, principal: Manager, ctx: ContextDep
+) -> dict[str, Any]:
+    """The facility records that the 初回面談 took place, with the health check's result."""
+    return await interview_cases.record_held(
+        ctx, principal, interview_id, health_check=body.health_check, note=body.note
+    )
 
 
 @router.post("/interviews/{interview_id}/cancel", tags=["interviews"])

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import acceptances, bookings, facility_slots, interviews
+from tsuen_booking.domain.acceptance import check_may_accept
 from tsuen_booking.domain.booking import (
     ACTIVE_STATUSES,
     BookingStatus,
@@ -692,9 +693,18 @@ async def cancel_bulk(
 
 
 async def record_acceptance(
-    ctx: Context, principal: Principal, facility_id: uuid.UUID, child_id: uuid.UUID, accepted: bool
+    ctx: Context,
+    principal: Principal,
+    facility_id: uuid.UUID,
+    child_id: uuid.UUID,
+    accepted: bool,
+    override_reason: str | None = None,
 ) -> dict[str, Any]:
-    """After 初回面談 and the health check the facility accepts (or declines) the child."""
+    """After 初回面談 and the health check the facility accepts (or declines) the child.
+
+    Accepting needs the interview recorded as held there, or an officer's reason
+    (domain/acceptance.py); who recorded it, and any reason, stay with the acceptance.
+    """
     async with ctx.sessions() as session, session.begin():
         frow = await repo.facility_row(session, facility_id)
         if frow is None or not principal.can_access_facility(
@@ -706,17 +716,30 @@ async def record_acceptance(
         child = await repo.get_child(session, child_id)
         if child is None:
             raise NotFound(f"child {child_id} not found")
+        check_may_accept(
+            accepted=accepted,
+            interview_status=await repo.interview_status(
+                session, facility_id=facility_id, child_id=child_id
+            ),
+            role=principal.role,
+            override_reason=override_reason,
+        )
+        decision = {
+            "accepted": accepted,
+            "recorded_by": principal.subject,
+            "override_reason": override_reason,
+        }
         await session.execute(
             insert(acceptances)
             .values(
                 facility_id=facility_id,
                 child_id=child_id,
                 municipality=frow["municipality"],
-                accepted=accepted,
+                **decision,
             )
             .on_conflict_do_update(
                 index_elements=["facility_id", "child_id"],
-                set_={"accepted": accepted, "recorded_at": sa.func.now()},
+                set_={**decision, "recorded_at": sa.func.now()},
             )
         )
         await ctx.outbox.add(
@@ -730,7 +753,12 @@ async def record_acceptance(
             ),
             municipality=frow["municipality"],
         )
-    return {"facility_id": facility_id, "child_id": child_id, "accepted": accepted}
+    return {
+        "facility_id": facility_id,
+        "child_id": child_id,
+        "accepted": accepted,
+        "override_reason": override_reason,
+    }
 
 
 # -- settling from attendance and eligibility (called by the consumers) -------------------------

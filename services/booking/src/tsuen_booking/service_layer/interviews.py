@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import facilities, interviews
+from tsuen_booking.domain.acceptance import HealthCheck, InterviewStatus, check_may_record_held
 from tsuen_booking.domain.errors import Conflict, InvalidRequest, NotFound
 from tsuen_booking.service_layer.bookings import (
     can_see_booking,
@@ -43,6 +44,8 @@ def interview_out(row: Mapping[Any, Any], facility: Mapping[Any, Any]) -> dict[s
         "starts_at": row["starts_at"].astimezone(JST) if row["starts_at"] else None,
         "cancelled_by": row["cancelled_by"],
         "cancel_reason": row["cancel_reason"],
+        "held_at": row["held_at"].astimezone(JST) if row["held_at"] else None,
+        "health_check": row["health_check"],
     }
 
 
@@ -127,6 +130,11 @@ async def schedule(
             raise Forbidden("the facility schedules the interview")
         if row["status"] == "cancelled":
             raise Conflict(f"interview {interview_id} was cancelled; the guardian asks again")
+        if row["status"] == InterviewStatus.HELD:
+            raise Conflict(
+                f"interview {interview_id} has been held; it cannot be moved",
+                message_ja="この面談は実施済みです。日時は変更できません。",
+            )
         # Scheduling a scheduled interview moves it: the guardian gets the new time by e-mail.
         frow = await repo.facility_row(session, row["facility_id"])
         assert frow is not None
@@ -163,6 +171,43 @@ async def schedule(
     return interview_out(updated, frow)
 
 
+async def record_held(
+    ctx: Context,
+    principal: Principal,
+    interview_id: uuid.UUID,
+    *,
+    health_check: HealthCheck,
+    note: str | None,
+) -> dict[str, Any]:
+    """面談記録: the facility records that the interview took place, with the health check."""
+    async with ctx.sessions() as session, session.begin():
+        row = await _row(session, interview_id, lock=True)
+        if row is None or not principal.can_access_facility(
+            row["municipality"], str(row["facility_id"])
+        ):
+            raise NotFound(f"interview {interview_id} not found")
+        if principal.role is Role.GUARDIAN:
+            raise Forbidden("the facility records the interview")
+        check_may_record_held(row["status"])
+        await session.execute(
+            sa.update(interviews)
+            .where(interviews.c.id == interview_id)
+            .values(
+                status=InterviewStatus.HELD.value,
+                held_at=ctx.clock(),
+                held_by=principal.subject,
+                health_check=health_check.value,
+                health_check_note=note,
+                updated_at=sa.func.now(),
+            )
+        )
+        frow = await repo.facility_row(session, row["facility_id"])
+        assert frow is not None
+        updated = await _row(session, interview_id)
+        assert updated is not None
+    return interview_out(updated, frow)
+
+
 async def cancel(
     ctx: Context, principal: Principal, interview_id: uuid.UUID, reason: str
 ) -> dict[str, Any]:
@@ -178,6 +223,11 @@ async def cancel(
             raise NotFound(f"interview {interview_id} not found")
         if row["status"] == "cancelled":
             raise Conflict(f"interview {interview_id} is already cancelled")
+        if row["status"] == InterviewStatus.HELD:
+            raise Conflict(
+                f"interview {interview_id} has been held; it can no longer be cancelled",
+                message_ja="この面談は実施済みのため、取り消せません。",
+            )
         if row["starts_at"] is not None and row["starts_at"] <= now:
             raise Conflict(
                 f"interview {interview_id} took place at "
