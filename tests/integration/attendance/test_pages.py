@@ -3,6 +3,7 @@ else's facility, an old code. Each gets a page that says what to do, never a 500
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 
@@ -12,6 +13,14 @@ from tsuen_attendance.entrypoints.deps import SESSION_COOKIE
 from tsuen_common.auth import Principal, Role
 
 DAY = date(2026, 11, 24)
+
+
+async def login_csrf(client) -> str:
+    """The login form's CSRF value, as the browser gets it (form field + cookie)."""
+    page = await client.get("/login")
+    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert match is not None
+    return match.group(1)
 
 
 async def test_pages_guide_people_who_cannot_continue(kafka, topic_prefix, new_database):
@@ -33,7 +42,13 @@ async def test_pages_guide_people_who_cannot_continue(kafka, topic_prefix, new_d
         response = await client.get("/scan", params={"t": code})
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login?next=%2Fscan%3Ft%3D")
-        bad_login = await client.post("/login", content="token=nonsense&next=/home")
+        # Login CSRF: a post that did not come from our login page is refused, token or not.
+        forged = await client.post("/login", content="token=nonsense&next=/home")
+        assert forged.status_code == 403
+        assert SESSION_COOKIE not in forged.cookies
+        bad_login = await client.post(
+            "/login", content=f"token=nonsense&next=/home&csrf={await login_csrf(client)}"
+        )
         assert bad_login.status_code == 401
         assert "トークンが無効" in bad_login.text
         # An open redirect is not offered to a phishing link.
@@ -47,7 +62,7 @@ async def test_pages_guide_people_who_cannot_continue(kafka, topic_prefix, new_d
         )
         login = await client.post(
             "/login",
-            content=f"token={guardian_jwt}&next=//evil.example/x",
+            content=f"token={guardian_jwt}&next=//evil.example/x&csrf={await login_csrf(client)}",
             headers={"content-type": "application/x-www-form-urlencoded"},
         )
         assert (login.status_code, login.headers["location"]) == (303, "/home")
@@ -89,6 +104,12 @@ async def test_pages_guide_people_who_cannot_continue(kafka, topic_prefix, new_d
         client.cookies.clear()
         anonymous = await client.get(f"/facilities/{facility}/display")
         assert anonymous.status_code == 303
+        # A forged token in the display URL never becomes a session.
+        forged_display = await client.get(
+            f"/facilities/{facility}/display", params={"access_token": "not.a.token"}
+        )
+        assert forged_display.status_code == 401
+        assert SESSION_COOKIE not in forged_display.cookies
 
 
 async def test_staff_register_from_the_roster_page(kafka, topic_prefix, new_database):

@@ -12,6 +12,8 @@ and every state-changing form also carries the rotating code, which only the fac
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -122,9 +124,34 @@ async def _form(request: Request) -> dict[str, str]:
 # --- login -----------------------------------------------------------------------------------
 
 
+# Login CSRF (issue 12, item 6): without it another site could post its own token here and
+# sign a guardian into the wrong account. Double-submit: a random value in a SameSite=Strict
+# cookie and in the form; a post whose two values differ was not sent from our page.
+LOGIN_CSRF_COOKIE = "tsuen_login_csrf"
+
+
+def _login_form(
+    request: Request, *, target: str, message: str | None, status_code: int = 200
+) -> HTMLResponse:
+    csrf = secrets.token_urlsafe(32)
+    response = _render(
+        "login.html", status_code=status_code, next=target, message=message, csrf=csrf
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        csrf,
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.attendance.public_base_url.startswith("https://"),
+        path="/login",
+        max_age=3600,
+    )
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(next: str = "/home") -> HTMLResponse:
-    return _render("login.html", next=_safe_next(next), message=None)
+async def login_page(request: Request, next: str = "/home") -> HTMLResponse:
+    return _login_form(request, target=_safe_next(next), message=None)
 
 
 @router.post("/login")
@@ -132,17 +159,26 @@ async def login(request: Request) -> Response:
     form = await _form(request)
     token = form.get("token", "").strip()
     target = _safe_next(form.get("next"))
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, form.get("csrf", "")):
+        return _login_form(
+            request,
+            target=target,
+            status_code=403,
+            message="このフォームは無効になりました。もう一度ログインしてください。",
+        )
     try:
         get_token_verifier(request).verify(token)
     except InvalidToken:
-        return _render(
-            "login.html",
+        return _login_form(
+            request,
+            target=target,
             status_code=401,
-            next=target,
             message="トークンが無効か期限切れです。新しいトークンでログインしてください。",
         )
     response = RedirectResponse(target, status_code=303)
     _set_session(request, response, token)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
@@ -157,6 +193,16 @@ async def display(
     access_token: str | None = None,
 ) -> Response:
     if access_token:
+        # Only a token that verifies becomes a session (a forged one never reaches the cookie).
+        try:
+            get_token_verifier(request).verify(access_token)
+        except InvalidToken:
+            return _login_form(
+                request,
+                target=request.url.path,
+                status_code=401,
+                message="トークンが無効か期限切れです。新しいトークンでログインしてください。",
+            )
         response = RedirectResponse(request.url.path, status_code=303)
         _set_session(request, response, access_token)
         return response
