@@ -54,6 +54,10 @@ class ServiceSettings(BaseSettings):
     jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
     jwt_secret: SecretStr | None = None
     jwt_public_key_file: Path | None = None
+    # The identity service's JWKS (…/.well-known/jwks.json): RS256/ES256 tokens are verified
+    # with the key their ``kid`` names, fetched from here (key rotation without restarts).
+    # With TSUEN_JWT_SECRET also set, HS256 tokens keep working too (tests, dev stack only).
+    jwt_jwks_url: str | None = None
     jwt_issuer: str = "tsuen"
     jwt_audience: str = "tsuen"
 

@@ -12,8 +12,10 @@ platform_admin         -                 -                -
 =====================  ================  ===============  ===============
 
 Verification keys come from the environment through :class:`ServiceSettings`, never from code:
-an HS256 shared secret (``TSUEN_JWT_SECRET``) or an RS256/ES256 public key file
-(``TSUEN_JWT_PUBLIC_KEY_FILE``). A service without a key refuses to start.
+the identity service's JWKS (``TSUEN_JWT_JWKS_URL``: ES256 keys picked by ``kid``, rotated
+without restarts), an RS256/ES256 public key file (``TSUEN_JWT_PUBLIC_KEY_FILE``) or an HS256
+shared secret (``TSUEN_JWT_SECRET``: tests and the dev stack only; it can sit beside the JWKS).
+A service without a key refuses to start.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -33,6 +35,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tsuen_common.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from tsuen_common.auth.jwks import JwksKeys
 
 Algorithm = Literal["HS256", "RS256", "ES256"]
 
@@ -183,13 +188,17 @@ class TokenVerifier:
         self,
         *,
         algorithm: Algorithm,
-        key: str | bytes | rsa.RSAPublicKey | ec.EllipticCurvePublicKey,
+        key: str | bytes | rsa.RSAPublicKey | ec.EllipticCurvePublicKey | None,
         issuer: str,
         audience: str,
         leeway: timedelta = DEFAULT_LEEWAY,
         clock: Callable[[], float] = time.time,
+        jwks: JwksKeys | None = None,
     ) -> None:
-        if algorithm == "HS256":
+        if key is None:
+            if jwks is None:
+                raise AuthConfigError("a verifier needs a key, a JWKS, or both")
+        elif algorithm == "HS256":
             if not isinstance(key, str | bytes):
                 raise AuthConfigError("HS256 needs a shared secret, not a public key object")
             _check_hmac_secret(key)
@@ -199,6 +208,7 @@ class TokenVerifier:
             _check_key_type(algorithm, key)
         self._algorithm = algorithm
         self._key = key
+        self._jwks = jwks
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway
@@ -209,27 +219,35 @@ class TokenVerifier:
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> TokenVerifier:
         """Fails with a message naming the missing environment variable if no key is set."""
+        from tsuen_common.auth.jwks import JwksKeys  # it imports this module
+
         algorithm = settings.jwt_algorithm
+        jwks = JwksKeys(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        key: str | bytes | None = None
         if algorithm == "HS256":
-            if settings.jwt_secret is None:
+            if settings.jwt_secret is None and jwks is None:
                 raise AuthConfigError(
-                    "no JWT verification key: set TSUEN_JWT_SECRET (HS256 shared secret, "
+                    "no JWT verification key: set TSUEN_JWT_JWKS_URL (the identity service's "
+                    "JWKS), or TSUEN_JWT_SECRET (HS256 shared secret, "
                     f"at least {MIN_HMAC_SECRET_BYTES} bytes) or set TSUEN_JWT_ALGORITHM to "
                     "RS256/ES256 with TSUEN_JWT_PUBLIC_KEY_FILE"
                 )
-            key: str | bytes = settings.jwt_secret.get_secret_value()
-        else:
-            if settings.jwt_public_key_file is None:
-                raise AuthConfigError(
-                    f"no JWT verification key: TSUEN_JWT_ALGORITHM is {algorithm}, "
-                    "so TSUEN_JWT_PUBLIC_KEY_FILE must name a PEM public key file"
-                )
+            if settings.jwt_secret is not None:
+                key = settings.jwt_secret.get_secret_value()
+        elif settings.jwt_public_key_file is not None:
             key = _read_key_file(settings.jwt_public_key_file, "TSUEN_JWT_PUBLIC_KEY_FILE")
+        elif jwks is None:
+            raise AuthConfigError(
+                f"no JWT verification key: TSUEN_JWT_ALGORITHM is {algorithm}, "
+                "so TSUEN_JWT_PUBLIC_KEY_FILE must name a PEM public key file "
+                "(or set TSUEN_JWT_JWKS_URL)"
+            )
         return cls(
             algorithm=algorithm,
             key=key,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
+            jwks=jwks,
         )
 
     def verify(self, token: str) -> Principal:
@@ -259,12 +277,37 @@ class TokenVerifier:
                 break
         return principal
 
+    def _key_for(self, token: str) -> tuple[Any, list[str]]:
+        """The key and algorithm that may verify ``token``: the configured key for its own
+        algorithm, else the JWKS key the token's ``kid`` names (asymmetric algorithms only)."""
+        if self._jwks is None:
+            return self._key, [self._algorithm]
+        from tsuen_common.auth.jwks import JWKS_ALGORITHMS
+
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise InvalidToken("token is malformed") from exc
+        algorithm = header.get("alg")
+        if self._key is not None and algorithm == self._algorithm:
+            return self._key, [self._algorithm]
+        if algorithm not in JWKS_ALGORITHMS:
+            raise InvalidToken("token algorithm is not accepted")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("token has no key id (kid)")
+        jwk = self._jwks.key(kid)
+        if jwk.algorithm_name != algorithm:
+            raise InvalidToken("token algorithm is not accepted")
+        return jwk.key, [algorithm]
+
     def _verify(self, token: str) -> tuple[Principal, float]:
+        key, algorithms = self._key_for(token)
         try:
             claims = jwt.decode(
                 token,
-                self._key,
-                algorithms=[self._algorithm],
+                key,
+                algorithms=algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
                 leeway=self._leeway,
