@@ -7,6 +7,7 @@ import pytest
 from tests.integration import testbed
 from tests.integration.e2e.conftest import ServiceProcess, _drop_databases, free_port
 from tests.integration.portal.harness import start_portal
+from tests.integration.portal.platform import GuardianPlatform, guardian_platform
 
 
 @pytest.fixture(scope="module")
@@ -21,3 +22,14 @@ async def lone_portal(
     finally:
         portal.stop()
         await _drop_databases(postgres, [db_name])
+
+
+@pytest.fixture(scope="module")
+async def guardians(
+    kafka: testbed.KafkaHandle,
+    postgres: testbed.PostgresHandle,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[GuardianPlatform]:
+    """identity, eligibility, booking, notification and the portal, as processes."""
+    async with guardian_platform(kafka, postgres, tmp_path_factory.mktemp("guardians")) as gp:
+        yield gp

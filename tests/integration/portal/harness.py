@@ -111,8 +111,12 @@ async def check(page: Page, name: str) -> None:
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px at phone width"
+    await page.screenshot(path=str(screenshot_path(name)), full_page=True)
+
+
+def screenshot_path(name: str) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    return SCREENSHOTS / f"{name}.png"
 
 
 def csrf_field(html: str) -> str:

@@ -130,6 +130,13 @@ class Identity:
     async def logout(self, refresh_token: str, client_ip: str | None) -> None:
         await self._post("/v1/logout", {"refresh_token": refresh_token}, client_ip)
 
+    async def check_link(self, token: str, client_ip: str | None) -> str:
+        """The link's purpose ("set" or "reset") while it still works; LinkExpired if not."""
+        response = await self._post("/v1/password/check-link", {"token": token}, client_ip)
+        if response.status_code != 200:
+            raise LinkExpired(_message_ja(response))
+        return str(response.json().get("purpose", "set"))
+
     async def set_password(self, token: str, password: str, client_ip: str | None) -> None:
         response = await self._post(
             "/v1/password/set", {"token": token, "password": password}, client_ip

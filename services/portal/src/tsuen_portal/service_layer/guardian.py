@@ -116,8 +116,14 @@ async def facility_name(api: Backends, token: str, facility_id: str) -> str:
 
 
 async def _next_booking(api: Backends, token: str, child_id: str) -> NextBooking | None:
-    items = await api.booking.get("/v1/bookings", token, {"child_id": child_id, "upcoming": "true"})
-    dated = [b for b in items if b.get("use_date")]
+    """The earliest of what is ahead: uses (柔軟利用, 定期利用) and 初回面談 with a fixed date
+    (booking lists interviews only when asked for them)."""
+    wanted = {"child_id": child_id, "upcoming": "true"}
+    uses, interviews = await asyncio.gather(
+        api.booking.get("/v1/bookings", token, wanted),
+        api.booking.get("/v1/bookings", token, {**wanted, "kind": "interview"}),
+    )
+    dated = [b for b in [*uses, *interviews] if b.get("use_date")]
     if not dated:
         return None
     first = min(dated, key=lambda b: (str(b["use_date"]), str(b.get("start") or "")))

@@ -117,6 +117,13 @@ def _password_errors(password: str, confirm: str) -> FormErrors:
 async def set_password_page(page: PageDep, token: str = "", purpose: str = "") -> Response:
     if not token:
         return await page.render("password_link_expired.html", 400, message_ja="")
+    try:
+        # Say at once that a link is used up or expired, before anyone types a password.
+        purpose = await page.portal.sessions.identity.check_link(token, page.client_ip)
+    except LinkExpired as expired:
+        return await page.render("password_link_expired.html", 410, message_ja=expired.message_ja)
+    except BackendUnavailable:
+        pass  # the form still works: sending it checks the link again
     return await page.render("password_set.html", form=True, token=token, reset=purpose == "reset")
 
 
@@ -127,7 +134,6 @@ async def set_password(page: PageDep) -> Response:
     reset = form.get("purpose") == "reset"
     password, confirm = form.get("password", ""), form.get("password_confirm", "")
     errors = _password_errors(password, confirm)
-    identity_says = ""
     if not errors:
         try:
             await page.portal.sessions.identity.set_password(token, password, page.client_ip)
@@ -136,14 +142,14 @@ async def set_password(page: PageDep) -> Response:
                 "password_link_expired.html", 410, message_ja=expired.message_ja
             )
         except WeakPassword as weak:
-            errors.add("password", N_("Choose a different password"))
-            identity_says = weak.message_ja
+            # Identity's reason (common password, the e-mail address...) is in Japanese only.
+            reason = weak.message_ja if page.lang == "ja" and weak.message_ja else ""
+            errors.add("password", reason or N_("Choose a different password"))
         else:
             return page.redirect("/password/done")
     return await page.render(
-        "password_set.html", 400, form=True, token=token, reset=reset, errors=errors,
-        identity_says=identity_says,
-    )  # fmt: skip
+        "password_set.html", 400, form=True, token=token, reset=reset, errors=errors
+    )
 
 
 @router.get("/password/done")

@@ -1,0 +1,176 @@
+"""The guardian's whole platform with real accounts: identity signs ES256 tokens and the
+other services verify them with its public key; the portal calls identity, eligibility and
+booking; notification mails through a real SMTP server started here.
+
+Built from the end-to-end platform's pieces (tests/integration/e2e/conftest.py) so the
+journey helpers of tests/integration/e2e/journey.py work unchanged; the test's own officer and
+facility calls are signed with identity's key (the officer's side is API-only here)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.integration import testbed
+from tests.integration.conftest import eventually
+from tests.integration.e2e.conftest import (
+    BIN,
+    Mailbox,
+    Platform,
+    ServiceProcess,
+    _base_env,
+    _create_database,
+    _drop_databases,
+    free_port,
+)
+from tests.integration.portal.harness import start_portal
+from tsuen_common.auth import TokenIssuer
+from tsuen_common.messaging.provision import ensure_topics
+from tsuen_notification.adapters.mailcatcher import MailCatcher
+
+BACKENDS = ("identity", "eligibility", "booking", "notification")
+ALL = ("all", "--migrate", "--host", testbed.HOST)
+
+
+@dataclass
+class GuardianPlatform:
+    platform: Platform  # eligibility, booking, notification, identity
+    portal: ServiceProcess
+
+    @property
+    def mailbox(self) -> Mailbox:
+        return self.platform.mailbox
+
+    async def link_in_mail(self, email: str, path: str, *, count: int = 1) -> str:
+        """The newest portal link (``path``) mailed to ``email``, once ``count`` have come."""
+        pattern = re.compile(re.escape(self.portal.url + path) + r"\?[^\s\"<>]+")
+        found: list[str] = []
+
+        async def arrived() -> bool:
+            found[:] = [
+                m.group(0)
+                for mail in self.mailbox.to(email)
+                for m in pattern.finditer(mail.body("plain") or "")
+            ]
+            return len(found) >= count
+
+        await eventually(arrived, within=90, what=f"{count} mail(s) with {path} to {email}")
+        return found[-1]
+
+
+def _start(name: str, env: dict[str, str], port: int, workdir: Path) -> ServiceProcess:
+    log = workdir / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(BIN / f"tsuen-{name}"), *ALL, "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return ServiceProcess(name, port, log, process)
+
+
+async def _healthy(services: dict[str, ServiceProcess]) -> None:
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        for svc in services.values():
+
+            async def up(svc: ServiceProcess = svc) -> bool:
+                if svc.process.poll() is not None:
+                    pytest.fail(f"{svc.name} exited:\n{svc.tail()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    return (await client.get(f"{svc.url}/healthz")).status_code == 200
+                return False
+
+            await eventually(up, within=90, what=f"{svc.name} /healthz")
+
+
+@contextlib.asynccontextmanager
+async def guardian_platform(
+    kafka: testbed.KafkaHandle, postgres: testbed.PostgresHandle, workdir: Path
+) -> AsyncIterator[GuardianPlatform]:
+    prefix = f"portal{uuid.uuid4().hex[:8]}."
+    await ensure_topics(kafka.bootstrap_servers, prefix)
+    key = workdir / "identity-signing.pem"
+    subprocess.run([str(BIN / "tsuen-identity"), "gen-key", str(key)], check=True)  # noqa: ASYNC221
+    catcher = MailCatcher(limit=10_000)
+    smtp_port = free_port()
+    smtp = Controller(catcher, hostname=testbed.HOST, port=smtp_port, ready_timeout=10)
+    smtp.start()
+    ports = {name: free_port() for name in BACKENDS}
+    portal_port = free_port()
+    portal_url = f"http://{testbed.HOST}:{portal_port}"
+    shared = {
+        **_base_env(),
+        "TSUEN_ENVIRONMENT": "test",
+        "TSUEN_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "TSUEN_KAFKA_TOPIC_PREFIX": prefix,
+        "TSUEN_JWT_ALGORITHM": "ES256",
+        "TSUEN_JWT_PUBLIC_KEY_FILE": f"{key}.pub",
+        "TSUEN_RELAY_POLL_INTERVAL_MS": "20",
+        "TSUEN_CONSUMER_RETRY_BACKOFF_MS": "50",
+    }
+    specific = {
+        "identity": {
+            "TSUEN_IDENTITY_SIGNING_KEY_FILE": str(key),
+            "TSUEN_PORTAL_BASE_URL": portal_url,
+            "TSUEN_TRUST_FORWARDED_FOR": "true",  # the portal forwards the browser's address
+            "TSUEN_ARGON2_TIME_COST": "1",
+            "TSUEN_ARGON2_MEMORY_KIB": "8192",
+            "TSUEN_ARGON2_PARALLELISM": "1",
+        },
+        "eligibility": {
+            "TSUEN_APPLICATION_URL_BASE": f"http://{testbed.HOST}:{ports['eligibility']}/apply"
+        },
+        "booking": {},
+        "notification": {
+            "TSUEN_SMTP_HOST": testbed.HOST,
+            "TSUEN_SMTP_PORT": str(smtp_port),
+            "TSUEN_SMTP_TIMEOUT_SECONDS": "5",
+            "TSUEN_SENDER_POLL_INTERVAL_MS": "50",
+            "TSUEN_PORTAL_URL": portal_url + "/",
+        },
+    }
+    databases: list[str] = []
+    services: dict[str, ServiceProcess] = {}
+    portal: ServiceProcess | None = None
+    try:
+        envs = {}
+        for name in BACKENDS:
+            db_name, url = await _create_database(postgres, name)
+            databases.append(db_name)
+            envs[name] = {**shared, **specific[name], "TSUEN_DATABASE_URL": url}
+            services[name] = _start(name, envs[name], ports[name], workdir)
+        await _healthy(services)
+        portal, portal_db = await start_portal(
+            postgres,
+            workdir,
+            portal_port,
+            identity_url=services["identity"].url,
+            eligibility_url=services["eligibility"].url,
+            booking_url=services["booking"].url,
+        )
+        databases.append(portal_db)
+        platform = Platform(
+            services=services,
+            clock_file=workdir / "unused-clock.txt",  # real time: no test clock here
+            issuer=TokenIssuer(algorithm="ES256", key=key.read_bytes()),
+            mailbox=Mailbox(catcher),
+            env=shared,
+            envs=envs,
+        )
+        yield GuardianPlatform(platform=platform, portal=portal)
+    finally:
+        for svc in [*services.values(), *([portal] if portal else [])]:
+            svc.stop()
+        smtp.stop()
+        await _drop_databases(postgres, databases)

@@ -1,0 +1,185 @@
+"""A parent with only a phone and the e-mails, against the real services (identity,
+eligibility, booking, notification as processes; Debian's Chromium at 390×844): the account
+mail's link sets the password, the parent logs in and sees 「ご予約はありません」, this month's
+hours and the 認定証; once the facility fixes the 初回面談, that as 直近のご予約; prints the
+certificate; cannot open another family's certificate; logs out. Every page and state
+passes axe-core and is photographed.
+
+The municipality's and the facility's steps (certify, fix the interview) and the interview
+request go through their APIs here; those screens come later."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import httpx
+from playwright.async_api import expect
+
+from tests.integration.e2e.journey import (
+    KAKEGAWA,
+    Applicant,
+    Family,
+    apply,
+    approve,
+    ok,
+    register_facility,
+    register_residents,
+    unique_email,
+    wait_until_booking_knows,
+)
+from tests.integration.portal.harness import check, chromium, phone, screenshot_path
+from tests.integration.portal.platform import GuardianPlatform
+from tsuen_common.timeutil import today_jst
+
+PASSWORD = "hidamari no naka de asobu"
+SESSION = "tsuen_portal_session"
+
+
+def eligible_birth() -> date:
+    return today_jst() - timedelta(days=400)  # about 13 months old: inside 6 months – 3 years
+
+
+def bookable_day() -> date:
+    """A weekday at least three days ahead, outside 年末年始."""
+    day = today_jst() + timedelta(days=3)
+    while day.weekday() >= 5 or (day.month, day.day) >= (12, 29) or (day.month, day.day) <= (1, 3):
+        day += timedelta(days=1)
+    return day
+
+
+async def interview_fixed(
+    gp: GuardianPlatform, family: Family, facility_id: str, day: date
+) -> None:
+    async with gp.platform.client("booking") as booking:
+        requested = ok(
+            await booking.post(
+                "/v1/interviews",
+                json={"facility_id": facility_id, "child_id": family.child_id},
+                headers=gp.platform.guardian(family.municipality, family.guardian_id),
+            ),
+            201,
+        )
+        ok(
+            await booking.post(
+                f"/v1/interviews/{requested['id']}/schedule",
+                json={"starts_at": f"{day.isoformat()}T10:00:00+09:00"},
+                headers=gp.platform.staff(family.municipality, facility_id),
+            )
+        )
+
+
+async def certified_family(gp: GuardianPlatform, who: str, kana: str) -> Family:
+    applicant = Applicant(KAKEGAWA, unique_email(who), kana, eligible_birth())
+    await register_residents(gp.platform, applicant)
+    await apply(gp.platform, applicant)
+    return await approve(gp.platform, applicant)
+
+
+async def test_a_parent_sets_a_password_logs_in_and_sees_home_and_certificate(
+    guardians: GuardianPlatform,
+):
+    gp = guardians
+    base = gp.portal.url
+    family = await certified_family(gp, "haruto", "カケガワ ハルト")
+    other = await certified_family(gp, "sakura", "カケガワ サクラ")
+    link = await gp.link_in_mail(family.email, "/password/set")
+
+    async with chromium() as browser:
+        context, page = await phone(browser)
+
+        # The account mail's link: a common password is refused with identity's reason.
+        await page.goto(link)
+        await expect(page.locator("h1")).to_have_text("パスワードの設定")
+        await page.fill("#password", "password123")
+        await page.fill("#password_confirm", "password123")
+        await page.get_by_role("button", name="パスワードを設定する").click()
+        await expect(page.get_by_role("alert")).to_contain_text("よく使われて")
+        await check(page, "20-password-set-refused-by-identity")
+
+        await page.fill("#password", PASSWORD)
+        await page.fill("#password_confirm", PASSWORD)
+        await page.get_by_role("button", name="パスワードを設定する").click()
+        await expect(page.locator("h1")).to_have_text("パスワードを設定しました")
+        await check(page, "21-password-done")
+
+        # The link worked once; opened again it explains how to get a new one.
+        await page.goto(link)
+        await expect(page.locator("h1")).to_have_text("このリンクは使用できません")
+        await check(page, "22-password-link-used")
+
+        # Login: a wrong password says nothing about whether the account exists.
+        await page.goto(f"{base}/login")
+        before = {c["name"]: c["value"] for c in await context.cookies()}[SESSION]
+        await page.fill("#email", family.email)
+        await page.fill("#password", "not the password")
+        await page.get_by_role("button", name="ログイン", exact=True).click()
+        await expect(page.get_by_role("alert")).to_contain_text(
+            "メールアドレスまたはパスワードが正しくありません"
+        )
+        await check(page, "23-login-wrong-password")
+        await page.fill("#password", PASSWORD)
+        await page.get_by_role("button", name="ログイン", exact=True).click()
+        await expect(page.locator("h1")).to_have_text("ホーム")
+
+        # A new session id after login (no fixation); the cookie is out of scripts' reach.
+        cookie = {c["name"]: c for c in await context.cookies()}[SESSION]
+        assert cookie["value"] != before
+        assert cookie["httpOnly"] is True
+        assert cookie["sameSite"] == "Lax"
+        async with httpx.AsyncClient(base_url=base, cookies={SESSION: before}) as stranger:
+            planted = await stranger.get("/")
+        assert planted.status_code == 303  # the pre-login id opens nothing
+
+        # Home without a booking: 「ご予約はありません」, this month's hours, the 認定証.
+        card = page.locator("section.card")
+        await expect(card).to_have_count(1)
+        await expect(card).to_contain_text("ご予約はありません")
+        await expect(card).to_contain_text("残り時間")
+        await expect(card).to_contain_text(f"認定証番号 {KAKEGAWA}-")
+        await check(page, "24-home-no-booking")
+
+        # The parent asks a facility for the 初回面談 and the facility fixes its date (APIs);
+        # home then shows it as 直近のご予約.
+        await wait_until_booking_knows(gp.platform, family)
+        facility_id = await register_facility(gp.platform, KAKEGAWA, unique_email("hidamari"))
+        day = bookable_day()
+        await interview_fixed(gp, family, facility_id, day)
+        await page.reload()
+        await expect(card).to_contain_text("直近のご予約")
+        await expect(card).to_contain_text("ひまわり保育園")
+        await expect(card).to_contain_text(f"{day.month}月{day.day}日")
+        await expect(card).to_contain_text("10:00")
+        await expect(card).to_contain_text("初回面談")
+        await check(page, "25-home-with-booking")
+
+        # The certificate, on screen and as printed.
+        await card.get_by_role("link", name="認定証を表示する").click()
+        await expect(page.locator("h1")).to_have_text("乳児等通園支援事業 認定証")
+        await check(page, "26-certificate")
+        await page.emulate_media(media="print")
+        await expect(page.locator(".site-header")).to_be_hidden()
+        await page.screenshot(path=str(screenshot_path("27-certificate-print")), full_page=True)
+        await page.emulate_media(media="screen")
+
+        # Another family's certificate by changing the id in the address: not found.
+        response = await page.goto(f"{base}/certificates/{other.certification_id}")
+        assert response is not None
+        assert response.status == 404
+        await expect(page.locator("h1")).to_have_text("ページが見つかりません")
+
+        # In English.
+        await page.goto(f"{base}/")
+        await page.get_by_role("link", name="English").click()
+        await expect(page.locator("h1")).to_have_text("Home")
+        await expect(card).to_contain_text("Your next booking")
+        await check(page, "28-home-en")
+        await page.get_by_role("link", name="日本語").click()
+
+        # Logout ends the session here and at identity.
+        signed_in = {c["name"]: c["value"] for c in await context.cookies()}[SESSION]
+        await page.get_by_role("button", name="ログアウト").click()
+        await expect(page.locator("h1")).to_have_text("ログイン")
+        async with httpx.AsyncClient(base_url=base, cookies={SESSION: signed_in}) as stranger:
+            replayed = await stranger.get("/")
+        assert replayed.status_code == 303
+        assert replayed.headers["location"].startswith("/login")
