@@ -25,8 +25,11 @@ class Settings(ServiceSettings):
 
     # Where the links in the account and reset mails point (the guardian's web app).
     portal_base_url: str = "http://127.0.0.1:8006"
-    # Take the client address from X-Forwarded-For only behind a proxy that sets it.
+    # Take the client address from X-Forwarded-For only behind a proxy that sets it (the
+    # portal sends the browser's address there), and then only from these peers (addresses
+    # or networks, JSON list: '["10.0.0.0/8"]'; empty: any peer).
     trust_forwarded_for: bool = False
+    trusted_proxies: list[str] = Field(default_factory=list)
 
     # Lifetimes
     set_password_link_hours: int = Field(default=72, ge=1, le=24 * 30)

@@ -12,6 +12,7 @@ from tsuen_common.service import create_app, dispose_on_shutdown
 from tsuen_identity.adapters.keys import SigningKey, jwks
 from tsuen_identity.config import Settings
 from tsuen_identity.entrypoints import api
+from tsuen_identity.entrypoints.deps import ForwardedFor
 from tsuen_identity.service_layer.wiring import build_identity
 
 well_known = APIRouter(tags=["keys"])
@@ -64,7 +65,9 @@ def create(
     engine = make_engine(settings.database_url)
     app.state.identity = build_identity(settings, engine, signing_key=key, now=now)
     app.state.jwks = jwks(key, settings.identity_published_key_files)
-    app.state.trust_forwarded_for = settings.trust_forwarded_for
+    app.state.forwarded_for = ForwardedFor.of(
+        settings.trust_forwarded_for, settings.trusted_proxies
+    )
     app.state.engine = engine
     dispose_on_shutdown(app, engine)
     return app
