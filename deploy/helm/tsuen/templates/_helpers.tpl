@@ -56,6 +56,24 @@ app.kubernetes.io/component: {{ .role }}
   value: {{ .root.Values.kafka.bootstrapServers | quote }}
 - name: TSUEN_KAFKA_TOPIC_PREFIX
   value: {{ .root.Values.kafka.topicPrefix | quote }}
+{{- with .root.Values.kafka.security }}
+- name: TSUEN_KAFKA_SECURITY_PROTOCOL
+  value: {{ .protocol | default "PLAINTEXT" | quote }}
+- name: TSUEN_KAFKA_SASL_MECHANISM
+  value: {{ .saslMechanism | default "SCRAM-SHA-512" | quote }}
+{{- with .existingSecret }}
+- name: TSUEN_KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef: {name: {{ . }}, key: username}
+- name: TSUEN_KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef: {name: {{ . }}, key: password}
+{{- end }}
+{{- if .caSecret }}
+- name: TSUEN_KAFKA_SSL_CAFILE
+  value: /etc/tsuen/kafka-ca/ca.crt
+{{- end }}
+{{- end }}
 - name: TSUEN_LOG_LEVEL
   value: {{ .root.Values.logLevel | quote }}
 - name: TSUEN_OTEL_EXPORTER
@@ -91,6 +109,9 @@ app.kubernetes.io/component: {{ .role }}
 {{- if eq .service "attendance" }}
 - name: TSUEN_PUBLIC_BASE_URL
   value: {{ .root.Values.publicUrls.attendance | quote }}
+- name: TSUEN_SEALING_KEYS
+  valueFrom:
+    secretKeyRef: {name: {{ .root.Values.sealing.existingSecret }}, key: sealing-keys}
 {{- end }}
 {{- if eq .service "notification" }}
 - name: TSUEN_SMTP_HOST
@@ -123,6 +144,11 @@ app.kubernetes.io/component: {{ .role }}
   secret:
     secretName: {{ .root.Values.auth.existingSecret }}
 {{- end }}
+{{- with (.root.Values.kafka.security | default dict).caSecret }}
+- name: kafka-ca
+  secret:
+    secretName: {{ . }}
+{{- end }}
 {{- end -}}
 
 {{- define "tsuen.volumeMounts" -}}
@@ -136,6 +162,11 @@ app.kubernetes.io/component: {{ .role }}
 {{- if ne .root.Values.auth.algorithm "HS256" }}
 - name: jwt
   mountPath: /etc/tsuen/jwt
+  readOnly: true
+{{- end }}
+{{- if (.root.Values.kafka.security | default dict).caSecret }}
+- name: kafka-ca
+  mountPath: /etc/tsuen/kafka-ca
   readOnly: true
 {{- end }}
 {{- end -}}

@@ -27,6 +27,13 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Prepended to every topic name; lets tests (and shared clusters) keep topics apart.
     kafka_topic_prefix: str = ""
+    # Kafka security (messaging/security.py): PLAINTEXT on the test bed and in dev; TLS and/or
+    # SASL/SCRAM against a production cluster (the Helm chart passes these).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
     # Attempts a consumer gives one event before it goes to the dead-letter topic.
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_ms: int = Field(default=200, ge=0)
@@ -60,6 +67,10 @@ class ServiceSettings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_issuer: str = "tsuen"
     jwt_audience: str = "tsuen"
+
+    # Keys that seal secrets stored in the database (tsuen_common.sealed): "id:base64,...",
+    # newest first. Required in prod by the services that store secrets.
+    sealing_keys: SecretStr | None = None
 
     # Municipality policies: a directory of YAML files, one per municipality.
     policy_dir: Path | None = None

@@ -17,6 +17,7 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -24,7 +25,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from tsuen_common.events.topics import dlq_name
 from tsuen_common.messaging.dead_letters import original_headers
 from tsuen_common.messaging.kafka import reliable_producer
+from tsuen_common.messaging.security import client_options
 from tsuen_common.settings import ServiceSettings
+
+
+def _security() -> dict[str, Any]:
+    # An operator's command talks to the cluster the way the services do (TLS, SASL).
+    return client_options(ServiceSettings())
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ class DeadLetter:
 
 
 async def _partitions(bootstrap: str, topic: str) -> set[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **_security())
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
@@ -70,7 +77,9 @@ async def _partitions(bootstrap: str, topic: str) -> set[int]:
 
 async def read_dead_letters(bootstrap: str, topic: str) -> AsyncIterator[DeadLetter]:
     """Everything currently in ``<topic>.dlq``, read without a consumer group."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **_security()
+    )
     await consumer.start()
     try:
         partitions = await _partitions(bootstrap, dlq_name(topic))
@@ -109,7 +118,7 @@ async def replay(bootstrap: str, topic: str, refs: set[str] | None) -> list[Dead
         for dl in await list_dead_letters(bootstrap, topic)
         if refs is None or f"{dl.partition}:{dl.offset}" in refs
     ]
-    producer = reliable_producer(bootstrap, client_id="tsuen-dlq-replay")
+    producer = reliable_producer(bootstrap, client_id="tsuen-dlq-replay", security=_security())
     await producer.start()
     try:
         for dl in chosen:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aiokafka import AIOKafkaProducer
 
 
-def reliable_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
+def reliable_producer(
+    bootstrap_servers: str, *, client_id: str, security: Mapping[str, Any] | None = None
+) -> AIOKafkaProducer:
     """acks=all + idempotence: a retried send is neither lost nor written twice by the broker.
 
     aiokafka's defaults are acks=1 and no idempotence, which can lose or duplicate a message
@@ -18,4 +23,5 @@ def reliable_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProd
         enable_idempotence=True,
         linger_ms=5,
         request_timeout_ms=30_000,
+        **(security or {}),  # messaging.security.client_options(settings)
     )

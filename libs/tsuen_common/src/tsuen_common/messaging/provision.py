@@ -8,12 +8,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from tsuen_common.events.topics import PARTITIONS, Topic, dlq_name, topic_name
+from tsuen_common.messaging.security import client_options
 from tsuen_common.settings import ServiceSettings
+
+
+def _security() -> dict[str, Any]:
+    # An operator's command talks to the cluster the way the services do (TLS, SASL).
+    return client_options(ServiceSettings())
 
 
 def planned_topics(prefix: str = "") -> dict[str, int]:
@@ -40,7 +47,7 @@ async def ensure_topics(
     partitions, and that changes key placement: an operator decision, see the runbook).
     """
     overrides = partitions or {}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **_security())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

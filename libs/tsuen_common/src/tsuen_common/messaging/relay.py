@@ -34,6 +34,7 @@ from tsuen_common.db import make_engine
 from tsuen_common.heartbeat import beat
 from tsuen_common.logging import configure_logging, get_logger
 from tsuen_common.messaging.kafka import reliable_producer
+from tsuen_common.messaging.security import client_options
 from tsuen_common.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -167,7 +168,9 @@ class OutboxRelay:
 async def run_relay(settings: ServiceSettings) -> None:
     engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
     producer = reliable_producer(
-        settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-relay"
+        settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-relay",
+        security=client_options(settings),
     )
     await producer.start()
     relay = OutboxRelay(

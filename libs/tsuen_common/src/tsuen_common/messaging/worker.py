@@ -28,6 +28,7 @@ from tsuen_common.logging import get_logger
 from tsuen_common.messaging.consumer import EventConsumer, Handler
 from tsuen_common.messaging.dead_letters import DeadLetterPublisher
 from tsuen_common.messaging.kafka import reliable_producer
+from tsuen_common.messaging.security import broker_security, client_options
 from tsuen_common.messaging.subscriptions import subscribe
 from tsuen_common.settings import ServiceSettings
 
@@ -46,10 +47,14 @@ class ConsumerWorker:
         self._owns_engine = engine is None
         self.sessions = make_sessions(self.engine)
         self.producer = reliable_producer(
-            settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-dlq"
+            settings.kafka_bootstrap_servers,
+            client_id=f"{settings.service_name}-dlq",
+            security=client_options(settings),
         )
         self.broker = KafkaBroker(
-            settings.kafka_bootstrap_servers, graceful_timeout=GRACEFUL_TIMEOUT_SECONDS
+            settings.kafka_bootstrap_servers,
+            graceful_timeout=GRACEFUL_TIMEOUT_SECONDS,
+            security=broker_security(settings),
         )
         self.consumers: list[EventConsumer] = []
 

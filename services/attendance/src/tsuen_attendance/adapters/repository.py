@@ -17,6 +17,7 @@ from tsuen_attendance.domain.codes import KEY_BYTES
 from tsuen_attendance.domain.times import in_jst
 from tsuen_attendance.domain.visits import Visit
 from tsuen_common.events.booking import BookingCancelled, BookingConfirmed
+from tsuen_common.sealed import SecretBox
 
 _VISIT_FIELDS = (
     "booking_id",
@@ -271,38 +272,50 @@ _KEY_RING = (
 )
 
 
-async def load_keys(session: AsyncSession, facility_id: uuid.UUID) -> KeyRing | None:
+# The signing keys are sealed at rest (tsuen_common.sealed) for this purpose only.
+_KEY_CONTEXT = b"attendance.facility_keys"
+
+
+async def load_keys(
+    session: AsyncSession, facility_id: uuid.UUID, box: SecretBox
+) -> KeyRing | None:
     rows = (await session.execute(_KEY_RING, {"facility_id": facility_id})).all()
     if not rows or rows[0].retired_at is not None:
         return None  # no current key: the facility has not shown a code yet
     previous = rows[1] if len(rows) > 1 else None
     return KeyRing(
-        current=bytes(rows[0].secret),
-        previous=bytes(previous.secret) if previous else None,
+        current=box.open(bytes(rows[0].secret), context=_KEY_CONTEXT),
+        previous=box.open(bytes(previous.secret), context=_KEY_CONTEXT) if previous else None,
         previous_retired_at=previous.retired_at if previous else None,
     )
 
 
-async def ensure_key(session: AsyncSession, facility_id: uuid.UUID) -> KeyRing:
+def _new_secret(box: SecretBox) -> bytes:
+    return box.seal(secrets.token_bytes(KEY_BYTES), context=_KEY_CONTEXT)
+
+
+async def ensure_key(session: AsyncSession, facility_id: uuid.UUID, box: SecretBox) -> KeyRing:
     """The facility's keys, generating its first key when it shows its first code."""
-    keys = await load_keys(session, facility_id)
+    keys = await load_keys(session, facility_id, box)
     if keys is not None:
         return keys
     # Two tablets of one facility opening at once: the partial unique index keeps one key.
     await session.execute(
         pg_insert(facility_keys)
-        .values(facility_id=facility_id, secret=secrets.token_bytes(KEY_BYTES))
+        .values(facility_id=facility_id, secret=_new_secret(box))
         .on_conflict_do_nothing(
             index_elements=[facility_keys.c.facility_id],
             index_where=facility_keys.c.retired_at.is_(None),
         )
     )
-    keys = await load_keys(session, facility_id)
+    keys = await load_keys(session, facility_id, box)
     assert keys is not None
     return keys
 
 
-async def rotate_key(session: AsyncSession, facility_id: uuid.UUID, now: datetime) -> None:
+async def rotate_key(
+    session: AsyncSession, facility_id: uuid.UUID, now: datetime, box: SecretBox
+) -> None:
     await session.execute(
         sa.update(facility_keys)
         .where(facility_keys.c.facility_id == facility_id, facility_keys.c.retired_at.is_(None))
@@ -310,6 +323,27 @@ async def rotate_key(session: AsyncSession, facility_id: uuid.UUID, now: datetim
     )
     await session.execute(
         sa.insert(facility_keys).values(
-            facility_id=facility_id, secret=secrets.token_bytes(KEY_BYTES), created_at=now
+            facility_id=facility_id, secret=_new_secret(box), created_at=now
         )
     )
+
+
+async def reseal_keys(session: AsyncSession, box: SecretBox) -> int:
+    """Seal every stored key under the box's current key (after adding or rotating a KEK)."""
+    rows = (
+        await session.execute(
+            sa.select(facility_keys.c.id, facility_keys.c.secret).with_for_update()
+        )
+    ).all()
+    changed = 0
+    for row in rows:
+        stored = bytes(row.secret)
+        if box.needs_reseal(stored):
+            plain = box.open(stored, context=_KEY_CONTEXT)
+            await session.execute(
+                sa.update(facility_keys)
+                .where(facility_keys.c.id == row.id)
+                .values(secret=box.seal(plain, context=_KEY_CONTEXT))
+            )
+            changed += 1
+    return changed

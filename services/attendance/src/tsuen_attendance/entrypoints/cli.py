@@ -43,6 +43,25 @@ def rotate_key(settings: ServiceSettings, argv: list[str]) -> int:
     return 0
 
 
+def reseal_keys(settings: ServiceSettings, argv: list[str]) -> int:
+    argparse.ArgumentParser(
+        prog="tsuen-attendance reseal-keys",
+        description="Seal every stored 2D-code key under the first of TSUEN_SEALING_KEYS "
+        "(after turning sealing on or adding a new sealing key; see the runbook).",
+    ).parse_args(argv)
+
+    async def run() -> int:
+        engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
+        try:
+            return await build_service(_settings(settings), engine).reseal_keys()
+        finally:
+            await engine.dispose()
+
+    count = asyncio.run(run())
+    print(f"{count} key(s) resealed")
+    return 0
+
+
 def detect_no_shows(settings: ServiceSettings, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="tsuen-attendance detect-no-shows",
@@ -70,6 +89,7 @@ def detect_no_shows(settings: ServiceSettings, argv: list[str]) -> int:
 
 OPERATOR_COMMANDS = {
     "rotate-key": ("give a facility a new 2D-code signing key", rotate_key),
+    "reseal-keys": ("seal the stored 2D-code keys under the current sealing key", reseal_keys),
     "detect-no-shows": ("emit NoShow for bookings never checked in", detect_no_shows),
 }
 

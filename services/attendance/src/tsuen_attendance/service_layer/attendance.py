@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -32,6 +32,7 @@ from tsuen_common.events.attendance import CheckedIn, CheckedOut, NoShow, StaffR
 from tsuen_common.logging import get_logger
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import AttendancePolicy, PolicyRegistry
+from tsuen_common.sealed import SecretBox
 from tsuen_common.timeutil import JST, now_jst
 
 log = get_logger(__name__)
@@ -86,6 +87,8 @@ class AttendanceService:
     token_clock: TokenClock
     public_base_url: str
     now: Callable[[], datetime] = now_jst
+    # Seals the 2D-code signing keys at rest (tsuen_common.sealed); no keys: stored as is.
+    key_box: SecretBox = field(default_factory=lambda: SecretBox({}, current=None))
 
     def _policy(self, municipality: str) -> AttendancePolicy:
         return self.policies.get(municipality).attendance
@@ -95,7 +98,7 @@ class AttendanceService:
     async def current_code(self, facility_id: uuid.UUID) -> IssuedCode:
         now = self.now()
         async with self.sessions() as session, session.begin():
-            keys = await repo.ensure_key(session, facility_id)
+            keys = await repo.ensure_key(session, facility_id, self.key_box)
         step = self.token_clock.step_at(now)
         token = issue_token(keys.current, facility_id, step)
         ends = self.token_clock.step_ends_at(step)
@@ -114,14 +117,20 @@ class AttendanceService:
 
     async def rotate_key(self, facility_id: uuid.UUID) -> None:
         async with self.sessions() as session, session.begin():
-            await repo.rotate_key(session, facility_id, self.now())
+            await repo.rotate_key(session, facility_id, self.now(), self.key_box)
         log.info("facility code key rotated", facility_id=str(facility_id))
+
+    async def reseal_keys(self) -> int:
+        async with self.sessions() as session, session.begin():
+            changed = await repo.reseal_keys(session, self.key_box)
+        log.info("facility code keys resealed", keys=changed)
+        return changed
 
     async def _verified_facility(
         self, session: AsyncSession, token: str, now: datetime
     ) -> uuid.UUID:
         parsed = parse_token(token)
-        ring = await repo.load_keys(session, parsed.facility_id)
+        ring = await repo.load_keys(session, parsed.facility_id, self.key_box)
         keys = None
         if ring is not None:
             keys = FacilityKeys(

@@ -13,6 +13,7 @@ from tsuen_attendance.service_layer.attendance import AttendanceService
 from tsuen_common.db import make_sessions
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import load_policies
+from tsuen_common.sealed import box_from_settings
 from tsuen_common.timeutil import now_jst
 
 
@@ -28,4 +29,8 @@ def build_service(
         ),
         public_base_url=settings.public_base_url,
         now=now or now_jst,
+        key_box=box_from_settings(
+            settings.sealing_keys.get_secret_value() if settings.sealing_keys else None,
+            environment=settings.environment,
+        ),
     )
