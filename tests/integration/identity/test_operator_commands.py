@@ -99,3 +99,26 @@ async def test_staff_and_officer_accounts_get_the_set_password_mail_and_log_in(
         principal = verifier.verify(body["access_token"])
         assert principal.role is Role.MUNICIPALITY_OFFICER
         assert principal.facility_id is None
+
+
+async def test_purge_deletes_spent_links_and_sessions_and_keeps_live_ones(
+    kafka, topic_prefix, new_database, tmp_path
+):
+    url = await new_database("identity")
+    async with identity_stack(kafka.bootstrap_servers, topic_prefix, url, tmp_path) as stack:
+        _, token = await stack.new_guardian("tidy@example.jp")
+        assert (await stack.set_password(token)).status_code == 204
+        first = (await stack.login("tidy@example.jp")).json()
+        rotated = await stack.client.post(
+            "/v1/token/refresh", json={"refresh_token": first["refresh_token"]}
+        )
+        live = rotated.json()["refresh_token"]
+
+        env = {"TSUEN_DATABASE_URL": url, "TSUEN_ARGON2_MEMORY_KIB": "8192"}
+        purged = await run_command("tsuen-identity", "purge", "--days=0", env=env)
+        assert purged.returncode == 0, purged.stderr
+        assert "1 links, 1 refresh_tokens" in purged.stdout
+
+        again = await stack.client.post("/v1/token/refresh", json={"refresh_token": live})
+        assert again.status_code == 200
+        assert (await stack.login("tidy@example.jp")).status_code == 200

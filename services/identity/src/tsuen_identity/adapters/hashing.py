@@ -7,6 +7,7 @@ the API answering other requests meanwhile.
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher, Type
@@ -20,6 +21,9 @@ class Passwords:
     parallelism: int = 4
     _hasher: PasswordHasher = field(init=False, repr=False)
     _decoy: str = field(init=False, repr=False)
+    # One hash per core at a time: a burst of logins queues here instead of taking 64 MiB
+    # and a thread each.
+    _slots: asyncio.Semaphore = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._hasher = PasswordHasher(
@@ -31,12 +35,15 @@ class Passwords:
         # Verified against when there is no account (or no password yet), so that an unknown
         # e-mail address costs the same time as a wrong password.
         self._decoy = self._hasher.hash("tsuen decoy password, never set on an account")
+        self._slots = asyncio.Semaphore(os.cpu_count() or 1)
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        async with self._slots:
+            return await asyncio.to_thread(self._hasher.hash, password)
 
     async def verify(self, stored: str | None, password: str) -> bool:
-        return await asyncio.to_thread(self._verify, stored, password)
+        async with self._slots:
+            return await asyncio.to_thread(self._verify, stored, password)
 
     def _verify(self, stored: str | None, password: str) -> bool:
         try:

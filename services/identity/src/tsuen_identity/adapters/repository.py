@@ -308,3 +308,36 @@ async def save_throttle(session: AsyncSession, key: str, state: ThrottleState) -
 
 async def clear_throttle(session: AsyncSession, key: str) -> None:
     await session.execute(sa.delete(throttles).where(throttles.c.key == key))
+
+
+# --- housekeeping ---------------------------------------------------------------------------
+
+
+async def purge(session: AsyncSession, *, before: datetime, now: datetime) -> dict[str, int]:
+    """Delete what can never matter again: links and refresh tokens expired (or used, revoked,
+    rotated) before ``before``, and throttle rows whose window and block are both over."""
+    links = await session.execute(
+        sa.delete(one_time_links).where(
+            sa.or_(one_time_links.c.expires_at < before, one_time_links.c.used_at < before)
+        )
+    )
+    tokens = await session.execute(
+        sa.delete(refresh_tokens).where(
+            sa.or_(
+                refresh_tokens.c.expires_at < before,
+                refresh_tokens.c.revoked_at < before,
+                refresh_tokens.c.rotated_at < before,
+            )
+        )
+    )
+    counters = await session.execute(
+        sa.delete(throttles).where(
+            sa.or_(throttles.c.window_started_at.is_(None), throttles.c.window_started_at < before),
+            sa.or_(throttles.c.blocked_until.is_(None), throttles.c.blocked_until < now),
+        )
+    )
+    return {
+        "links": links.rowcount,  # type: ignore[attr-defined]
+        "refresh_tokens": tokens.rowcount,  # type: ignore[attr-defined]
+        "throttles": counters.rowcount,  # type: ignore[attr-defined]
+    }

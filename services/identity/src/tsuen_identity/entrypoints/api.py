@@ -173,7 +173,11 @@ async def post_logout(body: RefreshIn, identity: IdentityDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={401: {"description": "no valid bearer token"}},
+)
 async def post_logout_all(principal: PrincipalDep, identity: IdentityDep) -> Response:
     """End every session of the caller's account. Access tokens already issued run out within
     their lifetime (10 minutes by default)."""
@@ -181,7 +185,11 @@ async def post_logout_all(principal: PrincipalDep, identity: IdentityDep) -> Res
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", response_model=MeOut)
+@router.get(
+    "/me",
+    response_model=MeOut,
+    responses={401: {"description": "no valid bearer token"}, 404: {"description": "no account"}},
+)
 async def get_me(principal: PrincipalDep, identity: IdentityDep) -> MeOut:
     """The caller's account and, for a guardian, the certified children on it."""
     found = await login.profile(identity, uuid.UUID(principal.subject))

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from tsuen_common.auth import Role
@@ -16,7 +17,7 @@ from tsuen_identity.adapters.keys import generate_key_file
 from tsuen_identity.config import Settings
 from tsuen_identity.domain.errors import EmailTaken
 from tsuen_identity.entrypoints.consumers import build_worker
-from tsuen_identity.service_layer import accounts
+from tsuen_identity.service_layer import accounts, login
 from tsuen_identity.service_layer.wiring import build_identity
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -90,9 +91,33 @@ def create_account(settings: ServiceSettings, argv: list[str]) -> int:
     return 0
 
 
+def purge(settings: ServiceSettings, argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="tsuen-identity purge",
+        description="Delete one-time links, refresh tokens and attempt counters that ended "
+        "more than --days ago. Idempotent: run it from cron daily.",
+    )
+    parser.add_argument("--days", type=int, default=7, help="keep the dead this long (7)")
+    args = parser.parse_args(argv)
+
+    async def run() -> dict[str, int]:
+        engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
+        try:
+            return await login.purge(
+                build_identity(_settings(settings), engine), keep=timedelta(days=args.days)
+            )
+        finally:
+            await engine.dispose()
+
+    counts = asyncio.run(run())
+    print(", ".join(f"{count} {what}" for what, count in counts.items()) + " deleted")
+    return 0
+
+
 OPERATOR_COMMANDS = {
     "gen-key": ("create an ES256 signing key file (and its .pub)", gen_key),
     "create-account": ("create a facility staff or municipality officer account", create_account),
+    "purge": ("delete expired links, sessions and attempt counters", purge),
 }
 
 

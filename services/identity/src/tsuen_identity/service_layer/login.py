@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -133,6 +133,13 @@ async def refresh(ctx: Identity, refresh_token: str) -> Tokens:
         log.warning("a rotated refresh token was used again", account_id=str(stored.account_id))
         raise InvalidRefreshToken("the session has ended; log in again")
     return tokens
+
+
+async def purge(ctx: Identity, *, keep: timedelta) -> dict[str, int]:
+    """Housekeeping: delete links, sessions and counters dead for longer than ``keep``."""
+    now = ctx.now()
+    async with ctx.sessions() as session, session.begin():
+        return await repo.purge(session, before=now - keep, now=now)
 
 
 async def logout(ctx: Identity, refresh_token: str) -> None:
