@@ -60,6 +60,15 @@ STATUS_LABELS = {
     "requested": N_("Requested"),
     "scheduled": N_("Date fixed"),
 }
+FACILITY_TYPE_LABELS = {
+    "licensed_nursery": N_("Licensed nursery"),
+    "certified_center": N_("Certified centre for early childhood education and care"),
+    "community_small": N_("Small-scale nursery"),
+    "community_workplace": N_("Workplace nursery"),
+    "employer_led": N_("Employer-led nursery"),
+    "tokyo_certified": N_("Tokyo-certified nursery"),
+    "unlicensed": N_("Unlicensed nursery"),
+}
 CERTIFICATION_STATUS_LABELS = {"active": N_("Valid"), "revoked": N_("Ended")}
 _WEEKDAYS_JA = "月火水木金土日"
 
@@ -84,7 +93,10 @@ def template_environments() -> dict[str, Environment]:
         env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
         env.filters["jdate"] = jdate
         env.globals.update(
-            kinds=KIND_LABELS, statuses=STATUS_LABELS, cert_statuses=CERTIFICATION_STATUS_LABELS
+            kinds=KIND_LABELS,
+            statuses=STATUS_LABELS,
+            cert_statuses=CERTIFICATION_STATUS_LABELS,
+            facility_types=FACILITY_TYPE_LABELS,
         )
         environments[lang] = env
     return environments

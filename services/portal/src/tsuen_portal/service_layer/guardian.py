@@ -148,3 +148,110 @@ async def home(api: Backends, account: Account, token: str) -> list[ChildHome]:
 
     certs = await certificates(api, account, token)
     return list(await asyncio.gather(*(one(c) for c in certs)))
+
+
+# -- 予約一覧 ------------------------------------------------------------------------------------
+
+KINDS = ("flexible", "regular", "interview")
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    kind: str = ""  # "" = every kind, interviews included
+    date_from: date | None = None
+    date_to: date | None = None
+    facility_id: str = ""
+
+    def params(self) -> dict[str, str]:
+        out = {}
+        if self.date_from:
+            out["from"] = self.date_from.isoformat()
+        if self.date_to:
+            out["to"] = self.date_to.isoformat()
+        if self.facility_id:
+            out["facility_id"] = self.facility_id
+        return out
+
+
+@dataclass(frozen=True)
+class BookingLine:
+    id: str
+    facility_id: str
+    facility_name: str
+    use_date: date | None
+    start: str | None
+    end: str | None
+    kind: str
+    status: str
+
+
+@dataclass(frozen=True)
+class BookingList:
+    lines: list[BookingLine]
+    facilities: dict[str, str]  # every facility of the guardian's bookings: id → name
+
+
+async def _facility_names(api: Backends, token: str, ids: set[str]) -> dict[str, str]:
+    ordered = sorted(ids)
+    names = await asyncio.gather(*(facility_name(api, token, i) for i in ordered))
+    return dict(zip(ordered, names, strict=True))
+
+
+async def bookings(api: Backends, token: str, flt: BookingFilter) -> BookingList:
+    """予約一覧: uses and 初回面談, earliest first, narrowed by kind, dates and facility."""
+    kinds: list[dict[str, str]] = [{"kind": flt.kind}] if flt.kind else [{}, {"kind": "interview"}]
+    calls = [api.booking.get("/v1/bookings", token, flt.params() | kind) for kind in kinds]
+    # The facility choice lists every facility the guardian has booked, whatever the filter.
+    calls += [
+        api.booking.get("/v1/bookings", token),
+        api.booking.get("/v1/bookings", token, {"kind": "interview"}),
+    ]
+    *found, all_uses, all_interviews = await asyncio.gather(*calls)
+    items = [b for batch in found for b in batch]
+    names = await _facility_names(
+        api, token, {str(b["facility_id"]) for b in [*all_uses, *all_interviews, *items]}
+    )
+    lines = [
+        BookingLine(
+            id=str(b["id"]),
+            facility_id=str(b["facility_id"]),
+            facility_name=names.get(str(b["facility_id"]), ""),
+            use_date=date.fromisoformat(str(b["use_date"])) if b.get("use_date") else None,
+            start=b.get("start"),
+            end=b.get("end"),
+            kind=str(b["kind"]),
+            status=str(b["status"]),
+        )
+        for b in items
+    ]
+    lines.sort(key=lambda b: (b.use_date or date.max, b.start or ""))
+    return BookingList(lines=lines, facilities=names)
+
+
+# -- 施設をさがす --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FacilityCard:
+    id: str
+    name: str
+    address: str
+    facility_type: str
+    comments: str
+
+
+async def facilities(api: Backends, token: str, keyword: str) -> list[FacilityCard]:
+    """施設をさがす by keyword (name, kana or address) in the municipalities the guardian may
+    use; an empty keyword lists them all."""
+    params = {"q": keyword} if keyword else {}
+    found = await api.booking.get("/v1/facilities", token, params)
+    return [
+        FacilityCard(
+            id=str(f["id"]),
+            name=str(f["name"]),
+            address=str(f.get("address") or ""),
+            facility_type=str(f.get("facility_type") or ""),
+            comments=str(f.get("comments") or ""),
+        )
+        for f in found
+    ]

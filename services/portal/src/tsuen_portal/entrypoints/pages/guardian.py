@@ -1,15 +1,20 @@
-"""The guardian's pages: home (直近のご予約, this month's hours, 認定証) and the certificate."""
+"""The guardian's pages: home (直近のご予約, this month's hours, 認定証), the certificate,
+予約一覧 and 施設をさがす."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 
 from tsuen_portal.adapters.backends import BackendNotFound, BackendUnauthorized
 from tsuen_portal.domain.sessions import Account
+from tsuen_portal.entrypoints.pages.forms import FormErrors
 from tsuen_portal.entrypoints.web import LoginRequired, Page, PageDep, login_url
+from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import guardian
 
 router = APIRouter(include_in_schema=False)
@@ -17,11 +22,14 @@ router = APIRouter(include_in_schema=False)
 GUARDIAN = "guardian"
 
 
-async def guardian_token(page: Page) -> tuple[Account, str]:
-    """The signed-in guardian and a fresh access token, or off to the login page."""
+async def guardian_token(page: Page, *, only_guardians: bool = False) -> tuple[Account, str]:
+    """The signed-in account and a fresh access token, or off to the login page; with
+    ``only_guardians`` staff and officers get the 403 page (their screens come later)."""
     session = page.session
     if session is None or not session.signed_in or session.account is None:
         raise LoginRequired(login_url(page.request))
+    if only_guardians and session.account.role != GUARDIAN:
+        raise HTTPException(status.HTTP_403_FORBIDDEN)
     try:
         token = await page.portal.sessions.access_token(session, page.client_ip)
     except BackendUnauthorized:
@@ -43,7 +51,7 @@ async def home(page: PageDep) -> Response:
 
 @router.get("/certificates/{certification_id}")
 async def certificate(certification_id: str, page: PageDep) -> Response:
-    account, token = await guardian_token(page)
+    account, token = await guardian_token(page, only_guardians=True)
     try:
         uuid.UUID(certification_id)
         cert = await guardian.certificate(page.portal.backends, account, token, certification_id)
@@ -51,3 +59,57 @@ async def certificate(certification_id: str, page: PageDep) -> Response:
         # Another guardian's certificate looks exactly like one that does not exist.
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
     return await page.render("certificate.html", cert=cert)
+
+
+def _day(value: str, field: str, errors: FormErrors) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.add(field, N_("Enter a real date, like 2027-01-07"))
+        return None
+
+
+@router.get("/bookings")
+async def booking_list(
+    page: PageDep,
+    kind: str = "",
+    date_from: Annotated[str, Query(alias="from")] = "",
+    date_to: Annotated[str, Query(alias="to")] = "",
+    facility: str = "",
+) -> Response:
+    """予約一覧 with filters: a GET form, so a filtered list can be bookmarked or shared."""
+    _, token = await guardian_token(page, only_guardians=True)
+    errors = FormErrors()
+    if kind not in ("", *guardian.KINDS):
+        kind = ""
+    start, end = _day(date_from, "from", errors), _day(date_to, "to", errors)
+    if start and end and start > end:
+        errors.add("to", N_("The end date must be on or after the start date"))
+    try:
+        facility_id = str(uuid.UUID(facility)) if facility else ""
+    except ValueError:
+        facility_id = ""
+    flt = guardian.BookingFilter(kind, start, end, facility_id)
+    listed = await guardian.bookings(
+        page.portal.backends, token, guardian.BookingFilter() if errors else flt
+    )
+    return await page.render(
+        "bookings.html",
+        400 if errors else 200,
+        listed=listed,
+        lines=[] if errors else listed.lines,
+        errors=errors,
+        chosen={"kind": kind, "from": date_from, "to": date_to, "facility": facility_id},
+        kind_choices=guardian.KINDS,
+    )
+
+
+@router.get("/facilities")
+async def facility_search(page: PageDep, q: str = "") -> Response:
+    """施設をさがす by keyword."""
+    _, token = await guardian_token(page, only_guardians=True)
+    keyword = q.strip()[:100]
+    found = await guardian.facilities(page.portal.backends, token, keyword)
+    return await page.render("facilities.html", q=keyword, found=found)
