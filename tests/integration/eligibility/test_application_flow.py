@@ -65,7 +65,8 @@ async def test_approved_application_certifies_the_child_and_reaches_kafka(servic
     )
     assert approved.status_code == 200, approved.text
     cert = approved.json()
-    assert (cert["valid_from"], cert["valid_until"]) == ("2025-07-14", "2028-01-13")
+    # 認定期間 from the day of certification (the child has been usable since 2025-07-14).
+    assert (cert["valid_from"], cert["valid_until"]) == ("2026-06-01", "2028-01-13")
     assert cert["certificate_number"].startswith(f"{KAKEGAWA}-2026-")
 
     again = await service.client.post(

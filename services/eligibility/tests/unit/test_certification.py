@@ -17,8 +17,17 @@ from tsuen_eligibility.domain.certification import (
 )
 
 
-def test_validity_is_the_age_window_kakegawa_example() -> None:
+def test_validity_starts_on_the_day_of_certification_kakegawa_example() -> None:
+    # Born 2024-04-10, certified 2026-03-02: not "from 2024-10-09", but from the day it is issued.
     assert validity_window(date(2024, 4, 10), date(2026, 3, 2)) == (
+        date(2026, 3, 2),
+        date(2027, 4, 8),
+    )
+
+
+def test_validity_of_a_baby_certified_early_starts_on_its_first_usable_day() -> None:
+    # Born 2024-04-10, certified at 3 months: usable from the day it reaches 0y6m.
+    assert validity_window(date(2024, 4, 10), date(2024, 7, 10)) == (
         date(2024, 10, 9),
         date(2027, 4, 8),
     )
@@ -30,6 +39,10 @@ def test_leap_day_birth_validity_ends_on_27_february() -> None:
 
 def test_month_end_birth_validity_starts_on_the_last_day_of_february() -> None:
     assert validity_window(date(2024, 8, 31), date(2024, 9, 30))[0] == date(2025, 2, 28)
+
+
+def test_certifying_on_the_first_usable_day_starts_that_day() -> None:
+    assert validity_window(date(2024, 8, 31), date(2025, 2, 28))[0] == date(2025, 2, 28)
 
 
 def test_certifying_on_the_last_usable_day_is_allowed_but_not_the_day_after() -> None:

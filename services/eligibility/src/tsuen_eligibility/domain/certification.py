@@ -14,11 +14,12 @@ class CertificationError(Exception):
 
 
 def validity_window(birth_date: date, decided_on: date) -> tuple[date, date]:
-    """From the first usable day to the last usable day (民法143条, see tsuen_common.age).
+    """認定期間: from the day of certification, or the first usable day if that is later, to
+    the last usable day (民法143条, see tsuen_common.age).
 
-    The window is the child's age window, whatever the decision day: booking only ever books
-    future days, so a window reaching back changes nothing, and every consumer sees the same
-    dates for the same child. A child already past its last usable day cannot be certified.
+    A certificate never shows a period that began before it was issued (a child certified in
+    December 2026 does not read 「2025年3月19日〜」, issue 13). A child already past its last
+    usable day cannot be certified.
     """
     window = age_window(birth_date)
     if decided_on > window.last_usable_day:
@@ -26,7 +27,7 @@ def validity_window(birth_date: date, decided_on: date) -> tuple[date, date]:
             f"the child's last usable day was {window.last_usable_day.isoformat()}; "
             "a certification would have no valid day"
         )
-    return window.first_usable_day, window.last_usable_day
+    return max(window.first_usable_day, decided_on), window.last_usable_day
 
 
 def certificate_number(municipality: str, issued_on: date, certification_id: uuid.UUID) -> str:
