@@ -13,8 +13,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import httpx
-from playwright.async_api import expect
+from cryptography.fernet import Fernet
+from playwright.async_api import Page, expect
 
+from tests.integration.e2e.conftest import _drop_databases, free_port
 from tests.integration.e2e.journey import (
     KAKEGAWA,
     Applicant,
@@ -27,11 +29,18 @@ from tests.integration.e2e.journey import (
     unique_email,
     wait_until_booking_knows,
 )
-from tests.integration.portal.harness import check, chromium, phone, screenshot_path
+from tests.integration.portal.harness import (
+    check,
+    chromium,
+    phone,
+    screenshot_path,
+    start_portal,
+)
 from tests.integration.portal.platform import GuardianPlatform
 from tsuen_common.timeutil import today_jst
 
 PASSWORD = "hidamari no naka de asobu"
+NEW_PASSWORD = "asagao ga saita natsu no asa"
 SESSION = "tsuen_portal_session"
 
 
@@ -221,3 +230,111 @@ async def test_a_parent_sets_a_password_logs_in_and_sees_home_and_certificate(
             replayed = await stranger.get("/")
         assert replayed.status_code == 303
         assert replayed.headers["location"].startswith("/login")
+
+
+async def keyboard_to(page: Page, selector: str, *, limit: int = 25) -> None:
+    """Tab from where the focus is until ``selector`` has it (keyboard only, no clicks)."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+    raise AssertionError(f"{selector} not reached with Tab")
+
+
+async def test_keyboard_only_login_token_refresh_reset_and_lockout(
+    guardians: GuardianPlatform, postgres, tmp_path
+):
+    """A second portal on the same services that refreshes the access token at every request
+    (its tokens encrypted at rest): the parent logs in with the keyboard alone and moves
+    around; then resets the password by mail (the link works once) and finally gets locked
+    out by identity after repeated wrong passwords."""
+    gp = guardians
+    family = await certified_family(gp, "yui", "カケガワ ユイ")
+    portal, db_name = await start_portal(
+        postgres,
+        tmp_path,
+        free_port(),
+        identity_url=gp.platform.url("identity"),
+        eligibility_url=gp.platform.url("eligibility"),
+        booking_url=gp.platform.url("booking"),
+        extra_env={
+            "TSUEN_PORTAL_REFRESH_MARGIN_SECONDS": "86400",
+            "TSUEN_PORTAL_TOKEN_KEY": Fernet.generate_key().decode(),
+        },
+    )
+    base = portal.url
+    try:
+        link = await gp.link_in_mail(family.email, "/password/set")
+        async with chromium() as browser:
+            _, page = await phone(browser)
+            await page.goto(link.replace(gp.portal.url, base))
+            await page.fill("#password", PASSWORD)
+            await page.fill("#password_confirm", PASSWORD)
+            await page.keyboard.press("Enter")
+            await expect(page.locator("h1")).to_have_text("パスワードを設定しました")
+
+            # Keyboard only: from the top of the login page to home and on to 予約一覧.
+            await page.goto(f"{base}/login")
+            await keyboard_to(page, "#email")
+            await page.keyboard.type(family.email)
+            await page.keyboard.press("Tab")
+            await page.keyboard.type(PASSWORD)
+            await page.keyboard.press("Enter")
+            await expect(page.locator("h1")).to_have_text("ホーム")
+            await expect(page.locator("section.card")).to_contain_text("ご予約はありません")
+            await keyboard_to(page, 'a[href="/bookings"]')
+            await page.keyboard.press("Enter")
+            await expect(page.locator("h1")).to_have_text("予約一覧")
+            # Every request here refreshed the token (rotated refresh tokens) and still works.
+            for _ in range(3):
+                await page.reload()
+                await expect(page.locator("h1")).to_have_text("予約一覧")
+            await keyboard_to(page, "button.header-button")
+            await page.keyboard.press("Enter")
+            await expect(page.locator("h1")).to_have_text("ログイン")
+
+            # Forgotten password: a reset link by mail, which works once.
+            await page.get_by_role("link", name="パスワード設定のリンクを受け取る").click()
+            await page.fill("#email", family.email)
+            await page.get_by_role("button", name="リンクを送信する").click()
+            await expect(page.locator("h1")).to_have_text("メールをご確認ください")
+            await check(page, "40-password-reset-sent")
+            reset = await gp.link_in_mail(family.email, "/password/set", count=2)
+            assert "purpose=reset" in reset
+            await page.goto(reset.replace(gp.portal.url, base))
+            await expect(page.locator("h1")).to_have_text("新しいパスワードの設定")
+            await check(page, "41-password-reset-set")
+            await page.fill("#password", NEW_PASSWORD)
+            await page.fill("#password_confirm", NEW_PASSWORD)
+            await page.get_by_role("button", name="パスワードを設定する").click()
+            await expect(page.locator("h1")).to_have_text("パスワードを設定しました")
+            await page.goto(reset.replace(gp.portal.url, base))
+            await expect(page.locator("h1")).to_have_text("このリンクは使用できません")
+
+            # The new password opens home; the old one no longer does.
+            await page.goto(f"{base}/login")
+            await page.fill("#email", family.email)
+            await page.fill("#password", PASSWORD)
+            await page.get_by_role("button", name="ログイン", exact=True).click()
+            await expect(page.get_by_role("alert")).to_contain_text("正しくありません")
+            await page.fill("#password", NEW_PASSWORD)
+            await page.get_by_role("button", name="ログイン", exact=True).click()
+            await expect(page.locator("h1")).to_have_text("ホーム")
+            await page.get_by_role("button", name="ログアウト").click()
+
+            # Repeated wrong passwords: identity locks the account and the page says how long.
+            for _ in range(10):
+                await page.fill("#email", family.email)
+                await page.fill("#password", "wrong guess again")
+                await page.get_by_role("button", name="ログイン", exact=True).click()
+                if await page.locator(".notice--warning").count():
+                    break
+            await expect(page.locator(".notice--warning")).to_contain_text("分後にもう一度")
+            await check(page, "42-login-locked")
+            # Locked means locked: even the right password waits.
+            await page.fill("#password", NEW_PASSWORD)
+            await page.get_by_role("button", name="ログイン", exact=True).click()
+            await expect(page.locator(".notice--warning")).to_be_visible()
+    finally:
+        portal.stop()
+        await _drop_databases(postgres, [db_name])

@@ -29,6 +29,9 @@ class Settings(ServiceSettings):
     # ``portal_session_absolute_minutes`` (a phone left logged in on a bus).
     portal_session_idle_minutes: int = Field(default=30, ge=1)
     portal_session_absolute_minutes: int = Field(default=12 * 60, ge=1)
+    # The access token is refreshed at identity this long before it expires. A margin as long
+    # as the token's lifetime refreshes on every request (the tests use that).
+    portal_refresh_margin_seconds: int = Field(default=30, ge=0)
     # Optional Fernet key (urlsafe base64, 32 bytes) that encrypts the access and refresh
     # tokens at rest in portal_sessions; without it they are stored as they are.
     portal_token_key: SecretStr | None = None

@@ -54,3 +54,8 @@ def test_the_access_token_is_refreshed_shortly_before_it_expires():
     assert not session.needs_refresh(T0 + timedelta(minutes=4))
     assert session.needs_refresh(T0 + timedelta(minutes=4, seconds=31))
     assert session.needs_refresh(T0 + timedelta(minutes=6))
+
+
+def test_a_margin_as_long_as_the_token_refreshes_at_every_request():
+    session = signed_in(access_for=timedelta(minutes=10))
+    assert session.needs_refresh(T0, margin=timedelta(days=1))

@@ -77,8 +77,8 @@ class Session:
             expires_at=min(now + lifetime.idle, self.created_at + lifetime.absolute),
         )
 
-    def needs_refresh(self, now: datetime) -> bool:
-        return self.tokens is not None and now >= self.tokens.access_expires_at - REFRESH_MARGIN
+    def needs_refresh(self, now: datetime, margin: timedelta = REFRESH_MARGIN) -> bool:
+        return self.tokens is not None and now >= self.tokens.access_expires_at - margin
 
 
 class SessionState(StrEnum):

@@ -48,7 +48,11 @@ def create(settings: Settings | None = None) -> FastAPI:
     app.state.portal = Portal(
         settings=settings,
         sessions=Sessions(
-            SessionStore(engine, TokenBox(key)), Identity(clients[0]), lifetime, now_jst
+            SessionStore(engine, TokenBox(key)),
+            Identity(clients[0]),
+            lifetime,
+            now_jst,
+            refresh_margin=timedelta(seconds=settings.portal_refresh_margin_seconds),
         ),
         backends=Backends(eligibility=ServiceApi(clients[1]), booking=ServiceApi(clients[2])),
         templates=template_environments(),

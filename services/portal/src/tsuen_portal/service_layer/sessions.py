@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tsuen_common.logging import get_logger
 from tsuen_portal.adapters.backends import BackendUnauthorized, Identity, SignIn
@@ -22,7 +22,9 @@ class Sessions:
         identity: Identity,
         lifetime: Lifetime,
         clock: Callable[[], datetime],
+        refresh_margin: timedelta = rules.REFRESH_MARGIN,
     ) -> None:
+        self.refresh_margin = refresh_margin
         self.store = store
         self.identity = identity
         self.lifetime = lifetime
@@ -80,7 +82,7 @@ class Sessions:
         the account logged out everywhere or was locked."""
         assert session.tokens is not None
         now = self.clock()
-        if not session.needs_refresh(now):
+        if not session.needs_refresh(now, self.refresh_margin):
             return session.tokens.access_token
         try:
             signed = await self.identity.refresh(session.tokens.refresh_token, client_ip, now)
