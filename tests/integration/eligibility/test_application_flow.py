@@ -97,7 +97,7 @@ async def test_approved_application_certifies_the_child_and_reaches_kafka(servic
     assert envelope.municipality == KAKEGAWA
     assert payload.certification_id == uuid.UUID(cert["certification_id"])
     assert payload.guardian_email == "parent@example.jp"
-    assert (payload.valid_from, payload.valid_until) == (date(2025, 7, 14), date(2028, 1, 13))
+    assert (payload.valid_from, payload.valid_until) == (date(2026, 6, 1), date(2028, 1, 13))
     assert payload.birth_date == BIRTH
 
     # The guardian sees their own certification; an officer of another municipality does not.
