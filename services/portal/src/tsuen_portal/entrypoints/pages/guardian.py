@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 
 from tsuen_portal.adapters.backends import BackendNotFound, BackendUnauthorized
+from tsuen_portal.domain.dates import parse_day
 from tsuen_portal.domain.sessions import Account
 from tsuen_portal.entrypoints.pages.forms import FormErrors
 from tsuen_portal.entrypoints.web import LoginRequired, Page, PageDep, login_url
@@ -62,10 +63,8 @@ async def certificate(certification_id: str, page: PageDep) -> Response:
 
 
 def _day(value: str, field: str, errors: FormErrors) -> date | None:
-    if not value:
-        return None
     try:
-        return date.fromisoformat(value)
+        return parse_day(value)
     except ValueError:
         errors.add(field, N_("Enter a real date, like 2027-01-07"))
         return None
