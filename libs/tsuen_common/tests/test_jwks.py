@@ -180,3 +180,41 @@ def test_nothing_ever_fetched_is_a_clear_refusal(jwks):
     key = ec.generate_private_key(ec.SECP256R1())
     with pytest.raises(InvalidToken, match="cannot be fetched"):
         verifier.verify(signer("k1", key).mint(GUARDIAN))
+
+
+def test_a_new_kid_right_after_a_fetch_is_found_at_once(jwks):
+    old, new = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    jwks.publish("old", old)
+    clock = Clock()
+    verifier = TokenVerifier(
+        algorithm="ES256",
+        key=None,
+        issuer="tsuen",
+        audience="tsuen",
+        jwks=JwksKeys(jwks.url, clock=clock),
+    )
+    assert verifier.verify(signer("old", old).mint(GUARDIAN))
+    jwks.publish("new", new)
+    clock.now += 1  # well within min_refresh_interval of the last fetch
+    assert verifier.verify(signer("new", new).mint(GUARDIAN))
+
+
+def test_an_unreachable_jwks_is_not_asked_on_every_request(jwks):
+    jwks.up = False
+    clock = Clock()
+    verifier = TokenVerifier(
+        algorithm="ES256",
+        key=None,
+        issuer="tsuen",
+        audience="tsuen",
+        jwks=JwksKeys(jwks.url, clock=clock),
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    for _ in range(5):
+        with pytest.raises(InvalidToken):
+            verifier.verify(signer("k1", key).mint(GUARDIAN))
+    assert jwks.fetches == 1
+    jwks.up = True
+    jwks.publish("k1", key)
+    clock.now += 10
+    assert verifier.verify(signer("k1", key).mint(GUARDIAN))

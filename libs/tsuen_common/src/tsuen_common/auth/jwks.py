@@ -1,11 +1,14 @@
 """Public keys from the identity service's JWKS (``TSUEN_JWT_JWKS_URL``), picked by ``kid``.
 
 Key rotation needs no restart: a token naming a key id this process has not seen makes it
-fetch the document again (at most once per ``min_refresh_interval``, so tokens with made-up key
-ids cannot turn every request into a fetch), and the document is fetched again anyway once it
-is ``lifespan`` old. If identity cannot be reached, the keys fetched last keep working.
+fetch the document again (such refetches at most once per ``min_refresh_interval``, so tokens
+with made-up key ids cannot turn every request into a fetch), and the document is fetched
+again anyway once it is ``lifespan`` old. If identity cannot be reached, the keys fetched last
+keep working.
 
-The fetch is synchronous (PyJWT's client, urllib) and rare: once per lifespan and per rotation.
+The fetch is synchronous (PyJWT's client, urllib, ``timeout`` seconds at most) and rare: once
+per lifespan and per rotation; failed fetches are retried at most every
+``min_refresh_interval``.
 """
 
 from __future__ import annotations
@@ -44,14 +47,18 @@ class JwksKeys:
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
+        self._unknown_kid_refetch_at: float | None = None
         self._lock = threading.Lock()
 
     def key(self, kid: str) -> PyJWK:
         """The key with this id; raises :class:`InvalidToken` if there is none (after one
         refetch) or no key could ever be fetched."""
         now = self._clock()
-        stale = self._fetched_at is None or now - self._fetched_at >= self._lifespan
-        if stale or (kid not in self._keys and self._may_retry(now)):
+        due = self._fetched_at is None or now - self._fetched_at >= self._lifespan
+        if due and self._may_attempt(now):
+            self._refresh(now)
+        elif not due and kid not in self._keys and self._may_refetch_for_unknown_kid(now):
+            self._unknown_kid_refetch_at = now
             self._refresh(now)
         found = self._keys.get(kid)
         if found is None:
@@ -60,8 +67,15 @@ class JwksKeys:
             raise InvalidToken("token key id (kid) is not known")
         return found
 
-    def _may_retry(self, now: float) -> bool:
-        return self._attempted_at is None or now - self._attempted_at >= self._min_refresh_interval
+    def _may_attempt(self, now: float) -> bool:
+        # A failed fetch is retried at most every min_refresh_interval: with identity away,
+        # requests must not each wait for a fetch that times out.
+        last = self._attempted_at
+        return last is None or now - last >= self._min_refresh_interval
+
+    def _may_refetch_for_unknown_kid(self, now: float) -> bool:
+        last = self._unknown_kid_refetch_at
+        return last is None or now - last >= self._min_refresh_interval
 
     def _refresh(self, now: float) -> None:
         with self._lock:
