@@ -199,3 +199,34 @@ async def test_a_full_cell_refuses_the_whole_booking_and_takes_nothing(harness: 
     # The cells the refused bookings did not get are still free.
     again = await harness.book(second, facility, WEDNESDAY, time(9), time(10))
     assert again.status_code == 201, again.text
+
+
+async def test_the_grid_shows_the_cells_bookings_take_and_what_is_taken(harness: Harness) -> None:
+    # Issue 13, item 1: at a facility opening at 08:30 the grid showed 08:30–09:30, … and
+    # "0 taken" after a 09:00–11:00 booking. Both municipalities' units: 60 and 30 minutes.
+    hours = {str(d): {"open": "08:30", "close": "16:45"} for d in range(5)}
+    for municipality, step, first in ((KAKEGAWA, 60, "09:00"), (CHIYODA, 30, "08:30")):
+        facility = await harness.register(municipality, places_per_slot=2, opening_hours=hours)
+        child = await harness.certify(municipality)
+        await harness.accept(municipality, facility, child)
+        booked = await harness.book(child, facility, WEDNESDAY, time(9), time(11))
+        assert booked.status_code == 201, booked.text
+        grid = await harness.client.get(
+            f"/v1/facilities/{facility}/availability",
+            params={"from": WEDNESDAY.isoformat(), "to": WEDNESDAY.isoformat()},
+            headers=auth(child.principal),
+        )
+        assert grid.status_code == 200, grid.text
+        assert grid.json()["cell_minutes"] == step
+        cells = grid.json()["days"][0]["cells"]
+        assert cells[0]["start"] == first
+        assert cells[-1]["end"] == ("16:30" if step == 30 else "16:00")
+        taken = {c["start"]: c["taken"] for c in cells}
+        busy = ["09:00", "10:00"] if step == 60 else ["09:00", "09:30", "10:00", "10:30"]
+        assert [t for t, n in taken.items() if n] == busy
+        assert all(taken[t] == 1 for t in busy)
+        # Every cell the grid shows can be booked on its own (no 08:30–09:30 ghost cells).
+        for cell in cells:
+            start, end = time.fromisoformat(cell["start"]), time.fromisoformat(cell["end"])
+            assert (start.hour * 60 + start.minute) % step == 0
+            assert end > start

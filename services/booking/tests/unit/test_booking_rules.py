@@ -11,7 +11,7 @@ import pytest
 from tsuen_booking.domain.booking import BookingPlan, plan_booking
 from tsuen_booking.domain.child import CertifiedChild
 from tsuen_booking.domain.errors import InvalidRequest
-from tsuen_booking.domain.facility import Facility, OpeningHours, cell_minutes
+from tsuen_booking.domain.facility import Facility, OpeningHours, cell_minutes, grid_cells
 from tsuen_common.events.booking import BookingKind
 from tsuen_common.policy import QuotaPolicy, load_policies
 from tsuen_common.timeutil import JST
@@ -156,3 +156,12 @@ def test_a_facility_builds_its_calendar_once() -> None:
     assert FACILITY.is_open_on(date(2026, 5, 8))
     assert not closed.is_open_on(date(2026, 5, 8))
     assert not FACILITY.is_open_on(date(2026, 5, 9))  # a Saturday
+
+
+def test_grid_cells_start_on_the_step_and_end_by_closing() -> None:
+    day = date(2027, 6, 9)
+    hourly = grid_cells(day, time(8, 30), time(12, 15), 60)
+    assert hourly == [time(9), time(10), time(11)]
+    half = grid_cells(day, time(8, 30), time(10, 15), 30)
+    assert half == [time(8, 30), time(9), time(9, 30)]
+    assert grid_cells(day, time(9), time(9, 30), 60) == []

@@ -106,6 +106,24 @@ def cell_minutes(unit_minutes: int) -> int:
     return math.gcd(unit_minutes, 60)
 
 
+def grid_cells(day: date, opens: time, closes: time, step_minutes: int) -> list[time]:
+    """The cells of the 空き枠 grid: exactly the cells bookings take.
+
+    Bookings start on multiples of the step from the hour, so the grid does too: a facility
+    opening at 08:30 with 60-minute cells shows 09:00–10:00 first, not 08:30–09:30 (which no
+    booking could ever take, issue 13), and a cell that would run past closing is left out.
+    """
+    minute_of_day = opens.hour * 60 + opens.minute
+    first = -(-minute_of_day // step_minutes) * step_minutes  # rounded up to the step
+    start = datetime.combine(day, time()) + timedelta(minutes=first)
+    stop = datetime.combine(day, closes)
+    out = []
+    while start + timedelta(minutes=step_minutes) <= stop:
+        out.append(start.time())
+        start += timedelta(minutes=step_minutes)
+    return out
+
+
 def cells(day: date, start: time, end: time, step_minutes: int) -> Iterator[time]:
     """Start times of the cells covering ``start``–``end`` (end excluded), in ascending order.
 

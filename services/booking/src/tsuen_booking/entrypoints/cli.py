@@ -46,6 +46,7 @@ def demo_facilities(data: dict[str, Any]) -> list[tuple[str, FacilitySpec]]:
                     name=f["name"],
                     kana=f.get("kana", ""),
                     address=f.get("address", ""),
+                    email=f.get("email"),
                     lat=f.get("lat"),
                     lon=f.get("lon"),
                     facility_type=f["type"],

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import bookings, facilities, favourites, interviews
 from tsuen_booking.domain.errors import Conflict, InvalidRequest, NotFound
-from tsuen_booking.domain.facility import Facility, cell_minutes, cells
+from tsuen_booking.domain.facility import Facility, cell_minutes, grid_cells
 from tsuen_booking.service_layer.commands import FacilityPatch, FacilitySpec
 from tsuen_booking.service_layer.context import Context, claim_uuid
 from tsuen_common.auth import Forbidden, Principal, Role
@@ -272,7 +272,7 @@ def _grid_day(
     if hours is None:
         return {"date": day, "open": False, "cells": []}
     out = []
-    for start in cells(day, hours.open, hours.close, step):
+    for start in grid_cells(day, hours.open, hours.close, step):
         places, taken = booked.get((day, start), (facility.places_at(day, start.hour), 0))
         end = (datetime.combine(day, start) + timedelta(minutes=step)).time()
         out.append(
