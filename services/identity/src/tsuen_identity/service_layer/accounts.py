@@ -211,16 +211,13 @@ async def request_reset(ctx: Identity, email: str, *, client: str) -> None:
         (throttle_key("reset-email", email), ctx.policy.email_resets),
     )
     async with ctx.sessions() as session, session.begin():
-        blocked = False
-        for key, rule in keys:
-            state = await repo.throttle(session, key, for_update=True)
-            if state.blocked(now) is not None:
-                blocked = True
-                continue
-            await repo.save_throttle(session, key, state.register(rule, now))
-        if blocked:
+        states = [await repo.throttle(session, key, for_update=True) for key, _ in keys]
+        if any(state.blocked(now) is not None for state in states):
+            # Counted nowhere: a blocked client must not use up the address's requests too.
             log.info("password reset request limited")
             return
+        for (key, rule), state in zip(keys, states, strict=True):
+            await repo.save_throttle(session, key, state.register(rule, now))
         stored = await repo.account_by_email(session, email)
         if stored is not None:
             await _issue_link(ctx, session, stored.account, LinkPurpose.RESET)
