@@ -1,11 +1,15 @@
-"""Helper of scripts/up.sh: the dev-only JWT secret and dev tokens for the demo users.
+"""Helper of scripts/up.sh: the dev-only JWT secret, identity's dev signing key, and dev
+tokens for the demo users.
 
-Run through `uv run python scripts/devstack.py secret|tokens`; not meant to be imported.
+Run through `uv run python scripts/devstack.py secret|identity-key|tokens`; not meant to be
+imported.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import secrets
 import sys
 from datetime import timedelta
@@ -29,17 +33,47 @@ def dev_secret() -> str:
     return path.read_text().strip()
 
 
+def identity_key() -> None:
+    """identity's ES256 signing key for the dev stack, made once per machine (never committed).
+
+    The container runs as uid 10001, so the key file is handed to that uid when we are root.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    folder = STATE / "dev-identity"
+    path = folder / "identity-dev.pem"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        key = ec.generate_private_key(ec.SECP256R1())
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    if os.geteuid() == 0:
+        for item in (folder, path):
+            os.chown(item, 10001, 10001)
+        path.chmod(0o600)
+    else:
+        path.chmod(0o644)  # a developer's own machine without root: the container must read it
+    print(f"  identity's dev signing key: {path}")
+
+
 def tokens() -> None:
     demo = yaml.safe_load((ROOT / "deploy/demo/demo.yaml").read_text(encoding="utf-8"))
+    people = json.loads((STATE / "demo-people.json").read_text(encoding="utf-8"))
     issuer = TokenIssuer(algorithm="HS256", key=dev_secret())
-    guardian = demo["guardians"][0]
+    guardian = people["guardians"][0]
     facility = demo["facilities"][0]
     principals = {
         "guardian": Principal(
-            subject=guardian["id"],
+            subject=guardian["guardian_id"],
             role=Role.GUARDIAN,
             municipality=guardian["municipality"],
-            guardian_id=guardian["id"],
+            guardian_id=guardian["guardian_id"],
         ),
         "facility_staff": Principal(
             subject="staff-demo",
@@ -66,10 +100,12 @@ def tokens() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["tokens", "secret"])
+    parser.add_argument("command", choices=["tokens", "secret", "identity-key"])
     args = parser.parse_args()
     if args.command == "tokens":
         tokens()
+    elif args.command == "identity-key":
+        identity_key()
     else:
         sys.stdout.write(dev_secret())
 

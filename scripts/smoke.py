@@ -1,6 +1,8 @@
 """Smoke test of a running compose stack (scripts/smoke.sh starts one): a family applies, is
-certified, is accepted by a demo facility, books an hour, and the booking e-mail reaches the
-mail catcher. Everything over HTTP on 127.0.0.1, as a guardian, an officer and staff would.
+certified, sets its password from the account mail and logs in to the portal, is accepted by a
+demo facility, books an hour, and the booking e-mail reaches the mail catcher. Everything over
+HTTP on 127.0.0.1, as a guardian (in the portal and with identity's token), an officer and
+staff would.
 
     uv run python scripts/smoke.py      # exit 0 when the whole path works
 """
@@ -34,6 +36,8 @@ URL = {
         "booking": 8002,
         "attendance": 8003,
         "notification": 8004,
+        "identity": 8005,
+        "portal": 8006,
     }.items()
 }
 CATCHER = "http://127.0.0.1:8025"
@@ -84,6 +88,67 @@ def mail(to: str, subject: str) -> dict[str, Any] | None:
         if to in json.dumps(m.get("to", ""), ensure_ascii=False) and m.get("subject") == subject:
             return m
     return None
+
+
+def link_in_mail(to: str, subject: str) -> str | None:
+    """The link of the newest mail with this subject, as the person would click it."""
+    for m in reversed(httpx.get(f"{CATCHER}/api/mails", timeout=5).json()):
+        if to in m.get("to", []) and m.get("subject") == subject:
+            for word in (m.get("text") or "").split():
+                if word.startswith("http") and "token=" in word:
+                    return word
+    return None
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    if found is None:
+        sys.exit(f"smoke FAILED: no CSRF token on {page.request.url}")
+    return found.group(1)
+
+
+def portal_sign_in(email: str, password: str, certificate_number: str) -> str:
+    """The account mail's link in the portal, the password set, log in, home; the access
+    token the rest of the smoke uses is identity's, for the same account."""
+    link = wait_for(
+        "アカウント発行のお知らせ（パスワード設定）",
+        lambda: link_in_mail(email, "アカウント発行のお知らせ（パスワード設定）"),
+    )
+    if not link.startswith(URL["portal"] + "/password/set?"):
+        sys.exit(f"smoke FAILED: the account mail links to {link}, not the portal")
+    with httpx.Client(timeout=15, follow_redirects=True) as browser:
+        form = browser.get(link)
+        expect_page(form, 200)
+        token = re.search(r'name="token" value="([^"]+)"', form.text)
+        if token is None:
+            sys.exit("smoke FAILED: the set-password page has no token field")
+        done = browser.post(
+            f"{URL['portal']}/password/set",
+            data={
+                "csrf_token": csrf_of(form),
+                "token": token.group(1),
+                "password": password,
+                "password_confirm": password,
+            },
+        )
+        expect_page(done, 200)
+        login = browser.get(f"{URL['portal']}/login")
+        home = browser.post(
+            f"{URL['portal']}/login",
+            data={"csrf_token": csrf_of(login), "next": "/", "email": email, "password": password},
+        )
+        expect_page(home, 200)
+        if certificate_number not in home.text:
+            sys.exit("smoke FAILED: the portal's home does not show the 認定証 number")
+    signed_in = httpx.post(
+        f"{URL['identity']}/v1/login", json={"email": email, "password": password}, timeout=15
+    )
+    return str(expect(signed_in, 200)["access_token"])
+
+
+def expect_page(response: httpx.Response, status: int) -> None:
+    if response.status_code != status:
+        sys.exit(f"smoke FAILED: {response.request.url} -> {response.status_code}")
 
 
 def main() -> None:
@@ -159,13 +224,11 @@ def main() -> None:
             ),
             200,
         )
-        child, guardian = str(approved["child_id"]), str(approved["guardian_id"])
-        parent = bearer(
-            Principal(
-                subject=guardian, role=Role.GUARDIAN, municipality=KAKEGAWA, guardian_id=guardian
-            )
-        )
+        child = str(approved["child_id"])
         wait_for("アカウント発行のお知らせ", lambda: mail(email, "アカウント発行のお知らせ"))
+        step("the account mail's link sets the password in the portal; the parent logs in")
+        access = portal_sign_in(email, "smoke-" + uuid.uuid4().hex, approved["certificate_number"])
+        parent = {"Authorization": f"Bearer {access}"}
 
         step("booking learns the child from the certification event (Kafka)")
         wait_for(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the service images, starts the whole compose stack, runs scripts/smoke.py against it
-# (an application, its certification, a booking and its e-mail, all via 127.0.0.1), and stops
+# (an application, its certification, the portal's password and login, a booking and its
+# e-mail, all via 127.0.0.1), and stops
 # the stack again, whatever happened. Part of scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ command -v docker-compose >/dev/null || apt-get install -y -qq docker-compose >/
 scripts/build-service-images.sh
 TSUEN_JWT_SECRET=$(uv run --frozen python scripts/devstack.py secret)
 export TSUEN_JWT_SECRET
+uv run --frozen python scripts/devstack.py identity-key >/dev/null
 
 cleanup() {
   local rc=$?
@@ -24,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 "${COMPOSE[@]}" up -d --remove-orphans
-for svc in eligibility booking attendance notification; do
+for svc in eligibility booking attendance notification identity portal; do
   state=""
   for _ in $(seq 1 150); do
     state=$(docker inspect -f '{{.State.Health.Status}}' "$("${COMPOSE[@]}" ps -q "$svc")" 2>/dev/null || true)

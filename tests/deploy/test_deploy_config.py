@@ -39,3 +39,23 @@ def test_demo_data_belongs_to_municipalities_with_a_policy():
         assert facility["municipality"] in policies
     for guardian in demo["guardians"]:
         assert guardian["municipality"] in policies
+
+
+def test_every_service_is_deployed_by_the_chart_compose_and_the_image_build():
+    services = {p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists()}
+    chart = yaml.safe_load((CHART / "values.yaml").read_text())["services"]
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    build = (ROOT / "scripts/build-service-images.sh").read_text()
+    assert services <= set(chart), "add the service to deploy/helm/tsuen/values.yaml"
+    assert services <= set(compose), "add the service to docker-compose.yml"
+    default_build = build.split("|| services=(")[1].split(")")[0].split()
+    assert services <= set(default_build), "build its image in scripts/build-service-images.sh"
+    db_init = compose["db-init"]["command"][0]
+    assert all(name in db_init for name in services), "create its database in db-init"
+
+
+def test_the_demo_people_belong_to_demo_facilities():
+    demo = yaml.safe_load((ROOT / "deploy/demo/demo.yaml").read_text())
+    facilities = {f["id"]: f["municipality"] for f in demo["facilities"]}
+    for person in demo["guardians"] + demo["staff"]:
+        assert facilities[person["facility"]] == person["municipality"]

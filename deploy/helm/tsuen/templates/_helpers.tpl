@@ -88,15 +88,21 @@ app.kubernetes.io/component: {{ .role }}
   value: {{ .root.Values.auth.issuer | quote }}
 - name: TSUEN_JWT_AUDIENCE
   value: {{ .root.Values.auth.audience | quote }}
-{{- if eq .root.Values.auth.algorithm "HS256" }}
+{{- if .root.Values.auth.jwksFromIdentity }}
+- name: TSUEN_JWT_JWKS_URL
+  value: {{ printf "http://%s-identity/.well-known/jwks.json" (include "tsuen.fullname" .root) | quote }}
+{{- end }}
+{{- with .root.Values.auth.existingSecret }}
+{{- if eq $.root.Values.auth.algorithm "HS256" }}
 - name: TSUEN_JWT_SECRET
   valueFrom:
     secretKeyRef:
-      name: {{ .root.Values.auth.existingSecret }}
+      name: {{ . }}
       key: jwt-secret
 {{- else }}
 - name: TSUEN_JWT_PUBLIC_KEY_FILE
   value: /etc/tsuen/jwt/jwt-public-key
+{{- end }}
 {{- end }}
 {{- if .root.Values.policies }}
 - name: TSUEN_POLICY_DIR
@@ -105,6 +111,33 @@ app.kubernetes.io/component: {{ .role }}
 {{- if eq .service "eligibility" }}
 - name: TSUEN_APPLICATION_URL_BASE
   value: {{ .root.Values.publicUrls.application | quote }}
+- name: TSUEN_EMAIL_CHANGE_URL_BASE
+  value: {{ printf "%s/email/confirm" (trimSuffix "/" .root.Values.publicUrls.portal) | quote }}
+{{- end }}
+{{- if eq .service "identity" }}
+- name: TSUEN_IDENTITY_SIGNING_KEY_FILE
+  value: /etc/tsuen/identity/signing-key.pem
+- name: TSUEN_PORTAL_BASE_URL
+  value: {{ .root.Values.publicUrls.portal | quote }}
+# The portal sends the browser's address; the NetworkPolicy keeps identity to in-cluster callers.
+- name: TSUEN_TRUST_FORWARDED_FOR
+  value: "true"
+{{- end }}
+{{- if eq .service "portal" }}
+{{- $base := include "tsuen.fullname" .root }}
+- name: TSUEN_PORTAL_IDENTITY_URL
+  value: {{ printf "http://%s-identity" $base | quote }}
+- name: TSUEN_PORTAL_ELIGIBILITY_URL
+  value: {{ printf "http://%s-eligibility" $base | quote }}
+- name: TSUEN_PORTAL_BOOKING_URL
+  value: {{ printf "http://%s-booking" $base | quote }}
+- name: TSUEN_PORTAL_ATTENDANCE_URL
+  value: {{ printf "http://%s-attendance" $base | quote }}
+{{- with .root.Values.auth.portalTokenKeySecret }}
+- name: TSUEN_PORTAL_TOKEN_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ . }}, key: token-key}
+{{- end }}
 {{- end }}
 {{- if eq .service "attendance" }}
 - name: TSUEN_PUBLIC_BASE_URL
@@ -139,10 +172,15 @@ app.kubernetes.io/component: {{ .role }}
   configMap:
     name: {{ include "tsuen.fullname" .root }}-policies
 {{- end }}
-{{- if ne .root.Values.auth.algorithm "HS256" }}
+{{- if and .root.Values.auth.existingSecret (ne .root.Values.auth.algorithm "HS256") }}
 - name: jwt
   secret:
     secretName: {{ .root.Values.auth.existingSecret }}
+{{- end }}
+{{- if eq .service "identity" }}
+- name: identity-signing-key
+  secret:
+    secretName: {{ .root.Values.auth.identitySigningKeySecret }}
 {{- end }}
 {{- with (.root.Values.kafka.security | default dict).caSecret }}
 - name: kafka-ca
@@ -159,9 +197,14 @@ app.kubernetes.io/component: {{ .role }}
   mountPath: /etc/tsuen/policies
   readOnly: true
 {{- end }}
-{{- if ne .root.Values.auth.algorithm "HS256" }}
+{{- if and .root.Values.auth.existingSecret (ne .root.Values.auth.algorithm "HS256") }}
 - name: jwt
   mountPath: /etc/tsuen/jwt
+  readOnly: true
+{{- end }}
+{{- if eq .service "identity" }}
+- name: identity-signing-key
+  mountPath: /etc/tsuen/identity
   readOnly: true
 {{- end }}
 {{- if (.root.Values.kafka.security | default dict).caSecret }}
