@@ -6,22 +6,27 @@ import pytest
 
 from tests.integration import testbed
 from tests.integration.e2e.conftest import ServiceProcess, _drop_databases, free_port
-from tests.integration.portal.harness import start_portal
+from tests.integration.portal.harness import PortalProcess, start_portal
 from tests.integration.portal.platform import GuardianPlatform, guardian_platform
 
 
 @pytest.fixture(scope="module")
-async def lone_portal(
+async def lone(
     postgres: testbed.PostgresHandle, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[ServiceProcess]:
+) -> AsyncIterator[PortalProcess]:
     """The portal alone, every service it calls unreachable: the pages that need no backend,
     and what a guardian sees when a backend is down."""
-    portal, db_name = await start_portal(postgres, tmp_path_factory.mktemp("portal"), free_port())
+    portal = await start_portal(postgres, tmp_path_factory.mktemp("portal"), free_port())
     try:
         yield portal
     finally:
-        portal.stop()
-        await _drop_databases(postgres, [db_name])
+        portal.service.stop()
+        await _drop_databases(postgres, [portal.database])
+
+
+@pytest.fixture(scope="module")
+def lone_portal(lone: PortalProcess) -> ServiceProcess:
+    return lone.service
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -28,6 +29,13 @@ UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing listens
 _axe = Axe()
 
 
+@dataclass
+class PortalProcess:
+    service: ServiceProcess
+    database: str
+    env: dict[str, str]  # what an operator command (tsuen-portal purge-sessions) needs
+
+
 async def start_portal(
     postgres: testbed.PostgresHandle,
     workdir: Path,
@@ -37,9 +45,8 @@ async def start_portal(
     eligibility_url: str = UNREACHABLE,
     booking_url: str = UNREACHABLE,
     extra_env: dict[str, str] | None = None,
-) -> tuple[ServiceProcess, str]:
-    """A portal process on 127.0.0.1:``port`` with a fresh database; returns it and the
-    database's name (drop it when done)."""
+) -> PortalProcess:
+    """A portal process on 127.0.0.1:``port`` with a fresh database (drop it when done)."""
     db_name, url = await _create_database(postgres, "portal")
     env = {
         **_base_env(),
@@ -70,7 +77,7 @@ async def start_portal(
             return False
 
         await eventually(healthy, within=60, what="portal /healthz")
-    return portal, db_name
+    return PortalProcess(portal, db_name, env)
 
 
 @contextlib.asynccontextmanager

@@ -151,7 +151,7 @@ async def guardian_platform(
             envs[name] = {**shared, **specific[name], "TSUEN_DATABASE_URL": url}
             services[name] = _start(name, envs[name], ports[name], workdir)
         await _healthy(services)
-        portal, portal_db = await start_portal(
+        started = await start_portal(
             postgres,
             workdir,
             portal_port,
@@ -159,7 +159,8 @@ async def guardian_platform(
             eligibility_url=services["eligibility"].url,
             booking_url=services["booking"].url,
         )
-        databases.append(portal_db)
+        portal = started.service
+        databases.append(started.database)
         platform = Platform(
             services=services,
             clock_file=workdir / "unused-clock.txt",  # real time: no test clock here

@@ -250,7 +250,7 @@ async def test_keyboard_only_login_token_refresh_reset_and_lockout(
     out by identity after repeated wrong passwords."""
     gp = guardians
     family = await certified_family(gp, "yui", "カケガワ ユイ")
-    portal, db_name = await start_portal(
+    second = await start_portal(
         postgres,
         tmp_path,
         free_port(),
@@ -262,7 +262,7 @@ async def test_keyboard_only_login_token_refresh_reset_and_lockout(
             "TSUEN_PORTAL_TOKEN_KEY": Fernet.generate_key().decode(),
         },
     )
-    base = portal.url
+    base = second.service.url
     try:
         link = await gp.link_in_mail(family.email, "/password/set")
         async with chromium() as browser:
@@ -336,5 +336,5 @@ async def test_keyboard_only_login_token_refresh_reset_and_lockout(
             await page.get_by_role("button", name="ログイン", exact=True).click()
             await expect(page.locator(".notice--warning")).to_be_visible()
     finally:
-        portal.stop()
-        await _drop_databases(postgres, [db_name])
+        second.service.stop()
+        await _drop_databases(postgres, [second.database])

@@ -3,9 +3,12 @@ CSRF on every form, the session cookie's flags, the headers of every page."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 
+from tests.integration.conftest import run_command
 from tests.integration.e2e.conftest import ServiceProcess
 from tests.integration.portal.harness import csrf_field
 
@@ -102,3 +105,26 @@ async def test_login_never_redirects_to_another_site(lone_portal):
     async with client(lone_portal) as http:
         page = (await http.get("/login?next=https://evil.example/")).text
     assert 'name="next" value="/"' in page
+
+
+async def test_purge_sessions_deletes_expired_ones_and_their_forms_stop_working(lone):
+    async with client(lone.service) as http:
+        token = csrf_field((await http.get("/password/reset")).text)
+        later = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
+        purged = await run_command("tsuen-portal", "purge-sessions", "--at", later, env=lone.env)
+        assert purged.returncode == 0, purged.stderr
+        count = int(purged.stdout.split()[0])
+        assert count >= 1  # this anonymous session (2 h) and any other of this module
+        response = await http.post(
+            "/password/reset", data={"email": "a@example.jp", "csrf_token": token}
+        )
+    assert response.status_code == 403
+
+
+async def test_purge_sessions_keeps_live_ones(lone):
+    async with client(lone.service) as http:
+        token = csrf_field((await http.get("/password/reset")).text)
+        purged = await run_command("tsuen-portal", "purge-sessions", env=lone.env)
+        assert purged.returncode == 0, purged.stderr
+        response = await http.post("/password/reset", data={"email": "x", "csrf_token": token})
+    assert response.status_code == 400  # the form's own check: the session is still there
