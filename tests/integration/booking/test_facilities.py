@@ -105,3 +105,35 @@ async def test_seed_demo_loads_the_demo_facilities_once(harness: Harness) -> Non
     assert await facility_cases.seed(harness.ctx, specs) == 0
     listed = await harness.client.get("/v1/facilities", headers=auth(officer(KAKEGAWA)))
     assert {f["name"] for f in listed.json()} == {"かけがわ中央保育園", "おおすかこども園"}
+
+
+async def test_search_finds_what_people_type(harness: Harness) -> None:
+    # Issue 13, item 6: 「ちゅうおう」 (hiragana for a katakana reading), 「中央 保育園» (two
+    # words), 「静岡」 (a prefecture without 県), half-width kana, a municipality's short name.
+    central = await harness.register(
+        KAKEGAWA,
+        name="かけがわ中央保育園",
+        kana="カケガワチュウオウホイクエン",
+        address="静岡県掛川市長谷1-1",
+    )
+    other = await harness.register(
+        CHIYODA, name="くだん保育園", kana="クダンホイクエン", address="東京都千代田区九段南1"
+    )
+    officer_headers = auth(officer(KAKEGAWA))
+
+    async def found(**params: str) -> list[str]:
+        response = await harness.client.get(
+            "/v1/facilities", params=params, headers=officer_headers
+        )
+        assert response.status_code == 200, response.text
+        return [f["id"] for f in response.json()]
+
+    assert await found(q="ちゅうおう") == [str(central)]
+    assert await found(q="中央 保育園") == [str(central)]
+    assert await found(q="中央\u3000保育園") == [str(central)]
+    assert await found(q="ﾁｭｳｵｳ") == [str(central)]
+    assert await found(q="中央 くだん") == []  # every word must match
+    assert await found(prefecture="静岡") == [str(central)]
+    assert await found(q="掛川") == [str(central)]
+    assert await found(q="かけがわ") == [str(central)]
+    assert str(other) not in await found(q="保育園")  # an officer sees their municipality only

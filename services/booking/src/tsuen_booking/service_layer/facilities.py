@@ -24,6 +24,13 @@ from tsuen_booking.domain.facility import Facility, cell_minutes, grid_cells
 from tsuen_booking.service_layer.commands import FacilityPatch, FacilitySpec
 from tsuen_booking.service_layer.context import Context, claim_uuid
 from tsuen_common.auth import Forbidden, Principal, Role
+from tsuen_common.search import (
+    names_match,
+    prefecture_named,
+    search_words,
+    short_name,
+    word_variants,
+)
 
 MAX_GRID_DAYS = 62
 _EARTH_KM = 6371.0
@@ -168,6 +175,30 @@ class SearchQuery:
     favourites: bool = False  # お気に入りから探す
 
 
+def _like(text: str) -> str:
+    # Matched literally: % and _ typed by a guardian are not wildcards.
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _matches(ctx: Context, word: str) -> sa.ColumnElement[bool]:
+    """One word of the keyword: in the name, reading or address (either kana script), or the
+    name of the facility's municipality or prefecture (short forms too: 掛川, 静岡)."""
+    fields = [facilities.c.name, facilities.c.kana, facilities.c.address]
+    conditions: list[sa.ColumnElement[bool]] = [
+        field.ilike(_like(variant), escape="\\")
+        for variant in word_variants(word)
+        for field in fields
+    ]
+    places = [
+        p.code
+        for p in ctx.policies
+        if names_match(word, (p.name, p.name_kana, p.prefecture, short_name(p.name)))
+    ]
+    if places:
+        conditions.append(facilities.c.municipality.in_(places))
+    return sa.or_(*conditions)
+
+
 async def search(ctx: Context, principal: Principal, query: SearchQuery) -> list[dict[str, Any]]:
     if (query.lat is None) != (query.lon is None):
         raise InvalidRequest("give both lat and lon to search near a point")
@@ -180,19 +211,11 @@ async def search(ctx: Context, principal: Principal, query: SearchQuery) -> list
     if query.municipality:
         stmt = stmt.where(facilities.c.municipality == query.municipality)
     if query.prefecture:
-        codes = [p.code for p in ctx.policies if p.prefecture == query.prefecture]
+        prefecture = prefecture_named(query.prefecture) or query.prefecture
+        codes = [p.code for p in ctx.policies if p.prefecture == prefecture]
         stmt = stmt.where(facilities.c.municipality.in_(codes))
-    if query.keyword:
-        # The keyword is matched literally: % and _ typed by a guardian are not wildcards.
-        escaped = query.keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = "%" + escaped + "%"
-        stmt = stmt.where(
-            sa.or_(
-                facilities.c.name.ilike(like, escape="\\"),
-                facilities.c.kana.ilike(like, escape="\\"),
-                facilities.c.address.ilike(like, escape="\\"),
-            )
-        )
+    for word in search_words(query.keyword or ""):
+        stmt = stmt.where(_matches(ctx, word))
     if query.used_before:
         if principal.role is not Role.GUARDIAN:
             raise InvalidRequest("used_before is a guardian's search")
