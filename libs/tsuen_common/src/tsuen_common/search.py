@@ -1,7 +1,8 @@
 """What people type into a search box, made to match what the platform stores.
 
-A parent types 「ちゅうおう」 for a facility whose reading is stored as 「チュウオウ」, 「中央 保育園」
-with a space, ｶﾅ in half width, or 「静岡」 for 静岡県 (issue 13). So a keyword is NFKC-normalised,
+A parent types 「ちゅうおう」 for a facility whose reading is stored as 「チュウオウ」,
+「中央 保育園」 with a space, ｶﾅ in half width, or 「静岡」 for 静岡県 (issue 13). So a keyword is
+NFKC-normalised,
 split into words (all must match), and each word is also tried in the other kana script;
 prefectures and municipalities match by their short names too (静岡 → 静岡県, 掛川 → 掛川市).
 """
