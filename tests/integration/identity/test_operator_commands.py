@@ -122,3 +122,83 @@ async def test_purge_deletes_spent_links_and_sessions_and_keeps_live_ones(
         again = await stack.client.post("/v1/token/refresh", json={"refresh_token": live})
         assert again.status_code == 200
         assert (await stack.login("tidy@example.jp")).status_code == 200
+
+
+async def test_an_officer_creates_staff_accounts_of_their_own_municipality_only(
+    kafka, topic_prefix, new_database, tmp_path
+):
+    url = await new_database("identity")
+    async with identity_stack(kafka.bootstrap_servers, topic_prefix, url, tmp_path) as stack:
+        env = {
+            "TSUEN_DATABASE_URL": url,
+            "TSUEN_KAFKA_TOPIC_PREFIX": topic_prefix,
+            "TSUEN_PORTAL_BASE_URL": PORTAL,
+            "TSUEN_ARGON2_MEMORY_KIB": "8192",
+        }
+        made = await run_command(
+            "tsuen-identity",
+            "create-account",
+            "--role=municipality_officer",
+            f"--municipality={CHIYODA}",
+            "--email=officer@city.example.jp",
+            env=env,
+        )
+        assert made.returncode == 0, made.stderr
+
+        async def mailed() -> bool:
+            return len(stack.reader.of(AccountIssued)) == 1
+
+        await eventually(mailed, what="the officer's account mail")
+        (mail,) = stack.reader.of(AccountIssued)
+        assert (await stack.set_password(token_of(mail.url))).status_code == 204
+        officer = (await stack.login("officer@city.example.jp")).json()
+        auth = {"Authorization": f"Bearer {officer['access_token']}"}
+
+        facility = uuid.uuid4()
+        created = await stack.client.post(
+            f"/v1/municipalities/{CHIYODA}/accounts",
+            json={
+                "role": "facility_staff",
+                "email": "new-staff@example.jp",
+                "facility_id": str(facility),
+            },
+            headers=auth,
+        )
+        assert created.status_code == 201, created.text
+        other_city = await stack.client.post(
+            "/v1/municipalities/222135/accounts",
+            json={"role": "municipality_officer", "email": "x@example.jp"},
+            headers=auth,
+        )
+        assert other_city.status_code == 403
+        taken = await stack.client.post(
+            f"/v1/municipalities/{CHIYODA}/accounts",
+            json={
+                "role": "facility_staff",
+                "email": "NEW-staff@example.jp",
+                "facility_id": str(facility),
+            },
+            headers=auth,
+        )
+        assert taken.status_code == 409
+        no_facility = await stack.client.post(
+            f"/v1/municipalities/{CHIYODA}/accounts",
+            json={"role": "facility_staff", "email": "y@example.jp"},
+            headers=auth,
+        )
+        assert no_facility.status_code == 422
+
+        _, token = await stack.new_guardian("parent@example.jp")
+        assert (await stack.set_password(token)).status_code == 204
+        parent = (await stack.login("parent@example.jp")).json()
+        refused = await stack.client.post(
+            f"/v1/municipalities/{CHIYODA}/accounts",
+            json={"role": "municipality_officer", "email": "z@example.jp"},
+            headers={"Authorization": f"Bearer {parent['access_token']}"},
+        )
+        assert refused.status_code == 403
+
+        async def staff_mailed() -> bool:
+            return any(m.email == "new-staff@example.jp" for m in stack.reader.of(AccountIssued))
+
+        await eventually(staff_mailed, what="the new staff member's account mail")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from tsuen_common.auth import PrincipalDep
+from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
+from tsuen_common.events.envelope import EmailAddress
 from tsuen_common.timeutil import now_jst
 from tsuen_identity.domain.errors import (
     EmailTaken,
@@ -117,6 +118,16 @@ class TokenOut(BaseModel):
     municipality: str | None
     guardian_id: uuid.UUID | None = None
     facility_id: uuid.UUID | None = None
+
+
+class AccountIn(BaseModel):
+    role: Literal["facility_staff", "municipality_officer"]
+    email: EmailAddress = Email
+    facility_id: uuid.UUID | None = None
+
+
+class AccountCreatedOut(BaseModel):
+    account_id: uuid.UUID
 
 
 class ChildOut(BaseModel):
@@ -249,3 +260,44 @@ async def post_reset_request(
         "message_ja": "このメールアドレスのアカウントがある場合は、パスワード再設定用のリンクを"
         "お送りしました。メールをご確認ください。",
     }
+
+
+OfficerDep = Annotated[
+    Principal, Depends(require_roles(Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN))
+]
+
+
+@router.post(
+    "/municipalities/{municipality}/accounts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AccountCreatedOut,
+    responses={
+        401: {"description": "no valid bearer token"},
+        403: {"description": "not an officer of this municipality"},
+        409: {"description": "the e-mail address has an account already"},
+        422: {"description": "facility_id missing for staff, or given for an officer"},
+    },
+)
+async def post_account(
+    body: AccountIn,
+    principal: OfficerDep,
+    identity: IdentityDep,
+    municipality: Annotated[str, Path(pattern=r"^\d{6}$")],
+) -> AccountCreatedOut:
+    """An officer creates a staff or officer account of their municipality; the holder gets
+    the set-password link by mail (identity.AccountIssued)."""
+    principal.require_municipality(municipality)
+    role = Role(body.role)
+    if (role is Role.FACILITY_STAFF) != (body.facility_id is not None):
+        raise HTTPException(
+            status_code=422,
+            detail="facility_id is required for facility_staff and only for it",
+        )
+    account_id = await accounts.create_account(
+        identity,
+        role=role,
+        municipality=municipality,
+        email=body.email,
+        facility_id=body.facility_id,
+    )
+    return AccountCreatedOut(account_id=account_id)
