@@ -160,12 +160,14 @@ class Page:
         """``form=True`` for a page with a form: it gets a CSRF token (and a session)."""
         template = self.portal.templates[self.lang].get_template(name)
         signed_in = self.session is not None and self.session.signed_in
+        account = self.session.account if self.session is not None else None
         token = await self.csrf_token() if signed_in or form else ""
         html = template.render(
             lang=self.lang,
             path=self.request.url.path,
             here=_here(self.request),
             signed_in=signed_in,
+            role=account.role if signed_in and account is not None else None,
             csrf_token=token,
             **context,
         )
