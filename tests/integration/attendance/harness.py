@@ -159,6 +159,7 @@ class Booking:
             child_id=self.child_id,
             guardian_id=self.guardian_id,
             guardian_email="hogosha@example.jp",
+            child_name="神田 太郎",
             facility_id=self.facility_id,
             facility_name="かんだ保育園",
             kind=BookingKind.FLEXIBLE,

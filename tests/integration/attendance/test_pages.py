@@ -139,6 +139,7 @@ async def test_staff_register_from_the_roster_page(kafka, topic_prefix, new_data
         page = await client.get(f"/facilities/{facility}/roster")
         assert page.status_code == 200
         assert "代理で利用開始登録" in page.text
+        assert "神田 太郎" in page.text  # the roster names the child (issue 13)
         assert '<b data-count="expected">1</b>' in page.text
 
         done = await client.post(

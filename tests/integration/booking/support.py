@@ -225,6 +225,8 @@ def certified(child: Child) -> ChildCertified:
         certificate_number="C-0001",
         valid_from=date(2027, 4, 1),
         valid_until=date(2028, 3, 31),
+        child_name=f"テスト {child.child_id.hex[:4]}",
+        child_kana=f"テスト {child.child_id.hex[:4]}",
     )
 
 

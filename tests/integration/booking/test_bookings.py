@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, time
 
+import sqlalchemy as sa
+
 from tests.integration.booking.support import (
     CHIYODA,
     KAKEGAWA,
@@ -230,3 +232,31 @@ async def test_the_grid_shows_the_cells_bookings_take_and_what_is_taken(harness:
             start, end = time.fromisoformat(cell["start"]), time.fromisoformat(cell["end"])
             assert (start.hour * 60 + start.minute) % step == 0
             assert end > start
+
+
+async def test_staff_lists_and_booking_events_name_the_child(harness: Harness) -> None:
+    # Issue 13, item 2: staff saw children as ids; mails could not say which child.
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    await harness.accept(KAKEGAWA, facility, child)
+    booked = await harness.book(child, facility, WEDNESDAY, time(10), time(11))
+    assert booked.status_code == 201, booked.text
+    name = f"テスト {child.child_id.hex[:4]}"
+    listed = await harness.client.get("/v1/bookings", headers=auth(staff(KAKEGAWA, facility)))
+    assert [b["child_name"] for b in listed.json()] == [name]
+    interviews = await harness.client.get("/v1/interviews", headers=auth(staff(KAKEGAWA, facility)))
+    assert [i["child_name"] for i in interviews.json()] == [name]
+    async with harness.ctx.sessions() as session:
+        values = (
+            (
+                await session.execute(
+                    sa.text(
+                        "SELECT convert_from(value, 'UTF8')::jsonb -> 'payload' ->> 'child_name' "
+                        "FROM outbox WHERE event_type = 'booking.BookingConfirmed'"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert values == [name]

@@ -99,6 +99,7 @@ async def test_approved_application_certifies_the_child_and_reaches_kafka(servic
     assert payload.guardian_email == "parent@example.jp"
     assert (payload.valid_from, payload.valid_until) == (date(2026, 6, 1), date(2028, 1, 13))
     assert payload.birth_date == BIRTH
+    assert (payload.child_name, payload.child_kana) == ("山田 たろう", "やまだ たろう")
 
     # The guardian sees their own certification; an officer of another municipality does not.
     own = await service.client.get(

@@ -84,6 +84,8 @@ def test_html_escapes_what_people_typed_but_text_keeps_it() -> None:
         "timely": True,
         "consumed": None,
         "bulk": False,
+        "child_name": "山田 <i>太郎</i>",
+        "booking_ref": "7DE66515",
     }
     parsed = _parsed(_message(Template.BOOKING_CANCELLED_FACILITY, context, RecipientKind.FACILITY))
     html = parsed.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
@@ -92,6 +94,10 @@ def test_html_escapes_what_people_typed_but_text_keeps_it() -> None:
     text = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert text.startswith("<b>ひまわり</b> ご担当者様")
     assert "期限内のキャンセルです" in text
+    # The facility's notice names the child and the booking (issue 13).
+    assert "お子さま: 山田 <i>太郎</i> さん" in text
+    assert "予約番号: 7DE66515" in text
+    assert "山田 &lt;i&gt;太郎&lt;/i&gt;" in html
 
 
 def test_message_id_uses_the_sender_domain() -> None:

@@ -523,3 +523,34 @@ def test_the_certification_mail_no_longer_asks_for_a_password_on_a_missing_scree
     assert "ログイン画面から、パスワードを設定してください" not in mail.text
     assert "アカウント発行のお知らせ（パスワード設定）" in mail.text
     assert "https://portal.example.jp/login" in mail.text
+
+
+def test_siblings_drawn_differently_can_tell_which_child_won() -> None:
+    # Issue 13, item 2: one 当選 and one 補欠 mail to the same family, each naming its child.
+    from tsuen_common.policy import load_policies
+    from tsuen_notification.adapters.rendering import Renderer
+
+    renderer = Renderer(portal_url="https://tsuen.example.jp/")
+    policy = load_policies().get("131016")
+    texts = {}
+    for name, outcome in (
+        ("千代田 陽", LotteryOutcome.WON),
+        ("千代田 葵", LotteryOutcome.WAITLISTED),
+    ):
+        [n] = _notices(
+            LotteryResultDecided(
+                round_id=uuid.uuid4(),
+                application_id=uuid.uuid4(),
+                email=GUARDIAN,
+                outcome=outcome,
+                waitlist_position=1 if outcome is LotteryOutcome.WAITLISTED else None,
+                child_name=name,
+            )
+        )
+        mail = renderer.render(
+            n.template, dict(n.context), recipient_kind=n.recipient_kind, policy=policy
+        )
+        texts[outcome] = mail.text
+    assert "お子さま: 千代田 陽 さん" in texts[LotteryOutcome.WON]
+    assert "お子さま: 千代田 葵 さん" in texts[LotteryOutcome.WAITLISTED]
+    assert "千代田 陽" not in texts[LotteryOutcome.WAITLISTED]

@@ -1,6 +1,9 @@
 """Events produced by the booking service (予約・利用枠) on ``tsuen.booking.events``, keyed by
 the child id.
 
+``child_name`` (optional, added later) lets every mail and staff view name the child: a family
+with two children must know which one a mail is about (issue 13).
+
 Contract: fields are only ever added (optional, with defaults); never renamed or removed
 within a version. Consumers: attendance, notification.
 """
@@ -38,6 +41,7 @@ class InterviewScheduled(_Booking):
     facility_id: uuid.UUID
     facility_name: str
     starts_at: AwareDatetime
+    child_name: str | None = None
 
 
 class InterviewCancelled(_Booking):
@@ -54,6 +58,7 @@ class InterviewCancelled(_Booking):
     cancelled_by: str  # guardian | facility | municipality
     reason: str
     facility_email: EmailAddress | None = None
+    child_name: str | None = None
 
 
 class FacilityAcceptanceRecorded(_Booking):
@@ -66,6 +71,7 @@ class FacilityAcceptanceRecorded(_Booking):
     facility_id: uuid.UUID
     facility_name: str
     accepted: bool
+    child_name: str | None = None
 
 
 class BookingConfirmed(_Booking):
@@ -85,6 +91,7 @@ class BookingConfirmed(_Booking):
     held_minutes: int = Field(ge=0)
     # 代理予約: the facility registered the booking on the guardian's behalf.
     by_proxy: bool = False
+    child_name: str | None = None
 
 
 class BookingCancelled(_Booking):
@@ -105,6 +112,7 @@ class BookingCancelled(_Booking):
     timely: bool  # before the municipality's deadline: hours released, not consumed
     consumed_minutes: int = Field(ge=0)
     bulk_id: uuid.UUID | None = None  # 一括キャンセル
+    child_name: str | None = None
 
 
 class QuotaOverCapCharged(_Booking):
@@ -120,6 +128,7 @@ class QuotaOverCapCharged(_Booking):
     month: str = Field(pattern=r"^\d{4}-\d{2}$")
     over_cap_minutes: int = Field(gt=0)
     fee_yen: int = Field(ge=0)
+    child_name: str | None = None
 
 
 EVENTS: tuple[type[EventPayload], ...] = (

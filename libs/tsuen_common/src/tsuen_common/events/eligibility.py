@@ -69,6 +69,10 @@ class ChildCertified(_Eligibility):
     # Lets booking apply the age rule on each use date itself (tsuen_common.age), not only the
     # window; optional because it was added after the first version.
     birth_date: date | None = None
+    # The child's name and reading, so mails and the facility's screens name the child
+    # (issue 13); optional because they were added after the first version.
+    child_name: str | None = None
+    child_kana: str | None = None
 
 
 class RevocationReason(StrEnum):
@@ -141,6 +145,7 @@ class LotteryResultDecided(_Eligibility):
     outcome: LotteryOutcome
     waitlist_position: int | None = Field(default=None, ge=1)
     acceptance_deadline: date | None = None
+    child_name: str | None = None
 
 
 EVENTS: tuple[type[EventPayload], ...] = (

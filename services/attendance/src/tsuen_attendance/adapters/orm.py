@@ -19,6 +19,8 @@ visits = sa.Table(
     sa.Column("facility_id", sa.Uuid, nullable=False),
     sa.Column("facility_name", sa.Text, nullable=False),
     sa.Column("child_id", sa.Uuid, nullable=False),
+    # The facility's roster names the child (issue 13); never logged.
+    sa.Column("child_name", sa.Text, nullable=True),
     sa.Column("guardian_id", sa.Uuid, nullable=False),
     # Kept only to hand on in CheckedOut (the late-pickup notice); never logged.
     sa.Column("guardian_email", sa.Text, nullable=True),

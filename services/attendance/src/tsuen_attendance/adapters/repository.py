@@ -47,6 +47,7 @@ class VisitRecord:
     guardian_email: str | None
     checked_in_by_staff: str | None
     checked_out_by_staff: str | None
+    child_name: str | None = None
 
 
 def _record(row: Any) -> VisitRecord:
@@ -61,6 +62,7 @@ def _record(row: Any) -> VisitRecord:
         guardian_email=mapping["guardian_email"],
         checked_in_by_staff=mapping["checked_in_by_staff"],
         checked_out_by_staff=mapping["checked_out_by_staff"],
+        child_name=mapping.get("child_name"),
     )
 
 
@@ -189,6 +191,7 @@ async def project_confirmed(
         "facility_id": payload.facility_id,
         "facility_name": payload.facility_name,
         "child_id": payload.child_id,
+        "child_name": payload.child_name,
         "guardian_id": payload.guardian_id,
         "guardian_email": str(payload.guardian_email),
         "kind": str(payload.kind),
@@ -199,7 +202,8 @@ async def project_confirmed(
     }
     statement = pg_insert(visits).values(**values)
     booked = {
-        k: statement.excluded[k] for k in ("facility_name", "use_date", "starts_at", "ends_at")
+        k: statement.excluded[k]
+        for k in ("facility_name", "child_name", "use_date", "starts_at", "ends_at")
     }
     # A re-confirmation may move the times, but not once the child is at the door.
     await session.execute(

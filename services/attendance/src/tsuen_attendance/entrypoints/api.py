@@ -28,6 +28,7 @@ from tsuen_attendance.service_layer.attendance import (
     StaffAction,
 )
 from tsuen_common.auth import Principal, Role
+from tsuen_common.problems import error_responses
 
 router = APIRouter(prefix="/v1", tags=["attendance"])
 
@@ -112,6 +113,7 @@ class StaffRegistrationIn(BaseModel):
 class VisitOut(BaseModel):
     booking_id: uuid.UUID
     child_id: uuid.UUID
+    child_name: str | None = None
     facility_id: uuid.UUID
     facility_name: str
     kind: str
@@ -165,6 +167,7 @@ def _visit_out(record: VisitRecord, now: datetime) -> VisitOut:
     return VisitOut(
         booking_id=v.booking_id,
         child_id=v.child_id,
+        child_name=record.child_name,
         facility_id=v.facility_id,
         facility_name=record.facility_name,
         kind=record.kind,
@@ -229,13 +232,18 @@ def require_display(principal: Principal, facility_id: uuid.UUID) -> None:
 @router.get(
     "/facilities/{facility_id}/code",
     summary="The facility's current 2D code (for the display page; staff, bearer or cookie)",
+    responses=error_responses(401, 403, 404, 422, 503),
 )
 async def current_code(facility_id: uuid.UUID, caller: AnyCaller, service: ServiceDep) -> CodeOut:
     require_display(caller, facility_id)
     return code_out(await service.current_code(facility_id))
 
 
-@router.get("/scan", summary="A scanned code: the guardian's bookings today at that facility")
+@router.get(
+    "/scan",
+    summary="A scanned code: the guardian's bookings today at that facility",
+    responses=error_responses(400, 401, 403, 404, 409, 410, 422, 503),
+)
 async def scan(t: str, caller: BearerCaller, service: ServiceDep) -> ScanOut:
     _require_role(caller, Role.GUARDIAN)
     view = await service.scan(guardian=caller, token=t)
@@ -247,21 +255,33 @@ async def scan(t: str, caller: BearerCaller, service: ServiceDep) -> ScanOut:
     )
 
 
-@router.post("/check-ins", summary="利用開始登録 by scanned code (guardian); repeat-safe")
+@router.post(
+    "/check-ins",
+    summary="利用開始登録 by scanned code (guardian); repeat-safe",
+    responses=error_responses(400, 401, 403, 404, 409, 410, 413, 422, 503),
+)
 async def check_in(body: ScanIn, caller: BearerCaller, service: ServiceDep) -> CheckInOut:
     _require_role(caller, Role.GUARDIAN)
     reg = await service.check_in(guardian=caller, token=body.token, booking_id=body.booking_id)
     return check_in_out(reg)
 
 
-@router.post("/check-outs", summary="利用終了登録 by scanned code (guardian); repeat-safe")
+@router.post(
+    "/check-outs",
+    summary="利用終了登録 by scanned code (guardian); repeat-safe",
+    responses=error_responses(400, 401, 403, 404, 409, 410, 413, 422, 503),
+)
 async def check_out(body: ScanIn, caller: BearerCaller, service: ServiceDep) -> CheckOutOut:
     _require_role(caller, Role.GUARDIAN)
     reg = await service.check_out(guardian=caller, token=body.token, booking_id=body.booking_id)
     return check_out_out(reg)
 
 
-@router.get("/me/visits", summary="The guardian's bookings today and their status (利用中…)")
+@router.get(
+    "/me/visits",
+    summary="The guardian's bookings today and their status (利用中…)",
+    responses=error_responses(401, 403, 422, 503),
+)
 async def my_visits(caller: BearerCaller, service: ServiceDep) -> list[VisitOut]:
     _require_role(caller, Role.GUARDIAN)
     now = service.now()
@@ -271,6 +291,7 @@ async def my_visits(caller: BearerCaller, service: ServiceDep) -> list[VisitOut]
 @router.post(
     "/facilities/{facility_id}/staff-registrations",
     summary="Staff register a check-in/out for a guardian who cannot scan (recorded)",
+    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
 )
 async def staff_registration(
     facility_id: uuid.UUID, body: StaffRegistrationIn, caller: BearerCaller, service: ServiceDep
@@ -283,7 +304,9 @@ async def staff_registration(
 
 
 @router.get(
-    "/facilities/{facility_id}/roster", summary="Today's roster: expected, arrived, left, late"
+    "/facilities/{facility_id}/roster",
+    summary="Today's roster: expected, arrived, left, late",
+    responses=error_responses(401, 403, 404, 422, 503),
 )
 async def roster(
     facility_id: uuid.UUID,

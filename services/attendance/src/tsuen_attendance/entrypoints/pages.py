@@ -78,6 +78,7 @@ def _visit_view(record: VisitRecord, now: datetime) -> dict[str, Any]:
         "status": str(state),
         "status_label": _STATUS_LABEL[state],
         "kind_label": _KIND_LABEL.get(record.kind, record.kind),
+        "child_name": record.child_name,
         "checked_in": hhmm(v.checked_in_at),
         "checked_out": hhmm(v.checked_out_at),
     }

@@ -59,6 +59,10 @@ children = sa.Table(
     sa.Column("certification_id", pg.UUID(as_uuid=True), nullable=False),
     sa.Column("guardian_id", pg.UUID(as_uuid=True), nullable=False),
     sa.Column("guardian_email", sa.Text, nullable=False),
+    # Name and reading from ChildCertified (NULL for children certified before they came):
+    # mails and staff lists name the child; never logged.
+    sa.Column("name", sa.Text),
+    sa.Column("kana", sa.Text),
     sa.Column("birth_date", sa.Date),
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=False),

@@ -137,6 +137,7 @@ def child_from_row(row: Mapping[Any, Any]) -> CertifiedChild:
         valid_until=row["valid_until"],
         birth_date=row["birth_date"],
         revoked_from=row["revoked_from"],
+        name=row["name"],
     )
 
 

@@ -27,6 +27,8 @@ class CertifiedChild:
     birth_date: date | None = None
     revoked_from: date | None = None
     """The certification ends on this day (転出, 入園, 満3歳, withdrawal): no use from it on."""
+    name: str | None = None
+    """For mails and staff lists only (None for a child certified before names were sent)."""
 
     def check_eligible_on(self, day: date) -> None:
         """Raise :class:`InvalidRequest` saying why the child cannot use the scheme on ``day``."""

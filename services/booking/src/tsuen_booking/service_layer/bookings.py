@@ -21,7 +21,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import acceptances, bookings, facility_slots, interviews
+from tsuen_booking.adapters.orm import (
+    acceptances,
+    bookings,
+    children,
+    facility_slots,
+    interviews,
+)
 from tsuen_booking.domain.acceptance import check_may_accept
 from tsuen_booking.domain.booking import (
     ACTIVE_STATUSES,
@@ -119,6 +125,9 @@ def booking_out(row: Mapping[Any, Any]) -> dict[str, Any]:
         "cancelled_by": row["cancelled_by"],
         "cancel_reason": row["cancel_reason"],
         "bulk_id": row["bulk_id"],
+        # Staff lists and the guardian's own list name the child (issue 13); None when the
+        # certification came before names were sent, or the row was read without it.
+        "child_name": row.get("child_name"),
     }
 
 
@@ -366,6 +375,7 @@ async def place_booking(
             child_id=child.child_id,
             guardian_id=child.guardian_id,
             guardian_email=child.guardian_email,
+            child_name=child.name,
             facility_id=facility.id,
             facility_name=facility.name,
             facility_email=facility.email,
@@ -456,7 +466,11 @@ async def list_bookings(
         if flt.status is not None:
             raise InvalidRequest("interviews have no booking status; leave out status")
         return await _list_interviews(ctx, principal, flt)
-    stmt = sa.select(bookings).where(tenant_filter(principal, bookings))
+    stmt = (
+        sa.select(bookings, children.c.name.label("child_name"))
+        .outerjoin(children, children.c.child_id == bookings.c.child_id)
+        .where(tenant_filter(principal, bookings))
+    )
     if flt.kind is not None:
         stmt = stmt.where(bookings.c.kind == flt.kind.value)
     if flt.status is not None:
@@ -605,6 +619,7 @@ async def cancel_locked(
             booking_id=row["id"],
             child_id=row["child_id"],
             guardian_email=child.guardian_email,
+            child_name=child.name,
             facility_id=facility.id,
             facility_name=facility.name,
             facility_email=facility.email,
@@ -747,6 +762,7 @@ async def record_acceptance(
             FacilityAcceptanceRecorded(
                 child_id=child_id,
                 guardian_email=child.guardian_email,
+                child_name=child.name,
                 facility_id=facility_id,
                 facility_name=frow["name"],
                 accepted=accepted,
@@ -879,6 +895,7 @@ async def settle(
             QuotaOverCapCharged(
                 child_id=row["child_id"],
                 guardian_email=child.guardian_email,
+                child_name=child.name,
                 booking_id=booking_id,
                 facility_id=facility.id,
                 facility_name=facility.name,

@@ -58,6 +58,8 @@ class EventHandlers:
             "birth_date": _birth_date(envelope, event),
             "valid_from": event.valid_from,
             "valid_until": event.valid_until,
+            "name": event.child_name,
+            "kana": event.child_kana,
         }
         stmt = insert(children).values(**values, revoked_from=None)
         await session.execute(

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import facilities, interviews
+from tsuen_booking.adapters.orm import children, facilities, interviews
 from tsuen_booking.domain.acceptance import HealthCheck, InterviewStatus, check_may_record_held
 from tsuen_booking.domain.errors import Conflict, InvalidRequest, NotFound
 from tsuen_booking.service_layer.bookings import (
@@ -46,6 +46,7 @@ def interview_out(row: Mapping[Any, Any], facility: Mapping[Any, Any]) -> dict[s
         "cancel_reason": row["cancel_reason"],
         "held_at": row["held_at"].astimezone(JST) if row["held_at"] else None,
         "health_check": row["health_check"],
+        "child_name": row.get("child_name"),
     }
 
 
@@ -160,6 +161,7 @@ async def schedule(
                 interview_id=interview_id,
                 child_id=row["child_id"],
                 guardian_email=child.guardian_email,
+                child_name=child.name,
                 facility_id=facility.id,
                 facility_name=facility.name,
                 starts_at=moment,
@@ -255,6 +257,7 @@ async def cancel(
                 interview_id=interview_id,
                 child_id=row["child_id"],
                 guardian_email=child.guardian_email,
+                child_name=child.name,
                 facility_id=row["facility_id"],
                 facility_name=frow["name"],
                 starts_at=row["starts_at"],
@@ -277,8 +280,10 @@ async def list_interviews(ctx: Context, principal: Principal) -> list[dict[str, 
             facilities.c.name.label("facility_name"),
             facilities.c.comments.label("facility_comments"),
             facilities.c.interview_slots.label("facility_interview_slots"),
+            children.c.name.label("child_name"),
         )
         .join(facilities, facilities.c.id == interviews.c.facility_id)
+        .outerjoin(children, children.c.child_id == interviews.c.child_id)
         .where(tenant_filter(principal, interviews))
         .order_by(interviews.c.created_at, interviews.c.id)
         .limit(1000)

@@ -675,6 +675,8 @@ async def approve(
                 valid_until=valid_until,
                 needs_support=app.needs_support,
                 birth_date=app.child_birth_date,
+                child_name=app.child_name,
+                child_kana=app.form.get("child", {}).get("kana"),
             ),
             municipality=municipality,
         )

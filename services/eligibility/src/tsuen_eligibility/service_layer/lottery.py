@@ -184,6 +184,7 @@ def _eligible_applications(municipality: str, facility_id: uuid.UUID | None) -> 
         applications.c.id,
         applications.c.priority_tier,
         applications.c.guardian_email,
+        applications.c.child_name,
         applications.c.desired_facility_id,
     ).where(
         applications.c.municipality == municipality,
@@ -252,10 +253,11 @@ async def draw_round(
             waitlist_enabled=rnd.waitlist_enabled,
         )
         emails = {r.id: r.guardian_email for r in rows}
+        names = {r.id: r.child_name for r in rows}
         deadline = acceptance_deadline(
             today, ctx.policy(municipality).lottery.acceptance_deadline_days
         )
-        await _record_result(ctx, session, rnd, result, emails, deadline)
+        await _record_result(ctx, session, rnd, result, emails, deadline, names)
         await session.execute(
             sa.update(lottery_rounds)
             .where(lottery_rounds.c.id == round_id)
@@ -292,6 +294,7 @@ async def _record_result(
     result: DrawResult,
     emails: dict[uuid.UUID, str],
     deadline: date,
+    names: dict[uuid.UUID, str],
 ) -> None:
     position = {app_id: n for n, app_id in enumerate(result.order, start=1)}
     waitlist_position = {app_id: n for n, app_id in enumerate(result.waitlist, start=1)}
@@ -326,6 +329,7 @@ async def _record_result(
                 round_id=rnd.id,
                 application_id=app_id,
                 email=emails[app_id],
+                child_name=names.get(app_id),
                 outcome=LotteryOutcome(outcome),
                 waitlist_position=waitlist_position.get(app_id),
                 acceptance_deadline=deadline if outcome == "won" else None,
@@ -400,7 +404,7 @@ async def promote_next(
 ) -> uuid.UUID | None:
     nxt = (
         await session.execute(
-            sa.select(lottery_entries, applications.c.guardian_email)
+            sa.select(lottery_entries, applications.c.guardian_email, applications.c.child_name)
             .join(applications, applications.c.id == lottery_entries.c.application_id)
             .where(
                 lottery_entries.c.round_id == round_id,
@@ -446,6 +450,7 @@ async def promote_next(
             round_id=round_id,
             application_id=nxt.application_id,
             email=nxt.guardian_email,
+            child_name=nxt.child_name,
             outcome=LotteryOutcome.PROMOTED,
             waitlist_position=nxt.waitlist_position,
             acceptance_deadline=deadline,

@@ -222,6 +222,7 @@ def _account_issued(p: ChildCertified) -> Notice:
             "certificate_number": p.certificate_number,
             "valid_from": date_ja(p.valid_from),
             "valid_until": date_ja(p.valid_until),
+            "child_name": p.child_name,
         },
     )
 
@@ -242,6 +243,7 @@ def _lottery(p: LotteryResultDecided) -> Notice:
             "acceptance_deadline": (
                 date_ja(p.acceptance_deadline) if p.acceptance_deadline else None
             ),
+            "child_name": p.child_name,
         },
     )
 
@@ -251,7 +253,11 @@ def _interview(p: InterviewScheduled) -> Notice:
         Template.INTERVIEW_SCHEDULED,
         str(p.guardian_email),
         RecipientKind.GUARDIAN,
-        {"facility_name": p.facility_name, "starts_at": datetime_ja(p.starts_at)},
+        {
+            "facility_name": p.facility_name,
+            "starts_at": datetime_ja(p.starts_at),
+            "child_name": p.child_name,
+        },
     )
 
 
@@ -263,6 +269,7 @@ def _interview_cancelled(p: InterviewCancelled) -> list[Notice]:
         "starts_at": datetime_ja(p.starts_at) if p.starts_at else None,
         "cancelled_by": _CANCELLED_BY_JA.get(p.cancelled_by, p.cancelled_by),
         "reason": p.reason,
+        "child_name": p.child_name,
     }
     notices = [
         Notice(
@@ -289,8 +296,13 @@ def _acceptance(p: FacilityAcceptanceRecorded) -> Notice:
         Template.FACILITY_ACCEPTED if p.accepted else Template.FACILITY_DECLINED,
         str(p.guardian_email),
         RecipientKind.GUARDIAN,
-        {"facility_name": p.facility_name},
+        {"facility_name": p.facility_name, "child_name": p.child_name},
     )
+
+
+def booking_reference(booking_id: uuid.UUID) -> str:
+    """予約番号 as staff read it on the phone or in their list: the id's first 8 characters."""
+    return booking_id.hex[:8].upper()
 
 
 def _booking_context(
@@ -308,6 +320,7 @@ def _booking_confirmed(p: BookingConfirmed, *, reminder_hour: int, now: datetime
         **_booking_context(p.facility_name, date_ja(p.use_date), p.starts_at, p.ends_at),
         "kind": _KIND_JA[p.kind],
         "by_proxy": p.by_proxy,
+        "child_name": p.child_name,
     }
     notices = [
         Notice(Template.BOOKING_CONFIRMED, str(p.guardian_email), RecipientKind.GUARDIAN, context)
@@ -343,6 +356,9 @@ def _booking_cancelled(p: BookingCancelled) -> list[Notice]:
         "timely": p.timely,
         "consumed": minutes_ja(p.consumed_minutes) if p.consumed_minutes else None,
         "bulk": p.bulk_id is not None,
+        "child_name": p.child_name,
+        # The facility finds the booking by this in its list (予約番号).
+        "booking_ref": booking_reference(p.booking_id),
     }
     notices = [
         Notice(
@@ -393,6 +409,7 @@ def _over_cap(p: QuotaOverCapCharged) -> Notice:
             "month": month_ja(p.month),
             "over_cap": minutes_ja(p.over_cap_minutes),
             "fee": yen(p.fee_yen),
+            "child_name": p.child_name,
         },
     )
 
