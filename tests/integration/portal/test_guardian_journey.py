@@ -376,4 +376,5 @@ async def test_facility_staff_log_in_to_the_same_portal_but_not_to_guardian_page
             assert response is not None
             assert response.status == 403, path
         await expect(page.locator("h1")).to_have_text("このページは表示できません")
+        await expect(page.get_by_role("button", name="ログアウト")).to_be_visible()
         await check(page, "51-staff-forbidden")

@@ -8,13 +8,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tsuen_common.logging import get_logger
 from tsuen_portal.adapters.backends import BackendUnavailable
-from tsuen_portal.entrypoints.web import CsrfRefused, LoginRequired, Page, portal_of
+from tsuen_portal.entrypoints.web import CsrfRefused, LoginRequired, Page, page_of, portal_of
 
 log = get_logger(__name__)
 
 
 async def _error_page(request: Request, status_code: int, kind: str) -> Response:
-    page = Page(request, portal_of(request), None)
+    try:
+        page = await page_of(request)  # a signed-in user keeps the menu and the logout button
+    except Exception:  # the database itself may be what failed
+        page = Page(request, portal_of(request), None)
     return await page.render("error.html", status_code, kind=kind)
 
 
