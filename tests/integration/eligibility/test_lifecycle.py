@@ -252,6 +252,11 @@ async def test_a_guardian_lists_their_own_childrens_certifications_only(service)
         elder["certification_id"],
         younger["certification_id"],
     }
+    # Each certificate names its child, so a family with two tells them apart.
+    assert {(c["child_name"], c["child_kana"]) for c in mine.json()} == {
+        ("山田 ハナ", "イトウ ハナ"),
+        ("山田 ソラ", "イトウ ソラ"),
+    }
     kato = token(Role.GUARDIAN, KAKEGAWA, guardian_id=neighbour["guardian_id"])
     assert [
         c["certification_id"] for c in (await service.client.get(url, headers=kato)).json()

@@ -46,12 +46,23 @@ def certification_view(row: Row[Any], email: str) -> dict[str, Any]:
         "status": row.status,
         "revoked_on": row.revoked_on,
         "revocation_reason": row.revocation_reason,
+        # The certificate names the child (the portal's home and 認定証 show it).
+        "child_name": getattr(row, "child_name", None),
+        "child_kana": getattr(row, "child_kana", None),
+        "child_birth_date": row.child_birth_date,
     }
 
 
 def _query() -> sa.Select[Any]:
-    return sa.select(certifications, guardian_accounts.c.email.label("guardian_email")).join(
-        guardian_accounts, guardian_accounts.c.id == certifications.c.guardian_id
+    return (
+        sa.select(
+            certifications,
+            guardian_accounts.c.email.label("guardian_email"),
+            applications.c.child_name,
+            applications.c.form["child"]["kana"].astext.label("child_kana"),
+        )
+        .join(guardian_accounts, guardian_accounts.c.id == certifications.c.guardian_id)
+        .join(applications, applications.c.id == certifications.c.application_id)
     )
 
 
