@@ -235,8 +235,9 @@ async def test_the_grid_shows_the_cells_bookings_take_and_what_is_taken(harness:
 
 
 async def test_staff_lists_and_booking_events_name_the_child(harness: Harness) -> None:
-    # Issue 13, item 2: staff saw children as ids; mails could not say which child.
-    facility = await harness.register(KAKEGAWA)
+    # Issue 13, item 2: staff saw children as ids; mails could not say which child. Item 3:
+    # 予約完了 gives the cancellation deadline and the facility's phone.
+    facility = await harness.register(KAKEGAWA, phone="0537-00-1234")
     child = await harness.certify(KAKEGAWA)
     await harness.accept(KAKEGAWA, facility, child)
     booked = await harness.book(child, facility, WEDNESDAY, time(10), time(11))
@@ -246,17 +247,23 @@ async def test_staff_lists_and_booking_events_name_the_child(harness: Harness) -
     assert [b["child_name"] for b in listed.json()] == [name]
     interviews = await harness.client.get("/v1/interviews", headers=auth(staff(KAKEGAWA, facility)))
     assert [i["child_name"] for i in interviews.json()] == [name]
+    shown = await harness.client.get(f"/v1/facilities/{facility}", headers=auth(child.principal))
+    assert shown.json()["phone"] == "0537-00-1234"
     async with harness.ctx.sessions() as session:
-        values = (
+        payloads = (
             (
                 await session.execute(
                     sa.text(
-                        "SELECT convert_from(value, 'UTF8')::jsonb -> 'payload' ->> 'child_name' "
-                        "FROM outbox WHERE event_type = 'booking.BookingConfirmed'"
+                        "SELECT convert_from(value, 'UTF8')::jsonb -> 'payload' FROM outbox "
+                        "WHERE event_type = 'booking.BookingConfirmed'"
                     )
                 )
             )
             .scalars()
             .all()
         )
-    assert values == [name]
+    [payload] = payloads
+    assert payload["child_name"] == name
+    assert payload["facility_phone"] == "0537-00-1234"
+    # Kakegawa: noon one business day before (Tuesday 2027-06-08 12:00).
+    assert payload["cancellation_deadline"].startswith("2027-06-08T12:00:00")

@@ -554,3 +554,40 @@ def test_siblings_drawn_differently_can_tell_which_child_won() -> None:
     assert "お子さま: 千代田 陽 さん" in texts[LotteryOutcome.WON]
     assert "お子さま: 千代田 葵 さん" in texts[LotteryOutcome.WAITLISTED]
     assert "千代田 陽" not in texts[LotteryOutcome.WAITLISTED]
+
+
+def test_the_booking_mail_gives_the_deadline_the_phone_and_the_page() -> None:
+    # Issue 13, item 3: 予約完了 says until when cancelling is free and the facility's number;
+    # Kakegawa asks guardians to phone the facility too; the mail links to the booking's page.
+    from tsuen_common.policy import load_policies
+    from tsuen_notification.adapters.rendering import Renderer
+
+    use_date = date(2026, 12, 10)
+    booking = _confirmed(use_date).model_copy(
+        update={
+            "cancellation_deadline": at_jst(date(2026, 12, 9), time(12)),
+            "facility_phone": "0537-00-0201",
+            "child_name": "掛川 太郎",
+        }
+    )
+    [confirmed, _reminder] = _notices(booking)
+    renderer = Renderer(portal_url="https://tsuen.example.jp/")
+    policies = load_policies()
+    kakegawa = renderer.render(
+        confirmed.template,
+        dict(confirmed.context),
+        recipient_kind=confirmed.recipient_kind,
+        policy=policies.get("222135"),
+    ).text
+    chiyoda = renderer.render(
+        confirmed.template,
+        dict(confirmed.context),
+        recipient_kind=confirmed.recipient_kind,
+        policy=policies.get("131016"),
+    ).text
+    assert "キャンセル期限: 2026年12月9日(水) 12:00" in kakegawa
+    assert "施設の電話番号: 0537-00-0201" in kakegawa
+    assert "施設にもお電話でご連絡ください" in kakegawa
+    assert "施設にもお電話でご連絡ください" not in chiyoda
+    assert f"https://tsuen.example.jp/bookings/{booking.booking_id}" in kakegawa
+    assert "お子さま: 掛川 太郎 さん" in kakegawa

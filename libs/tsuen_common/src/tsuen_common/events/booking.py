@@ -5,7 +5,7 @@ the child id.
 with two children must know which one a mail is about (issue 13).
 
 Contract: fields are only ever added (optional, with defaults); never renamed or removed
-within a version. Consumers: attendance, notification.
+within a version. Consumers: attendance, notification, billing.
 """
 
 from __future__ import annotations
@@ -91,6 +91,10 @@ class BookingConfirmed(_Booking):
     held_minutes: int = Field(ge=0)
     # 代理予約: the facility registered the booking on the guardian's behalf.
     by_proxy: bool = False
+    # Until when cancelling costs nothing (the municipality's rule), and the facility's phone:
+    # the 予約完了 mail says both (issue 13). Optional: added after the first version.
+    cancellation_deadline: AwareDatetime | None = None
+    facility_phone: str | None = None
     child_name: str | None = None
 
 
@@ -131,6 +135,44 @@ class QuotaOverCapCharged(_Booking):
     child_name: str | None = None
 
 
+class SettlementStatus(StrEnum):
+    USED = "used"  # checked out
+    NO_SHOW = "no_show"
+    # Cancelled late, then checked out late after all: only the late pickup is settled here
+    # (the booked time was consumed by the cancellation, BookingCancelled.consumed_minutes).
+    CANCELLED = "cancelled"
+
+
+class BookingSettled(_Booking):
+    """What the month's ledger consumed when attendance settled a booking (check-out or
+    no-show), committed with the ledger entries: the 利用実績 billing charges (issue 19).
+
+    ``booked_minutes_consumed`` is the held time turned into use (0 when a late cancellation
+    had consumed it already); ``penalty_minutes`` the late-pickup hour within the cap;
+    ``over_cap_minutes`` what the cap could not absorb, charged by the facility at
+    ``over_cap_fee_yen`` (0 where the municipality's policy charges no over-cap fee).
+    """
+
+    event_type: ClassVar[str] = "booking.BookingSettled"
+
+    booking_id: uuid.UUID
+    child_id: uuid.UUID
+    guardian_id: uuid.UUID
+    facility_id: uuid.UUID
+    facility_name: str
+    kind: BookingKind
+    use_date: date
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    status: SettlementStatus
+    booked_minutes_consumed: int = Field(ge=0)
+    penalty_minutes: int = Field(default=0, ge=0)
+    over_cap_minutes: int = Field(default=0, ge=0)
+    over_cap_fee_yen: int = Field(default=0, ge=0)
+    # The child's (paying) municipality; the envelope carries the facility's.
+    child_municipality: str | None = Field(default=None, pattern=r"^\d{6}$")
+
+
 EVENTS: tuple[type[EventPayload], ...] = (
     InterviewScheduled,
     InterviewCancelled,
@@ -138,4 +180,5 @@ EVENTS: tuple[type[EventPayload], ...] = (
     BookingConfirmed,
     BookingCancelled,
     QuotaOverCapCharged,
+    BookingSettled,
 )

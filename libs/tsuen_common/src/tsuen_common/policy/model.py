@@ -118,6 +118,9 @@ class CancellationRule(_Frozen):
     """Local time (Asia/Tokyo) on the deadline day. Write it quoted in YAML, "17:00"."""
     days: int = Field(default=1, ge=1)
     """How many open days before the use date the deadline day lies."""
+    also_phone_facility: bool = False
+    """Kakegawa: cancel in the system *and* phone the facility. The system cannot check the
+    call; the 予約完了 mail and the cancellation pages say so, with the facility's number."""
 
     @field_validator("time", mode="before")
     @classmethod

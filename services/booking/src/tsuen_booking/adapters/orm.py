@@ -34,6 +34,9 @@ facilities = sa.Table(
     sa.Column("lon", sa.Float),
     sa.Column("facility_type", sa.Text, nullable=False),
     sa.Column("email", sa.Text),
+    # The facility's phone: shown in search and in the 予約完了 mail (Kakegawa asks guardians
+    # to phone the facility when they cancel).
+    sa.Column("phone", sa.Text),
     sa.Column("comments", sa.Text, nullable=False, server_default=""),
     sa.Column("extra_hour_fee_yen", sa.Integer, nullable=False, server_default="0"),
     # {"0": {"open": "08:30", "close": "17:00"}, ...}: weekday (Monday 0) → hours.

@@ -56,6 +56,7 @@ def facility_from_row(row: Mapping[Any, Any]) -> Facility:
         closed_days=frozenset(date.fromisoformat(d) for d in row["closed_days"]),
         extra_hour_fee_yen=row["extra_hour_fee_yen"],
         email=row["email"],
+        phone=row.get("phone"),
     )
 
 

@@ -54,6 +54,7 @@ class Facility:
     closed_days: frozenset[date] = frozenset()
     extra_hour_fee_yen: int = 0
     email: str | None = None
+    phone: str | None = None
     # Built once in __post_init__ from opening_hours and closed_days (the facility is frozen).
     _calendar: BusinessCalendar = field(init=False, repr=False, compare=False)
 

@@ -47,6 +47,7 @@ def demo_facilities(data: dict[str, Any]) -> list[tuple[str, FacilitySpec]]:
                     kana=f.get("kana", ""),
                     address=f.get("address", ""),
                     email=f.get("email"),
+                    phone=f.get("phone"),
                     lat=f.get("lat"),
                     lon=f.get("lon"),
                     facility_type=f["type"],

@@ -48,8 +48,10 @@ from tsuen_common.events.booking import (
     BookingCancelled,
     BookingConfirmed,
     BookingKind,
+    BookingSettled,
     FacilityAcceptanceRecorded,
     QuotaOverCapCharged,
+    SettlementStatus,
 )
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.logging import get_logger
@@ -385,6 +387,10 @@ async def place_booking(
             ends_at=plan.ends_at,
             held_minutes=plan.minutes,
             by_proxy=by_proxy,
+            cancellation_deadline=cancellation_deadline(
+                ctx.policy(facility.municipality).cancellation, facility, plan.use_date
+            ),
+            facility_phone=facility.phone,
         ),
         municipality=facility.municipality,
     )
@@ -886,8 +892,11 @@ async def settle(
         )
     )
     facility_policy = ctx.policy(row["municipality"])
-    if over_cap > 0 and facility_policy.attendance.overcap_fee_applies:
-        facility, _ = await _facility(session, row["facility_id"])
+    facility, _ = await _facility(session, row["facility_id"])
+    charged = over_cap > 0 and facility_policy.attendance.overcap_fee_applies
+    # "1時間ごとに追加料金": every started hour beyond the cap, at the facility's rate.
+    fee_yen = math.ceil(over_cap / 60) * facility.extra_hour_fee_yen if charged else 0
+    if charged:
         child = await repo.get_child(session, row["child_id"])
         assert child is not None
         await ctx.outbox.add(
@@ -901,12 +910,34 @@ async def settle(
                 facility_name=facility.name,
                 month=month,
                 over_cap_minutes=over_cap,
-                # "1時間ごとに追加料金": every started hour beyond the cap, at the facility's rate.
-                fee_yen=math.ceil(over_cap / 60) * facility.extra_hour_fee_yen,
+                fee_yen=fee_yen,
             ),
             municipality=row["municipality"],
             caused_by=caused_by,
         )
+    # The 利用実績 billing charges: what this settlement consumed, in the same transaction.
+    await ctx.outbox.add(
+        session,
+        BookingSettled(
+            booking_id=booking_id,
+            child_id=row["child_id"],
+            guardian_id=row["guardian_id"],
+            facility_id=facility.id,
+            facility_name=facility.name,
+            kind=BookingKind(row["kind"]),
+            use_date=row["use_date"],
+            starts_at=row["starts_at"],
+            ends_at=row["ends_at"],
+            status=SettlementStatus.CANCELLED if late_cancelled else SettlementStatus(status.value),
+            booked_minutes_consumed=0 if late_cancelled else _held_minutes(row),
+            penalty_minutes=in_cap_penalty,
+            over_cap_minutes=over_cap,
+            over_cap_fee_yen=fee_yen,
+            child_municipality=row["child_municipality"],
+        ),
+        municipality=row["municipality"],
+        caused_by=caused_by,
+    )
     return True
 
 

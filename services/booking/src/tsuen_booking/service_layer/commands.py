@@ -6,7 +6,15 @@ import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from tsuen_booking.domain.facility import Facility, OpeningHours
 from tsuen_common.events.booking import BookingKind
@@ -53,6 +61,10 @@ class Hours(BaseModel):
         return self
 
 
+# 電話番号 as facilities write them: digits, hyphens, parentheses, spaces and a leading +.
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9()\- ]{6,20}$")]
+
+
 class _FacilityFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,6 +75,7 @@ class _FacilityFields(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     facility_type: EnrollmentType
     email: EmailStr | None = None
+    phone: Phone | None = Field(default=None, description="電話番号")
     comments: str = Field(default="", max_length=4000, description="施設からのコメント")
     extra_hour_fee_yen: int = Field(default=0, ge=0, description="fee per over-cap hour (円)")
     opening_hours: dict[Weekday, Hours] = Field(min_length=1)
@@ -86,6 +99,7 @@ class _FacilityFields(BaseModel):
             closed_days=frozenset(self.closed_days),
             extra_hour_fee_yen=self.extra_hour_fee_yen,
             email=self.email,
+            phone=self.phone,
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -117,6 +131,7 @@ class FacilityPatch(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     facility_type: EnrollmentType | None = None
     email: EmailStr | None = None
+    phone: Phone | None = None
     comments: str | None = Field(default=None, max_length=4000)
     extra_hour_fee_yen: int | None = Field(default=None, ge=0)
     opening_hours: dict[Weekday, Hours] | None = Field(default=None, min_length=1)

@@ -73,6 +73,7 @@ def facility_out(row: Mapping[Any, Any]) -> dict[str, Any]:
             "lon",
             "facility_type",
             "email",
+            "phone",
             "comments",
             "extra_hour_fee_yen",
             "opening_hours",

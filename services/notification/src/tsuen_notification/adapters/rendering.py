@@ -56,6 +56,7 @@ class Renderer:
             "sender_name": policy.notification.sender_name,
             "reply_to": policy.notification.reply_to,
             "portal_url": self.portal_url,
+            "also_phone_facility": policy.cancellation.also_phone_facility,
         }
         text = self.env.get_template(f"{template}.txt.j2").render(values)
         html = self.env.get_template(f"{template}.html.j2").render(values)

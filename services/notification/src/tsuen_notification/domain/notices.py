@@ -257,6 +257,7 @@ def _interview(p: InterviewScheduled) -> Notice:
             "facility_name": p.facility_name,
             "starts_at": datetime_ja(p.starts_at),
             "child_name": p.child_name,
+            "page_path": "/interviews",
         },
     )
 
@@ -270,6 +271,7 @@ def _interview_cancelled(p: InterviewCancelled) -> list[Notice]:
         "cancelled_by": _CANCELLED_BY_JA.get(p.cancelled_by, p.cancelled_by),
         "reason": p.reason,
         "child_name": p.child_name,
+        "page_path": "/interviews",
     }
     notices = [
         Notice(
@@ -296,7 +298,12 @@ def _acceptance(p: FacilityAcceptanceRecorded) -> Notice:
         Template.FACILITY_ACCEPTED if p.accepted else Template.FACILITY_DECLINED,
         str(p.guardian_email),
         RecipientKind.GUARDIAN,
-        {"facility_name": p.facility_name, "child_name": p.child_name},
+        {
+            "facility_name": p.facility_name,
+            "child_name": p.child_name,
+            # Accepted: the grid of free places is where booking starts.
+            "page_path": f"/facilities/{p.facility_id}" if p.accepted else "/facilities",
+        },
     )
 
 
@@ -321,6 +328,11 @@ def _booking_confirmed(p: BookingConfirmed, *, reminder_hour: int, now: datetime
         "kind": _KIND_JA[p.kind],
         "by_proxy": p.by_proxy,
         "child_name": p.child_name,
+        "cancellation_deadline": (
+            datetime_ja(p.cancellation_deadline) if p.cancellation_deadline else None
+        ),
+        "facility_phone": p.facility_phone,
+        "page_path": f"/bookings/{p.booking_id}",
     }
     notices = [
         Notice(Template.BOOKING_CONFIRMED, str(p.guardian_email), RecipientKind.GUARDIAN, context)
@@ -357,6 +369,7 @@ def _booking_cancelled(p: BookingCancelled) -> list[Notice]:
         "consumed": minutes_ja(p.consumed_minutes) if p.consumed_minutes else None,
         "bulk": p.bulk_id is not None,
         "child_name": p.child_name,
+        "page_path": f"/bookings/{p.booking_id}",
         # The facility finds the booking by this in its list (予約番号).
         "booking_ref": booking_reference(p.booking_id),
     }
@@ -410,6 +423,7 @@ def _over_cap(p: QuotaOverCapCharged) -> Notice:
             "over_cap": minutes_ja(p.over_cap_minutes),
             "fee": yen(p.fee_yen),
             "child_name": p.child_name,
+            "page_path": f"/bookings/{p.booking_id}",
         },
     )
 
