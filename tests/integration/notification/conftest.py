@@ -12,6 +12,7 @@ import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -166,6 +167,15 @@ def write_test_policies(directory: Path) -> Path:
 async def notification(
     kafka: testbed.KafkaHandle, topic_prefix: str, new_database: Any, tmp_path: Path
 ) -> AsyncIterator[NotificationStack]:
+    async with notification_stack(kafka, topic_prefix, new_database, tmp_path) as stack:
+        yield stack
+
+
+@asynccontextmanager
+async def notification_stack(
+    kafka: testbed.KafkaHandle, topic_prefix: str, new_database: Any, tmp_path: Path
+) -> AsyncIterator[NotificationStack]:
+    """The whole service on a fresh database (what the ``notification`` fixture yields)."""
     url = await new_database("notification")
     # What `tsuen-notification migrate` runs; Alembic's env runs its own event loop: a thread.
     await asyncio.to_thread(upgrade, MIGRATIONS, url)
