@@ -188,6 +188,31 @@ async def test_eligibility_and_attendance_events_drive_bookings_and_the_ledger(
             1500,  # one started hour at the facility's ¥1,500
             "2027-06",
         )
+        # What each settlement consumed, for billing (committed with the ledger entries).
+        settled_events = {
+            e.payload["booking_id"]: e.payload
+            for e in seen
+            if e.event_type == "booking.BookingSettled"
+        }
+        assert len(settled_events) == types.count("booking.BookingSettled") == 2
+        late = settled_events[used["id"]]
+        assert (
+            late["status"],
+            late["booked_minutes_consumed"],
+            late["penalty_minutes"],
+            late["over_cap_minutes"],
+            late["over_cap_fee_yen"],
+            late["child_municipality"],
+            late["guardian_id"],
+        ) == ("used", 60, 0, 60, 1500, KAKEGAWA, str(child.guardian_id))
+        no_show = settled_events[missed["id"]]
+        assert (
+            no_show["status"],
+            no_show["booked_minutes_consumed"],
+            no_show["penalty_minutes"],
+            no_show["over_cap_minutes"],
+            no_show["use_date"],
+        ) == ("no_show", 60, 0, 0, "2027-06-03")
         (notice,) = [e.payload for e in seen if e.event_type == "booking.BookingCancelled"]
         assert (notice["cancelled_by"], notice["timely"], notice["consumed_minutes"]) == (
             "system",
