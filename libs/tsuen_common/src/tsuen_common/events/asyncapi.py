@@ -17,11 +17,12 @@ from tsuen_common.events.topics import Topic
 
 # Who reads each topic; the services' subscriptions must stay within this map.
 CONSUMERS: dict[Topic, list[str]] = {
-    Topic.ELIGIBILITY: ["booking", "attendance", "notification", "identity"],
-    Topic.BOOKING: ["attendance", "notification"],
+    Topic.ELIGIBILITY: ["booking", "attendance", "notification", "identity", "billing"],
+    Topic.BOOKING: ["attendance", "notification", "billing"],
     Topic.ATTENDANCE: ["booking", "notification"],
     Topic.NOTIFICATION: [],
     Topic.IDENTITY: ["notification"],
+    Topic.BILLING: [],
 }
 PRODUCERS: dict[Topic, str] = {
     Topic.ELIGIBILITY: "eligibility",
@@ -29,6 +30,7 @@ PRODUCERS: dict[Topic, str] = {
     Topic.ATTENDANCE: "attendance",
     Topic.NOTIFICATION: "notification",
     Topic.IDENTITY: "identity",
+    Topic.BILLING: "billing",
 }
 
 

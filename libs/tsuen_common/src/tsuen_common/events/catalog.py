@@ -2,9 +2,9 @@
 
 One module per producing service: ``events/eligibility.py`` (認定), ``booking.py``
 (予約・利用枠), ``attendance.py`` (登降園), ``notification.py`` (メール), ``identity.py``
-(アカウント); this module only gathers them. Naming: ``<service>.<PastTenseFact>``. Who
-consumes what is in the generated AsyncAPI document (``docs/asyncapi.json``,
-``tsuen-asyncapi``).
+(アカウント), ``billing.py`` (請求); this module only gathers them. Naming:
+``<service>.<PastTenseFact>``. Who consumes what is in the generated AsyncAPI document
+(``docs/asyncapi.json``, ``tsuen-asyncapi``).
 
 Payloads carry what the consumers need to act without calling back, including the recipient
 e-mail address for notices: the events are personal data and must never be logged whole.
@@ -12,7 +12,14 @@ e-mail address for notices: the events are personal data and must never be logge
 
 from __future__ import annotations
 
-from tsuen_common.events import attendance, booking, eligibility, identity, notification
+from tsuen_common.events import (
+    attendance,
+    billing,
+    booking,
+    eligibility,
+    identity,
+    notification,
+)
 from tsuen_common.events.envelope import EventPayload
 
 ALL_EVENTS: tuple[type[EventPayload], ...] = (
@@ -21,4 +28,5 @@ ALL_EVENTS: tuple[type[EventPayload], ...] = (
     *attendance.EVENTS,
     *notification.EVENTS,
     *identity.EVENTS,
+    *billing.EVENTS,
 )

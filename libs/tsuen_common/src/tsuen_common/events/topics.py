@@ -16,6 +16,7 @@ class Topic(StrEnum):
     ATTENDANCE = "tsuen.attendance.events"
     NOTIFICATION = "tsuen.notification.events"
     IDENTITY = "tsuen.identity.events"
+    BILLING = "tsuen.billing.events"
 
 
 DLQ_SUFFIX = ".dlq"
@@ -28,6 +29,7 @@ PARTITIONS: dict[Topic, int] = {
     Topic.ATTENDANCE: 12,
     Topic.NOTIFICATION: 3,
     Topic.IDENTITY: 3,
+    Topic.BILLING: 3,
 }
 
 
