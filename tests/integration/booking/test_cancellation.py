@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time, timedelta
 
+import sqlalchemy as sa
+
 from tests.integration.booking.support import CHIYODA, KAKEGAWA, Harness, auth, staff
 from tsuen_booking.service_layer.events import EventHandlers
 from tsuen_booking.service_layer.quota import reconcile
@@ -164,3 +166,74 @@ async def test_a_late_pickup_is_charged_after_a_late_cancellation_of_a_checked_i
     assert (row["penalty_minutes"], row["over_cap_minutes"]) == (120, 60)
     assert (await harness.event_types()).count("booking.QuotaOverCapCharged") == 1
     assert (await reconcile(harness.ctx))[1] == []
+
+
+async def test_the_facility_s_own_cancellation_never_costs_the_child_hours(
+    harness: Harness,
+) -> None:
+    # Issue 17, item 1: a closure announced after the deadline (even on the day) costs nothing.
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    await harness.accept(KAKEGAWA, facility, child)
+    first = (await harness.book(child, facility, WEDNESDAY, time(10), time(11))).json()
+    second = (await harness.book(child, facility, WEDNESDAY, time(13), time(14))).json()
+    harness.clock.now = datetime(2027, 6, 9, 8, 0, tzinfo=JST)  # the morning of the use
+    staff_headers = auth(staff(KAKEGAWA, facility))
+    closed = await harness.client.post(
+        f"/v1/bookings/{first['id']}/cancel",
+        json={"reason": "台風による臨時休園", "cause": "facility"},
+        headers=staff_headers,
+    )
+    assert closed.status_code == 200, closed.text
+    assert (closed.json()["consumed_minutes"], closed.json()["cancel_cause"]) == (0, "facility")
+    # The same late hour, entered as the family's cancellation, is consumed.
+    late = await harness.client.post(
+        f"/v1/bookings/{second['id']}/cancel", json={"reason": "体調不良"}, headers=staff_headers
+    )
+    assert late.json()["consumed_minutes"] == 60
+    # A guardian cannot claim the facility caused their own cancellation.
+    third = (await harness.book(child, facility, date(2027, 6, 16), time(10), time(11))).json()
+    claimed = await harness.client.post(
+        f"/v1/bookings/{third['id']}/cancel",
+        json={"reason": "x", "cause": "facility"},
+        headers=auth(child.principal),
+    )
+    assert claimed.status_code == 422
+    quota = await harness.quota(child, "2027-06")
+    assert quota["consumed_minutes"] == 60
+    assert (await reconcile(harness.ctx))[1] == []
+
+
+async def test_a_phoned_cancellation_counts_at_the_time_of_the_call(harness: Harness) -> None:
+    # Issue 17, item 2: Kakegawa's deadline for Wednesday is Tuesday 12:00; the guardian phoned
+    # at 11:50, the facility typed it in at 15:00.
+    facility = await harness.register(KAKEGAWA)
+    child = await harness.certify(KAKEGAWA)
+    await harness.accept(KAKEGAWA, facility, child)
+    booking = (await harness.book(child, facility, WEDNESDAY, time(10), time(12))).json()
+    harness.clock.now = datetime(2027, 6, 8, 15, 0, tzinfo=JST)
+    url = f"/v1/bookings/{booking['id']}/cancel"
+    staff_headers = auth(staff(KAKEGAWA, facility))
+    future = await harness.client.post(
+        url,
+        json={"reason": "電話連絡: 発熱", "called_at": "2027-06-08T15:30:00+09:00"},
+        headers=staff_headers,
+    )
+    assert future.status_code == 422
+    assert "現在より後" in future.json()["message_ja"]
+    phoned = await harness.client.post(
+        url,
+        json={"reason": "電話連絡: 発熱", "called_at": "2027-06-08T11:50:00"},  # Japan time
+        headers=staff_headers,
+    )
+    assert phoned.status_code == 200, phoned.text
+    body = phoned.json()
+    assert body["consumed_minutes"] == 0
+    assert body["called_at"] == "2027-06-08T11:50:00+09:00"
+    async with harness.ctx.sessions() as session:
+        recorded_by = await session.scalar(
+            sa.text("SELECT cancel_recorded_by FROM bookings WHERE id = :id"),
+            {"id": uuid.UUID(booking["id"])},
+        )
+    assert recorded_by == f"staff-{facility}"
+    assert (await harness.quota(child, "2027-06"))["held_minutes"] == 0

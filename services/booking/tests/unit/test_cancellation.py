@@ -7,7 +7,13 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from tsuen_booking.domain.cancellation import cancellation_deadline, decide_cancellation
+from tsuen_booking.domain.cancellation import (
+    CancellationCause,
+    cancellation_deadline,
+    check_called_at,
+    decide_cancellation,
+)
+from tsuen_booking.domain.errors import InvalidRequest
 from tsuen_booking.domain.facility import Facility, OpeningHours
 from tsuen_common.policy import load_policies
 from tsuen_common.timeutil import JST
@@ -115,3 +121,33 @@ def test_the_system_cancelling_never_costs_hours() -> None:
         cancelled_at=jst(use_date, 10), by_system=True,
     )  # fmt: skip
     assert (outcome.timely, outcome.consumed_minutes) == (True, 0)
+
+
+@pytest.mark.parametrize("cause", ["facility", "municipality", "system"])
+def test_a_cancellation_the_family_did_not_cause_never_costs_hours(cause: str) -> None:
+    # Issue 17, item 1: a closure after the deadline, even after the start, costs nothing.
+    use_date = date(2026, 6, 10)
+    outcome = decide_cancellation(
+        rule=KAKEGAWA, facility=facility(), use_date=use_date, held_minutes=120,
+        cancelled_at=jst(use_date, 10), cause=CancellationCause(cause),
+    )  # fmt: skip
+    assert (outcome.timely, outcome.consumed_minutes) == (True, 0)
+
+
+def test_a_phoned_cancellation_is_judged_at_the_call() -> None:
+    # Issue 17, item 2: the guardian phoned at 11:59 the day before; staff typed it at 15:00.
+    use_date = date(2026, 6, 10)
+    deadline = cancellation_deadline(KAKEGAWA, facility(), use_date)
+    at_the_call = decide_cancellation(
+        rule=KAKEGAWA, facility=facility(), use_date=use_date, held_minutes=60,
+        cancelled_at=deadline - timedelta(minutes=1),
+    )  # fmt: skip
+    assert at_the_call.consumed_minutes == 0
+    now = deadline + timedelta(hours=3)
+    check_called_at(
+        deadline - timedelta(minutes=1), now=now, booked_at=deadline - timedelta(days=3)
+    )
+    with pytest.raises(InvalidRequest, match="later than now"):
+        check_called_at(now + timedelta(seconds=1), now=now, booked_at=now - timedelta(days=1))
+    with pytest.raises(InvalidRequest, match="before the booking"):
+        check_called_at(now - timedelta(days=2), now=now, booked_at=now - timedelta(days=1))

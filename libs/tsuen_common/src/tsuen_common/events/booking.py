@@ -116,6 +116,10 @@ class BookingCancelled(_Booking):
     timely: bool  # before the municipality's deadline: hours released, not consumed
     consumed_minutes: int = Field(ge=0)
     bulk_id: uuid.UUID | None = None  # 一括キャンセル
+    # Who caused it: guardian | facility | municipality | system (a facility's closure costs the
+    # child nothing), and when the guardian phoned if staff entered it later. Added later.
+    cause: str | None = None
+    called_at: AwareDatetime | None = None
     child_name: str | None = None
 
 

@@ -128,6 +128,11 @@ bookings = sa.Table(
     sa.Column("cancelled_at", sa.DateTime(timezone=True)),
     sa.Column("cancelled_by", sa.Text),
     sa.Column("cancel_reason", sa.Text),
+    # Who caused it (domain.cancellation.CancellationCause), when the family phoned if staff
+    # entered it for them, and which account entered it (the audit of a phoned cancellation).
+    sa.Column("cancel_cause", sa.Text),
+    sa.Column("called_at", sa.DateTime(timezone=True)),
+    sa.Column("cancel_recorded_by", sa.Text),
     sa.Column("bulk_id", pg.UUID(as_uuid=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),

@@ -25,6 +25,7 @@ from tsuen_booking.service_layer.commands import (
     CancelRequest,
     FacilityPatch,
     FacilitySpec,
+    ReasonRequest,
 )
 from tsuen_booking.service_layer.context import Context
 from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
@@ -229,7 +230,7 @@ async def record_interview_held(
 @router.post("/interviews/{interview_id}/cancel", tags=["interviews"])
 async def cancel_interview(
     interview_id: uuid.UUID,
-    body: CancelRequest,
+    body: ReasonRequest,
     principal: PrincipalDep,
     ctx: ContextDep,
 ) -> dict[str, Any]:
@@ -283,7 +284,9 @@ async def list_bookings(
 async def bulk_cancel(
     body: BulkCancelRequest, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, Any]:
-    return await booking_cases.cancel_bulk(ctx, principal, body.booking_ids, body.reason)
+    return await booking_cases.cancel_bulk(
+        ctx, principal, body.booking_ids, body.reason, cause=body.cause
+    )
 
 
 @router.get("/bookings/{booking_id}", tags=["bookings"])
@@ -297,7 +300,9 @@ async def get_booking(
 async def cancel_booking(
     booking_id: uuid.UUID, body: CancelRequest, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, Any]:
-    return await booking_cases.cancel(ctx, principal, booking_id, body.reason)
+    return await booking_cases.cancel(
+        ctx, principal, booking_id, body.reason, cause=body.cause, called_at=body.called_at
+    )
 
 
 @router.get("/bookings/{booking_id}/cancellation-deadline", tags=["bookings"])

@@ -35,7 +35,12 @@ from tsuen_booking.domain.booking import (
     plan_booking,
     span_text,
 )
-from tsuen_booking.domain.cancellation import cancellation_deadline, decide_cancellation
+from tsuen_booking.domain.cancellation import (
+    CancellationCause,
+    cancellation_deadline,
+    check_called_at,
+    decide_cancellation,
+)
 from tsuen_booking.domain.child import CertifiedChild
 from tsuen_booking.domain.errors import Conflict, InvalidRequest, NotFound
 from tsuen_booking.domain.facility import Facility, cells
@@ -126,6 +131,8 @@ def booking_out(row: Mapping[Any, Any]) -> dict[str, Any]:
         "cancelled_at": row["cancelled_at"].astimezone(JST) if row["cancelled_at"] else None,
         "cancelled_by": row["cancelled_by"],
         "cancel_reason": row["cancel_reason"],
+        "cancel_cause": row.get("cancel_cause"),
+        "called_at": row["called_at"].astimezone(JST) if row.get("called_at") else None,
         "bulk_id": row["bulk_id"],
         # Staff lists and the guardian's own list name the child (issue 13); None when the
         # certification came before names were sent, or the row was read without it.
@@ -563,15 +570,26 @@ async def cancel_locked(
     now: datetime,
     bulk_id: uuid.UUID | None = None,
     caused_by: EventEnvelope | None = None,
+    cause: CancellationCause | None = None,
+    called_at: datetime | None = None,
+    recorded_by: str | None = None,
 ) -> None:
-    """Cancel a booking whose row the caller has locked: ledger, places, status, event."""
+    """Cancel a booking whose row the caller has locked: ledger, places, status, event.
+
+    ``cause``: who caused it (domain/cancellation.py; default: the system for the system, the
+    family otherwise); ``called_at``: when the family phoned, for a cancellation staff enter
+    later — the deadline is judged then.
+    """
     by_system = cancelled_by == "system"
+    if cause is None:
+        cause = CancellationCause.SYSTEM if by_system else CancellationCause.GUARDIAN
+    judged_at = called_at or now
     status = BookingStatus(row["status"])
     if status is BookingStatus.IN_USE:
         raise Conflict(f"booking {row['id']} is in use (checked in); the check-out settles it")
     if status not in ACTIVE_STATUSES:
         raise Conflict(f"booking {row['id']} is already {status.value}")
-    if not by_system and now >= row["ends_at"]:
+    if not by_system and judged_at >= row["ends_at"]:
         raise Conflict(
             f"booking {row['id']} ended at {row['ends_at'].astimezone(JST):%Y-%m-%d %H:%M}; "
             "it can no longer be cancelled"
@@ -582,8 +600,9 @@ async def cancel_locked(
         facility=facility,
         use_date=row["use_date"],
         held_minutes=row["held_national"] + row["held_topup"],
-        cancelled_at=now,
+        cancelled_at=judged_at,
         by_system=by_system,
+        cause=cause,
     )
     month, account = await _lock_month_of(
         ctx, session, row["child_id"], row["child_municipality"], row["use_date"]
@@ -612,6 +631,9 @@ async def cancel_locked(
             cancelled_at=now,
             cancelled_by=cancelled_by,
             cancel_reason=reason,
+            cancel_cause=cause.value,
+            called_at=called_at,
+            cancel_recorded_by=recorded_by,
             bulk_id=bulk_id,
             consumed_minutes=outcome.consumed_minutes,
             updated_at=sa.func.now(),
@@ -636,6 +658,8 @@ async def cancel_locked(
             timely=outcome.timely,
             consumed_minutes=outcome.consumed_minutes,
             bulk_id=bulk_id,
+            cause=cause.value,
+            called_at=called_at,
         ),
         municipality=row["municipality"],
         caused_by=caused_by,
@@ -651,17 +675,53 @@ def canceller(principal: Principal) -> str:
     }[principal.role]
 
 
+def _check_cause(
+    principal: Principal, cause: CancellationCause | None, called_at: datetime | None
+) -> None:
+    """Only staff and officers say who caused a cancellation or when the family phoned."""
+    if principal.role is Role.GUARDIAN and (
+        called_at is not None or cause not in (None, CancellationCause.GUARDIAN)
+    ):
+        raise InvalidRequest(
+            "a guardian's cancellation is the guardian's; cause and called_at are for staff",
+            message_ja="キャンセルの理由区分と電話の時刻は、施設・市区町村の職員のみが入力できます。",
+        )
+    if cause is CancellationCause.SYSTEM:
+        raise InvalidRequest("the system's cancellations are not entered by hand")
+    if called_at is not None and cause not in (None, CancellationCause.GUARDIAN):
+        raise InvalidRequest(
+            "called_at is the time of the guardian's call: only for the guardian's cancellation"
+        )
+
+
 @retry_on_conflict
 async def cancel(
-    ctx: Context, principal: Principal, booking_id: uuid.UUID, reason: str
+    ctx: Context,
+    principal: Principal,
+    booking_id: uuid.UUID,
+    reason: str,
+    *,
+    cause: CancellationCause | None = None,
+    called_at: datetime | None = None,
 ) -> dict[str, Any]:
+    _check_cause(principal, cause, called_at)
     now = ctx.clock()
     async with ctx.sessions() as session, session.begin():
         row = await _locked_booking(session, booking_id)
         if row is None or not can_see_booking(principal, row):
             raise NotFound(f"booking {booking_id} not found")
+        if called_at is not None:
+            check_called_at(called_at, now=now, booked_at=row["created_at"])
         await cancel_locked(
-            ctx, session, row, reason=reason, cancelled_by=canceller(principal), now=now
+            ctx,
+            session,
+            row,
+            reason=reason,
+            cancelled_by=canceller(principal),
+            now=now,
+            cause=cause,
+            called_at=called_at,
+            recorded_by=principal.subject,
         )
         out = booking_out(await _reload(session, booking_id))
     log.info("booking cancelled", booking_id=str(booking_id), timely=out["consumed_minutes"] == 0)
@@ -670,9 +730,15 @@ async def cancel(
 
 @retry_on_conflict
 async def cancel_bulk(
-    ctx: Context, principal: Principal, booking_ids: list[uuid.UUID], reason: str
+    ctx: Context,
+    principal: Principal,
+    booking_ids: list[uuid.UUID],
+    reason: str,
+    *,
+    cause: CancellationCause | None = None,
 ) -> dict[str, Any]:
     """一括キャンセル: all of them or none; one bulk id ties the notices together."""
+    _check_cause(principal, cause, None)
     now = ctx.clock()
     ids = sorted(set(booking_ids))
     bulk_id = uuid.uuid4()
@@ -705,6 +771,8 @@ async def cancel_bulk(
                 cancelled_by=canceller(principal),
                 now=now,
                 bulk_id=bulk_id,
+                cause=cause,
+                recorded_by=principal.subject,
             )
         result = [booking_out(await _reload(session, i)) for i in ids]
     return {"bulk_id": bulk_id, "bookings": result}

@@ -16,9 +16,11 @@ from pydantic import (
     model_validator,
 )
 
+from tsuen_booking.domain.cancellation import CancellationCause
 from tsuen_booking.domain.facility import Facility, OpeningHours
 from tsuen_common.events.booking import BookingKind
 from tsuen_common.policy import EnrollmentType
+from tsuen_common.timeutil import JST
 
 # Every date, month and instant the API accepts lies in these years: beyond them calendar
 # arithmetic overflows (year 1, year 9999) and no booking can mean them anyway.
@@ -44,6 +46,14 @@ def _bounded_instant(value: datetime) -> datetime:
 
 BoundedDate = Annotated[date, AfterValidator(_bounded_date)]
 BoundedDateTime = Annotated[datetime, AfterValidator(_bounded_instant)]
+
+
+def _japan_time(value: datetime) -> datetime:
+    # An instant given without an offset is Japan time (a staff member typing 11:50).
+    return value.replace(tzinfo=JST) if value.tzinfo is None else value
+
+
+JapanInstant = Annotated[datetime, AfterValidator(_bounded_instant), AfterValidator(_japan_time)]
 
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
 Hour = Annotated[int, Field(ge=0, le=23)]
@@ -153,10 +163,28 @@ class BookingRequest(BaseModel):
     kind: BookingKind = BookingKind.FLEXIBLE
 
 
+class ReasonRequest(BaseModel):
+    """An interview's cancellation: just the reason (nothing is held, so no deadline)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="キャンセル理由")
+
+
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=500, description="キャンセル理由")
+    cause: CancellationCause | None = Field(
+        default=None,
+        description="staff and officers: who caused it. facility (closure, staffing) and "
+        "municipality never cost the child hours; default guardian",
+    )
+    called_at: JapanInstant | None = Field(
+        default=None,
+        description="staff: when the guardian phoned to cancel; the deadline is judged then "
+        "(not later than now; kept with the booking)",
+    )
 
 
 class BulkCancelRequest(CancelRequest):

@@ -366,6 +366,8 @@ def _booking_cancelled(p: BookingCancelled) -> list[Notice]:
         "reason": p.reason,
         "cancelled_by": _CANCELLED_BY_JA.get(p.cancelled_by, p.cancelled_by),
         "timely": p.timely,
+        # A cancellation the family did not cause costs nothing whatever the time (issue 17).
+        "not_the_family": p.cause in ("facility", "municipality", "system"),
         "consumed": minutes_ja(p.consumed_minutes) if p.consumed_minutes else None,
         "bulk": p.bulk_id is not None,
         "child_name": p.child_name,
