@@ -237,3 +237,58 @@ async def test_a_phoned_cancellation_counts_at_the_time_of_the_call(harness: Har
         )
     assert recorded_by == f"staff-{facility}"
     assert (await harness.quota(child, "2027-06"))["held_minutes"] == 0
+
+
+async def test_a_closure_shows_who_it_affects_then_cancels_them_at_no_cost(
+    harness: Harness,
+) -> None:
+    # Issue 16 (closures) and 17 item 1: 台風 closes Wednesday, decided Wednesday morning.
+    facility = await harness.register(KAKEGAWA, places_per_slot=3)
+    children = [await harness.certify(KAKEGAWA) for _ in range(2)]
+    booked = []
+    for child in children:
+        await harness.accept(KAKEGAWA, facility, child)
+        booked.append((await harness.book(child, facility, WEDNESDAY, time(10), time(11))).json())
+    other_day = (
+        await harness.book(children[0], facility, date(2027, 6, 10), time(10), time(11))
+    ).json()
+    harness.clock.now = datetime(2027, 6, 9, 7, 30, tzinfo=JST)
+    staff_headers = auth(staff(KAKEGAWA, facility))
+    span = {"from": WEDNESDAY.isoformat(), "to": WEDNESDAY.isoformat()}
+
+    preview = await harness.client.get(
+        f"/v1/facilities/{facility}/closures/preview", params=span, headers=staff_headers
+    )
+    assert preview.status_code == 200, preview.text
+    assert sorted(b["id"] for b in preview.json()["bookings"]) == sorted(b["id"] for b in booked)
+    assert all(b["child_name"] for b in preview.json()["bookings"])
+    assert (await harness.quota(children[0], "2027-06"))["held_minutes"] == 120  # nothing yet
+
+    closed = await harness.client.post(
+        f"/v1/facilities/{facility}/closures",
+        json={**span, "reason": "台風"},
+        headers=staff_headers,
+    )
+    assert closed.status_code == 200, closed.text
+    cancelled = closed.json()["cancelled"]
+    assert sorted(b["id"] for b in cancelled) == sorted(b["id"] for b in booked)
+    assert {(b["consumed_minutes"], b["cancel_cause"]) for b in cancelled} == {(0, "facility")}
+    for child in children:
+        quota = await harness.quota(child, "2027-06")
+        assert quota["consumed_minutes"] == 0
+    assert (await harness.quota(children[0], "2027-06"))["held_minutes"] == 60  # Thursday's
+    still = await harness.client.get(
+        f"/v1/bookings/{other_day['id']}", headers=auth(children[0].principal)
+    )
+    assert still.json()["status"] == "confirmed"
+    # The day is closed now: nobody can book it again.
+    again = await harness.book(children[1], facility, WEDNESDAY, time(14), time(15))
+    assert again.status_code == 422
+    assert "closed" in again.json()["detail"]
+    by_parent = await harness.client.get(
+        f"/v1/facilities/{facility}/closures/preview",
+        params=span,
+        headers=auth(children[0].principal),
+    )
+    assert by_parent.status_code == 403
+    assert (await reconcile(harness.ctx))[1] == []

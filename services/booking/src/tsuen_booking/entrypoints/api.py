@@ -13,6 +13,7 @@ from tsuen_booking.domain.acceptance import HealthCheck
 from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.errors import BookingError, Conflict, InvalidRequest, NotFound
 from tsuen_booking.service_layer import bookings as booking_cases
+from tsuen_booking.service_layer import closures as closure_cases
 from tsuen_booking.service_layer import facilities as facility_cases
 from tsuen_booking.service_layer import interviews as interview_cases
 from tsuen_booking.service_layer import quota as quota_cases
@@ -122,6 +123,41 @@ async def update_facility(
     facility_id: uuid.UUID, patch: FacilityPatch, principal: Manager, ctx: ContextDep
 ) -> dict[str, Any]:
     return await facility_cases.update(ctx, principal, facility_id, patch)
+
+
+class ClosureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    first: BoundedDate = Field(alias="from")
+    last: BoundedDate = Field(alias="to")
+    reason: str = Field(min_length=1, max_length=200, description="休園の理由 (台風、感染症…)")
+
+
+@router.get(
+    "/facilities/{facility_id}/closures/preview",
+    tags=["facilities"],
+    summary="臨時休園の前に: the bookings a closure would cancel",
+)
+async def preview_closure(
+    facility_id: uuid.UUID,
+    principal: Manager,
+    ctx: ContextDep,
+    first: Annotated[BoundedDate, Query(alias="from")],
+    last: Annotated[BoundedDate, Query(alias="to")],
+) -> dict[str, Any]:
+    return await closure_cases.preview(ctx, principal, facility_id, first, last)
+
+
+@router.post(
+    "/facilities/{facility_id}/closures",
+    tags=["facilities"],
+    summary="臨時休園: close days; their bookings are cancelled at no cost to the families",
+)
+async def close_facility(
+    facility_id: uuid.UUID, body: ClosureIn, principal: Manager, ctx: ContextDep
+) -> dict[str, Any]:
+    return await closure_cases.close(
+        ctx, principal, facility_id, body.first, body.last, body.reason
+    )
 
 
 @router.put(
