@@ -1,0 +1,86 @@
+"""What one usage line costs: the municipality's 給付費 (+ 加算) and the guardian's fee.
+
+- USE, NO_SHOW, LATE_CANCEL, LATE_PICKUP: the consumed minutes at the scheme's rates of the
+  use date's fiscal year: 給付 by the age band on the use date, each 加算 the child qualifies for,
+  and the guardian's fee after the household's reduction in force on the use date.
+- OVER_CAP: only the facility's own over-cap fee (as booking computed it); outside the scheme,
+  so no 給付 and no scheme fee.
+- NOT_CHARGED_CANCEL: nothing (the facility or the municipality called the booking off).
+
+Each amount is rounded once, on the line, by ``money.yen_for``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from tsuen_billing.domain.money import fiscal_year, yen_for
+from tsuen_billing.domain.prices import AgeBand, FeeCategory, PriceBook, age_band
+from tsuen_billing.domain.usage import CHARGED_AT_SCHEME_RATES, LineKind, UsageLine
+
+__all__ = ["ChildFacts", "LineCharge", "price_line"]
+
+
+@dataclass(frozen=True)
+class ChildFacts:
+    """What the certification (and the municipality's fee decisions) say about a child."""
+
+    child_id: uuid.UUID
+    guardian_id: uuid.UUID
+    municipality: str  # the certifying municipality: it pays the 給付 (広域 too)
+    birth_date: date
+    needs_support: bool = False
+    # (effective from, category), any order; before the first: STANDARD.
+    fee_categories: tuple[tuple[date, FeeCategory], ...] = field(default_factory=tuple)
+
+    def fee_category_on(self, day: date) -> FeeCategory:
+        current = FeeCategory.STANDARD
+        for start, category in sorted(self.fee_categories):
+            if start <= day:
+                current = category
+        return current
+
+    def addons(self) -> list[str]:
+        return ["needs_support"] if self.needs_support else []
+
+
+@dataclass(frozen=True)
+class LineCharge:
+    benefit_yen: int = 0  # 給付費 to claim from the municipality
+    addon_yen: int = 0  # 加算 to claim from the municipality
+    fee_yen: int = 0  # 利用者負担: the guardian pays the facility
+    over_cap_yen: int = 0  # the facility's over-cap fee: the guardian pays the facility
+    fiscal_year: int | None = None
+    age_band: AgeBand | None = None
+    fee_category: FeeCategory | None = None
+
+    @property
+    def claim_yen(self) -> int:
+        return self.benefit_yen + self.addon_yen
+
+    @property
+    def guardian_yen(self) -> int:
+        return self.fee_yen + self.over_cap_yen
+
+
+def price_line(line: UsageLine, child: ChildFacts, prices: PriceBook) -> LineCharge:
+    if line.kind is LineKind.OVER_CAP:
+        return LineCharge(over_cap_yen=line.over_cap_fee_yen)
+    if line.kind not in CHARGED_AT_SCHEME_RATES:
+        return LineCharge()
+    table = prices.for_use(child.municipality, line.use_date)
+    band = age_band(child.birth_date, line.use_date)
+    category = child.fee_category_on(line.use_date)
+    return LineCharge(
+        benefit_yen=yen_for(line.minutes, table.benefit_per_hour.for_band(band)),
+        # One rounding per rate: each 加算 is its own rate on the line.
+        addon_yen=sum(
+            yen_for(line.minutes, table.addon_per_hour.get(name, 0)) for name in child.addons()
+        ),
+        fee_yen=yen_for(line.minutes, table.parent_fee(category)),
+        fiscal_year=fiscal_year(line.use_date),
+        age_band=band,
+        fee_category=category,
+    )

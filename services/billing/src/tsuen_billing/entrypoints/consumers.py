@@ -1,0 +1,46 @@
+"""Billing's inputs: booking's settlements and cancellations, eligibility's certifications."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsuen_billing.config import Settings
+from tsuen_billing.service_layer import usage
+from tsuen_common.events.booking import BookingCancelled, BookingSettled
+from tsuen_common.events.eligibility import ChildCertified
+from tsuen_common.events.envelope import EventEnvelope
+from tsuen_common.events.topics import Topic
+from tsuen_common.messaging import ConsumerWorker
+from tsuen_common.settings import ServiceSettings
+
+# Kafka group ids and inbox keys: renaming one replays its topic.
+BOOKING_CONSUMER = "billing-booking"
+ELIGIBILITY_CONSUMER = "billing-eligibility"
+
+
+def build_worker(settings: ServiceSettings) -> ConsumerWorker:
+    assert isinstance(settings, Settings)
+    worker = ConsumerWorker(settings)
+
+    async def on_settled(
+        session: AsyncSession, envelope: EventEnvelope, payload: BookingSettled
+    ) -> None:
+        await usage.on_booking_settled(session, envelope, payload)
+
+    async def on_cancelled(
+        session: AsyncSession, envelope: EventEnvelope, payload: BookingCancelled
+    ) -> None:
+        await usage.on_booking_cancelled(session, envelope, payload)
+
+    async def on_certified(
+        session: AsyncSession, envelope: EventEnvelope, payload: ChildCertified
+    ) -> None:
+        await usage.on_child_certified(session, envelope, payload)
+
+    worker.add(
+        BOOKING_CONSUMER,
+        {BookingSettled: on_settled, BookingCancelled: on_cancelled},
+        Topic.BOOKING,
+    )
+    worker.add(ELIGIBILITY_CONSUMER, {ChildCertified: on_certified}, Topic.ELIGIBILITY)
+    return worker

@@ -1,0 +1,58 @@
+"""Other services' events become billing's facts: certifications and usage lines.
+
+Each handler runs inside the consumer's inbox transaction. Every write is "insert if absent", so
+a redelivered event, a duplicate, or a booking's events in another order leave the same rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsuen_billing.adapters import repository as repo
+from tsuen_billing.domain.children import Certification
+from tsuen_billing.domain.usage import lines_from_cancelled, lines_from_settled
+from tsuen_common.events.booking import BookingCancelled, BookingSettled
+from tsuen_common.events.eligibility import ChildCertified
+from tsuen_common.events.envelope import EventEnvelope
+from tsuen_common.logging import get_logger
+
+log = get_logger(__name__)
+
+
+async def on_child_certified(
+    session: AsyncSession, envelope: EventEnvelope, event: ChildCertified
+) -> None:
+    await repo.save_certification(
+        session,
+        Certification(
+            child_id=event.child_id,
+            guardian_id=event.guardian_id,
+            # The certifying municipality pays the 給付 wherever the child goes (広域利用).
+            municipality=envelope.municipality,
+            birth_date=event.birth_date,
+            needs_support=event.needs_support,
+            valid_from=event.valid_from,
+            valid_until=event.valid_until,
+        ),
+        event.certification_id,
+        envelope.event_id,
+    )
+
+
+async def on_booking_settled(
+    session: AsyncSession, envelope: EventEnvelope, event: BookingSettled
+) -> None:
+    added = await repo.record_lines(
+        session, lines_from_settled(envelope.event_id, event), envelope.municipality
+    )
+    log.info("settlement recorded", booking_id=str(event.booking_id), lines=added)
+
+
+async def on_booking_cancelled(
+    session: AsyncSession, envelope: EventEnvelope, event: BookingCancelled
+) -> None:
+    added = await repo.record_lines(
+        session, lines_from_cancelled(envelope.event_id, event), envelope.municipality
+    )
+    if added:
+        log.info("late cancellation recorded", booking_id=str(event.booking_id), lines=added)
