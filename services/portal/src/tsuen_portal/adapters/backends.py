@@ -28,6 +28,11 @@ class BackendUnauthorized(Exception):
     """401 from a service: the access token is no longer good; the guardian logs in again."""
 
 
+class BackendRefused(Exception):
+    """Any other 4xx: the portal asked for something a service does not accept (a bug here,
+    or input the page should have checked first). Shown as the "problem" page and logged."""
+
+
 class InvalidCredentials(Exception):
     pass
 
@@ -73,8 +78,10 @@ def _raise_for_service(response: httpx.Response) -> None:
         raise BackendUnauthorized(response.request.url.path)
     if response.status_code in (403, 404):
         raise BackendNotFound(response.request.url.path)
+    if response.status_code == 429:
+        raise BackendUnavailable(f"{response.request.url.path}: 429")
     if response.status_code >= 400:
-        raise BackendUnavailable(f"{response.request.url.path}: {response.status_code}")
+        raise BackendRefused(f"{response.request.url.path}: {response.status_code}")
 
 
 class Identity:

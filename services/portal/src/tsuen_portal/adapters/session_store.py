@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -92,14 +93,42 @@ class SessionStore:
         async with self._engine.begin() as conn:
             await conn.execute(sa.insert(portal_sessions).values(self._row(session)))
 
-    async def save(self, session: Session) -> None:
-        row = self._row(session)
+    async def touch(self, session: Session) -> None:
+        """Store only when the session was last seen and when it now expires: never the
+        tokens, which a parallel request of the same session may have just refreshed."""
         async with self._engine.begin() as conn:
             await conn.execute(
                 sa.update(portal_sessions)
                 .where(portal_sessions.c.id_hash == session.id_hash)
-                .values(row)
+                .values(last_seen_at=session.last_seen_at, expires_at=session.expires_at)
             )
+
+    async def change_locked(
+        self, id_hash: str, change: Callable[[Session], Awaitable[Session]]
+    ) -> Session | None:
+        """``change`` the session under its row lock and store what it returns.
+
+        Requests of one session that refresh its tokens take turns here: the second one reads
+        the tokens the first stored (a refresh token presented twice makes identity end every
+        session of the account). None if the session is gone; an exception from ``change``
+        leaves the row as it was."""
+        async with self._engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(portal_sessions)
+                    .where(portal_sessions.c.id_hash == id_hash)
+                    .with_for_update()
+                )
+            ).one_or_none()
+            if row is None:
+                return None
+            changed = await change(self._session(row))
+            await conn.execute(
+                sa.update(portal_sessions)
+                .where(portal_sessions.c.id_hash == id_hash)
+                .values(self._row(changed))
+            )
+        return changed
 
     async def delete(self, id_hash: str) -> None:
         async with self._engine.begin() as conn:

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tsuen_common.logging import get_logger
-from tsuen_portal.adapters.backends import BackendUnavailable
+from tsuen_portal.adapters.backends import BackendRefused, BackendUnavailable
 from tsuen_portal.entrypoints.web import CsrfRefused, LoginRequired, Page, page_of, portal_of
 
 log = get_logger(__name__)
@@ -42,6 +42,11 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _refused(request: Request, exc: Exception) -> Response:
+    log.error("a backend refused the portal's request", path=request.url.path, error=str(exc))
+    return await _error_page(request, 500, "server")
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on a page", path=request.url.path)
     return await _error_page(request, 500, "server")
@@ -51,4 +56,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(BackendUnavailable, _unavailable)
+    app.add_exception_handler(BackendRefused, _refused)
     app.add_exception_handler(Exception, _server_error)

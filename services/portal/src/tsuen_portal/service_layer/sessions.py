@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from tsuen_common.logging import get_logger
@@ -43,7 +44,7 @@ class Sessions:
             return None
         touched = session.touched(now, self.lifetime)
         if session.signed_in:
-            await self.store.save(touched)
+            await self.store.touch(touched)
         return touched
 
     async def start_anonymous(self) -> tuple[str, Session]:
@@ -79,28 +80,28 @@ class Sessions:
         """The session's access token, refreshed first when it is (nearly) expired.
 
         Raises BackendUnauthorized (and ends the session) when identity refuses the refresh:
-        the account logged out everywhere or was locked."""
+        the account logged out everywhere or set a new password."""
         assert session.tokens is not None
-        now = self.clock()
-        if not session.needs_refresh(now, self.refresh_margin):
+        if not session.needs_refresh(self.clock(), self.refresh_margin):
             return session.tokens.access_token
+
+        async def refreshed(current: Session) -> Session:
+            now = self.clock()
+            if current.tokens is None:
+                raise BackendUnauthorized("signed out meanwhile")
+            if not current.needs_refresh(now, self.refresh_margin):
+                return current  # another request of this session refreshed it just now
+            signed = await self.identity.refresh(current.tokens.refresh_token, client_ip, now)
+            return replace(current, account=signed.account, tokens=signed.tokens)
+
         try:
-            signed = await self.identity.refresh(session.tokens.refresh_token, client_ip, now)
+            updated = await self.store.change_locked(session.id_hash, refreshed)
         except BackendUnauthorized:
             await self.store.delete(session.id_hash)
             raise
-        await self.store.save(
-            Session(
-                id_hash=session.id_hash,
-                csrf_secret=session.csrf_secret,
-                created_at=session.created_at,
-                last_seen_at=session.last_seen_at,
-                expires_at=session.expires_at,
-                account=signed.account,
-                tokens=signed.tokens,
-            )
-        )
-        return signed.tokens.access_token
+        if updated is None or updated.tokens is None:
+            raise BackendUnauthorized("the session has ended")
+        return updated.tokens.access_token
 
     async def end(self, session: Session, client_ip: str | None) -> None:
         await self.store.delete(session.id_hash)
