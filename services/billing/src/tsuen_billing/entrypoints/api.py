@@ -24,12 +24,12 @@ from tsuen_billing.domain.errors import (
 from tsuen_billing.entrypoints.csv_export import claim_csv
 from tsuen_billing.entrypoints.deps import BillingDep
 from tsuen_billing.entrypoints.schemas import (
+    MONTH_PATTERN,
     ClaimDetailOut,
     ClaimOut,
     FacilityTotalOut,
     FeeCategoryIn,
     LineOut,
-    Month,
     MunicipalityTotalsOut,
     StatementDetailOut,
     StatementOut,
@@ -66,7 +66,7 @@ OfficerDep = Annotated[
     Principal, Depends(require_roles(Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN))
 ]
 GuardianDep = Annotated[Principal, Depends(require_roles(Role.GUARDIAN))]
-MonthQuery = Annotated[str | None, Query(pattern=Month.pattern, description="YYYY-MM")]
+MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 Municipality = Annotated[str, Path(pattern=r"^\d{6}$")]
 READ = error_responses(401, 403, 404, 422)
 
@@ -144,7 +144,7 @@ async def get_municipality_totals(
     code: Municipality,
     principal: OfficerDep,
     ctx: BillingDep,
-    month: Annotated[str, Query(pattern=Month.pattern, description="YYYY-MM")],
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
 ) -> MunicipalityTotalsOut:
     """What the municipality owes for a month, by facility."""
     principal.require_municipality(code)
@@ -168,7 +168,7 @@ async def get_municipality_csv(
     code: Municipality,
     principal: OfficerDep,
     ctx: BillingDep,
-    month: Annotated[str, Query(pattern=Month.pattern, description="YYYY-MM")],
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
 ) -> Response:
     """Every line the municipality is claimed for in a month, all facilities."""
     principal.require_municipality(code)

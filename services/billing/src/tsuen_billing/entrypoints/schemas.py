@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from tsuen_billing.domain.prices import FeeCategory
 
-Month = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class LineOut(BaseModel):
