@@ -353,3 +353,16 @@ def test_each_preset_names_its_own_sender_and_reminder_hour() -> None:
     assert "千代田区" in chiyoda.sender_name
     assert "掛川市" in kakegawa.sender_name
     assert 0 <= kakegawa.reminder_hour <= 23
+
+
+def test_kakegawa_takes_applications_from_16_february_2026() -> None:
+    # Issue 17, item 5: "利用認定申請の受付開始は、令和8年2月16日からです".
+    from tsuen_common.policy import ApplicationPhase
+
+    rule = load_policies().get("222135").eligibility
+    assert rule.application_phase(date(2026, 2, 15)) is ApplicationPhase.UPCOMING
+    assert rule.application_phase(date(2026, 2, 16)) is ApplicationPhase.OPEN
+    assert [d.day for d in rule.key_dates] == [date(2026, 3, 2), date(2026, 3, 26)]
+    chiyoda = load_policies().get("131016").eligibility
+    assert chiyoda.application_phase(date(2020, 1, 1)) is ApplicationPhase.OPEN
+    assert chiyoda.decided_facility_only_through == date(2026, 3, 31)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, application_form, officer
 from tsuen_common import timeutil
+from tsuen_common.timeutil import JST
 
 BIRTH = date(2025, 1, 15)
 
@@ -323,3 +324,29 @@ async def test_an_attachment_whose_content_is_not_its_type_is_refused(service):
     refused = await service.client.post(f"/v1/municipalities/{KAKEGAWA}/applications", json=form)
     assert refused.status_code == 415
     assert "PDF・JPEG・PNG" in refused.json()["message_ja"]
+
+
+async def test_links_and_applications_only_inside_the_application_period(service):
+    # Issue 17, item 5: Kakegawa takes applications from 2026-02-16.
+    service.clock.now = datetime(2026, 2, 15, 23, 59, tzinfo=JST)
+    early = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/application-links", json={"email": "early@example.jp"}
+    )
+    assert early.status_code == 409
+    assert "2026年2月16日から" in early.json()["message_ja"]
+    listed = await service.client.get("/v1/municipalities")
+    assert listed.status_code == 200
+    kakegawa = next(m for m in listed.json() if m["code"] == KAKEGAWA)
+    assert (kakegawa["name"], kakegawa["prefecture"], kakegawa["phase"]) == (
+        "掛川市",
+        "静岡県",
+        "upcoming",
+    )
+    assert kakegawa["key_dates"][0]["label_ja"] == "認定証の交付・利用できる施設の公表"
+    service.clock.now = datetime(2026, 2, 16, 0, 0, tzinfo=JST)
+    opened = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/application-links", json={"email": "early@example.jp"}
+    )
+    assert opened.status_code == 202
+    listed = await service.client.get("/v1/municipalities")
+    assert next(m for m in listed.json() if m["code"] == KAKEGAWA)["phase"] == "open"

@@ -165,3 +165,23 @@ def test_grid_cells_start_on_the_step_and_end_by_closing() -> None:
     half = grid_cells(day, time(8, 30), time(10, 15), 30)
     assert half == [time(8, 30), time(9), time(9, 30)]
     assert grid_cells(day, time(9), time(9, 30), 60) == []
+
+
+def test_chiyoda_fy2025_books_only_at_the_decided_facility() -> None:
+    # Issue 17, item 4: "令和7年度については、利用できる施設は申し込み後、決定した1施設のみ".
+    decided, other = uuid.uuid4(), uuid.uuid4()
+    child = CertifiedChild(
+        child_id=uuid.uuid4(),
+        municipality="131016",
+        guardian_id=uuid.uuid4(),
+        guardian_email="a@example.jp",
+        valid_from=date(2025, 4, 1),
+        valid_until=date(2027, 3, 31),
+        decided_facility_id=decided,
+    )
+    through = date(2026, 3, 31)
+    child.check_decided_facility(decided, date(2026, 3, 31), through)
+    with pytest.raises(InvalidRequest, match="only the facility decided"):
+        child.check_decided_facility(other, date(2026, 3, 31), through)
+    child.check_decided_facility(other, date(2026, 4, 1), through)  # FY2026: anywhere
+    child.check_decided_facility(other, date(2026, 3, 1), None)  # no such policy

@@ -73,6 +73,8 @@ class ChildCertified(_Eligibility):
     # (issue 13); optional because they were added after the first version.
     child_name: str | None = None
     child_kana: str | None = None
+    # The facility decided at application (Chiyoda FY2025 books only there, by policy).
+    decided_facility_id: uuid.UUID | None = None
 
 
 class RevocationReason(StrEnum):

@@ -18,11 +18,13 @@ from tsuen_common.policy.loader import (
 )
 from tsuen_common.policy.model import (
     PREFECTURES,
+    ApplicationPhase,
     AttendancePolicy,
     CancellationKind,
     CancellationRule,
     EligibilityPolicy,
     EnrollmentType,
+    KeyDate,
     LotteryPolicy,
     MunicipalityPolicy,
     NotificationPolicy,
@@ -31,11 +33,13 @@ from tsuen_common.policy.model import (
 
 __all__ = [
     "PREFECTURES",
+    "ApplicationPhase",
     "AttendancePolicy",
     "CancellationKind",
     "CancellationRule",
     "EligibilityPolicy",
     "EnrollmentType",
+    "KeyDate",
     "LotteryPolicy",
     "MunicipalityPolicy",
     "NotificationPolicy",

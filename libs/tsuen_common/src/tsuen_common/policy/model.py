@@ -34,11 +34,13 @@ from tsuen_common.timeutil import at_jst
 
 __all__ = [
     "PREFECTURES",
+    "ApplicationPhase",
     "AttendancePolicy",
     "CancellationKind",
     "CancellationRule",
     "EligibilityPolicy",
     "EnrollmentType",
+    "KeyDate",
     "LotteryPolicy",
     "MunicipalityPolicy",
     "QuotaPolicy",
@@ -214,8 +216,42 @@ class EnrollmentType(StrEnum):
     """認可外保育施設 (other than 企業主導型 and 認証)"""
 
 
+class KeyDate(_Frozen):
+    """A date the municipality publishes (認定証の交付, 面談の予約開始…), for the public page.
+
+    The field is ``day``: YAML reads a bare ``on`` key as the boolean true."""
+
+    day: dt.date
+    label_ja: str = Field(min_length=1, max_length=100)
+    label_en: str = Field(min_length=1, max_length=100)
+
+
+class ApplicationPhase(StrEnum):
+    UPCOMING = "upcoming"  # 受付開始前
+    OPEN = "open"  # 受付中
+    CLOSED = "closed"  # 受付終了
+
+
 class EligibilityPolicy(_Frozen):
     """Who may be certified (認定), beyond the age rule in :mod:`tsuen_common.age`."""
+
+    applications_open_on: dt.date | None = None
+    """First day links are issued and applications taken (Kakegawa: 令和8年2月16日); None: open."""
+    applications_close_on: dt.date | None = None
+    """Last day applications are taken; None: no end."""
+    key_dates: tuple[KeyDate, ...] = ()
+    """What the municipality publishes besides (Kakegawa: 認定証 and the facility list on 3/2,
+    interviews from 3/26), shown on the public list of municipalities."""
+    decided_facility_only_through: dt.date | None = None
+    """Chiyoda FY2025 (令和7年度): up to this use date a child books only at the facility decided
+    at application ("利用できる施設は申し込み後、決定した1施設のみ")."""
+
+    def application_phase(self, today: dt.date) -> ApplicationPhase:
+        if self.applications_open_on is not None and today < self.applications_open_on:
+            return ApplicationPhase.UPCOMING
+        if self.applications_close_on is not None and today > self.applications_close_on:
+            return ApplicationPhase.CLOSED
+        return ApplicationPhase.OPEN
 
     excluded_enrollment_types: frozenset[EnrollmentType]
     """A child enrolled in any of these is not eligible; enrolling later ends the certification."""

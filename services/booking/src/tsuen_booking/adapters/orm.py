@@ -66,6 +66,7 @@ children = sa.Table(
     # mails and staff lists name the child; never logged.
     sa.Column("name", sa.Text),
     sa.Column("kana", sa.Text),
+    sa.Column("decided_facility_id", pg.UUID(as_uuid=True)),
     sa.Column("birth_date", sa.Date),
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=False),

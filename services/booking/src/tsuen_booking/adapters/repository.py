@@ -139,6 +139,7 @@ def child_from_row(row: Mapping[Any, Any]) -> CertifiedChild:
         birth_date=row["birth_date"],
         revoked_from=row["revoked_from"],
         name=row["name"],
+        decided_facility_id=row.get("decided_facility_id"),
     )
 
 

@@ -29,6 +29,22 @@ class CertifiedChild:
     """The certification ends on this day (転出, 入園, 満3歳, withdrawal): no use from it on."""
     name: str | None = None
     """For mails and staff lists only (None for a child certified before names were sent)."""
+    decided_facility_id: uuid.UUID | None = None
+    """The facility decided at application (the only one where policy may limit booking)."""
+
+    def check_decided_facility(
+        self, facility_id: uuid.UUID, use_date: date, only_through: date | None
+    ) -> None:
+        """Chiyoda FY2025: up to ``only_through`` a child books only at its decided facility."""
+        if only_through is None or use_date > only_through:
+            return
+        if self.decided_facility_id is not None and facility_id != self.decided_facility_id:
+            raise InvalidRequest(
+                f"until {only_through.isoformat()} the child may use only the facility decided "
+                "at application",
+                message_ja=f"{only_through.year}年{only_through.month}月{only_through.day}日"
+                "までは、申込み後に決定した1施設のみ利用できます。",
+            )
 
     def check_eligible_on(self, day: date) -> None:
         """Raise :class:`InvalidRequest` saying why the child cannot use the scheme on ``day``."""

@@ -295,6 +295,11 @@ async def place_booking(
         raise InvalidRequest(
             "the child's municipality does not allow use of facilities elsewhere (広域利用)"
         )
+    child.check_decided_facility(
+        facility.id,
+        use_date,
+        ctx.policy(child.municipality).eligibility.decided_facility_only_through,
+    )
     if accepted is None:
         accepted = await session.scalar(
             _ACCEPTED, {"facility_id": facility.id, "child_id": child.child_id}

@@ -60,6 +60,7 @@ class EventHandlers:
             "valid_until": event.valid_until,
             "name": event.child_name,
             "kana": event.child_kana,
+            "decided_facility_id": event.decided_facility_id,
         }
         stmt = insert(children).values(**values, revoked_from=None)
         await session.execute(

@@ -101,6 +101,32 @@ async def get_age_window(
     return body
 
 
+@public.get(
+    "/municipalities",
+    summary="The municipalities on the platform: where to apply, and what each publishes",
+)
+async def municipalities(ctx: CtxDep) -> list[dict[str, Any]]:
+    """For the portal's first page (都道府県 → 市区町村): the phase of each application period
+    and the dates the municipality publishes."""
+    today = ctx.today()
+    out = []
+    for policy in sorted(ctx.policies, key=lambda p: p.code):
+        rule = policy.eligibility
+        out.append(
+            {
+                "code": policy.code,
+                "name": policy.name,
+                "name_kana": policy.name_kana,
+                "prefecture": policy.prefecture,
+                "phase": str(rule.application_phase(today)),
+                "applications_open_on": rule.applications_open_on,
+                "applications_close_on": rule.applications_close_on,
+                "key_dates": [d.model_dump() for d in rule.key_dates],
+            }
+        )
+    return out
+
+
 class LinkRequest(BaseModel):
     email: EmailStr
 

@@ -8,7 +8,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +25,7 @@ from tsuen_common.events.eligibility import (
     ChildCertified,
 )
 from tsuen_common.logging import get_logger
+from tsuen_common.policy import ApplicationPhase, MunicipalityPolicy
 from tsuen_common.ratelimit import Rate
 from tsuen_eligibility.adapters.orm import (
     application_links,
@@ -73,6 +74,26 @@ log = get_logger(__name__)
 LIVE_STATUSES = ("pending", "approved", "waitlisted")
 
 
+def check_accepting_applications(policy: MunicipalityPolicy, today: date) -> None:
+    """Links and applications only inside the municipality's application period (issue 17)."""
+    rule = policy.eligibility
+    phase = rule.application_phase(today)
+    if phase is ApplicationPhase.UPCOMING and rule.applications_open_on is not None:
+        opens = rule.applications_open_on
+        raise Conflict(
+            f"{policy.name} takes applications from {opens.isoformat()}",
+            message_ja=f"{policy.name}の利用認定申請の受付は{opens.year}年{opens.month}月"
+            f"{opens.day}日からです。受付開始後にもう一度お申し込みください。",
+        )
+    if phase is ApplicationPhase.CLOSED and rule.applications_close_on is not None:
+        closed = rule.applications_close_on
+        raise Conflict(
+            f"{policy.name} stopped taking applications on {closed.isoformat()}",
+            message_ja=f"{policy.name}の利用認定申請の受付は{closed.year}年{closed.month}月"
+            f"{closed.day}日で終了しました。{policy.name}の担当窓口にお問い合わせください。",
+        )
+
+
 @dataclass(frozen=True)
 class IssuedLink:
     link_id: uuid.UUID
@@ -90,6 +111,7 @@ async def issue_link(
     policy = ctx.policy(municipality)
     now = ctx.now()
     settings = ctx.settings
+    check_accepting_applications(policy, now.date())
     token = new_token()
     link_id = uuid.uuid4()
     expires_at = link_expiry(now, policy.eligibility.application_link_validity_hours)
@@ -208,9 +230,9 @@ async def submit_application(
     uploads: Sequence[AttachmentFile] = (),
 ) -> dict[str, Any]:
     """Step 2: the form, sent with the link's token. The link is used up in the same transaction."""
-    ctx.policy(municipality)
     now = ctx.now()
     today = now.date()
+    check_accepting_applications(ctx.policy(municipality), today)
     try:
         validate_birth_date(form.child.birth_date, today)
     except InvalidBirthDate as exc:
@@ -677,6 +699,7 @@ async def approve(
                 birth_date=app.child_birth_date,
                 child_name=app.child_name,
                 child_kana=app.form.get("child", {}).get("kana"),
+                decided_facility_id=app.desired_facility_id,
             ),
             municipality=municipality,
         )
