@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, time
 
-from tests.integration.booking.support import KAKEGAWA, Harness, auth, staff
+from tests.integration.booking.support import (
+    KAKEGAWA,
+    Harness,
+    auth,
+    facility_body,
+    officer,
+    staff,
+)
 
 
 async def test_generating_a_month_of_year_zero_is_a_422(harness: Harness) -> None:
@@ -82,3 +90,38 @@ async def test_a_booking_body_with_a_far_date_is_a_422(harness: Harness) -> None
         headers=auth(staff(KAKEGAWA, facility)),
     )
     assert closed.status_code == 422, closed.text
+
+
+async def test_numbers_beyond_a_postgresql_integer_are_a_422(harness: Harness) -> None:
+    # They reached the INSERT and PostgreSQL refused them: a 500 (schemathesis, issue 12).
+    officer_headers = auth(officer(KAKEGAWA))
+    for field, value in [("places_per_slot", 2**31), ("extra_hour_fee_yen", 2**63)]:
+        response = await harness.client.post(
+            f"/v1/municipalities/{KAKEGAWA}/facilities",
+            json=facility_body(**{field: value}),
+            headers=officer_headers,
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"][-1] == field
+    facility = await harness.register(KAKEGAWA)
+    patched = await harness.client.patch(
+        f"/v1/facilities/{facility}",
+        json={"places_by_weekday": {"0": {"10": 2**40}}},
+        headers=auth(staff(KAKEGAWA, facility)),
+    )
+    assert patched.status_code == 422, patched.text
+
+
+async def test_text_and_numbers_python_reads_but_cannot_store_are_a_422(harness: Harness) -> None:
+    # An unpaired surrogate escape and a non-finite number: both parsed, both 500s before.
+    officer_headers = {**auth(officer(KAKEGAWA)), "content-type": "application/json"}
+    url = f"/v1/municipalities/{KAKEGAWA}/facilities"
+    name = json.dumps(facility_body(), ensure_ascii=False).replace('"テスト保育園"', '"\\ud800"')
+    refused = await harness.client.post(url, content=name, headers=officer_headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "invalid_character"
+    assert "サロゲート" in refused.json()["message_ja"]
+    lat = json.dumps(facility_body()).replace("35.694", "1e999")
+    refused = await harness.client.post(url, content=lat, headers=officer_headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "invalid_number"

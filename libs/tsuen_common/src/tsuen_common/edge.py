@@ -6,6 +6,12 @@
 - **No NUL in text.** PostgreSQL cannot store U+0000 and answered with a 500; a query string or
   JSON body carrying one is refused with 422 before any handler runs. Other control
   characters are refused field by field (``tsuen_common.text``).
+- **Only JSON that can be stored and answered.** Python reads more than JSON allows: an
+  unpaired surrogate escape (``"\\ud800"``, not a character: PostgreSQL and every JSON answer
+  fail to encode it), ``NaN``/``Infinity`` or a number too large for a float (``1e999``), and
+  arrays nested deeper than the parser's recursion limit. Each gave a 500 (issue 12, found by
+  schemathesis); each is refused with 422 and a message. Every JSON media type FastAPI
+  parses is checked (``application/json``, ``application/*+json``, in any letter case).
 - **Headers on every answer.** ``X-Content-Type-Options: nosniff``; ``Cache-Control: no-store``
   unless the route chose its own (API answers carry children's and families' data, and a
   shared proxy or a phone's back button must not keep them); HSTS when served over TLS.
@@ -46,6 +52,57 @@ def query_has_control_characters(raw_query: bytes) -> bool:
 
 def json_body_has_nul(body: bytes) -> bool:
     return b"\x00" in body or _JSON_NUL.search(body) is not None
+
+
+# (code, detail, message_ja) of a JSON body that parses but cannot be stored or answered.
+_UNPAIRED_SURROGATE = (
+    "invalid_character",
+    "the request contains an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF), "
+    "which is not a character; send the text as UTF-8",
+    "入力に文字として扱えないデータ（対になっていないサロゲート）が含まれています。"
+    "入力し直してください。",
+)
+_NOT_FINITE = (
+    "invalid_number",
+    "a number in the request is not finite (NaN, Infinity, or too large for a float)",
+    "数値が大きすぎるか、数値として扱えない値です。正しい数値を入力してください。",
+)
+_TOO_DEEP = (
+    "too_deep",
+    "the JSON in the request is nested too deeply",
+    "送信されたデータの形式が正しくありません（入れ子が深すぎます）。",
+)
+
+
+def json_body_problem(body: bytes) -> tuple[str, str, str] | None:
+    """Why a JSON body that Python parses cannot be taken: (code, detail, message_ja).
+
+    None for a body that is fine, and for one that is not JSON at all (the route's own
+    validation answers that with its 422).
+    """
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        return _TOO_DEEP
+    except ValueError:  # not JSON, or not UTF-8: the route refuses it
+        return None
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return _UNPAIRED_SURROGATE
+    except ValueError:
+        return _NOT_FINITE
+    except RecursionError:
+        return _TOO_DEEP
+    return None
+
+
+def is_json_content_type(content_type: bytes) -> bool:
+    """What FastAPI parses as JSON: application/json and application/*+json, any case."""
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    )
 
 
 def _problem(status: int, code: str, detail: str, message_ja: str) -> tuple[int, bytes]:
@@ -111,7 +168,7 @@ class EdgeGuard:
             await _answer(send, *_too_large(limit), headers)
             return
         content_type = request_headers.get(b"content-type", b"")
-        is_json = content_type.startswith(b"application/json")
+        is_json = is_json_content_type(content_type)
         try:
             receive = await _guarded_receive(receive, limit=limit, buffer=is_json)
         except BodyTooLarge:
@@ -124,6 +181,10 @@ class EdgeGuard:
                 "the request contains a NUL character (U+0000); remove it",
                 "入力に制御文字（NUL）が含まれています。取り除いてください。",
             )
+            await _answer(send, status, body, headers)
+            return
+        except _UnusableJson as exc:
+            status, body = _problem(422, *exc.problem)
             await _answer(send, status, body, headers)
             return
 
@@ -151,6 +212,12 @@ class EdgeGuard:
 
 class _NulInBody(Exception):
     pass
+
+
+class _UnusableJson(Exception):
+    def __init__(self, problem: tuple[str, str, str]) -> None:
+        super().__init__(problem[0])
+        self.problem = problem
 
 
 def _too_large(limit: int) -> tuple[int, bytes]:
@@ -190,6 +257,9 @@ async def _guarded_receive(receive: Receive, *, limit: int, buffer: bool) -> Rec
         body = b"".join(chunks)
         if json_body_has_nul(body):
             raise _NulInBody()
+        problem = json_body_problem(body) if body else None
+        if problem is not None:
+            raise _UnusableJson(problem)
         return _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
 
     seen = 0

@@ -57,7 +57,9 @@ JapanInstant = Annotated[datetime, AfterValidator(_bounded_instant), AfterValida
 
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
 Hour = Annotated[int, Field(ge=0, le=23)]
-Places = Annotated[int, Field(ge=0)]
+# Bounded well inside PostgreSQL's integer: a larger number was a 500 (schemathesis, issue 12).
+Places = Annotated[int, Field(ge=0, le=10_000)]
+FeeYen = Annotated[int, Field(ge=0, le=1_000_000, description="fee per over-cap hour (円)")]
 
 
 class Hours(BaseModel):
@@ -87,7 +89,7 @@ class _FacilityFields(BaseModel):
     email: EmailStr | None = None
     phone: Phone | None = Field(default=None, description="電話番号")
     comments: str = Field(default="", max_length=4000, description="施設からのコメント")
-    extra_hour_fee_yen: int = Field(default=0, ge=0, description="fee per over-cap hour (円)")
+    extra_hour_fee_yen: FeeYen = 0
     opening_hours: dict[Weekday, Hours] = Field(min_length=1)
     places_per_slot: Places
     places_by_weekday: dict[Weekday, dict[Hour, Places]] = Field(default_factory=dict)
@@ -143,7 +145,7 @@ class FacilityPatch(BaseModel):
     email: EmailStr | None = None
     phone: Phone | None = None
     comments: str | None = Field(default=None, max_length=4000)
-    extra_hour_fee_yen: int | None = Field(default=None, ge=0)
+    extra_hour_fee_yen: FeeYen | None = None
     opening_hours: dict[Weekday, Hours] | None = Field(default=None, min_length=1)
     places_per_slot: Places | None = None
     places_by_weekday: dict[Weekday, dict[Hour, Places]] | None = None
