@@ -217,7 +217,8 @@ async def get_statement(
 
 @router.get(
     "/statements/{statement_id}/print",
-    response_class=HTMLResponse,
+    # Response, not HTMLResponse: the errors stay documented (and sent) as JSON.
+    response_class=Response,
     responses={**READ, 200: {"content": {"text/html": {}}, "description": "printable"}},
 )
 async def get_statement_page(
