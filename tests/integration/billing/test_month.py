@@ -175,6 +175,23 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         assert [r["total_yen"] for r in (await statement_total(b)).json()] == [450]
         assert [r["total_yen"] for r in (await statement_total(c)).json()] == [600]
 
+        # Each line says where it came from; a used booking's line shows attendance's times.
+        a_statement_id = (await statement_total(a)).json()[0]["id"]
+        a_lines = (
+            await s.get(f"/v1/statements/{a_statement_id}", guardian(KAKEGAWA, a.guardian_id))
+        ).json()["lines"]
+        assert [(ln["kind"], ln["booking_id"], ln["fee_yen"]) for ln in a_lines] == [
+            ("late_pickup", str(a1), 300),
+            ("use", str(a1), 600),
+            ("no_show", str(a2), 300),
+        ]
+        assert {ln["source_event_type"] for ln in a_lines} == {"booking.BookingSettled"}
+        used = a_lines[1]
+        assert datetime.fromisoformat(used["checked_out_at"]) == datetime(
+            2027, 6, 1, 12, 20, tzinfo=JST
+        )
+        assert a_lines[2]["checked_out_at"] is None
+
         # ClaimClosed, one per claim, reaches Kafka through billing's relay.
         relay = OutboxRelay(engine=s.billing_app.state.engine, producer=s.producer)  # type: ignore[arg-type]
         assert await relay.run_once() == 3

@@ -19,7 +19,7 @@ from tsuen_common.events.topics import Topic
 CONSUMERS: dict[Topic, list[str]] = {
     Topic.ELIGIBILITY: ["booking", "attendance", "notification", "identity", "billing"],
     Topic.BOOKING: ["attendance", "notification", "billing"],
-    Topic.ATTENDANCE: ["booking", "notification"],
+    Topic.ATTENDANCE: ["booking", "notification", "billing"],
     Topic.NOTIFICATION: [],
     Topic.IDENTITY: ["notification"],
     Topic.BILLING: [],

@@ -87,6 +87,20 @@ usage_lines = sa.Table(
     sa.Index("ix_usage_lines_facility_service", "facility_id", "service_month"),
 )
 
+# The visit behind a used booking (attendance.CheckedOut): the times the statement shows.
+visits = sa.Table(
+    "visits",
+    metadata,
+    sa.Column("booking_id", sa.Uuid, primary_key=True),
+    sa.Column("child_id", sa.Uuid, nullable=False),
+    sa.Column("facility_id", sa.Uuid, nullable=False),
+    sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("checked_out_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("late_minutes", sa.Integer, nullable=False),
+    sa.Column("source_event_id", sa.Uuid, nullable=False),
+    _now(),
+)
+
 # Which (facility, month) is closed: its claims and statements are final.
 month_closes = sa.Table(
     "month_closes",

@@ -18,6 +18,7 @@ from tsuen_billing.adapters.orm import (
     month_closes,
     statements,
     usage_lines,
+    visits,
 )
 from tsuen_billing.domain.children import Certification
 from tsuen_billing.domain.closing import ClaimTotal, PricedLine, StatementTotal
@@ -76,6 +77,32 @@ async def record_lines(
         )
         added += result.first() is not None
     return added
+
+
+async def record_visit(
+    session: AsyncSession,
+    *,
+    booking_id: uuid.UUID,
+    child_id: uuid.UUID,
+    facility_id: uuid.UUID,
+    checked_in_at: datetime,
+    checked_out_at: datetime,
+    late_minutes: int,
+    event_id: uuid.UUID,
+) -> None:
+    await session.execute(
+        insert(visits)
+        .values(
+            booking_id=booking_id,
+            child_id=child_id,
+            facility_id=facility_id,
+            checked_in_at=checked_in_at,
+            checked_out_at=checked_out_at,
+            late_minutes=late_minutes,
+            source_event_id=event_id,
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 async def set_fee_category(
@@ -337,8 +364,10 @@ async def get_statement(session: AsyncSession, statement_id: uuid.UUID) -> dict[
 
 
 async def lines_of(session: AsyncSession, *conditions: Any) -> list[dict[str, Any]]:
+    """Lines with the visit's times where attendance reported one (used bookings)."""
     rows = await session.execute(
-        sa.select(usage_lines)
+        sa.select(usage_lines, visits.c.checked_in_at, visits.c.checked_out_at)
+        .select_from(usage_lines.outerjoin(visits, visits.c.booking_id == usage_lines.c.booking_id))
         .where(*conditions)
         .order_by(
             usage_lines.c.use_date,

@@ -1,4 +1,5 @@
-"""Billing's inputs: booking's settlements and cancellations, eligibility's certifications."""
+"""Billing's inputs: booking's settlements and cancellations, eligibility's certifications,
+attendance's check-outs (the visit's times)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_billing.config import Settings
 from tsuen_billing.service_layer import usage
+from tsuen_common.events.attendance import CheckedOut
 from tsuen_common.events.booking import BookingCancelled, BookingSettled
 from tsuen_common.events.eligibility import ChildCertified
 from tsuen_common.events.envelope import EventEnvelope
@@ -16,6 +18,7 @@ from tsuen_common.settings import ServiceSettings
 # Kafka group ids and inbox keys: renaming one replays its topic.
 BOOKING_CONSUMER = "billing-booking"
 ELIGIBILITY_CONSUMER = "billing-eligibility"
+ATTENDANCE_CONSUMER = "billing-attendance"
 
 
 def build_worker(settings: ServiceSettings) -> ConsumerWorker:
@@ -42,5 +45,12 @@ def build_worker(settings: ServiceSettings) -> ConsumerWorker:
         {BookingSettled: on_settled, BookingCancelled: on_cancelled},
         Topic.BOOKING,
     )
+
+    async def on_checked_out(
+        session: AsyncSession, envelope: EventEnvelope, payload: CheckedOut
+    ) -> None:
+        await usage.on_checked_out(session, envelope, payload)
+
     worker.add(ELIGIBILITY_CONSUMER, {ChildCertified: on_certified}, Topic.ELIGIBILITY)
+    worker.add(ATTENDANCE_CONSUMER, {CheckedOut: on_checked_out}, Topic.ATTENDANCE)
     return worker

@@ -30,6 +30,8 @@ class LineOut(BaseModel):
     fiscal_year: int | None
     source_event_id: uuid.UUID
     source_event_type: str
+    checked_in_at: datetime | None = Field(default=None, description="attendance's check-in")
+    checked_out_at: datetime | None = Field(default=None, description="attendance's check-out")
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> LineOut:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from tsuen_common.timeutil import JST
+
 KIND_JA = {
     "use": "利用",
     "no_show": "欠席(連絡なし)",
@@ -24,6 +26,13 @@ def _yen(amount: int | None) -> str:
     return f"{amount or 0:,}円"
 
 
+def _times(line: dict[str, Any]) -> str:
+    start, end = line.get("checked_in_at"), line.get("checked_out_at")
+    if start is None or end is None:
+        return ""
+    return f"{start.astimezone(JST):%H:%M}–{end.astimezone(JST):%H:%M}"
+
+
 def _row(line: dict[str, Any]) -> str:
     kind = escape(KIND_JA.get(line["kind"], line["kind"]))
     if line["service_month"] != line["billing_month"]:
@@ -31,6 +40,7 @@ def _row(line: dict[str, Any]) -> str:
     cells = [
         f"<td>{line['use_date'].isoformat()}</td>",
         f"<td>{kind}</td>",
+        f"<td>{_times(line)}</td>",
         f"<td class=n>{line['minutes']}分</td>",
         f"<td class=n>{_yen(line['fee_yen'])}</td>",
         f"<td class=n>{_yen(line['over_cap_yen'])}</td>",
@@ -41,7 +51,8 @@ def _row(line: dict[str, Any]) -> str:
 def statement_html(statement: dict[str, Any]) -> str:
     month = escape(statement["month"])
     head = "".join(
-        f"<th>{h}</th>" for h in ("利用日", "区分", "時間", "利用者負担", "上限超過料金")
+        f"<th>{h}</th>"
+        for h in ("利用日", "区分", "登園–降園", "時間", "利用者負担", "上限超過料金")
     )
     rows = "\n".join(_row(line) for line in statement["lines"])
     fee, over, total = (
@@ -55,7 +66,7 @@ def statement_html(statement: dict[str, Any]) -> str:
         f"<h1>利用料明細書（{month}）</h1>\n"
         f"<p>施設: {escape(statement['facility_name'])}</p>\n"
         f"<table><thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n"
-        f"<tfoot><tr><th colspan=3>合計</th><td class=n>{fee}</td><td class=n>{over}</td></tr>\n"
-        f"<tr><th colspan=3>お支払い額（施設へ）</th><td class=n colspan=2>{total}</td></tr>"
+        f"<tfoot><tr><th colspan=4>合計</th><td class=n>{fee}</td><td class=n>{over}</td></tr>\n"
+        f"<tr><th colspan=4>お支払い額（施設へ）</th><td class=n colspan=2>{total}</td></tr>"
         "</tfoot></table>\n<p>給食費などの実費は含みません。</p>\n</body></html>\n"
     )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsuen_billing.adapters import repository as repo
 from tsuen_billing.domain.children import Certification
 from tsuen_billing.domain.usage import lines_from_cancelled, lines_from_settled
+from tsuen_common.events.attendance import CheckedOut
 from tsuen_common.events.booking import BookingCancelled, BookingSettled
 from tsuen_common.events.eligibility import ChildCertified
 from tsuen_common.events.envelope import EventEnvelope
@@ -56,3 +57,17 @@ async def on_booking_cancelled(
     )
     if added:
         log.info("late cancellation recorded", booking_id=str(event.booking_id), lines=added)
+
+
+async def on_checked_out(session: AsyncSession, envelope: EventEnvelope, event: CheckedOut) -> None:
+    """The visit's times, for the statement; what it costs comes from booking's settlement."""
+    await repo.record_visit(
+        session,
+        booking_id=event.booking_id,
+        child_id=event.child_id,
+        facility_id=event.facility_id,
+        checked_in_at=event.checked_in_at,
+        checked_out_at=event.checked_out_at,
+        late_minutes=event.late_minutes,
+        event_id=envelope.event_id,
+    )
