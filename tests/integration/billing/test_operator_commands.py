@@ -17,6 +17,7 @@ from tsuen_billing.config import Settings
 from tsuen_billing.entrypoints.app import create
 from tsuen_billing.entrypoints.cli import MIGRATIONS, main
 from tsuen_billing.service_layer import usage
+from tsuen_billing.service_layer.closing import close_month
 from tsuen_common.events.booking import BookingKind, BookingSettled, SettlementStatus
 from tsuen_common.events.eligibility import ChildCertified
 from tsuen_common.events.envelope import EventEnvelope
@@ -24,14 +25,17 @@ from tsuen_common.migrations import upgrade
 from tsuen_common.timeutil import JST
 
 FACILITY = uuid.UUID("7a1c0e52-1f0b-4a53-9d6c-000000000201")
+OTHER_FACILITY = uuid.UUID("7a1c0e52-1f0b-4a53-9d6c-000000000202")
 
 
-def _settled(child: uuid.UUID, guardian_id: uuid.UUID, day: date) -> BookingSettled:
+def _settled(
+    child: uuid.UUID, guardian_id: uuid.UUID, day: date, facility: uuid.UUID = FACILITY
+) -> BookingSettled:
     return BookingSettled(
         booking_id=uuid.uuid4(),
         child_id=child,
         guardian_id=guardian_id,
-        facility_id=FACILITY,
+        facility_id=facility,
         facility_name="かけがわ保育園",
         kind=BookingKind.FLEXIBLE,
         use_date=day,
@@ -102,13 +106,35 @@ async def test_close_prices_a_past_month_with_the_shipped_tables_and_the_officer
         # A month that has not ended cannot be closed.
         assert await asyncio.to_thread(main, ["close", "--month", "2099-01"]) == 1
 
+        # FY2027 has no shipped prices: the facility with an April line is not closed, the
+        # other facility (a March line, never billed) is.
+        async with ctx.sessions() as session, session.begin():
+            for facility, day in (
+                (FACILITY, date(2027, 4, 5)),
+                (OTHER_FACILITY, date(2027, 3, 31)),
+            ):
+                event = _settled(child, guardian_id, day, facility=facility)
+                envelope = EventEnvelope.wrap(event, municipality=KAKEGAWA, producer="booking")
+                await usage.on_booking_settled(session, envelope, event)
+        ctx.clock = lambda: datetime(2027, 5, 1, 9, 0, tzinfo=JST)
+        april_close = await close_month(ctx, "2027-04")
+        outcome = {f.facility_id: f for f in april_close.facilities}
+        assert outcome[FACILITY].failed is not None
+        assert "FY2027" in outcome[FACILITY].failed
+        assert outcome[OTHER_FACILITY].failed is None
+        assert outcome[OTHER_FACILITY].lines == 1
+
         statements = await client.get(
-            "/v1/statements", headers=auth(guardian(KAKEGAWA, guardian_id))
+            "/v1/statements",
+            params={"month": "2026-11"},
+            headers=auth(guardian(KAKEGAWA, guardian_id)),
         )
         # ¥300 on the 10th, ¥60 (300 − 240) on the 20th; 2 h × ¥1,400 claimed (age 1).
         assert [(s["month"], s["fee_yen"]) for s in statements.json()] == [("2026-11", 360)]
         async with ctx.sessions() as session:
-            claimed = await session.scalar(sa.text("SELECT sum(total_yen) FROM claims"))
+            claimed = await session.scalar(
+                sa.text("SELECT sum(total_yen) FROM claims WHERE month = '2026-11'")
+            )
         assert claimed == 2800
     finally:
         await client.aclose()

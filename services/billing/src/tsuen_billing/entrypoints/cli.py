@@ -43,7 +43,8 @@ def close(settings: ServiceSettings, argv: list[str]) -> int:
         prog="tsuen-billing close",
         description="Close a month (月次締め): claims per paying municipality and statements per "
         "guardian for every facility with unbilled usage (or one facility). Idempotent: a "
-        "facility's closed month is skipped. Run it from cron on the 1st.",
+        "facility's closed month is skipped. Exit 1 when a facility could not be closed (no "
+        "prices for a use date): the others are. Run it from cron on the 1st.",
     )
     parser.add_argument("--month", required=True, type=_month, help="YYYY-MM, a month that ended")
     parser.add_argument("--facility-id", type=uuid.UUID)
@@ -63,14 +64,16 @@ def close(settings: ServiceSettings, argv: list[str]) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     for f in result.facilities:
-        if f.skipped:
+        if f.failed:
+            print(f"{f.facility_id}: NOT closed ({f.failed})")
+        elif f.skipped:
             print(f"{f.facility_id}: skipped ({f.skipped})")
         else:
             print(
                 f"{f.facility_id}: {f.claims} claims, {f.statements} statements, {f.lines} lines "
                 f"({f.adjustments} adjustments), {f.waiting} waiting for a certification"
             )
-    return 0
+    return 1 if any(f.failed for f in result.facilities) else 0
 
 
 def reconcile(settings: ServiceSettings, argv: list[str]) -> int:

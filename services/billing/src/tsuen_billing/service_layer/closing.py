@@ -20,7 +20,7 @@ from tsuen_billing.adapters import repository as repo
 from tsuen_billing.domain.charges import price_line
 from tsuen_billing.domain.children import facts_on
 from tsuen_billing.domain.closing import PricedLine, summarise
-from tsuen_billing.domain.errors import MonthAlreadyClosed, MonthNotOver
+from tsuen_billing.domain.errors import MonthAlreadyClosed, MonthNotOver, PricesMissing
 from tsuen_billing.domain.money import month_bounds
 from tsuen_billing.domain.usage import LineKind, UsageLine
 from tsuen_billing.service_layer.context import Billing
@@ -41,6 +41,7 @@ class FacilityClose:
     waiting: int = 0  # lines whose child is not known yet
     skipped: str | None = None  # why nothing was closed
     already_closed: bool = False
+    failed: str | None = None  # e.g. no prices for a use date: nothing of the facility closed
 
 
 @dataclass
@@ -63,8 +64,15 @@ async def close_month(
         async with ctx.sessions() as session:
             targets = await repo.facilities_with_pending(session, month)
     for target in targets:
-        async with ctx.sessions() as session, session.begin():
-            done = await _close_facility(ctx, session, target, month, now)
+        try:
+            async with ctx.sessions() as session, session.begin():
+                done = await _close_facility(ctx, session, target, month, now)
+        except PricesMissing as exc:
+            if facility_id is not None:
+                raise
+            # One facility's missing prices do not hold up the others' claims.
+            log.error("month not closed", facility_id=str(target), month=month, reason=str(exc))
+            done = FacilityClose(target, month, failed=str(exc))
         if facility_id is not None and done.already_closed:
             raise MonthAlreadyClosed(done.skipped)
         result.facilities.append(done)
