@@ -210,6 +210,17 @@ class Harness:
         async with self.ctx.sessions() as session:
             return await session.scalar(sa.text(query), params)
 
+    async def outbox_payloads(self, event_type: str) -> list[dict[str, Any]]:
+        async with self.ctx.sessions() as session:
+            rows = await session.execute(
+                sa.text(
+                    "SELECT convert_from(value, 'UTF8')::jsonb -> 'payload' FROM outbox "
+                    "WHERE event_type = :t ORDER BY id"
+                ),
+                {"t": event_type},
+            )
+            return [r[0] for r in rows]
+
     async def event_types(self) -> list[str]:
         async with self.ctx.sessions() as session:
             rows = await session.execute(sa.text("SELECT event_type FROM outbox ORDER BY id"))

@@ -65,6 +65,7 @@ async def test_a_booking_takes_its_cells_and_holds_its_minutes(harness: Harness)
     at_facility = await harness.client.get("/v1/bookings", headers=auth(staff(CHIYODA, facility)))
     assert [b["id"] for b in at_facility.json()] == [booking["id"]]
     assert await harness.event_types() == [
+        "booking.InterviewRequested",
         "booking.InterviewScheduled",
         "booking.FacilityAcceptanceRecorded",
         "booking.BookingConfirmed",
@@ -192,8 +193,10 @@ async def test_a_full_cell_refuses_the_whole_booking_and_takes_nothing(harness: 
     )
     assert (await harness.quota(second, "2027-06"))["held_minutes"] == 0
     assert await harness.event_types() == [
+        "booking.InterviewRequested",
         "booking.InterviewScheduled",
         "booking.FacilityAcceptanceRecorded",
+        "booking.InterviewRequested",
         "booking.InterviewScheduled",
         "booking.FacilityAcceptanceRecorded",
         "booking.BookingConfirmed",

@@ -41,7 +41,12 @@ async def test_only_as_many_children_as_places_get_the_last_places(harness: Harn
     assert held == 2 * 60  # the losers hold nothing: their transactions rolled back whole
     assert (
         await harness.event_types()
-        == ["booking.InterviewScheduled", "booking.FacilityAcceptanceRecorded"] * RACERS
+        == [
+            "booking.InterviewRequested",
+            "booking.InterviewScheduled",
+            "booking.FacilityAcceptanceRecorded",
+        ]
+        * RACERS
         + ["booking.BookingConfirmed"] * 2
     )
     assert (await reconcile(harness.ctx))[1] == []

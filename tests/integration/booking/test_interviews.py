@@ -86,6 +86,7 @@ async def test_interview_then_acceptance_then_booking(harness: Harness) -> None:
     booked = await harness.book(child, facility, date(2027, 6, 9), time(10), time(11))
     assert booked.status_code == 201
     assert await harness.event_types() == [
+        "booking.InterviewRequested",  # the facility is told by mail (issue 17)
         "booking.InterviewScheduled",
         "booking.FacilityAcceptanceRecorded",
         "booking.BookingConfirmed",
@@ -162,6 +163,7 @@ async def test_an_interview_can_be_moved_cancelled_and_asked_for_again(harness: 
     )
     assert upcoming.json() == []
     assert await harness.event_types() == [
+        "booking.InterviewRequested",
         "booking.InterviewScheduled",
         "booking.InterviewScheduled",
         "booking.InterviewCancelled",

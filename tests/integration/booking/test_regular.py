@@ -42,23 +42,35 @@ async def test_a_regular_plan_books_its_month_and_skips_what_does_not_fit(
         f"/v1/regular-plans/{plan['id']}/approve", headers=facility_staff
     )
     assert approved.json()["status"] == "approved"
+    # Approval books the booking horizon at once (issue 13): it is 20 May, the plan starts in
+    # June, so June. Wednesdays 2, 9, 16, 23, 30: the 16th is closed; 3 × 3 h fit the 10 h, the
+    # 30th does not.
+    assert [b["date"] for b in approved.json()["generated"]] == [
+        "2027-06-02",
+        "2027-06-09",
+        "2027-06-23",
+    ]
+    # One mail for the plan, listing the dates (not one 予約完了 per occurrence).
+    [announced] = await harness.outbox_payloads("booking.RegularPlanBooked")
+    assert announced["dates"] == ["2027-06-02", "2027-06-09", "2027-06-23"]
+    assert announced["skipped"] == ["2027-06-16", "2027-06-30"]
+    confirmed = await harness.outbox_payloads("booking.BookingConfirmed")
+    assert {c["plan_id"] for c in confirmed} == {plan["id"]}
+    [decided] = await harness.outbox_payloads("booking.RegularPlanDecided")
+    assert decided["approved"] is True
+    [applied_event] = await harness.outbox_payloads("booking.RegularPlanApplied")
+    assert applied_event["facility_email"] == "en@example.jp"
 
+    # The monthly run (or a hand-run generate) finds nothing new to book, and mails nothing.
     generated = await harness.client.post(
         f"/v1/regular-plans/{plan['id']}/generate", params=month, headers=facility_staff
     )
     assert generated.status_code == 200, generated.text
     body = generated.json()
-    # Wednesdays 2, 9, 16, 23, 30: the 16th is closed; 3 × 3 h fit the 10 h, the 30th does not.
-    assert [b["date"] for b in body["booked"]] == ["2027-06-02", "2027-06-09", "2027-06-23"]
-    assert body["skipped"] == [
-        {"date": "2027-06-16", "reason": "facility closed on 2027-06-16"},
-        {"date": "2027-06-30", "reason": "quota exceeded: 60 minutes remain"},
-    ]
-    again = await harness.client.post(
-        f"/v1/regular-plans/{plan['id']}/generate", params=month, headers=facility_staff
-    )
-    assert again.json()["booked"] == []
-    assert [s["reason"] for s in again.json()["skipped"]].count("already generated") == 3
+    assert body["booked"] == []
+    assert [s["reason"] for s in body["skipped"]].count("already generated") == 3
+    assert {"date": "2027-06-16", "reason": "facility closed on 2027-06-16"} in body["skipped"]
+    assert len(await harness.outbox_payloads("booking.RegularPlanBooked")) == 1
     regular = await harness.client.get(
         "/v1/bookings", params={"kind": "regular"}, headers=auth(child.principal)
     )
@@ -81,14 +93,9 @@ async def test_ending_a_plan_cancels_its_later_bookings_under_the_cancellation_r
         weekday=2,  # Wednesdays
         end="11:00",
         valid_from="2027-06-01",
-        by=facility_staff,  # 代理予約: approved at once
+        by=facility_staff,  # 代理予約: approved at once, and booked at once
     )
-    generated = await harness.client.post(
-        f"/v1/regular-plans/{plan['id']}/generate",
-        params={"month": "2027-06"},
-        headers=facility_staff,
-    )
-    booked = [b["date"] for b in generated.json()["booked"]]
+    booked = [b["date"] for b in plan["generated"]]
     assert booked == ["2027-06-02", "2027-06-09", "2027-06-16", "2027-06-23", "2027-06-30"]
     assert (await harness.quota(child, "2027-06"))["held_minutes"] == 600
     end = f"/v1/regular-plans/{plan['id']}/end"

@@ -75,6 +75,7 @@ LOTTERY_PROMOTED_MAIL = "繰り上げ当選のお知らせ"
 INTERVIEW_MAIL = "初回面談日時のお知らせ"
 ACCEPTED_MAIL = "受入決定のお知らせ"
 BOOKED_MAIL = "予約完了のお知らせ"
+REGULAR_BOOKED_MAIL = "定期利用の予約完了のお知らせ"
 REMINDER_MAIL = "ご利用日前日のお知らせ"
 LATE_PICKUP_MAIL = "お迎え遅延による利用時間加算のお知らせ"
 OVER_CAP_MAIL = "利用上限超過のお知らせ"
@@ -417,3 +418,17 @@ async def code_from_display(platform: Platform, municipality: str, facility_id: 
         assert 'src="data:image/svg+xml' in opened.text  # the code itself, as an image
         code = ok(await tablet.get(f"/v1/facilities/{facility_id}/code"))  # cookie, no bearer
     return str(code["token"])
+
+
+def plan_bookings(
+    decided: dict[str, Any], generated: dict[str, Any]
+) -> tuple[dict[str, str], list[str]]:
+    """A 定期利用 plan's bookings and skipped days: those made when it was approved (or
+    registered by the facility) plus those of a later monthly run, as date → booking id."""
+    booked = [*decided.get("generated", []), *generated["booked"]]
+    skipped = {
+        s["date"]
+        for s in [*decided.get("skipped", []), *generated["skipped"]]
+        if s["reason"] != "already generated"
+    }
+    return {b["date"]: str(b["booking_id"]) for b in booked}, sorted(skipped)

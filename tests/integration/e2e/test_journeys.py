@@ -28,6 +28,7 @@ from tests.integration.e2e.journey import (
     LOTTERY_WAITLISTED_MAIL,
     LOTTERY_WON_MAIL,
     OVER_CAP_MAIL,
+    REGULAR_BOOKED_MAIL,
     REMINDER_MAIL,
     Applicant,
     Family,
@@ -41,6 +42,7 @@ from tests.integration.e2e.journey import (
     jst,
     mail_text,
     ok,
+    plan_bookings,
     register_facility,
     register_residents,
     scan_and_register,
@@ -222,10 +224,11 @@ async def test_chiyoda_journey(platform: Platform) -> None:
                 headers=staff,
             )
         )
-    regular = {b["date"]: str(b["booking_id"]) for b in generated["booked"]}
+    # Registered by the facility: booked at once (one mail for the plan), not by hand.
+    regular, skipped = plan_bookings(plan, generated)
     assert sorted(regular) == [d("2026-12-09"), d("2026-12-16"), d("2026-12-23")]
     # 30 December falls in 年末年始: reported and skipped, not booked.
-    assert [s["date"] for s in generated["skipped"]] == [d("2026-12-30")]
+    assert skipped == [d("2026-12-30")]
     await wait_for_quota(platform, family, d("2026-12"), held_minutes=360, remaining_minutes=240)
 
     # -- 柔軟利用, booked on Monday 7 December at 19:00, after the 18:00 reminder hour ---------
@@ -238,9 +241,12 @@ async def test_chiyoda_journey(platform: Platform) -> None:
     assert refused.status_code == 409, refused.text
     assert "quota" in refused.json()["detail"]
     await wait_for_quota(platform, family, d("2026-12"), held_minutes=570, remaining_minutes=30)
-    # 予約完了 for the three generated and the two ad-hoc bookings; the reminder for tomorrow
-    # goes out at once (booked after the reminder hour).
-    await mailbox.wait_for(family.email, BOOKED_MAIL, count=5)
+    # 予約完了 for the two ad-hoc bookings, one mail listing the plan's three (issue 13); the
+    # reminder for tomorrow goes out at once (booked after the reminder hour).
+    await mailbox.wait_for(family.email, BOOKED_MAIL, count=2)
+    [plan_mail] = await mailbox.wait_for(family.email, REGULAR_BOOKED_MAIL)
+    assert "12月9日" in mail_text(plan_mail)
+    assert "12月30日" in mail_text(plan_mail)  # 年末年始: said, not booked
     [reminder] = await mailbox.wait_for(family.email, REMINDER_MAIL)
     assert "12月8日" in mail_text(reminder)
 
@@ -330,6 +336,7 @@ async def test_chiyoda_journey(platform: Platform) -> None:
         INTERVIEW_MAIL,
         ACCEPTED_MAIL,
         BOOKED_MAIL,
+        REGULAR_BOOKED_MAIL,
         REMINDER_MAIL,
         LATE_PICKUP_MAIL,
         OVER_CAP_MAIL,
@@ -392,7 +399,7 @@ async def test_kakegawa_journey(platform: Platform) -> None:
             201,
         )
         assert plan["status"] == "applied"
-        ok(await booking.post(f"/v1/regular-plans/{plan['id']}/approve", headers=staff))
+        approved = ok(await booking.post(f"/v1/regular-plans/{plan['id']}/approve", headers=staff))
         generated = ok(
             await booking.post(
                 f"/v1/regular-plans/{plan['id']}/generate",
@@ -400,7 +407,7 @@ async def test_kakegawa_journey(platform: Platform) -> None:
                 headers=staff,
             )
         )
-    regular = {b["date"]: str(b["booking_id"]) for b in generated["booked"]}
+    regular, _ = plan_bookings(approved, generated)
     assert sorted(regular) == [d("2027-01-14"), d("2027-01-21"), d("2027-01-28")]
 
     # -- 柔軟利用 for Wednesday 13 January, booked the evening before ---------------------------
@@ -412,7 +419,8 @@ async def test_kakegawa_journey(platform: Platform) -> None:
         await book(platform, family, facility_id, day(2027, 1, 13), "09:00", "11:00"), 201
     )
     await wait_for_quota(platform, family, d("2027-01"), held_minutes=480, remaining_minutes=120)
-    await mailbox.wait_for(family.email, BOOKED_MAIL, count=4)
+    await mailbox.wait_for(family.email, BOOKED_MAIL, count=1)
+    await mailbox.wait_for(family.email, REGULAR_BOOKED_MAIL, count=1)
     [reminder] = await mailbox.wait_for(family.email, REMINDER_MAIL)
     assert "1月13日" in mail_text(reminder)
 
@@ -484,6 +492,7 @@ async def test_kakegawa_journey(platform: Platform) -> None:
         INTERVIEW_MAIL,
         ACCEPTED_MAIL,
         BOOKED_MAIL,
+        REGULAR_BOOKED_MAIL,
         REMINDER_MAIL,
         LATE_PICKUP_MAIL,
         CANCELLED_MAIL,

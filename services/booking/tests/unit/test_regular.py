@@ -28,3 +28,14 @@ def test_a_month_outside_the_validity_has_none() -> None:
 def test_february_of_a_leap_year() -> None:
     days = occurrences(weekday=1, valid_from=date(2028, 1, 1), valid_until=None, month="2028-02")
     assert days[-1] == date(2028, 2, 29)
+
+
+def test_approval_books_up_to_the_month_the_monthly_run_has_reached() -> None:
+    from tsuen_booking.service_layer.regular import horizon_months
+
+    # Before the 20th only this month; from the 20th (the monthly run) next month too.
+    assert horizon_months(date(2026, 12, 5), date(2026, 12, 7)) == ["2026-12"]
+    assert horizon_months(date(2026, 12, 20), date(2026, 12, 7)) == ["2026-12", "2027-01"]
+    # A plan starting later than the horizon is booked by the monthly run, not now.
+    assert horizon_months(date(2026, 12, 5), date(2027, 1, 12)) == []
+    assert horizon_months(date(2026, 12, 21), date(2027, 1, 12)) == ["2027-01"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -436,6 +437,7 @@ def test_every_template_renders_with_the_values_the_domain_gives_it() -> None:
             reason=RevocationReason.AGED_OUT,
         ),
         *_identity_samples(),
+        *_plan_and_request_samples(),
     ]
     notices = [n for payload in samples for n in _notices(payload)]
     assert {n.template for n in notices} == set(Template)
@@ -591,3 +593,68 @@ def test_the_booking_mail_gives_the_deadline_the_phone_and_the_page() -> None:
     assert "施設にもお電話でご連絡ください" not in chiyoda
     assert f"https://tsuen.example.jp/bookings/{booking.booking_id}" in kakegawa
     assert "お子さま: 掛川 太郎 さん" in kakegawa
+
+
+def _plan_and_request_samples() -> list[Any]:
+    from tsuen_common.events.booking import (
+        InterviewRequested,
+        RegularPlanApplied,
+        RegularPlanBooked,
+        RegularPlanDecided,
+    )
+
+    facility_id, child_id, plan_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    plan = {"weekday": 2, "start": "10:00", "end": "12:00"}
+    return [
+        InterviewRequested(
+            interview_id=uuid.uuid4(),
+            child_id=child_id,
+            child_name="千代田 陽",
+            facility_id=facility_id,
+            facility_name="ひまわり保育園",
+            facility_email=FACILITY,
+            proposed_times=[NOW + timedelta(days=2)],
+        ),
+        RegularPlanApplied(
+            plan_id=plan_id,
+            child_id=child_id,
+            facility_id=facility_id,
+            facility_name="ひまわり保育園",
+            facility_email=FACILITY,
+            valid_from=date(2026, 12, 7),
+            **plan,
+        ),
+        RegularPlanDecided(
+            plan_id=plan_id,
+            child_id=child_id,
+            guardian_email=GUARDIAN,
+            facility_id=facility_id,
+            facility_name="ひまわり保育園",
+            approved=False,
+            **plan,
+        ),
+        RegularPlanBooked(
+            plan_id=plan_id,
+            child_id=child_id,
+            guardian_email=GUARDIAN,
+            facility_id=facility_id,
+            facility_name="ひまわり保育園",
+            start="10:00",
+            end="12:00",
+            dates=[date(2026, 12, 9), date(2026, 12, 16)],
+            skipped=[date(2026, 12, 30)],
+        ),
+    ]
+
+
+def test_a_plan_s_occurrences_come_in_one_mail_listing_the_dates() -> None:
+    # Issue 13, item 5: seven 予約完了 mails at once became one list; reminders still come.
+    booking = _confirmed(date(2026, 12, 10)).model_copy(update={"plan_id": uuid.uuid4()})
+    assert [n.template for n in _notices(booking)] == [Template.BOOKING_REMINDER]
+    booked = _plan_and_request_samples()[3]
+    [mail] = _notices(booked)
+    assert mail.template is Template.REGULAR_PLAN_BOOKED
+    assert mail.context["dates"] == "・2026年12月9日(水)\n・2026年12月16日(水)"
+    assert mail.context["skipped"] == "・2026年12月30日(水)"
+    approved = _plan_and_request_samples()[2].model_copy(update={"approved": True})
+    assert _notices(approved) == []  # the list of dates says it

@@ -96,6 +96,9 @@ class BookingConfirmed(_Booking):
     cancellation_deadline: AwareDatetime | None = None
     facility_phone: str | None = None
     child_name: str | None = None
+    # Set for a 定期利用 occurrence: its guardian gets one mail per plan (RegularPlanBooked)
+    # listing the dates, not one 予約完了 per occurrence (issue 13).
+    plan_id: uuid.UUID | None = None
 
 
 class BookingCancelled(_Booking):
@@ -177,6 +180,71 @@ class BookingSettled(_Booking):
     child_municipality: str | None = Field(default=None, pattern=r"^\d{6}$")
 
 
+class InterviewRequested(_Booking):
+    """A guardian asked for a 初回面談: the facility is told by mail (issue 17)."""
+
+    event_type: ClassVar[str] = "booking.InterviewRequested"
+
+    interview_id: uuid.UUID
+    child_id: uuid.UUID
+    child_name: str | None = None
+    facility_id: uuid.UUID
+    facility_name: str
+    facility_email: EmailAddress | None = None
+    proposed_times: list[AwareDatetime] = Field(default_factory=list)
+
+
+class RegularPlanApplied(_Booking):
+    """A guardian applied for 定期利用: the facility is told by mail."""
+
+    event_type: ClassVar[str] = "booking.RegularPlanApplied"
+
+    plan_id: uuid.UUID
+    child_id: uuid.UUID
+    child_name: str | None = None
+    facility_id: uuid.UUID
+    facility_name: str
+    facility_email: EmailAddress | None = None
+    weekday: int = Field(ge=0, le=6)
+    start: str  # HH:MM
+    end: str
+    valid_from: date
+
+
+class RegularPlanDecided(_Booking):
+    """The facility approved or declined a 定期利用 application; the guardian is told."""
+
+    event_type: ClassVar[str] = "booking.RegularPlanDecided"
+
+    plan_id: uuid.UUID
+    child_id: uuid.UUID
+    child_name: str | None = None
+    guardian_email: EmailAddress
+    facility_id: uuid.UUID
+    facility_name: str
+    approved: bool
+    weekday: int = Field(ge=0, le=6)
+    start: str
+    end: str
+
+
+class RegularPlanBooked(_Booking):
+    """A plan's occurrences were booked (at approval, then by the monthly run): one mail."""
+
+    event_type: ClassVar[str] = "booking.RegularPlanBooked"
+
+    plan_id: uuid.UUID
+    child_id: uuid.UUID
+    child_name: str | None = None
+    guardian_email: EmailAddress
+    facility_id: uuid.UUID
+    facility_name: str
+    start: str
+    end: str
+    dates: list[date]
+    skipped: list[date] = Field(default_factory=list)
+
+
 EVENTS: tuple[type[EventPayload], ...] = (
     InterviewScheduled,
     InterviewCancelled,
@@ -185,4 +253,8 @@ EVENTS: tuple[type[EventPayload], ...] = (
     BookingCancelled,
     QuotaOverCapCharged,
     BookingSettled,
+    InterviewRequested,
+    RegularPlanApplied,
+    RegularPlanDecided,
+    RegularPlanBooked,
 )

@@ -403,6 +403,7 @@ async def place_booking(
                 ctx.policy(facility.municipality).cancellation, facility, plan.use_date
             ),
             facility_phone=facility.phone,
+            plan_id=plan_id,
         ),
         municipality=facility.municipality,
     )

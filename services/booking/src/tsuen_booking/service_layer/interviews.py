@@ -27,7 +27,11 @@ from tsuen_booking.service_layer.bookings import (
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.facilities import can_see_facility
 from tsuen_common.auth import Forbidden, Principal, Role
-from tsuen_common.events.booking import InterviewCancelled, InterviewScheduled
+from tsuen_common.events.booking import (
+    InterviewCancelled,
+    InterviewRequested,
+    InterviewScheduled,
+)
 from tsuen_common.timeutil import JST
 
 
@@ -111,6 +115,19 @@ async def request(
             raise Conflict("an interview with this facility was already requested for this child")
         row = await _row(session, reopened)
         assert row is not None
+        await ctx.outbox.add(
+            session,
+            InterviewRequested(
+                interview_id=row["id"],
+                child_id=child_id,
+                child_name=child.name,
+                facility_id=facility_id,
+                facility_name=frow["name"],
+                facility_email=frow["email"],
+                proposed_times=proposed,
+            ),
+            municipality=frow["municipality"],
+        )
     return interview_out(row, frow)
 
 

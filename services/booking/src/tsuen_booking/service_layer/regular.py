@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,7 +37,12 @@ from tsuen_booking.service_layer.context import Context, retry_on_conflict
 from tsuen_booking.service_layer.facilities import can_see_facility
 from tsuen_booking.service_layer.quota import parse_month
 from tsuen_common.auth import Forbidden, Principal, Role
-from tsuen_common.events.booking import BookingKind
+from tsuen_common.events.booking import (
+    BookingKind,
+    RegularPlanApplied,
+    RegularPlanBooked,
+    RegularPlanDecided,
+)
 from tsuen_common.logging import get_logger
 from tsuen_common.timeutil import JST
 
@@ -139,12 +144,36 @@ async def apply(ctx: Context, principal: Principal, req: RegularPlanRequest) -> 
         )
         row = await _plan(session, plan_id)
         assert row is not None
-    return plan_out(row)
+        if not by_proxy:
+            await ctx.outbox.add(
+                session,
+                RegularPlanApplied(
+                    plan_id=plan_id,
+                    child_id=req.child_id,
+                    child_name=child.name,
+                    facility_id=req.facility_id,
+                    facility_name=frow["name"],
+                    facility_email=frow["email"],
+                    weekday=req.weekday,
+                    start=f"{req.start:%H:%M}",
+                    end=f"{req.end:%H:%M}",
+                    valid_from=req.valid_from,
+                ),
+                municipality=frow["municipality"],
+            )
+    out = plan_out(row)
+    if by_proxy:
+        # 代理予約 by the facility: approved as registered, so booked at once like an approval.
+        horizon = await book_horizon(ctx, plan_id)
+        out["generated"], out["skipped"] = horizon["booked"], horizon["skipped"]
+    return out
 
 
 async def decide(
     ctx: Context, principal: Principal, plan_id: uuid.UUID, *, approve: bool
 ) -> dict[str, Any]:
+    """Approve or decline an application; the guardian is told either way. An approved plan's
+    occurrences are booked at once for the booking horizon (this month and the next)."""
     async with ctx.sessions() as session, session.begin():
         row = await _plan(session, plan_id, lock=True)
         if row is None or not principal.can_access_facility(
@@ -160,7 +189,98 @@ async def decide(
         )
         updated = await _plan(session, plan_id)
         assert updated is not None
-    return plan_out(updated)
+        frow = await repo.facility_row(session, row["facility_id"])
+        child = await repo.get_child(session, row["child_id"])
+        assert frow is not None
+        assert child is not None
+        await ctx.outbox.add(
+            session,
+            RegularPlanDecided(
+                plan_id=plan_id,
+                child_id=row["child_id"],
+                child_name=child.name,
+                guardian_email=child.guardian_email,
+                facility_id=row["facility_id"],
+                facility_name=frow["name"],
+                approved=approve,
+                weekday=row["weekday"],
+                start=f"{row['start_time']:%H:%M}",
+                end=f"{row['end_time']:%H:%M}",
+            ),
+            municipality=row["municipality"],
+        )
+    out = plan_out(updated)
+    if approve:
+        horizon = await book_horizon(ctx, plan_id)
+        out["generated"], out["skipped"] = horizon["booked"], horizon["skipped"]
+    return out
+
+
+# The monthly run (Helm CronJob `generate-regular`, the dev stack's scheduler) books next month
+# on this day; until then only the current month is booked.
+GENERATION_DAY = 20
+
+
+def horizon_months(today: date, valid_from: date) -> list[str]:
+    """The months booked when a plan is approved: from its first month (not before this one)
+    to the last month the monthly run has already booked for everyone (next month from the
+    20th on, this month before), so an approved plan is never behind the others."""
+    this_month = today.replace(day=1)
+    next_month = (this_month + timedelta(days=32)).replace(day=1)
+    last = next_month if today.day >= GENERATION_DAY else this_month
+    month = max(today, valid_from).replace(day=1)
+    months = []
+    while month <= last:
+        months.append(f"{month:%Y-%m}")
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+async def book_horizon(ctx: Context, plan_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
+    """Book the plan's occurrences up to the horizon and tell the guardian in one mail."""
+    async with ctx.sessions() as session:
+        row = await _plan(session, plan_id)
+    assert row is not None
+    booked: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for month in horizon_months(ctx.clock().date(), row["valid_from"]):
+        result = await generate(ctx, None, plan_id, month, announce=False)
+        booked += result["booked"]
+        skipped += [s for s in result["skipped"] if s["reason"] != "already generated"]
+    await _announce(ctx, row, booked, skipped)
+    return {"booked": booked, "skipped": skipped}
+
+
+async def _announce(
+    ctx: Context,
+    row: Mapping[Any, Any],
+    booked: list[dict[str, Any]],
+    skipped: list[dict[str, Any]],
+) -> None:
+    """One mail for a run of a plan's bookings (RegularPlanBooked), not one per occurrence."""
+    if not booked and not skipped:
+        return
+    async with ctx.sessions() as session, session.begin():
+        frow = await repo.facility_row(session, row["facility_id"])
+        child = await repo.get_child(session, row["child_id"])
+        assert frow is not None
+        assert child is not None
+        await ctx.outbox.add(
+            session,
+            RegularPlanBooked(
+                plan_id=row["id"],
+                child_id=row["child_id"],
+                child_name=child.name,
+                guardian_email=child.guardian_email,
+                facility_id=row["facility_id"],
+                facility_name=frow["name"],
+                start=f"{row['start_time']:%H:%M}",
+                end=f"{row['end_time']:%H:%M}",
+                dates=sorted(b["date"] for b in booked),
+                skipped=sorted(s["date"] for s in skipped),
+            ),
+            municipality=row["municipality"],
+        )
 
 
 async def list_plans(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
@@ -174,11 +294,17 @@ async def list_plans(ctx: Context, principal: Principal) -> list[dict[str, Any]]
 
 
 async def generate(
-    ctx: Context, principal: Principal | None, plan_id: uuid.UUID, month: str
+    ctx: Context,
+    principal: Principal | None,
+    plan_id: uuid.UUID,
+    month: str,
+    *,
+    announce: bool = True,
 ) -> dict[str, Any]:
     """Book the plan's occurrences in ``month``, one transaction each; report what was skipped.
 
-    ``principal`` None is the operator command (every approved plan, no tenant)."""
+    ``principal`` None is the operator command (every approved plan, no tenant). ``announce``:
+    mail the guardian one list of what was booked (RegularPlanBooked)."""
     month = parse_month(month)
     async with ctx.sessions() as session:
         row = await _plan(session, plan_id)
@@ -239,6 +365,11 @@ async def generate(
     log.info(
         "regular plan generated", plan_id=str(plan_id), booked=len(booked), skipped=len(skipped)
     )
+    if announce and booked:
+        # A later run that books nothing new mails nothing (what did not fit was said before).
+        await _announce(
+            ctx, row, booked, [s for s in skipped if s["reason"] != "already generated"]
+        )
     return {"plan_id": plan_id, "month": month, "booked": booked, "skipped": skipped}
 
 

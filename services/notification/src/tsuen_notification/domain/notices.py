@@ -24,8 +24,12 @@ from tsuen_common.events.booking import (
     BookingKind,
     FacilityAcceptanceRecorded,
     InterviewCancelled,
+    InterviewRequested,
     InterviewScheduled,
     QuotaOverCapCharged,
+    RegularPlanApplied,
+    RegularPlanBooked,
+    RegularPlanDecided,
 )
 from tsuen_common.events.eligibility import (
     ApplicationLinkIssued,
@@ -69,6 +73,10 @@ class Template(StrEnum):
     LATE_PICKUP = "late_pickup"
     OVER_CAP_CHARGE = "over_cap_charge"
     CERTIFICATION_ENDED = "certification_ended"
+    INTERVIEW_REQUESTED_FACILITY = "interview_requested_facility"
+    REGULAR_PLAN_APPLIED_FACILITY = "regular_plan_applied_facility"
+    REGULAR_PLAN_DECLINED = "regular_plan_declined"
+    REGULAR_PLAN_BOOKED = "regular_plan_booked"
     # identity: the set-password link of a new account, a reset link, a lockout
     PASSWORD_SETUP = "password_setup"  # noqa: S105 - a template name
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
@@ -96,6 +104,10 @@ SUBJECTS: dict[Template, str] = {
     Template.LATE_PICKUP: "お迎え遅延による利用時間加算のお知らせ",
     Template.OVER_CAP_CHARGE: "利用上限超過のお知らせ",
     Template.CERTIFICATION_ENDED: "認定終了のお知らせ",
+    Template.INTERVIEW_REQUESTED_FACILITY: "初回面談の申込みのお知らせ(施設向け)",
+    Template.REGULAR_PLAN_APPLIED_FACILITY: "定期利用の申請のお知らせ(施設向け)",
+    Template.REGULAR_PLAN_DECLINED: "定期利用申請の結果のお知らせ",
+    Template.REGULAR_PLAN_BOOKED: "定期利用の予約完了のお知らせ",
     Template.PASSWORD_SETUP: "アカウント発行のお知らせ（パスワード設定）",
     Template.PASSWORD_RESET: "パスワード再設定のお知らせ",
     Template.ACCOUNT_LOCKED: "アカウントの一時ロックのお知らせ",
@@ -174,6 +186,14 @@ def notices_for(payload: EventPayload, *, reminder_hour: int, now: datetime) -> 
             return [_acceptance(payload)]
         case BookingConfirmed():
             return _booking_confirmed(payload, reminder_hour=reminder_hour, now=now)
+        case InterviewRequested():
+            return _interview_requested(payload)
+        case RegularPlanApplied():
+            return _plan_applied(payload)
+        case RegularPlanDecided():
+            return _plan_declined(payload)
+        case RegularPlanBooked():
+            return [_plan_booked(payload)]
         case BookingCancelled():
             return _booking_cancelled(payload)
         case CheckedOut():
@@ -334,9 +354,17 @@ def _booking_confirmed(p: BookingConfirmed, *, reminder_hour: int, now: datetime
         "facility_phone": p.facility_phone,
         "page_path": f"/bookings/{p.booking_id}",
     }
-    notices = [
-        Notice(Template.BOOKING_CONFIRMED, str(p.guardian_email), RecipientKind.GUARDIAN, context)
-    ]
+    # A 定期利用 occurrence is announced in its plan's one mail (RegularPlanBooked); the
+    # day-before reminder still comes for each.
+    notices = (
+        []
+        if p.plan_id is not None
+        else [
+            Notice(
+                Template.BOOKING_CONFIRMED, str(p.guardian_email), RecipientKind.GUARDIAN, context
+            )
+        ]
+    )
     due = reminder_due_at(p.use_date, reminder_hour, now)
     if due is not None:
         notices.append(
@@ -357,6 +385,80 @@ def _booking_confirmed(p: BookingConfirmed, *, reminder_hour: int, now: datetime
             )
         )
     return notices
+
+
+_WEEKDAY_JA = "月火水木金土日"
+
+
+def _interview_requested(p: InterviewRequested) -> list[Notice]:
+    if not p.facility_email:
+        return []
+    return [
+        Notice(
+            Template.INTERVIEW_REQUESTED_FACILITY,
+            str(p.facility_email),
+            RecipientKind.FACILITY,
+            {
+                "facility_name": p.facility_name,
+                "child_name": p.child_name,
+                "proposed": "、".join(datetime_ja(t) for t in p.proposed_times) or None,
+            },
+        )
+    ]
+
+
+def _plan_applied(p: RegularPlanApplied) -> list[Notice]:
+    if not p.facility_email:
+        return []
+    return [
+        Notice(
+            Template.REGULAR_PLAN_APPLIED_FACILITY,
+            str(p.facility_email),
+            RecipientKind.FACILITY,
+            {
+                "facility_name": p.facility_name,
+                "child_name": p.child_name,
+                "weekly": f"毎週{_WEEKDAY_JA[p.weekday]}曜日 {p.start}〜{p.end}",
+                "valid_from": date_ja(p.valid_from),
+            },
+        )
+    ]
+
+
+def _plan_declined(p: RegularPlanDecided) -> list[Notice]:
+    # An approval is told by the mail listing the booked dates (RegularPlanBooked).
+    if p.approved:
+        return []
+    return [
+        Notice(
+            Template.REGULAR_PLAN_DECLINED,
+            str(p.guardian_email),
+            RecipientKind.GUARDIAN,
+            {
+                "facility_name": p.facility_name,
+                "child_name": p.child_name,
+                "weekly": f"毎週{_WEEKDAY_JA[p.weekday]}曜日 {p.start}〜{p.end}",
+                "page_path": "/bookings",
+            },
+        )
+    ]
+
+
+def _plan_booked(p: RegularPlanBooked) -> Notice:
+    """One mail for a plan's bookings, listing the dates (not one 予約完了 per occurrence)."""
+    return Notice(
+        Template.REGULAR_PLAN_BOOKED,
+        str(p.guardian_email),
+        RecipientKind.GUARDIAN,
+        {
+            "facility_name": p.facility_name,
+            "child_name": p.child_name,
+            "time_range": f"{p.start}〜{p.end}",
+            "dates": "\n".join(f"・{date_ja(d)}" for d in p.dates) or None,
+            "skipped": "\n".join(f"・{date_ja(d)}" for d in p.skipped) or None,
+            "page_path": "/bookings?kind=regular",
+        },
+    )
 
 
 def _booking_cancelled(p: BookingCancelled) -> list[Notice]:

@@ -21,8 +21,12 @@ from tsuen_common.events.booking import (
     BookingConfirmed,
     FacilityAcceptanceRecorded,
     InterviewCancelled,
+    InterviewRequested,
     InterviewScheduled,
     QuotaOverCapCharged,
+    RegularPlanApplied,
+    RegularPlanBooked,
+    RegularPlanDecided,
 )
 from tsuen_common.events.eligibility import (
     ApplicationLinkIssued,
@@ -59,6 +63,10 @@ BOOKING_EVENTS = (
     BookingConfirmed,
     BookingCancelled,
     QuotaOverCapCharged,
+    InterviewRequested,
+    RegularPlanApplied,
+    RegularPlanDecided,
+    RegularPlanBooked,
 )
 ATTENDANCE_EVENTS = (CheckedOut,)
 IDENTITY_EVENTS = (AccountIssued, PasswordResetRequested, AccountLocked)
