@@ -194,13 +194,29 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
 
         # ClaimClosed, one per claim, reaches Kafka through billing's relay.
         relay = OutboxRelay(engine=s.billing_app.state.engine, producer=s.producer)  # type: ignore[arg-type]
-        assert await relay.run_once() == 3
-        closed = await _read(kafka.bootstrap_servers, topic_name(Topic.BILLING, topic_prefix), 3)
-        assert sorted((e.payload["municipality"], e.payload["total_yen"]) for e in closed) == [
+        assert await relay.run_once() == 6
+        closed = await _read(kafka.bootstrap_servers, topic_name(Topic.BILLING, topic_prefix), 6)
+        claims_closed = [e.payload for e in closed if e.event_type == "billing.ClaimClosed"]
+        assert sorted((p["municipality"], p["total_yen"]) for p in claims_closed) == [
             (CHIYODA, 4000),
             (KAKEGAWA, 2100),
             (KAKEGAWA, 6800),
         ]
+        # The addresses the notices go to (the facility's from booking's events).
+        assert {p["facility_email"] for p in claims_closed} == {"en@example.jp"}
+        # StatementClosed, one per statement, with the guardian's address for the mail.
+        statements_closed = [e for e in closed if e.event_type == "billing.StatementClosed"]
+        assert sorted(
+            (e.municipality, e.payload["guardian_id"], e.payload["total_yen"])
+            for e in statements_closed
+        ) == sorted(
+            [
+                (KAKEGAWA, str(a.guardian_id), 1200),
+                (KAKEGAWA, str(b.guardian_id), 450),
+                (CHIYODA, str(c.guardian_id), 600),
+            ]
+        )
+        assert {e.payload["guardian_email"] for e in statements_closed} == {"hogosha@example.jp"}
 
         # A late event for the closed June: an adjustment line in July, June untouched.
         await s.publish(

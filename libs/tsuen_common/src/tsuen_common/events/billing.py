@@ -2,7 +2,9 @@
 the facility id.
 
 Contract: fields are only ever added (optional, with defaults); never renamed or removed
-within a version. Consumers: none yet (notification's "claim ready" mail is planned).
+within a version. Consumers: none yet (notification's 請求確定 mail to the facility and the
+monthly statement mail to the guardian are planned; the recipients' addresses are in the events,
+as in every notice-causing event).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import ClassVar
 
 from pydantic import AwareDatetime, Field
 
-from tsuen_common.events.envelope import EventPayload
+from tsuen_common.events.envelope import EmailAddress, EventPayload
 from tsuen_common.events.topics import Topic
 
 
@@ -35,6 +37,30 @@ class ClaimClosed(EventPayload):
     addon_yen: int = Field(ge=0)
     total_yen: int = Field(ge=0)
     closed_at: AwareDatetime
+    # Where the facility takes mail (from booking's events); None until billing has seen one.
+    facility_email: EmailAddress | None = None
 
 
-EVENTS: tuple[type[EventPayload], ...] = (ClaimClosed,)
+class StatementClosed(EventPayload):
+    """A guardian's monthly statement (利用料明細) for one facility is final: what the guardian
+    pays the facility for the month, including adjustments for earlier months."""
+
+    topic: ClassVar[Topic] = Topic.BILLING
+    aggregate_field: ClassVar[str] = "facility_id"
+    event_type: ClassVar[str] = "billing.StatementClosed"
+
+    statement_id: uuid.UUID
+    facility_id: uuid.UUID
+    facility_name: str
+    guardian_id: uuid.UUID
+    # The guardian's address from the latest certification billing has seen; None if none.
+    guardian_email: EmailAddress | None = None
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    minutes: int = Field(ge=0)
+    fee_yen: int = Field(ge=0)
+    over_cap_yen: int = Field(ge=0)
+    total_yen: int = Field(ge=0)
+    closed_at: AwareDatetime
+
+
+EVENTS: tuple[type[EventPayload], ...] = (ClaimClosed, StatementClosed)

@@ -101,6 +101,25 @@ visits = sa.Table(
     _now(),
 )
 
+# Where notices go (ClaimClosed, StatementClosed carry the address, as every notice-causing event
+# does): the facility's address from booking's events, the guardian's from the certifications.
+# The latest event seen wins.
+facility_contacts = sa.Table(
+    "facility_contacts",
+    metadata,
+    sa.Column("facility_id", sa.Uuid, primary_key=True),
+    sa.Column("email", sa.Text, nullable=False),
+    _now(),
+)
+
+guardian_contacts = sa.Table(
+    "guardian_contacts",
+    metadata,
+    sa.Column("guardian_id", sa.Uuid, primary_key=True),
+    sa.Column("email", sa.Text, nullable=False),
+    _now(),
+)
+
 # Which (facility, month) is closed: its claims and statements are final.
 month_closes = sa.Table(
     "month_closes",

@@ -105,6 +105,25 @@ async def record_visit(
     )
 
 
+async def save_contact(session: AsyncSession, table: sa.Table, key: uuid.UUID, email: str) -> None:
+    """The latest address of a facility or a guardian (the contacts tables)."""
+    stmt = insert(table).values({table.primary_key.columns[0].name: key, "email": email})
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=list(table.primary_key.columns),
+            set_={"email": stmt.excluded.email, "recorded_at": sa.func.now()},
+        )
+    )
+
+
+async def emails(
+    session: AsyncSession, table: sa.Table, keys: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    key = table.primary_key.columns[0]
+    rows = await session.execute(sa.select(key, table.c.email).where(key.in_(list(keys))))
+    return {r[0]: r[1] for r in rows}
+
+
 async def set_fee_category(
     session: AsyncSession,
     *,

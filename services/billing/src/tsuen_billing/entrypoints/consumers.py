@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsuen_billing.config import Settings
 from tsuen_billing.service_layer import usage
 from tsuen_common.events.attendance import CheckedOut
-from tsuen_common.events.booking import BookingCancelled, BookingSettled
-from tsuen_common.events.eligibility import ChildCertified
+from tsuen_common.events.booking import BookingCancelled, BookingConfirmed, BookingSettled
+from tsuen_common.events.eligibility import CertificationChanged, ChildCertified
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.events.topics import Topic
 from tsuen_common.messaging import ConsumerWorker
@@ -35,6 +35,16 @@ def build_worker(settings: ServiceSettings) -> ConsumerWorker:
     ) -> None:
         await usage.on_booking_cancelled(session, envelope, payload)
 
+    async def on_confirmed(
+        session: AsyncSession, envelope: EventEnvelope, payload: BookingConfirmed
+    ) -> None:
+        await usage.on_booking_confirmed(session, envelope, payload)
+
+    async def on_changed(
+        session: AsyncSession, envelope: EventEnvelope, payload: CertificationChanged
+    ) -> None:
+        await usage.on_certification_changed(session, envelope, payload)
+
     async def on_certified(
         session: AsyncSession, envelope: EventEnvelope, payload: ChildCertified
     ) -> None:
@@ -42,7 +52,11 @@ def build_worker(settings: ServiceSettings) -> ConsumerWorker:
 
     worker.add(
         BOOKING_CONSUMER,
-        {BookingSettled: on_settled, BookingCancelled: on_cancelled},
+        {
+            BookingSettled: on_settled,
+            BookingCancelled: on_cancelled,
+            BookingConfirmed: on_confirmed,
+        },
         Topic.BOOKING,
     )
 
@@ -51,6 +65,10 @@ def build_worker(settings: ServiceSettings) -> ConsumerWorker:
     ) -> None:
         await usage.on_checked_out(session, envelope, payload)
 
-    worker.add(ELIGIBILITY_CONSUMER, {ChildCertified: on_certified}, Topic.ELIGIBILITY)
+    worker.add(
+        ELIGIBILITY_CONSUMER,
+        {ChildCertified: on_certified, CertificationChanged: on_changed},
+        Topic.ELIGIBILITY,
+    )
     worker.add(ATTENDANCE_CONSUMER, {CheckedOut: on_checked_out}, Topic.ATTENDANCE)
     return worker

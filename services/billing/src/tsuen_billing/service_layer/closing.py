@@ -3,7 +3,8 @@
 Closing (facility, M) bills every unbilled line of the facility whose use date is in M or
 earlier: M's own lines, and late lines of months closed before (adjustments, 調整行, referring
 to their month). It writes one claim per paying municipality and one statement per guardian,
-freezes the lines' amounts, records the close and emits ``ClaimClosed`` per claim, all at once.
+freezes the lines' amounts, records the close and emits ``ClaimClosed`` per claim and
+``StatementClosed`` per statement, all at once.
 A closed (facility, month) is never closed again and its lines never change; a line whose child
 is not known yet (no certification with a birth date) waits for the next close.
 """
@@ -17,6 +18,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_billing.adapters import repository as repo
+from tsuen_billing.adapters.orm import facility_contacts, guardian_contacts
 from tsuen_billing.domain.charges import price_line
 from tsuen_billing.domain.children import facts_on
 from tsuen_billing.domain.closing import PricedLine, summarise
@@ -24,7 +26,7 @@ from tsuen_billing.domain.errors import MonthAlreadyClosed, MonthNotOver, Prices
 from tsuen_billing.domain.money import month_bounds
 from tsuen_billing.domain.usage import LineKind, UsageLine
 from tsuen_billing.service_layer.context import Billing
-from tsuen_common.events.billing import ClaimClosed
+from tsuen_common.events.billing import ClaimClosed, StatementClosed
 from tsuen_common.logging import get_logger
 
 log = get_logger(__name__)
@@ -99,6 +101,10 @@ async def _close_facility(
     done.waiting = len(waiting)
     claim_totals, statement_totals = summarise(p for _, p in priced)
     facility_name = pending[-1][2].facility_name
+    facility_email = (await repo.emails(session, facility_contacts, [facility_id])).get(facility_id)
+    guardian_emails = await repo.emails(
+        session, guardian_contacts, [s.guardian_id for s in statement_totals]
+    )
     claim_ids = {c.municipality: uuid.uuid4() for c in claim_totals}
     statement_ids = {s.guardian_id: uuid.uuid4() for s in statement_totals}
     for claim in claim_totals:
@@ -124,6 +130,7 @@ async def _close_facility(
                 addon_yen=claim.addon_yen,
                 total_yen=claim.total_yen,
                 closed_at=now,
+                facility_email=facility_email,
             ),
             municipality=claim.municipality,
         )
@@ -135,6 +142,23 @@ async def _close_facility(
             facility_name=facility_name,
             facility_municipality=facility_municipality,
             closed_at=now,
+        )
+        await ctx.outbox.add(
+            session,
+            StatementClosed(
+                statement_id=statement_ids[statement.guardian_id],
+                facility_id=facility_id,
+                facility_name=facility_name,
+                guardian_id=statement.guardian_id,
+                guardian_email=guardian_emails.get(statement.guardian_id),
+                month=month,
+                minutes=statement.minutes,
+                fee_yen=statement.fee_yen,
+                over_cap_yen=statement.over_cap_yen,
+                total_yen=statement.total_yen,
+                closed_at=now,
+            ),
+            municipality=statement.municipality,
         )
     line_ids = {line.key: line_id for line_id, _, line in pending}
     for key, line in priced:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_billing.adapters import repository as repo
+from tsuen_billing.adapters.orm import facility_contacts, guardian_contacts
 from tsuen_billing.domain.children import Certification
 from tsuen_billing.domain.usage import lines_from_cancelled, lines_from_settled
 from tsuen_common.events.attendance import CheckedOut
-from tsuen_common.events.booking import BookingCancelled, BookingSettled
-from tsuen_common.events.eligibility import ChildCertified
+from tsuen_common.events.booking import BookingCancelled, BookingConfirmed, BookingSettled
+from tsuen_common.events.eligibility import CertificationChanged, ChildCertified
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.logging import get_logger
 
@@ -38,6 +39,28 @@ async def on_child_certified(
         event.certification_id,
         envelope.event_id,
     )
+    await repo.save_contact(
+        session, guardian_contacts, event.guardian_id, str(event.guardian_email)
+    )
+
+
+async def on_certification_changed(
+    session: AsyncSession, envelope: EventEnvelope, event: CertificationChanged
+) -> None:
+    """A confirmed change of the guardian's address: statements go to the new one."""
+    await repo.save_contact(
+        session, guardian_contacts, event.guardian_id, str(event.guardian_email)
+    )
+
+
+async def on_booking_confirmed(
+    session: AsyncSession, envelope: EventEnvelope, event: BookingConfirmed
+) -> None:
+    """Only the facility's address, for the claim notice: a booking costs nothing until settled."""
+    if event.facility_email is not None:
+        await repo.save_contact(
+            session, facility_contacts, event.facility_id, str(event.facility_email)
+        )
 
 
 async def on_booking_settled(
@@ -52,6 +75,10 @@ async def on_booking_settled(
 async def on_booking_cancelled(
     session: AsyncSession, envelope: EventEnvelope, event: BookingCancelled
 ) -> None:
+    if event.facility_email is not None:
+        await repo.save_contact(
+            session, facility_contacts, event.facility_id, str(event.facility_email)
+        )
     added = await repo.record_lines(
         session, lines_from_cancelled(envelope.event_id, event), envelope.municipality
     )
