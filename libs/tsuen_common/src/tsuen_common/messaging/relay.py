@@ -23,11 +23,13 @@ import signal
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import uvloop
 from aiokafka import AIOKafkaProducer
+from aiokafka import errors as kafka_errors
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tsuen_common.db import make_engine
@@ -70,11 +72,40 @@ _PURGE = sa.text(
 )
 
 
+# Errors after which this producer can never succeed again (issue 18): after a broker restart
+# aiokafka can fail an expired batch after giving it its idempotent sequence number, leaving a
+# gap every later send trips over (OutOfOrderSequenceNumber, for minutes, until a restart). A
+# new producer gets a new producer id and starts clean; the inbox absorbs any duplicate.
+_PRODUCER_FATAL: tuple[type[BaseException], ...] = (
+    kafka_errors.OutOfOrderSequenceNumber,
+    kafka_errors.DuplicateSequenceNumber,
+    kafka_errors.UnknownProducerId,
+    kafka_errors.InvalidProducerEpoch,
+    kafka_errors.InvalidProducerIdMapping,
+    kafka_errors.ProducerFenced,
+    kafka_errors.TopicAuthorizationFailedError,
+    kafka_errors.ClusterAuthorizationFailedError,
+    kafka_errors.TransactionalIdAuthorizationFailed,
+    kafka_errors.IllegalStateError,
+)
+
+
+def is_producer_fatal(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it was raised from) leaves the producer unusable."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, _PRODUCER_FATAL):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 @dataclass
 class RelayStats:
     published: int = 0
     batches: int = 0
     errors: int = 0
+    producers_recreated: int = 0
 
 
 @dataclass
@@ -93,7 +124,28 @@ class OutboxRelay:
     # Failure drill: die like `kill -9` right after a batch is on Kafka but before it is marked
     # sent, the worst moment for a relay. Set only by TSUEN_RELAY_DRILL_CRASH_AFTER_PUBLISH.
     crash_after_publish: bool = False
+    # Makes a fresh producer when the current one can no longer succeed (is_producer_fatal).
+    producer_factory: Callable[[], AIOKafkaProducer] | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def heal(self, exc: BaseException) -> bool:
+        """Replace the producer after a fatal error; True if it was replaced."""
+        if self.producer_factory is None or not is_producer_fatal(exc):
+            return False
+        old = self.producer
+        with contextlib.suppress(Exception):
+            await old.stop()
+        fresh = self.producer_factory()
+        await fresh.start()
+        self.producer = fresh
+        self.stats.producers_recreated += 1
+        log.warning(
+            "outbox relay recreated its Kafka producer",
+            relay=self.relay_id,
+            error=type(exc).__name__,
+            action="none: a producer that cannot recover was replaced; duplicates are harmless",
+        )
+        return True
 
     async def run_once(self) -> int:
         """Claim, publish and mark one batch; return how many rows were published."""
@@ -155,7 +207,8 @@ class OutboxRelay:
                     action="check Kafka and the service database; rows are kept until sent",
                 )
                 published = 0
-                await asyncio.sleep(min(5.0, self.poll_interval * 20))
+                if not await self.heal(exc):
+                    await asyncio.sleep(min(5.0, self.poll_interval * 20))
             if published < self.batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_interval)
@@ -167,11 +220,15 @@ class OutboxRelay:
 
 async def run_relay(settings: ServiceSettings) -> None:
     engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
-    producer = reliable_producer(
-        settings.kafka_bootstrap_servers,
-        client_id=f"{settings.service_name}-relay",
-        security=client_options(settings),
-    )
+
+    def new_producer() -> AIOKafkaProducer:
+        return reliable_producer(
+            settings.kafka_bootstrap_servers,
+            client_id=f"{settings.service_name}-relay",
+            security=client_options(settings),
+        )
+
+    producer = new_producer()
     await producer.start()
     relay = OutboxRelay(
         engine=engine,
@@ -180,6 +237,7 @@ async def run_relay(settings: ServiceSettings) -> None:
         poll_interval=settings.relay_poll_interval_ms / 1000,
         lease_seconds=settings.relay_lease_seconds,
         crash_after_publish=os.environ.get("TSUEN_RELAY_DRILL_CRASH_AFTER_PUBLISH") == "1",
+        producer_factory=new_producer,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -187,7 +245,7 @@ async def run_relay(settings: ServiceSettings) -> None:
     try:
         await relay.run()
     finally:
-        await producer.stop()
+        await relay.producer.stop()  # the current one: it may have been replaced
         await engine.dispose()
 
 
