@@ -71,6 +71,7 @@ def cancelled(
     day: date,
     *,
     by: str = "guardian",
+    cause: str | None = None,
     timely: bool = False,
     consumed: int = 60,
     booking_id: uuid.UUID | None = None,
@@ -86,6 +87,7 @@ def cancelled(
         starts_at=datetime.combine(day, time(10), JST),
         reason="体調不良",
         cancelled_by=by,
+        cause=cause,
         timely=timely,
         consumed_minutes=0 if timely else consumed,
     )

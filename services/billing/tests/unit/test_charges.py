@@ -136,6 +136,18 @@ def test_a_facility_closure_costs_the_guardian_nothing_even_after_the_deadline()
         assert price_line(line, child(), PRICES) == LineCharge()
 
 
+def test_a_late_phoned_cancellation_staff_entered_is_the_guardians_to_pay() -> None:
+    event = cancelled(date(2026, 6, 5), by="facility", cause="guardian", consumed=60)
+    line = one(lines_from_cancelled(EVENT, event))
+    assert line.kind is LineKind.LATE_CANCEL
+    assert price_line(line, child(), PRICES).fee_yen == 300
+
+
+def test_the_cause_wins_over_who_entered_the_cancellation() -> None:
+    event = cancelled(date(2026, 6, 5), by="guardian", cause="facility", consumed=60)
+    assert one(lines_from_cancelled(EVENT, event)).kind is LineKind.NOT_CHARGED_CANCEL
+
+
 def test_a_late_cancellation_then_a_late_pickup_adds_only_the_pickup() -> None:
     event = settled(date(2026, 6, 6), status=SettlementStatus.CANCELLED, booked=0, penalty=60)
     assert [(ln.kind, ln.minutes) for ln in lines_from_settled(EVENT, event)] == [

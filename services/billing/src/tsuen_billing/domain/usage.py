@@ -84,11 +84,13 @@ def lines_from_settled(event_id: uuid.UUID, event: BookingSettled) -> list[Usage
 
 def lines_from_cancelled(event_id: uuid.UUID, event: BookingCancelled) -> list[UsageLine]:
     """A timely cancellation consumed nothing: no line. A late one is the guardian's to pay
-    only when the guardian cancelled; the facility's own cancellations cost the guardian
-    nothing (a closure)."""
+    only when the guardian caused it (``cause``; before booking sent it, who cancelled), a
+    phoned cancellation staff entered included; the facility's or the municipality's own
+    cancellations cost the guardian nothing (a closure)."""
     if event.timely or event.consumed_minutes == 0:
         return []
-    kind = LineKind.LATE_CANCEL if event.cancelled_by == "guardian" else LineKind.NOT_CHARGED_CANCEL
+    caused_by_guardian = (event.cause or event.cancelled_by) == "guardian"
+    kind = LineKind.LATE_CANCEL if caused_by_guardian else LineKind.NOT_CHARGED_CANCEL
     return [
         UsageLine(
             booking_id=event.booking_id,
