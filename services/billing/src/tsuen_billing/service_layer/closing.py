@@ -21,7 +21,7 @@ from tsuen_billing.adapters import repository as repo
 from tsuen_billing.adapters.orm import facility_contacts, guardian_contacts
 from tsuen_billing.domain.charges import price_line
 from tsuen_billing.domain.children import facts_on
-from tsuen_billing.domain.closing import PricedLine, summarise
+from tsuen_billing.domain.closing import ClaimTotal, PricedLine, StatementTotal, summarise
 from tsuen_billing.domain.errors import MonthAlreadyClosed, MonthNotOver, PricesMissing
 from tsuen_billing.domain.money import month_bounds
 from tsuen_billing.domain.usage import LineKind, UsageLine
@@ -81,6 +81,16 @@ async def close_month(
     return result
 
 
+@dataclass(frozen=True)
+class _Facility:
+    """The facility being closed, as its lines name it."""
+
+    id: uuid.UUID
+    name: str
+    municipality: str
+    email: str | None
+
+
 async def _close_facility(
     ctx: Billing, session: AsyncSession, facility_id: uuid.UUID, month: str, now: datetime
 ) -> FacilityClose:
@@ -97,69 +107,16 @@ async def _close_facility(
     ):
         done.skipped = f"facility {facility_id}: nothing to close for {month}"
         return done
-    priced, waiting = await _price(ctx, session, [line for _, _, line in pending], month)
-    done.waiting = len(waiting)
-    claim_totals, statement_totals = summarise(p for _, p in priced)
-    facility_name = pending[-1][2].facility_name
-    facility_email = (await repo.emails(session, facility_contacts, [facility_id])).get(facility_id)
-    guardian_emails = await repo.emails(
-        session, guardian_contacts, [s.guardian_id for s in statement_totals]
+    facility = _Facility(
+        id=facility_id,
+        name=pending[-1][2].facility_name,
+        municipality=facility_municipality,
+        email=(await repo.emails(session, facility_contacts, [facility_id])).get(facility_id),
     )
-    claim_ids = {c.municipality: uuid.uuid4() for c in claim_totals}
-    statement_ids = {s.guardian_id: uuid.uuid4() for s in statement_totals}
-    for claim in claim_totals:
-        await repo.save_claim(
-            session,
-            claim,
-            claim_id=claim_ids[claim.municipality],
-            facility_name=facility_name,
-            facility_municipality=facility_municipality,
-            closed_at=now,
-        )
-        await ctx.outbox.add(
-            session,
-            ClaimClosed(
-                claim_id=claim_ids[claim.municipality],
-                facility_id=facility_id,
-                facility_name=facility_name,
-                municipality=claim.municipality,
-                month=month,
-                minutes=claim.minutes,
-                line_count=claim.line_count,
-                benefit_yen=claim.benefit_yen,
-                addon_yen=claim.addon_yen,
-                total_yen=claim.total_yen,
-                closed_at=now,
-                facility_email=facility_email,
-            ),
-            municipality=claim.municipality,
-        )
-    for statement in statement_totals:
-        await repo.save_statement(
-            session,
-            statement,
-            statement_id=statement_ids[statement.guardian_id],
-            facility_name=facility_name,
-            facility_municipality=facility_municipality,
-            closed_at=now,
-        )
-        await ctx.outbox.add(
-            session,
-            StatementClosed(
-                statement_id=statement_ids[statement.guardian_id],
-                facility_id=facility_id,
-                facility_name=facility_name,
-                guardian_id=statement.guardian_id,
-                guardian_email=guardian_emails.get(statement.guardian_id),
-                month=month,
-                minutes=statement.minutes,
-                fee_yen=statement.fee_yen,
-                over_cap_yen=statement.over_cap_yen,
-                total_yen=statement.total_yen,
-                closed_at=now,
-            ),
-            municipality=statement.municipality,
-        )
+    priced, waiting = await _price(ctx, session, [line for _, _, line in pending], month)
+    claim_totals, statement_totals = summarise(p for _, p in priced)
+    claim_ids = await _save_claims(ctx, session, facility, claim_totals, now)
+    statement_ids = await _save_statements(ctx, session, facility, statement_totals, now)
     line_ids = {line.key: line_id for line_id, _, line in pending}
     for key, line in priced:
         await repo.bill_line(
@@ -171,6 +128,7 @@ async def _close_facility(
         )
     done.claims, done.statements, done.lines = len(claim_totals), len(statement_totals), len(priced)
     done.adjustments = sum(1 for _, p in priced if p.adjusts_month)
+    done.waiting = len(waiting)
     log.info(
         "month closed",
         facility_id=str(facility_id),
@@ -180,6 +138,86 @@ async def _close_facility(
         waiting=done.waiting,
     )
     return done
+
+
+async def _save_claims(
+    ctx: Billing,
+    session: AsyncSession,
+    facility: _Facility,
+    totals: list[ClaimTotal],
+    now: datetime,
+) -> dict[str, uuid.UUID]:
+    """One claim per paying municipality, each with its ClaimClosed; their ids by municipality."""
+    ids = {claim.municipality: uuid.uuid4() for claim in totals}
+    for claim in totals:
+        claim_id = ids[claim.municipality]
+        await repo.save_claim(
+            session,
+            claim,
+            claim_id=claim_id,
+            facility_name=facility.name,
+            facility_municipality=facility.municipality,
+            closed_at=now,
+        )
+        await ctx.outbox.add(
+            session,
+            ClaimClosed(
+                claim_id=claim_id,
+                facility_id=facility.id,
+                facility_name=facility.name,
+                facility_email=facility.email,
+                municipality=claim.municipality,
+                month=claim.month,
+                minutes=claim.minutes,
+                line_count=claim.line_count,
+                benefit_yen=claim.benefit_yen,
+                addon_yen=claim.addon_yen,
+                total_yen=claim.total_yen,
+                closed_at=now,
+            ),
+            municipality=claim.municipality,
+        )
+    return ids
+
+
+async def _save_statements(
+    ctx: Billing,
+    session: AsyncSession,
+    facility: _Facility,
+    totals: list[StatementTotal],
+    now: datetime,
+) -> dict[uuid.UUID, uuid.UUID]:
+    """One statement per guardian, each with its StatementClosed; their ids by guardian."""
+    ids = {statement.guardian_id: uuid.uuid4() for statement in totals}
+    addresses = await repo.emails(session, guardian_contacts, list(ids))
+    for statement in totals:
+        statement_id = ids[statement.guardian_id]
+        await repo.save_statement(
+            session,
+            statement,
+            statement_id=statement_id,
+            facility_name=facility.name,
+            facility_municipality=facility.municipality,
+            closed_at=now,
+        )
+        await ctx.outbox.add(
+            session,
+            StatementClosed(
+                statement_id=statement_id,
+                facility_id=facility.id,
+                facility_name=facility.name,
+                guardian_id=statement.guardian_id,
+                guardian_email=addresses.get(statement.guardian_id),
+                month=statement.month,
+                minutes=statement.minutes,
+                fee_yen=statement.fee_yen,
+                over_cap_yen=statement.over_cap_yen,
+                total_yen=statement.total_yen,
+                closed_at=now,
+            ),
+            municipality=statement.municipality,
+        )
+    return ids
 
 
 async def _price(

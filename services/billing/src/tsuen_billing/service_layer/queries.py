@@ -11,6 +11,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+from tsuen_billing.adapters import reads
 from tsuen_billing.adapters import repository as repo
 from tsuen_billing.adapters.orm import claims, statements, usage_lines
 from tsuen_billing.domain.errors import NotFound
@@ -41,7 +42,7 @@ async def facility_claims(
     ctx: Billing, principal: Principal, facility_id: uuid.UUID, month: str | None
 ) -> list[dict[str, Any]]:
     async with ctx.sessions() as session:
-        rows = await repo.list_claims(
+        rows = await reads.list_claims(
             session, claims.c.facility_id == facility_id, *_month(claims.c.month, month)
         )
     return [r for r in rows if can_see_claim(principal, r)]
@@ -51,7 +52,7 @@ async def facility_statements(
     ctx: Billing, principal: Principal, facility_id: uuid.UUID, month: str | None
 ) -> list[dict[str, Any]]:
     async with ctx.sessions() as session:
-        rows = await repo.list_statements(
+        rows = await reads.list_statements(
             session, statements.c.facility_id == facility_id, *_month(statements.c.month, month)
         )
     return [r for r in rows if can_see_statement(principal, r)]
@@ -65,7 +66,7 @@ async def municipality_claims(
     if facility_id is not None:
         conditions.append(claims.c.facility_id == facility_id)
     async with ctx.sessions() as session:
-        return await repo.list_claims(session, *conditions)
+        return await reads.list_claims(session, *conditions)
 
 
 def totals_by_facility(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -89,16 +90,16 @@ def totals_by_facility(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def claim(ctx: Billing, principal: Principal, claim_id: uuid.UUID) -> dict[str, Any]:
     async with ctx.sessions() as session:
-        row = await repo.get_claim(session, claim_id)
+        row = await reads.get_claim(session, claim_id)
         if row is None or not can_see_claim(principal, row):
             raise NotFound(f"claim {claim_id} not found")
-        row["lines"] = await repo.lines_of(session, usage_lines.c.claim_id == claim_id)
+        row["lines"] = await reads.lines_of(session, usage_lines.c.claim_id == claim_id)
     return row
 
 
 async def municipality_lines(ctx: Billing, municipality: str, month: str) -> list[dict[str, Any]]:
     async with ctx.sessions() as session:
-        return await repo.lines_of(
+        return await reads.lines_of(
             session,
             usage_lines.c.paying_municipality == municipality,
             usage_lines.c.billing_month == month,
@@ -111,7 +112,7 @@ async def guardian_statements(
     if principal.guardian_id is None or principal.municipality is None:
         return []
     async with ctx.sessions() as session:
-        return await repo.list_statements(
+        return await reads.list_statements(
             session,
             statements.c.guardian_id == uuid.UUID(principal.guardian_id),
             statements.c.municipality == principal.municipality,
@@ -121,10 +122,10 @@ async def guardian_statements(
 
 async def statement(ctx: Billing, principal: Principal, statement_id: uuid.UUID) -> dict[str, Any]:
     async with ctx.sessions() as session:
-        row = await repo.get_statement(session, statement_id)
+        row = await reads.get_statement(session, statement_id)
         if row is None or not can_see_statement(principal, row):
             raise NotFound(f"statement {statement_id} not found")
-        row["lines"] = await repo.lines_of(session, usage_lines.c.statement_id == statement_id)
+        row["lines"] = await reads.lines_of(session, usage_lines.c.statement_id == statement_id)
     return row
 
 

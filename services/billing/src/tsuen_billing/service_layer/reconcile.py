@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tsuen_billing.adapters import repository as repo
+from tsuen_billing.adapters import reads
 from tsuen_billing.adapters.booking_api import BookingLedger
 from tsuen_billing.domain.money import month_bounds
 from tsuen_billing.domain.reconcile import Difference, compare
@@ -12,6 +12,6 @@ from tsuen_billing.service_layer.context import Billing
 async def reconcile_month(ctx: Billing, ledger: BookingLedger, month: str) -> list[Difference]:
     first, end = month_bounds(month)
     async with ctx.sessions() as session:
-        billed = await repo.minutes_by_booking(session, month)
+        billed = await reads.minutes_by_booking(session, month)
     booked = await ledger.minutes_by_booking(first, end)
     return compare({b: m for b, (_, _, m) in billed.items()}, booked)
