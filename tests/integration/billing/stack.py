@@ -127,6 +127,22 @@ class Stack:
 
         await eventually(arrived, what=f"{count} usage lines in billing")
 
+    async def caught_up(self) -> None:
+        """Run booking's relay until billing has taken every booking event it handles."""
+        handled = "'booking.BookingSettled', 'booking.BookingCancelled', 'booking.BookingConfirmed'"
+
+        async def all_taken() -> bool:
+            await self.booking_relay.run_once()
+            sent = await self.booking.scalar(
+                f"SELECT count(*) FROM outbox WHERE event_type IN ({handled})"
+            )
+            taken = await self.scalar(
+                "SELECT count(*) FROM inbox WHERE consumer = 'billing-booking'"
+            )
+            return bool(sent == taken)
+
+        await eventually(all_taken, what="billing caught up with booking's events")
+
     async def get(self, path: str, principal: Principal, **params: Any) -> httpx.Response:
         return await self.billing.get(path, headers=auth(principal), params=params)
 

@@ -97,6 +97,7 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         b1 = await _book(s, b, chiyoda_en, date(2027, 6, 7), time(10), time(11, 30))
         c1 = await _book(s, c, chiyoda_en, date(2027, 6, 8), time(10), time(11))
         c2 = await _book(s, c, chiyoda_en, date(2027, 6, 9), time(10), time(11))
+        b2 = await _book(s, b, chiyoda_en, date(2027, 6, 11), time(10), time(11))
         # a3 cancelled in time (nothing consumed); c2 cancelled by the guardian after Chiyoda's
         # deadline (17:00 the open day before): its hour is consumed and charged.
         timely = await h.client.post(
@@ -123,8 +124,17 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         )
         await _checked_out(s, b, chiyoda_en, b1, date(2027, 6, 7), time(11, 30))
         await _checked_out(s, c, chiyoda_en, c1, date(2027, 6, 8), time(11))
+        # 臨時休園 on the 11th (staff, after the deadline): b2 is cancelled at no cost to anyone.
+        closure = await h.client.post(
+            f"/v1/facilities/{chiyoda_en}/closures",
+            json={"from": "2027-06-11", "to": "2027-06-11", "reason": "台風"},
+            headers=auth(staff(CHIYODA, chiyoda_en)),
+        )
+        assert closure.status_code == 200, closure.text
         # use a1 + late pickup a1 + no-show a2 + use b1 + use c1 + late cancel c2
         await s.lines_arrive(6)
+        await s.caught_up()
+        assert await s.scalar("SELECT count(*) FROM usage_lines WHERE booking_id = :b", b=b2) == 0
 
         june = await close_month(s.ctx, "2027-06")
         assert sorted((f.claims, f.statements, f.lines) for f in june.facilities) == [
