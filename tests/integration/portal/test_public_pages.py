@@ -83,7 +83,7 @@ async def test_the_language_switch_is_remembered_and_error_pages_follow_it(
 
         await page.goto(f"{base}/login")
         await page.get_by_role("link", name="English").click()
-        await expect(page).to_have_url(f"{base}/login")
+        await expect(page).to_have_url(f"{base}/login?lang=en")
         await expect(page.locator("h1")).to_have_text("Log in")
         assert await page.get_attribute("html", "lang") == "en"
         await check(page, "10-login-en")
@@ -94,6 +94,15 @@ async def test_the_language_switch_is_remembered_and_error_pages_follow_it(
         await page.goto(f"{base}/no-such-page")
         await expect(page.locator("h1")).to_have_text("Page not found")
         await check(page, "11-not-found-en")
+
+        # The switch keeps the page's own query (a set-password link keeps its token).
+        await page.goto(f"{base}/password/set?token=abc123")
+        await page.get_by_role("link", name="日本語").click()
+        await expect(page).to_have_url(f"{base}/password/set?token=abc123&lang=ja")
+        await expect(page.locator("h1")).to_have_text("パスワードの設定")
+        await page.get_by_role("link", name="English").click()
+        await expect(page.locator("h1")).to_have_text("Set your password")
+        await page.goto(f"{base}/no-such-page")
 
         # Back to Japanese with the same switch.
         await page.get_by_role("link", name="日本語").click()

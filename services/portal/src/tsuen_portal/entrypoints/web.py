@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,6 +26,7 @@ from tsuen_portal.service_layer.guardian import Backends
 from tsuen_portal.service_layer.sessions import Sessions
 
 SESSION_COOKIE = "tsuen_portal_session"
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 MAX_FORM_BYTES = 8192
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -122,7 +123,11 @@ class Page:
         self.request = request
         self.portal = portal
         self.session = session
-        self.lang = i18n.chosen(request.cookies.get(i18n.COOKIE))
+        # ``?lang=en`` on any page switches (and remembers) the language: the switch is a plain
+        # link to the same page, so a set-password link keeps its token where logs mask it.
+        asked = request.query_params.get("lang")
+        self._remember_lang = asked in i18n.LANGUAGES
+        self.lang = i18n.chosen(asked if self._remember_lang else request.cookies.get(i18n.COOKIE))
         self._new_session_id: str | None = None
 
     @property
@@ -143,13 +148,24 @@ class Page:
         self._new_session_id, self.session = session_id, session
 
     def set_cookie(self, response: Response) -> Response:
+        secure = self.portal.settings.secure_cookies
+        if self._remember_lang:
+            response.set_cookie(
+                i18n.COOKIE,
+                self.lang,
+                max_age=LANGUAGE_COOKIE_SECONDS,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+                path="/",
+            )
         if self._new_session_id is not None:
             response.set_cookie(
                 SESSION_COOKIE,
                 self._new_session_id,
                 httponly=True,
                 samesite="lax",
-                secure=self.portal.settings.secure_cookies,
+                secure=secure,
                 path="/",
             )
         return response
@@ -165,7 +181,7 @@ class Page:
         html = template.render(
             lang=self.lang,
             path=self.request.url.path,
-            here=_here(self.request),
+            switch_to=lambda lang: with_lang(self.request, lang),
             signed_in=signed_in,
             role=account.role if signed_in and account is not None else None,
             csrf_token=token,
@@ -190,6 +206,12 @@ class Page:
         if not csrf.is_valid(secret, fields.get(csrf.FIELD)):
             raise CsrfRefused()
         return fields
+
+
+def with_lang(request: Request, lang: str) -> str:
+    """This page's address in another language (the language switch's link)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return f"{request.url.path}?{urlencode([*query, ('lang', lang)])}"
 
 
 def _here(request: Request) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
-from tsuen_portal import i18n
 from tsuen_portal.adapters.backends import (
     BackendUnavailable,
     InvalidCredentials,
@@ -22,27 +21,6 @@ router = APIRouter(include_in_schema=False)
 
 MIN_PASSWORD = 8  # identity's rule (NIST SP 800-63B); identity has the last word
 MAX_PASSWORD = 256
-LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
-
-
-# -- language -------------------------------------------------------------------------------
-
-
-@router.get("/language/{lang}")
-async def choose_language(lang: str, request: Request, next: str = "/") -> Response:
-    """The language switch: a plain link (works without JavaScript), remembered in a cookie."""
-    response = RedirectResponse(safe_next(next), status_code=303)
-    if lang in i18n.LANGUAGES:
-        response.set_cookie(
-            i18n.COOKIE,
-            lang,
-            max_age=LANGUAGE_COOKIE_SECONDS,
-            httponly=True,
-            samesite="lax",
-            secure=request.app.state.portal.settings.secure_cookies,
-            path="/",
-        )
-    return response
 
 
 # -- login / logout -------------------------------------------------------------------------
