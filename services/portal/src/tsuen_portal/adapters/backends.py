@@ -175,3 +175,28 @@ class ServiceApi:
             raise BackendUnavailable(f"{path}: {type(exc).__name__}") from exc
         _raise_for_service(response)
         return response.json()
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """A call whose refusals (4xx but 401) the page explains itself: the response as it
+        came; BackendUnavailable for 5xx, 429 or no answer, BackendUnauthorized for 401.
+        ``token=None`` for public endpoints (利用申請)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            response = await self._client.request(
+                method, path, json=json, params=params, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(f"{path}: {type(exc).__name__}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise BackendUnavailable(f"{path}: {response.status_code}")
+        if response.status_code == 401 and token:
+            raise BackendUnauthorized(path)
+        return response
