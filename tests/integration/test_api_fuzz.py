@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel
 
 from tests.integration import testbed
 from tests.integration.attendance.harness import JWT_SECRET as ATTENDANCE_SECRET
@@ -22,10 +23,12 @@ from tests.integration.attendance.harness import attendance_stack
 from tests.integration.booking.support import ISSUER as BOOKING_ISSUER
 from tests.integration.booking.support import Clock as BookingClock
 from tests.integration.booking.support import Harness as BookingHarness
+from tests.integration.booking.support import auth, facility_body, officer
 from tests.integration.booking.support import make_app as booking_app
 from tests.integration.booking.support import migrated_database as booking_database
 from tests.integration.eligibility.conftest import SECRET as ELIGIBILITY_SECRET
-from tests.integration.eligibility.conftest import officer
+from tests.integration.eligibility.conftest import application_form
+from tests.integration.eligibility.conftest import officer as eligibility_officer
 from tests.integration.eligibility.conftest import running_service as eligibility_service
 from tests.integration.eligibility.test_lifecycle import certify
 from tests.integration.fuzz_support import (
@@ -44,6 +47,10 @@ FACILITY_ID = "7a1c0e52-1f0b-4a53-9d6c-000000000101"
 GUARDIAN_ID = "00000000-0000-4000-8000-0000000000a1"
 
 
+class Count(BaseModel):
+    n: int
+
+
 def hs256(secret: str) -> TokenIssuer:
     return TokenIssuer(algorithm="HS256", key=secret)
 
@@ -51,6 +58,7 @@ def hs256(secret: str) -> TokenIssuer:
 async def test_eligibility_api_answers_no_server_error(
     kafka: testbed.KafkaHandle, topic_prefix: str, new_database: Any
 ) -> None:
+    base = f"/v1/municipalities/{CHIYODA}"
     async with eligibility_service(kafka, topic_prefix, new_database) as service:
         certified = await certify(service, CHIYODA, "ヤマダ タロウ", date(2025, 1, 15))
         pending = await service.apply(CHIYODA, kana="サトウ ハナコ", birth=date(2025, 2, 1))
@@ -58,14 +66,33 @@ async def test_eligibility_api_answers_no_server_error(
         application_id = pending.json()["application_id"]
         detail = await service.client.get(
             f"/v1/municipalities/{CHIYODA}/applications/{application_id}",
-            headers=officer(CHIYODA),
+            headers=eligibility_officer(CHIYODA),
         )
         principals = role_principals(
             facility_id=FACILITY_ID, guardian_id=str(certified["guardian_id"])
         )
+        form = application_form(
+            await service.link_token(CHIYODA, "fuzz@example.jp"),
+            kana="スズキ ジロウ",
+            birth=date(2025, 3, 1),
+        )
+        residents = [{"child_kana": "スズキ ジロウ", "child_birth_date": "2025-03-01"}]
+        seeds = [
+            (service.client.build_request("POST", f"{base}/applications", json=form), form),
+            (
+                service.client.build_request(
+                    "POST",
+                    f"{base}/resident-records",
+                    json=residents,
+                    headers=eligibility_officer(CHIYODA),
+                ),
+                residents,
+            ),
+        ]
         report = await fuzz(
             service.client,
             bearer_headers(hs256(ELIGIBILITY_SECRET), principals),
+            seeds=seeds,
             path_parameters={
                 "code": CHIYODA,
                 "application_id": application_id,
@@ -88,9 +115,22 @@ async def test_booking_api_answers_no_server_error(new_database: Any, topic_pref
             facility_id = str(await harness.register(CHIYODA))
             child = await harness.certify(CHIYODA, guardian_id=uuid.UUID(GUARDIAN_ID))
             principals = role_principals(facility_id=facility_id, guardian_id=GUARDIAN_ID)
+            facility = facility_body()
+            seeds = [
+                (
+                    client.build_request(
+                        "POST",
+                        f"/v1/municipalities/{CHIYODA}/facilities",
+                        json=facility,
+                        headers=auth(officer(CHIYODA)),
+                    ),
+                    facility,
+                ),
+            ]
             report = await fuzz(
                 client,
                 bearer_headers(BOOKING_ISSUER, principals),
+                seeds=seeds,
                 path_parameters={
                     "code": CHIYODA,
                     "facility_id": facility_id,
@@ -131,7 +171,8 @@ async def test_notification_api_answers_no_server_error(
 
 
 async def test_the_fuzzer_reports_server_errors_and_undeclared_statuses() -> None:
-    """The suite is only as good as its net: a 500 and an undocumented 404 are both caught."""
+    """The suite is only as good as its net: a 500, an undocumented 404, and a number past
+    PostgreSQL's integer that schemathesis alone does not draw are all caught."""
     app = FastAPI()
 
     @app.get("/items/{item_id}")
@@ -142,6 +183,12 @@ async def test_the_fuzzer_reports_server_errors_and_undeclared_statuses() -> Non
             raise HTTPException(status_code=404, detail="no such item")
         return {"id": item_id}
 
+    @app.post("/counts")
+    async def count(body: Count) -> dict[str, int]:
+        if body.n >= 2**31:  # what an INTEGER column does with it
+            raise HTTPException(status_code=500, detail="integer out of range")
+        return {"n": body.n}
+
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://toy.test"
     ) as client:
@@ -150,3 +197,4 @@ async def test_the_fuzzer_reports_server_errors_and_undeclared_statuses() -> Non
     assert "GET /items/{item_id}" in failures
     assert "Server error" in failures
     assert "Undocumented status code" in failures
+    assert "POST /counts (hostile body.n=2147483648)" in failures
