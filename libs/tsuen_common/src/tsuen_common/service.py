@@ -200,24 +200,62 @@ async def _consume(
     await worker_factory(settings).run()
 
 
+RESTART_BASE_SECONDS = 1.0
+RESTART_MAX_SECONDS = 30.0
+# A child that ran this long before dying starts its backoff afresh.
+RESTART_RESET_SECONDS = 60.0
+
+
+def restart_delay(failures_in_a_row: int) -> float:
+    """1, 2, 4 … 30 s: a child that keeps dying does not spin, one that died once is back fast."""
+    return min(RESTART_MAX_SECONDS, RESTART_BASE_SECONDS * 2 ** max(0, failures_in_a_row - 1))
+
+
 def supervise(program: str, roles: Sequence[Sequence[str]]) -> int:
-    """Run each role as a child process; forward SIGTERM/SIGINT; if one child dies, stop the
-    others and exit with its code, so the container (or the developer) sees the failure."""
-    children = [subprocess.Popen([program, *role]) for role in roles]
+    """Run each role as a child process; forward SIGTERM/SIGINT to all of them.
+
+    A child that dies on its own is restarted alone, with backoff (restart_delay), and the
+    others keep running: a crashed relay must not take the API down with it (issue 18). On
+    SIGTERM/SIGINT every child is stopped and the exit code is the first non-zero one."""
+    commands = [[program, *role] for role in roles]
+    children = [subprocess.Popen(command) for command in commands]
+    started = [time.monotonic()] * len(children)
+    failures = [0] * len(children)
+    due: list[float | None] = [None] * len(children)
+    stopping = False
 
     def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
         for child in children:
             if child.poll() is None:
                 child.send_signal(signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    while True:
-        for child in children:
+    while not stopping:
+        now = time.monotonic()
+        for n, child in enumerate(children):
+            if due[n] is not None:
+                if now >= due[n]:  # type: ignore[operator]
+                    children[n] = subprocess.Popen(commands[n])
+                    started[n], due[n] = time.monotonic(), None
+                continue
             code = child.poll()
-            if code is not None:
-                forward(signal.SIGTERM, None)
-                for other in children:
-                    other.wait()
-                return code
-        time.sleep(0.5)
+            if code is None:
+                continue
+            ran = now - started[n]
+            failures[n] = 1 if ran >= RESTART_RESET_SECONDS else failures[n] + 1
+            delay = restart_delay(failures[n])
+            due[n] = now + delay
+            log.error(
+                "a process of the service died; restarting it alone",
+                role=" ".join(commands[n][1:2]),
+                exit_code=code,
+                restart_in_seconds=delay,
+                action="read the process's last log lines; the other processes keep running",
+            )
+        time.sleep(0.2)
+    # A child waiting out its backoff had already died (and been reported): not this stop's code.
+    codes = [child.wait() for n, child in enumerate(children) if due[n] is None]
+    return next((c for c in codes if c not in (0, -signal.SIGTERM, -signal.SIGINT)), 0)
