@@ -165,6 +165,7 @@ async def test_notification_api_answers_no_server_error(
         report = await fuzz(
             stack.api,
             bearer_headers(hs256(NOTIFICATION_SECRET), principals),
+            checks=SERVER_ERRORS + CONFORMANCE,
             path_parameters={"code": CHIYODA},
         )
     assert report.failures == [], report.summary()

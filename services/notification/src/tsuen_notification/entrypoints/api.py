@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tsuen_common.auth import Principal, Role, require_roles
 from tsuen_common.logging import get_logger, mask_email, mask_emails_in
+from tsuen_common.problems import error_responses
 from tsuen_notification.adapters import mail_queue
 from tsuen_notification.domain.notices import SUBJECTS, Template
 
@@ -102,6 +103,7 @@ def _view(row: Any, *, masked: bool) -> MailView:
 @router.get(
     "/municipalities/{code}/mails",
     summary="Mails of a municipality by status (addresses masked)",
+    responses=error_responses(401, 403, 422, 503),
 )
 async def list_mails(
     code: MunicipalityCode,
@@ -125,7 +127,11 @@ async def list_mails(
 AdminDep = Annotated[Principal, Depends(require_roles(Role.PLATFORM_ADMIN))]
 
 
-@router.get("/mails", summary="Mails of every municipality by status (platform admin, masked)")
+@router.get(
+    "/mails",
+    summary="Mails of every municipality by status (platform admin, masked)",
+    responses=error_responses(401, 403, 422, 503),
+)
 async def list_all_mails(
     principal: AdminDep,
     sessions: SessionsDep,
@@ -147,7 +153,11 @@ def _not_found() -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, "no such mail in this municipality")
 
 
-@router.get("/municipalities/{code}/mails/{notice_id}", summary="One mail, address in full")
+@router.get(
+    "/municipalities/{code}/mails/{notice_id}",
+    summary="One mail, address in full",
+    responses=error_responses(401, 403, 404, 422, 503),
+)
 async def get_mail(
     code: MunicipalityCode, notice_id: uuid.UUID, principal: OperatorDep, sessions: SessionsDep
 ) -> MailView:
@@ -164,6 +174,7 @@ async def get_mail(
     "/municipalities/{code}/mails/{notice_id}/resend",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Queue a failed mail again (same Message-ID)",
+    responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 async def resend_mail(
     code: MunicipalityCode, notice_id: uuid.UUID, principal: OperatorDep, sessions: SessionsDep
