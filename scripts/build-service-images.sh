@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds tsuen/<service>:<version> for the six services from the working tree:
+# Builds tsuen/<service>:<version> for the seven services from the working tree:
 #   1. a wheelhouse on the host (.tsuen/wheels): our packages (uv build) and every locked
 #      runtime dependency (uv export | pip wheel), since pip cannot reach PyPI from a container;
 #   2. docker build deploy/images/service --build-arg SERVICE=<name> on tsuen/base:bookworm.
-# Usage: scripts/build-service-images.sh [service ...]   (default: all six)
+# Usage: scripts/build-service-images.sh [service ...]   (default: all seven)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -13,7 +13,7 @@ VERSION=${TSUEN_VERSION:-0.1.0}
 CTX=.tsuen/service-image
 LOGS=.tsuen/logs
 services=("$@")
-[ ${#services[@]} -gt 0 ] || services=(eligibility booking attendance notification identity portal)
+[ ${#services[@]} -gt 0 ] || services=(eligibility booking attendance notification identity portal billing)
 log() { printf '[build-service-images] %s\n' "$*" >&2; }
 
 mkdir -p "$LOGS"

@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 "${COMPOSE[@]}" up -d --remove-orphans
-for svc in eligibility booking attendance notification identity portal; do
+for svc in eligibility booking attendance notification identity portal billing; do
   state=""
   for _ in $(seq 1 150); do
     state=$(docker inspect -f '{{.State.Health.Status}}' "$("${COMPOSE[@]}" ps -q "$svc")" 2>/dev/null || true)

@@ -24,7 +24,7 @@ TSUEN_JWT_SECRET=$(uv run --frozen python scripts/devstack.py secret)
 export TSUEN_JWT_SECRET
 uv run --frozen python scripts/devstack.py identity-key
 "${COMPOSE[@]}" up -d --remove-orphans
-for svc in eligibility booking attendance notification identity portal; do
+for svc in eligibility booking attendance notification identity portal billing; do
   state=""
   for _ in $(seq 1 120); do
     state=$(docker inspect -f '{{.State.Health.Status}}' "$("${COMPOSE[@]}" ps -q "$svc")" 2>/dev/null || true)
@@ -61,6 +61,7 @@ tsuen is up (everything on 127.0.0.1):
   attendance    http://127.0.0.1:8003/docs   (facility display page: see docs/attendance.md)
   notification  http://127.0.0.1:8004/docs
   identity      http://127.0.0.1:8005/docs   (accounts, login, JWKS)
+  billing       http://127.0.0.1:8007/docs   (利用実績, claims, statements)
   mail catcher  http://127.0.0.1:8025        every e-mail the platform sends
   Kafka         127.0.0.1:$TSUEN_DEV_KAFKA_PORT
   PostgreSQL    127.0.0.1:$TSUEN_DEV_POSTGRES_PORT  (tsuen/tsuen; one database per service)

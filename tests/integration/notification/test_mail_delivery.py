@@ -67,7 +67,8 @@ async def test_application_link_arrives_in_japanese_and_well_formed(
         assert part.get_content_charset() == "utf-8"
         assert part["Content-Transfer-Encoding"] == "base64"
     body = text.get_content()
-    assert "次のURLから申請情報を入力してください" in body
+    assert "次のURLを開いて、申請情報を入力してください" in body
+    assert "まだ申請は完了していません" in body
     assert "https://tsuen.example.jp/apply?token=abc123" in body
     assert "受信から1日間有効" in body
     assert 'href="https://tsuen.example.jp/apply?token=abc123"' in html.get_content()

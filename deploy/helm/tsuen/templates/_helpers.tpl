@@ -123,6 +123,15 @@ app.kubernetes.io/component: {{ .role }}
 - name: TSUEN_TRUST_FORWARDED_FOR
   value: "true"
 {{- end }}
+{{- if eq .service "billing" }}
+- name: TSUEN_BOOKING_API_URL
+  value: {{ printf "http://%s-booking" (include "tsuen.fullname" .root) | quote }}
+{{- with .root.Values.auth.billingReconcileTokenSecret }}
+- name: TSUEN_BOOKING_API_TOKEN
+  valueFrom:
+    secretKeyRef: {name: {{ . }}, key: token}
+{{- end }}
+{{- end }}
 {{- if eq .service "portal" }}
 {{- $base := include "tsuen.fullname" .root }}
 - name: TSUEN_PORTAL_IDENTITY_URL

@@ -30,6 +30,7 @@ from tsuen_common.events.eligibility import (
 )
 from tsuen_common.events.identity import AccountIssued, AccountLocked, PasswordResetRequested
 from tsuen_common.timeutil import JST, at_jst
+from tsuen_notification.domain.formatting import yen as yen_text
 from tsuen_notification.domain.notices import (
     SUBJECTS,
     RecipientKind,
@@ -438,6 +439,7 @@ def test_every_template_renders_with_the_values_the_domain_gives_it() -> None:
         ),
         *_identity_samples(),
         *_plan_and_request_samples(),
+        *_billing_samples(),
     ]
     notices = [n for payload in samples for n in _notices(payload)]
     assert {n.template for n in notices} == set(Template)
@@ -658,3 +660,53 @@ def test_a_plan_s_occurrences_come_in_one_mail_listing_the_dates() -> None:
     assert mail.context["skipped"] == "・2026年12月30日(水)"
     approved = _plan_and_request_samples()[2].model_copy(update={"approved": True})
     assert _notices(approved) == []  # the list of dates says it
+
+
+def _billing_samples() -> list[Any]:
+    from tsuen_common.events.billing import ClaimClosed, StatementClosed
+
+    facility_id = uuid.uuid4()
+    return [
+        ClaimClosed(
+            claim_id=uuid.uuid4(),
+            facility_id=facility_id,
+            facility_name="ひまわり保育園",
+            municipality="222135",
+            month="2026-11",
+            minutes=600,
+            line_count=4,
+            benefit_yen=14000,
+            addon_yen=0,
+            total_yen=14000,
+            closed_at=NOW,
+            facility_email=FACILITY,
+        ),
+        StatementClosed(
+            statement_id=uuid.uuid4(),
+            facility_id=facility_id,
+            facility_name="ひまわり保育園",
+            guardian_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            month="2026-11",
+            minutes=600,
+            fee_yen=3000,
+            over_cap_yen=1500,
+            total_yen=4500,
+            closed_at=NOW,
+        ),
+    ]
+
+
+def test_the_month_s_claim_and_statement_are_mailed() -> None:
+    claim, statement = _billing_samples()
+    [to_facility] = _notices(claim)
+    assert (to_facility.template, to_facility.recipient) == (
+        Template.CLAIM_CLOSED_FACILITY,
+        FACILITY,
+    )
+    assert to_facility.context["total"] == yen_text(14000)
+    [to_guardian] = _notices(statement)
+    assert (to_guardian.template, to_guardian.recipient) == (Template.MONTHLY_STATEMENT, GUARDIAN)
+    assert to_guardian.context["over_cap"] == yen_text(1500)
+    nobody = statement.model_copy(update={"guardian_email": None})
+    assert _notices(nobody) == []

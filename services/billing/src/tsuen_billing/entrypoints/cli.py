@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,7 @@ from tsuen_billing.service_layer.wiring import build_billing
 from tsuen_common.db import make_engine
 from tsuen_common.service import run_cli
 from tsuen_common.settings import ServiceSettings
+from tsuen_common.timeutil import today_jst
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -38,6 +40,11 @@ def _month(value: str) -> str:
     return value
 
 
+def last_month(today: date) -> str:
+    """The month that ended most recently: what the cron job on the 1st closes."""
+    return f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
+
+
 def close(settings: ServiceSettings, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="tsuen-billing close",
@@ -46,9 +53,12 @@ def close(settings: ServiceSettings, argv: list[str]) -> int:
         "facility's closed month is skipped. Exit 1 when a facility could not be closed (no "
         "prices for a use date): the others are. Run it from cron on the 1st.",
     )
-    parser.add_argument("--month", required=True, type=_month, help="YYYY-MM, a month that ended")
+    parser.add_argument(
+        "--month", type=_month, help="YYYY-MM, a month that ended (default: last month, JST)"
+    )
     parser.add_argument("--facility-id", type=uuid.UUID)
     args = parser.parse_args(argv)
+    args.month = args.month or last_month(today_jst())
 
     async def run() -> CloseResult:
         engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
@@ -83,8 +93,9 @@ def reconcile(settings: ServiceSettings, argv: list[str]) -> int:
         "through booking's API (TSUEN_BOOKING_API_URL, TSUEN_BOOKING_API_TOKEN: platform admin). "
         "Exit 0 when they agree, 1 naming every difference, 2 when booking cannot be read.",
     )
-    parser.add_argument("--month", required=True, type=_month)
+    parser.add_argument("--month", type=_month, help="YYYY-MM (default: last month, JST)")
     args = parser.parse_args(argv)
+    args.month = args.month or last_month(today_jst())
     own = _settings(settings)
     if own.booking_api_token is None:
         print("set TSUEN_BOOKING_API_TOKEN (a platform_admin token)", file=sys.stderr)

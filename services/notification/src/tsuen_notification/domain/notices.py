@@ -18,6 +18,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from tsuen_common.events.attendance import CheckedOut
+from tsuen_common.events.billing import ClaimClosed, StatementClosed
 from tsuen_common.events.booking import (
     BookingCancelled,
     BookingConfirmed,
@@ -77,6 +78,8 @@ class Template(StrEnum):
     REGULAR_PLAN_APPLIED_FACILITY = "regular_plan_applied_facility"
     REGULAR_PLAN_DECLINED = "regular_plan_declined"
     REGULAR_PLAN_BOOKED = "regular_plan_booked"
+    CLAIM_CLOSED_FACILITY = "claim_closed_facility"
+    MONTHLY_STATEMENT = "monthly_statement"
     # identity: the set-password link of a new account, a reset link, a lockout
     PASSWORD_SETUP = "password_setup"  # noqa: S105 - a template name
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
@@ -108,6 +111,8 @@ SUBJECTS: dict[Template, str] = {
     Template.REGULAR_PLAN_APPLIED_FACILITY: "定期利用の申請のお知らせ(施設向け)",
     Template.REGULAR_PLAN_DECLINED: "定期利用申請の結果のお知らせ",
     Template.REGULAR_PLAN_BOOKED: "定期利用の予約完了のお知らせ",
+    Template.CLAIM_CLOSED_FACILITY: "請求確定のお知らせ(施設向け)",
+    Template.MONTHLY_STATEMENT: "利用料明細のお知らせ",
     Template.PASSWORD_SETUP: "アカウント発行のお知らせ（パスワード設定）",
     Template.PASSWORD_RESET: "パスワード再設定のお知らせ",
     Template.ACCOUNT_LOCKED: "アカウントの一時ロックのお知らせ",
@@ -194,6 +199,10 @@ def notices_for(payload: EventPayload, *, reminder_hour: int, now: datetime) -> 
             return _plan_declined(payload)
         case RegularPlanBooked():
             return [_plan_booked(payload)]
+        case ClaimClosed():
+            return _claim_closed(payload)
+        case StatementClosed():
+            return _statement_closed(payload)
         case BookingCancelled():
             return _booking_cancelled(payload)
         case CheckedOut():
@@ -459,6 +468,45 @@ def _plan_booked(p: RegularPlanBooked) -> Notice:
             "page_path": "/bookings?kind=regular",
         },
     )
+
+
+def _claim_closed(p: ClaimClosed) -> list[Notice]:
+    if not p.facility_email:
+        return []
+    return [
+        Notice(
+            Template.CLAIM_CLOSED_FACILITY,
+            str(p.facility_email),
+            RecipientKind.FACILITY,
+            {
+                "facility_name": p.facility_name,
+                "month": month_ja(p.month),
+                "hours": minutes_ja(p.minutes),
+                "lines": p.line_count,
+                "total": yen(p.total_yen),
+            },
+        )
+    ]
+
+
+def _statement_closed(p: StatementClosed) -> list[Notice]:
+    if not p.guardian_email:
+        return []
+    return [
+        Notice(
+            Template.MONTHLY_STATEMENT,
+            str(p.guardian_email),
+            RecipientKind.GUARDIAN,
+            {
+                "facility_name": p.facility_name,
+                "month": month_ja(p.month),
+                "hours": minutes_ja(p.minutes),
+                "fee": yen(p.fee_yen),
+                "over_cap": yen(p.over_cap_yen) if p.over_cap_yen else None,
+                "total": yen(p.total_yen),
+            },
+        )
+    ]
 
 
 def _booking_cancelled(p: BookingCancelled) -> list[Notice]:

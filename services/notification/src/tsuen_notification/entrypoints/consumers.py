@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tsuen_common.events.attendance import CheckedOut
+from tsuen_common.events.billing import ClaimClosed, StatementClosed
 from tsuen_common.events.booking import (
     BookingCancelled,
     BookingConfirmed,
@@ -70,6 +71,7 @@ BOOKING_EVENTS = (
 )
 ATTENDANCE_EVENTS = (CheckedOut,)
 IDENTITY_EVENTS = (AccountIssued, PasswordResetRequested, AccountLocked)
+BILLING_EVENTS = (ClaimClosed, StatementClosed)
 
 
 def build_transport(settings: Settings) -> SmtpTransport:
@@ -128,6 +130,7 @@ class NotificationWorker(ConsumerWorker):
             "notification-attendance", dict.fromkeys(ATTENDANCE_EVENTS, handler), Topic.ATTENDANCE
         )
         self.add("notification-identity", dict.fromkeys(IDENTITY_EVENTS, handler), Topic.IDENTITY)
+        self.add("notification-billing", dict.fromkeys(BILLING_EVENTS, handler), Topic.BILLING)
         self.sender = (
             build_sender(settings, self.engine, policies) if settings.sender_in_consumer else None
         )
