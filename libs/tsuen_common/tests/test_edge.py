@@ -174,3 +174,18 @@ def test_paired_surrogates_and_big_integers_are_ordinary_json() -> None:
     )
     assert response.status_code == 200, response.text
     assert response.json() == {"name": "😀", "n": 10**20, "x": 1.5e300}
+
+
+def test_docs_load_without_any_cdn() -> None:
+    # Issue 13, item 10: Swagger UI came from a CDN, blank on closed networks.
+    client = _client(environment="dev")
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower()
+    scripts = [part.split('"')[0] for part in page.text.split('src="')[1:]]
+    styles = [part.split('"')[0] for part in page.text.split('href="')[1:]]
+    assets = [u for u in scripts + styles if u.endswith((".js", ".css"))]
+    assert assets
+    for url in assets:
+        assert url.startswith("/"), url  # served by the service itself
+        assert client.get(url).status_code == 200, url

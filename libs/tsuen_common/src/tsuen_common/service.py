@@ -20,6 +20,7 @@ import uvicorn
 import uvloop
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -49,12 +50,12 @@ def create_app(
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
     configure_tracing(settings.service_name, settings.otel_exporter, settings.otel_endpoint)
     docs = settings.api_docs if settings.api_docs is not None else settings.environment != "prod"
-    app = FastAPI(
-        title=title,
-        version="1",
-        docs_url="/docs" if docs else None,
-        redoc_url=None,
-        openapi_url="/openapi.json" if docs else None,
+    # /docs serves Swagger UI's assets from the service itself (fastapi-offline): the default
+    # CDN is blank on these machines and on closed municipal networks (issue 13).
+    app = (
+        FastAPIOffline(title=title, version="1", docs_url="/docs", redoc_url=None)
+        if docs
+        else FastAPI(title=title, version="1", docs_url=None, redoc_url=None, openapi_url=None)
     )
     app.add_middleware(
         EdgeGuard, max_body_bytes=settings.max_body_bytes, path_limits=tuple(body_limits)
