@@ -17,7 +17,7 @@ from tsuen_portal.adapters.session_store import SessionStore, TokenBox
 from tsuen_portal.config import Settings
 from tsuen_portal.domain.sessions import Lifetime
 from tsuen_portal.entrypoints import errors
-from tsuen_portal.entrypoints.pages import account, apply, guardian
+from tsuen_portal.entrypoints.pages import account, apply, facility, guardian
 from tsuen_portal.entrypoints.web import SECURITY_HEADERS, Portal, template_environments
 from tsuen_portal.service_layer.guardian import Backends
 from tsuen_portal.service_layer.sessions import Sessions
@@ -32,7 +32,9 @@ def _client(base_url: str, settings: Settings) -> httpx.AsyncClient:
 def create(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = create_app(
-        settings, title="tsuen portal", routers=[account.router, guardian.router, apply.router]
+        settings,
+        title="tsuen portal",
+        routers=[account.router, guardian.router, apply.router, facility.router],
     )
     app.openapi_url = None  # pages, not an API: no /docs
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,203 @@
+"""A certified parent on a phone, against the real services: opens a facility from 施設をさがす
+(hours, type, address, comments), keeps it as a favourite, reads the week of free places, is
+refused a booking in plain Japanese before the first interview, asks for the 初回面談 and sees it
+in the list; once the facility has met the child (its API), books 柔軟利用, opens the booking
+from 予約一覧, reads the free-cancellation deadline and cancels with a reason. Another family's
+booking is a 404 like a missing one. Every page and state passes axe-core and is photographed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from playwright.async_api import Page, expect
+
+from tests.integration.e2e.journey import (
+    KAKEGAWA,
+    Family,
+    book,
+    ok,
+    register_facility,
+    unique_email,
+)
+from tests.integration.e2e.journey import wait_until_booking_knows as booking_knows
+from tests.integration.portal.harness import check, chromium, phone
+from tests.integration.portal.platform import GuardianPlatform
+from tests.integration.portal.test_guardian_journey import (
+    PASSWORD,
+    bookable_day,
+    certified_family,
+)
+
+
+async def accepted(gp: GuardianPlatform, family: Family, facility_id: str) -> None:
+    """The facility has met the child (初回面談 held) and accepts them: its API."""
+    staff = gp.platform.staff(family.municipality, facility_id)
+    async with gp.platform.client("booking") as booking:
+        found = ok(
+            await booking.get(
+                "/v1/interviews",
+                headers=gp.platform.guardian(family.municipality, family.guardian_id),
+            )
+        )
+        mine = [i for i in found if i["facility_id"] == facility_id]
+        if mine:
+            interview_id = mine[0]["id"]
+        else:
+            interview_id = ok(
+                await booking.post(
+                    "/v1/interviews",
+                    json={"facility_id": facility_id, "child_id": family.child_id},
+                    headers=gp.platform.guardian(family.municipality, family.guardian_id),
+                ),
+                201,
+            )["id"]
+        start = f"{bookable_day().isoformat()}T09:00:00+09:00"
+        ok(
+            await booking.post(
+                f"/v1/interviews/{interview_id}/schedule", json={"starts_at": start}, headers=staff
+            )
+        )
+        ok(
+            await booking.post(
+                f"/v1/interviews/{interview_id}/held",
+                json={"health_check": "no_concerns"},
+                headers=staff,
+            )
+        )
+        ok(
+            await booking.put(
+                f"/v1/facilities/{facility_id}/acceptances/{family.child_id}",
+                json={"accepted": True},
+                headers=staff,
+            )
+        )
+
+
+async def log_in(gp: GuardianPlatform, page: Page, family: Family) -> None:
+    link = await gp.link_in_mail(family.email, "/password/set")
+    await page.goto(link)
+    await page.fill("#password", PASSWORD)
+    await page.fill("#password_confirm", PASSWORD)
+    await page.get_by_role("button", name="パスワードを設定する").click()
+    await page.goto(f"{gp.portal.url}/login")
+    await page.fill("#email", family.email)
+    await page.fill("#password", PASSWORD)
+    await page.get_by_role("button", name="ログイン", exact=True).click()
+    await expect(page.locator("h1")).to_have_text("ホーム")
+
+
+async def test_facility_page_booking_cancel_and_interviews(guardians: GuardianPlatform):
+    gp = guardians
+    base = gp.portal.url
+    family = await certified_family(gp, "riku", "カケガワ リク")
+    other = await certified_family(gp, "nagi", "カケガワ ナギ")
+    await booking_knows(gp.platform, family)
+    await booking_knows(gp.platform, other)
+    facility_id = await register_facility(gp.platform, KAKEGAWA, unique_email("asahi"))
+    day = bookable_day()
+
+    # Another family's booking, made through the API.
+    await accepted(gp, other, facility_id)
+    theirs = ok(await book(gp.platform, other, facility_id, day, "13:00", "14:00"), 201)
+
+    async with chromium() as browser:
+        _, page = await phone(browser)
+        await log_in(gp, page, family)
+
+        # From 施設をさがす to the facility's page.
+        await page.goto(f"{base}/facilities")
+        await page.locator(f'a[href="/facilities/{facility_id}"]').click()
+        await expect(page.locator("h1")).to_contain_text("ひまわり保育園")
+        main = page.locator("main")
+        await expect(main).to_contain_text("認可保育所")
+        await expect(main).to_contain_text("静岡県掛川市長谷2-2")
+        await expect(main).to_contain_text("初回面談では健康状態を確認します")
+        await expect(main).to_contain_text("08:00–18:00")
+        await page.goto(f"{base}/facilities/{facility_id}")
+        await check(page, "80-facility")
+
+        # Favourite: add, then remove.
+        await page.get_by_role("button", name="お気に入りに追加する").click()
+        await expect(page.get_by_role("status")).to_contain_text("お気に入りに追加しました")
+        await page.get_by_role("button", name="お気に入りから外す").click()
+        await expect(page.get_by_role("status")).to_contain_text("お気に入りから外しました")
+
+        # The week of the bookable day, reached by the week links.
+        week = day - timedelta(days=day.weekday())
+        await page.goto(f"{base}/facilities/{facility_id}?week={week.isoformat()}")
+        await expect(page.locator(".grid-day").first).to_contain_text(f"{week.day}日")
+        await page.get_by_role("link", name="次の週").click()
+        await expect(page.locator(".grid-day").first).to_contain_text(
+            f"{(week + timedelta(days=7)).day}日"
+        )
+        await page.get_by_role("link", name="前の週").click()
+        await expect(page.locator(".cell").first).to_contain_text("空き")
+        await check(page, "81-facility-week")
+
+        # Not accepted yet: booking says why, in Japanese.
+        await page.select_option("#day", day.isoformat())
+        await page.select_option("#start", "10:00")
+        await page.select_option("#end", "12:00")
+        await page.get_by_role("button", name="予約する").click()
+        await expect(page.get_by_role("alert")).to_contain_text("受け入れがまだ決まっていません")
+        await check(page, "82-facility-booking-refused")
+        # A form error: the end before the start.
+        await page.select_option("#start", "12:00")
+        await page.select_option("#end", "10:00")
+        await page.get_by_role("button", name="予約する").click()
+        await expect(page.get_by_role("alert")).to_contain_text("終了時刻は開始時刻より後")
+
+        # Ask for the 初回面談 with a suggested time; the list shows it.
+        await page.fill("#proposed_0", f"{day.isoformat()}T10:00")
+        await page.get_by_role("button", name="初回面談を申し込む").click()
+        await expect(page.locator("h1")).to_have_text("初回面談")
+        await expect(page.get_by_role("status")).to_contain_text("申し込みを施設に送りました")
+        await expect(page.locator(".booking-list")).to_contain_text("ひまわり保育園")
+        await check(page, "83-interviews")
+
+        # The facility meets the child and accepts them; now the booking goes through.
+        await accepted(gp, family, facility_id)
+        await page.goto(f"{base}/facilities/{facility_id}?week={week.isoformat()}")
+        await page.select_option("#day", day.isoformat())
+        await page.select_option("#start", "10:00")
+        await page.select_option("#end", "12:00")
+        await page.get_by_role("button", name="予約する").click()
+        await expect(page.locator("h1")).to_have_text("予約の詳細")
+        await expect(page.get_by_role("status")).to_contain_text("予約しました")
+        await expect(page.locator("main")).to_contain_text("無料でキャンセルできる期限")
+        await expect(page.locator("main")).to_contain_text("今月の利用可能時間に戻ります")
+        await check(page, "84-booking")
+        mine = page.url.split("?")[0]
+
+        # 予約一覧 links to it.
+        await page.goto(f"{base}/bookings?kind=flexible")
+        await page.locator(".booking-list").get_by_role("link").first.click()
+        await expect(page.locator("h1")).to_have_text("予約の詳細")
+        assert page.url.split("?")[0] == mine
+
+        # Cancel: a reason is required, then the booking is cancelled.
+        await page.get_by_role("button", name="この予約をキャンセルする").click()
+        await expect(page.get_by_role("alert")).to_contain_text("理由を選んでください")
+        await check(page, "85-booking-cancel-error")
+        await page.get_by_label("子どもの体調不良").check()
+        await page.get_by_role("button", name="この予約をキャンセルする").click()
+        await expect(page.get_by_role("status")).to_contain_text("予約をキャンセルしました")
+        await expect(page.locator("main")).to_contain_text("子どもの体調不良")
+        await check(page, "86-booking-cancelled")
+
+        # Another family's booking, and one that does not exist: the same 404.
+        for booking_id in (theirs["id"], str(uuid.uuid4())):
+            response = await page.goto(f"{base}/bookings/{booking_id}")
+            assert response is not None
+            assert response.status == 404
+            await expect(page.locator("h1")).to_have_text("ページが見つかりません")
+        response = await page.goto(f"{base}/facilities/{uuid.uuid4()}")
+        assert response is not None
+        assert response.status == 404
+
+        # In English.
+        await page.goto(f"{base}/facilities/{facility_id}")
+        await page.get_by_role("link", name="English").click()
+        await expect(page.locator("main")).to_contain_text("Free places")
+        await check(page, "87-facility-en")
