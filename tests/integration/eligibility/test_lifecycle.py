@@ -271,3 +271,15 @@ async def test_a_guardian_lists_their_own_childrens_certifications_only(service)
     assert (await service.client.get(url, headers=staff)).status_code == 403
     everyone = await service.client.get(url, headers=officer(KAKEGAWA))
     assert len(everyone.json()) == 3
+
+
+async def test_registry_csv_as_a_file_upload(service):
+    # Issue 13, item 11: a browser form or `curl -F file=@residents.csv` sends multipart.
+    csv = "child_kana,child_birth_date,moved_in_on\nオオタ ミナ,2025-03-03,2025-03-03\n"
+    uploaded = await service.client.post(
+        f"/v1/municipalities/{KAKEGAWA}/resident-records/csv",
+        files={"file": ("residents.csv", csv.encode("cp932"), "text/csv")},
+        headers=officer(KAKEGAWA),
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["rows"] == 1

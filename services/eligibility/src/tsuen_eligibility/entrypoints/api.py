@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, EmailStr, StringConstraints, ValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from tsuen_common.age import InvalidBirthDate, age_window, is_eligible_by_age, validate_birth_date
 from tsuen_common.auth import Forbidden, Principal, PrincipalDep, Role, require_roles
@@ -361,7 +362,19 @@ async def audit_log(
 
 
 async def _csv_body(request: Request) -> str:
-    raw = await request.body()
+    """The CSV as a raw body (text/csv) or as a file upload (multipart/form-data, what a
+    browser form or `curl -F file=@residents.csv` sends): the first file in the form."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        files = [v for v in form.values() if isinstance(v, StarletteUpload)]
+        if not files:
+            raise Invalid(
+                "the form has no file; send the CSV as a file field (e.g. file=@residents.csv)",
+                message_ja="CSVファイルが添付されていません。ファイルを選んで送信してください。",
+            )
+        raw = await files[0].read()
+    else:
+        raw = await request.body()
     # Municipal systems often export Shift_JIS; accept it as well as UTF-8.
     for encoding in ("utf-8-sig", "cp932"):
         try:
