@@ -329,8 +329,9 @@ async def fuzz(
         test()
 
     def run() -> None:
-        # Hypothesis keeps its default settings per thread, and this thread has none yet.
-        hypothesis.settings.load_profile("default")
+        # Hypothesis keeps its default settings per thread, and this thread has none yet:
+        # the profile the session loaded, here too.
+        hypothesis.settings.load_profile(hypothesis.settings.get_current_profile_name())
         covered: set[str] = set()
         for role, headers in roles.items():
             for result in schema.get_all_operations():
