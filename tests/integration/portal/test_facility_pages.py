@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import httpx
 from playwright.async_api import Page, expect
 
 from tests.integration.e2e.journey import (
@@ -25,6 +26,7 @@ from tests.integration.portal.harness import check, chromium, phone
 from tests.integration.portal.platform import GuardianPlatform
 from tests.integration.portal.test_guardian_journey import (
     PASSWORD,
+    SESSION,
     bookable_day,
     certified_family,
 )
@@ -102,7 +104,7 @@ async def test_facility_page_booking_cancel_and_interviews(guardians: GuardianPl
     theirs = ok(await book(gp.platform, other, facility_id, day, "13:00", "14:00"), 201)
 
     async with chromium() as browser:
-        _, page = await phone(browser)
+        context, page = await phone(browser)
         await log_in(gp, page, family)
 
         # From 施設をさがす to the facility's page.
@@ -195,6 +197,27 @@ async def test_facility_page_booking_cancel_and_interviews(guardians: GuardianPl
         response = await page.goto(f"{base}/facilities/{uuid.uuid4()}")
         assert response is not None
         assert response.status == 404
+
+        # Every form refuses a POST without the page's CSRF token (the session cookie alone is
+        # not enough), and no page may be kept by a shared browser.
+        cookie = {c["name"]: c["value"] for c in await context.cookies()}[SESSION]
+        async with httpx.AsyncClient(base_url=base, cookies={SESSION: cookie}) as forged:
+            for path, form in (
+                (f"/facilities/{facility_id}/book", {"child": family.child_id}),
+                (f"/facilities/{facility_id}/favourite", {"favourite": "add"}),
+                (f"/facilities/{facility_id}/interview", {"interview_child": family.child_id}),
+                (mine.removeprefix(base) + "/cancel", {"reason": "illness"}),
+                ("/email/confirm", {"municipality": KAKEGAWA, "token": "x" * 20}),
+                ("/apply/link", {"municipality": KAKEGAWA, "email": "a@example.jp"}),
+            ):
+                refused = await forged.post(path, data=form)
+                assert refused.status_code == 403, path
+            refused = await forged.post("/apply/confirm", files={"municipality": (None, KAKEGAWA)})
+            assert refused.status_code == 403
+            for path in (mine.removeprefix(base), f"/facilities/{facility_id}", "/interviews"):
+                shown = await forged.get(path)
+                assert shown.status_code == 200, path
+                assert shown.headers["cache-control"] == "no-store"
 
         # In English.
         await page.goto(f"{base}/facilities/{facility_id}")
