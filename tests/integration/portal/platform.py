@@ -14,6 +14,7 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -35,6 +36,7 @@ from tests.integration.e2e.conftest import (
 from tests.integration.portal.harness import start_portal
 from tsuen_common.auth import TokenIssuer
 from tsuen_common.messaging.provision import ensure_topics
+from tsuen_common.timeutil import set_test_clock
 from tsuen_notification.adapters.mailcatcher import MailCatcher
 
 BACKENDS = ("identity", "eligibility", "booking", "notification")
@@ -91,13 +93,24 @@ async def _healthy(services: dict[str, ServiceProcess]) -> None:
                     return (await client.get(f"{svc.url}/healthz")).status_code == 200
                 return False
 
-            await eventually(up, within=90, what=f"{svc.name} /healthz")
+            await eventually(up, within=240, what=f"{svc.name} /healthz")
 
 
 @contextlib.asynccontextmanager
 async def guardian_platform(
-    kafka: testbed.KafkaHandle, postgres: testbed.PostgresHandle, workdir: Path
+    kafka: testbed.KafkaHandle,
+    postgres: testbed.PostgresHandle,
+    workdir: Path,
+    *,
+    attendance: bool = False,
+    clock: datetime | None = None,
 ) -> AsyncIterator[GuardianPlatform]:
+    """``attendance``: attendance too (the staff's roster); ``clock``: every process (the
+    portal too) lives at that instant from the start (``platform.set_clock`` moves it)."""
+    clock_file = workdir / "clock.txt"
+    if clock is not None:
+        set_test_clock(clock_file, clock)
+    names = (*BACKENDS, "attendance") if attendance else BACKENDS
     prefix = f"portal{uuid.uuid4().hex[:8]}."
     await ensure_topics(kafka.bootstrap_servers, prefix)
     key = workdir / "identity-signing.pem"
@@ -106,7 +119,7 @@ async def guardian_platform(
     smtp_port = free_port()
     smtp = Controller(catcher, hostname=testbed.HOST, port=smtp_port, ready_timeout=10)
     smtp.start()
-    ports = {name: free_port() for name in BACKENDS}
+    ports = {name: free_port() for name in names}
     portal_port = free_port()
     portal_url = f"http://{testbed.HOST}:{portal_port}"
     shared = {
@@ -118,6 +131,7 @@ async def guardian_platform(
         "TSUEN_JWT_PUBLIC_KEY_FILE": f"{key}.pub",
         "TSUEN_RELAY_POLL_INTERVAL_MS": "20",
         "TSUEN_CONSUMER_RETRY_BACKOFF_MS": "50",
+        "TSUEN_TEST_CLOCK_FILE": str(clock_file),  # real time while the file is absent
     }
     specific = {
         "identity": {
@@ -132,6 +146,9 @@ async def guardian_platform(
             "TSUEN_APPLICATION_URL_BASE": f"http://{testbed.HOST}:{ports['eligibility']}/apply"
         },
         "booking": {},
+        "attendance": {
+            "TSUEN_PUBLIC_BASE_URL": f"http://{testbed.HOST}:{ports.get('attendance', 0)}"
+        },
         "notification": {
             "TSUEN_SMTP_HOST": testbed.HOST,
             "TSUEN_SMTP_PORT": str(smtp_port),
@@ -145,7 +162,7 @@ async def guardian_platform(
     portal: ServiceProcess | None = None
     try:
         envs = {}
-        for name in BACKENDS:
+        for name in names:
             db_name, url = await _create_database(postgres, name)
             databases.append(db_name)
             envs[name] = {**shared, **specific[name], "TSUEN_DATABASE_URL": url}
@@ -158,12 +175,20 @@ async def guardian_platform(
             identity_url=services["identity"].url,
             eligibility_url=services["eligibility"].url,
             booking_url=services["booking"].url,
+            extra_env={
+                "TSUEN_TEST_CLOCK_FILE": str(clock_file),
+                **(
+                    {"TSUEN_PORTAL_ATTENDANCE_URL": services["attendance"].url}
+                    if attendance
+                    else {}
+                ),
+            },
         )
         portal = started.service
         databases.append(started.database)
         platform = Platform(
             services=services,
-            clock_file=workdir / "unused-clock.txt",  # real time: no test clock here
+            clock_file=clock_file,
             issuer=TokenIssuer(algorithm="ES256", key=key.read_bytes()),
             mailbox=Mailbox(catcher),
             env=shared,

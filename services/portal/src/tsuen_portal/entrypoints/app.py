@@ -17,7 +17,7 @@ from tsuen_portal.adapters.session_store import SessionStore, TokenBox
 from tsuen_portal.config import Settings
 from tsuen_portal.domain.sessions import Lifetime
 from tsuen_portal.entrypoints import errors
-from tsuen_portal.entrypoints.pages import account, apply, facility, guardian
+from tsuen_portal.entrypoints.pages import account, apply, facility, guardian, staff
 from tsuen_portal.entrypoints.web import SECURITY_HEADERS, Portal, template_environments
 from tsuen_portal.service_layer.guardian import Backends
 from tsuen_portal.service_layer.sessions import Sessions
@@ -34,7 +34,7 @@ def create(settings: Settings | None = None) -> FastAPI:
     app = create_app(
         settings,
         title="tsuen portal",
-        routers=[account.router, guardian.router, apply.router, facility.router],
+        routers=[account.router, guardian.router, apply.router, facility.router, staff.router],
     )
     app.openapi_url = None  # pages, not an API: no /docs
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -44,6 +44,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         _client(settings.portal_identity_url, settings),
         _client(settings.portal_eligibility_url, settings),
         _client(settings.portal_booking_url, settings),
+        _client(settings.portal_attendance_url, settings),
     ]
     lifetime = Lifetime(
         idle=_minutes(settings.portal_session_idle_minutes),
@@ -58,7 +59,11 @@ def create(settings: Settings | None = None) -> FastAPI:
             now_jst,
             refresh_margin=timedelta(seconds=settings.portal_refresh_margin_seconds),
         ),
-        backends=Backends(eligibility=ServiceApi(clients[1]), booking=ServiceApi(clients[2])),
+        backends=Backends(
+            eligibility=ServiceApi(clients[1]),
+            booking=ServiceApi(clients[2]),
+            attendance=ServiceApi(clients[3]),
+        ),
         templates=template_environments(),
     )
     errors.install(app)

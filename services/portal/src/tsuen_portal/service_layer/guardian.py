@@ -60,6 +60,7 @@ class ChildHome:
 class Backends:
     eligibility: ServiceApi
     booking: ServiceApi
+    attendance: ServiceApi | None = None  # the staff's roster (service_layer/staff.py)
 
 
 def _certificate(body: dict[str, Any]) -> Certificate:

@@ -41,6 +41,8 @@ async def guardian_token(page: Page, *, only_guardians: bool = False) -> tuple[A
 @router.get("/")
 async def home(page: PageDep) -> Response:
     account, token = await guardian_token(page)
+    if account.role == "facility_staff":
+        return page.redirect("/staff")  # the staff's home is today's roster
     if account.role != GUARDIAN:
         return await page.render("staff_pending.html")
     try:

@@ -1,0 +1,407 @@
+"""The facility's staff in the portal, against the real services (identity, eligibility,
+booking, attendance, notification as processes; the whole platform on a test clock set to a
+weekday morning): the staff account from identity's operator command, its password from the
+mail; the requests inbox (fix the 初回面談 date, record it with the health check, accept the
+child, approve a 定期利用 plan); today's roster with 代理で利用開始/終了, a late pickup and a
+no-show; the facility's bookings and a cancellation on the guardian's behalf at the time they
+phoned, and the facility's own; 臨時休園 with the preview of who is affected. Staff of another
+facility get 404 for every id of this one; a guardian gets 403. Every page and state passes
+axe-core on a tablet or a phone and is photographed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from tests.integration import testbed
+from tests.integration.conftest import eventually
+from tests.integration.e2e.journey import (
+    KAKEGAWA,
+    Family,
+    ok,
+    register_facility,
+    unique_email,
+    wait_until_booking_knows,
+)
+from tests.integration.portal.harness import PHONE, check, chromium, csrf_field, phone
+from tests.integration.portal.platform import GuardianPlatform, guardian_platform
+from tests.integration.portal.test_guardian_journey import PASSWORD, certified_family
+from tsuen_common.timeutil import JST, _test_clock, today_jst
+
+TABLET = {"width": 820, "height": 1180}
+
+
+def clinic_day() -> date:
+    """A Tuesday–Thursday at least a week ahead (outside 年末年始): the platform's "today"."""
+    day = today_jst() + timedelta(days=7)
+    while (
+        day.weekday() not in (1, 2, 3)
+        or (day.month, day.day) >= (12, 28)
+        or (
+            day.month,
+            day.day,
+        )
+        <= (1, 4)
+    ):
+        day += timedelta(days=1)
+    return day
+
+
+DAY = clinic_day()
+
+
+def at(hour: int, minute: int = 0, day: date = DAY) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=JST)
+
+
+@pytest.fixture(scope="module")
+async def staffed(
+    kafka: testbed.KafkaHandle,
+    postgres: testbed.PostgresHandle,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[GuardianPlatform]:
+    async with guardian_platform(
+        kafka,
+        postgres,
+        tmp_path_factory.mktemp("staff"),
+        attendance=True,
+        clock=at(8, 0),
+    ) as gp:
+        yield gp
+
+
+async def tablet(browser: Browser) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context(viewport=TABLET, locale="ja-JP", device_scale_factor=1)
+    return context, await context.new_page()
+
+
+async def staff_account(gp: GuardianPlatform, facility_id: str, who: str) -> str:
+    """identity's operator command creates the account; the holder sets the password from
+    the mail, as a guardian does."""
+    email = unique_email(who)
+    created = gp.platform.run_command(
+        "identity",
+        *("create-account", "--role", "facility_staff", "--municipality", KAKEGAWA),
+        *("--facility-id", facility_id, "--email", email),
+    )
+    assert created.returncode == 0, created.stderr
+    return email
+
+
+async def set_password_and_log_in(gp: GuardianPlatform, page: Page, email: str) -> None:
+    link = await gp.link_in_mail(email, "/password/set")
+    await page.goto(link)
+    await page.fill("#password", PASSWORD)
+    await page.fill("#password_confirm", PASSWORD)
+    await page.get_by_role("button", name="パスワードを設定する").click()
+    await expect(page.locator("h1")).to_have_text("パスワードを設定しました")
+    await page.goto(f"{gp.portal.url}/login")
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.get_by_role("button", name="ログイン", exact=True).click()
+
+
+async def api(gp: GuardianPlatform, method: str, path: str, who: dict[str, str], **kw: Any) -> Any:
+    async with gp.platform.client("booking") as booking:
+        response = await booking.request(method, path, headers=who, **kw)
+    return ok(
+        response,
+        201
+        if method == "POST" and path in ("/v1/interviews", "/v1/bookings", "/v1/regular-plans")
+        else 200,
+    )
+
+
+async def advance(gp: GuardianPlatform, page: Page, to: datetime) -> None:
+    """Move the platform's clock to ``to`` the way a morning passes: in steps shorter than the
+    portal's idle timeout (30 minutes), the tablet showing the roster at each step."""
+    while True:
+        now = _test_clock(gp.platform.clock_file)
+        assert now is not None
+        step = min(to, now + timedelta(minutes=20))
+        gp.platform.set_clock(step)
+        await page.goto(f"{gp.portal.url}/staff")
+        await expect(page.locator("h1")).to_contain_text("利用予定")
+        if step >= to:
+            return
+
+
+async def roster_lines(gp: GuardianPlatform, facility_id: str, count: int) -> None:
+    async with gp.platform.client("attendance") as attendance:
+
+        async def listed() -> bool:
+            response = await attendance.get(
+                f"/v1/facilities/{facility_id}/roster",
+                params={"day": DAY.isoformat()},
+                headers=gp.platform.staff(KAKEGAWA, facility_id),
+            )
+            return response.status_code == 200 and len(response.json()["lines"]) >= count
+
+        await eventually(listed, within=60, what=f"{count} roster lines at attendance")
+
+
+async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatform):
+    gp = staffed
+    base = gp.portal.url
+    facility_id = await register_facility(gp.platform, KAKEGAWA, unique_email("hinata"))
+    other_facility = await register_facility(gp.platform, KAKEGAWA, unique_email("other"))
+    haruto = await certified_family(gp, "haruto", "カケガワ ハルト")
+    mei = await certified_family(gp, "mei", "カケガワ メイ")
+    for family in (haruto, mei):
+        await wait_until_booking_knows(gp.platform, family)
+    email = await staff_account(gp, facility_id, "hoikushi")
+    other_email = await staff_account(gp, other_facility, "other-hoikushi")
+
+    def guardian(f: Family) -> dict[str, str]:
+        return gp.platform.guardian(f.municipality, f.guardian_id)
+
+    # Both families ask for the 初回面談; Haruto's parent proposes a time.
+    asked = {
+        f.child_id: await api(
+            gp,
+            "POST",
+            "/v1/interviews",
+            guardian(f),
+            json={
+                "facility_id": facility_id,
+                "child_id": f.child_id,
+                "proposed_times": [at(8, 45).isoformat()] if f is haruto else [],
+            },
+        )
+        for f in (haruto, mei)
+    }
+
+    async with chromium() as browser:
+        context, page = await tablet(browser)
+        await set_password_and_log_in(gp, page, email)
+        # The staff's home is the roster of today.
+        await expect(page.locator("h1")).to_contain_text("本日の利用予定")
+        await expect(page.locator(".empty")).to_have_text("この日のご予約はありません")
+        await check(page, "60-staff-roster-empty")
+
+        # --- requests inbox -------------------------------------------------------------
+        await (
+            page.get_by_role("navigation", name="メニュー")
+            .get_by_role("link", name="申込み")
+            .click()
+        )
+        await expect(page.locator("h1")).to_have_text("申込み")
+        cards = page.locator(".request-list > li")
+        await expect(cards).to_have_count(2)
+        await check(page, "61-staff-requests")
+        haruto_card = page.locator(f"#i-{asked[haruto.child_id]['id']}")
+        mei_card = page.locator(f"#i-{asked[mei.child_id]['id']}")
+        await expect(haruto_card).to_contain_text("保護者の希望日時")
+        await expect(mei_card).to_contain_text("希望日時の指定はありません")
+        # A date left out is summarised at the top and linked to the field.
+        await mei_card.locator("input[type=date]").fill("")
+        await mei_card.get_by_role("button", name="この日時で確定する").click()
+        await expect(page.get_by_role("alert").first).to_contain_text("面談日を入力してください")
+        await check(page, "62-staff-requests-date-missing")
+        for card in (haruto_card, mei_card):
+            await card.locator("input[type=date]").fill(DAY.isoformat())
+            await card.get_by_role("button", name="この日時で確定する").click()
+            await expect(page.locator(".notice--success")).to_contain_text("面談日時を確定しました")
+        await expect(haruto_card).to_contain_text("面談の記録")
+        # Recording without the health check's result asks for it.
+        await haruto_card.get_by_role("button", name="面談の実施を記録する").click()
+        await expect(page.get_by_role("alert").first).to_contain_text(
+            "健康診断の結果を選んでください"
+        )
+        await check(page, "63-staff-requests-health-missing")
+        for card in (haruto_card, mei_card):
+            await card.get_by_label("問題なし").check()
+            await card.get_by_role("button", name="面談の実施を記録する").click()
+            await expect(page.locator(".notice--success")).to_contain_text("記録しました")
+        await check(page, "64-staff-requests-held")
+        for card in (haruto_card, mei_card):
+            await card.get_by_role("button", name="受け入れる").click()
+            await expect(page.locator(".notice--success")).to_contain_text("受け入れを登録しました")
+
+        # 定期利用: Haruto's parent applies (API); the facility approves it here.
+        plan = await api(
+            gp,
+            "POST",
+            "/v1/regular-plans",
+            guardian(haruto),
+            json={
+                "facility_id": facility_id,
+                "child_id": haruto.child_id,
+                "weekday": DAY.weekday(),
+                "start": "13:00",
+                "end": "15:00",
+                "valid_from": (DAY + timedelta(days=1)).isoformat(),
+            },
+        )
+        await page.reload()
+        plan_card = page.locator(f"#p-{plan['id']}")
+        await expect(plan_card).to_contain_text("13:00–15:00")
+        await check(page, "65-staff-requests-plan")
+        await plan_card.get_by_role("button", name="承認して予約する").click()
+        await expect(page.locator(".notice--success")).to_contain_text("定期利用を承認しました")
+        await check(page, "66-staff-requests-plan-approved")
+
+        # --- today's roster -------------------------------------------------------------
+        booked = {
+            f.child_id: await api(
+                gp,
+                "POST",
+                "/v1/bookings",
+                guardian(f),
+                json={
+                    "facility_id": facility_id,
+                    "child_id": f.child_id,
+                    "use_date": DAY.isoformat(),
+                    "start": "09:00",
+                    "end": "10:00",
+                    "kind": "flexible",
+                },
+            )
+            for f in (haruto, mei)
+        }
+        await roster_lines(gp, facility_id, 2)
+        await advance(gp, page, at(8, 50))
+        await expect(page.locator(".roster-line")).to_have_count(2)
+        await check(page, "67-staff-roster-morning")
+        haruto_line = page.locator(f"#b-{booked[haruto.child_id]['id']}")
+        mei_line = page.locator(f"#b-{booked[mei.child_id]['id']}")
+        await haruto_line.get_by_role("button", name="代理で利用開始").click()
+        await expect(page.locator(".notice--success")).to_have_text("利用開始を登録しました。")
+        await expect(haruto_line).to_contain_text("利用中")
+        await expect(haruto_line).to_contain_text("職員が代理登録")
+        await advance(gp, page, at(10, 15))
+        await haruto_line.get_by_role("button", name="代理で利用終了").click()
+        await expect(haruto_line).to_contain_text("お迎え遅れ 15分")
+        await expect(mei_line).to_contain_text("無断欠席")
+        await expect(page.locator(".counts")).to_contain_text("お迎え遅れ1")
+        await check(page, "68-staff-roster-late-and-no-show")
+
+        # The same on a phone and in English.
+        await page.set_viewport_size(PHONE)
+        await check(page, "69-staff-roster-phone")
+        await page.get_by_role("link", name="English").click()
+        await expect(page.locator("h1")).to_contain_text("Today's roster")
+        await check(page, "70-staff-roster-en")
+        await page.get_by_role("link", name="日本語").click()
+        await page.set_viewport_size(TABLET)
+
+        # --- bookings of the facility ---------------------------------------------------
+        later = {
+            f.child_id: await api(
+                gp,
+                "POST",
+                "/v1/bookings",
+                guardian(f),
+                json={
+                    "facility_id": facility_id,
+                    "child_id": f.child_id,
+                    "use_date": (DAY + timedelta(days=2)).isoformat(),
+                    "start": "10:00",
+                    "end": "12:00",
+                    "kind": "flexible",
+                },
+            )
+            for f in (haruto, mei)
+        }
+        await page.get_by_role("link", name="予約一覧").click()
+        await expect(page.locator("h1")).to_have_text("施設の予約一覧")
+        row = page.locator(f"#b-{later[haruto.child_id]['id']}")
+        await expect(row).to_contain_text("10:00–12:00")
+        await check(page, "71-staff-bookings")
+        await row.get_by_role("link", name="キャンセル").click()
+        await expect(page.locator("h1")).to_have_text("予約のキャンセル")
+        await expect(page.locator("#called_time")).to_have_value("10:15")
+        await page.get_by_role("button", name="この予約をキャンセルする").click()
+        await expect(page.get_by_role("alert").first).to_contain_text("理由を入力してください")
+        await check(page, "72-staff-cancel-reason-missing")
+        await page.fill("#called_time", "09:40")
+        await page.fill("#reason", "発熱のため")
+        await page.get_by_role("button", name="この予約をキャンセルする").click()
+        await expect(page.locator("h1")).to_have_text("予約をキャンセルしました")
+        await expect(page.locator("main")).to_contain_text("09:40")
+        await check(page, "73-staff-cancelled-for-guardian")
+        cancelled = await api(
+            gp, "GET", f"/v1/bookings/{later[haruto.child_id]['id']}", guardian(haruto)
+        )
+        assert cancelled["status"] == "cancelled"
+        assert datetime.fromisoformat(cancelled["called_at"]) == at(9, 40)
+
+        # --- 臨時休園 --------------------------------------------------------------------
+        closed_day = DAY + timedelta(days=2)
+        await page.get_by_role("link", name="臨時休園").click()
+        await expect(page.locator("h1")).to_have_text("臨時休園")
+        await check(page, "74-staff-closure-form")
+        await page.fill("#from", closed_day.isoformat())
+        await page.get_by_role("button", name="対象のご予約を確認する").click()
+        await expect(page.get_by_role("alert").first).to_contain_text("理由を入力してください")
+        await check(page, "75-staff-closure-error")
+        await page.fill("#reason", "台風のため")
+        await page.get_by_role("button", name="対象のご予約を確認する").click()
+        await expect(page.locator("#affected")).to_have_text("キャンセルされるご予約：1件")
+        await check(page, "76-staff-closure-preview")
+        await page.get_by_role("button", name="休園にして予約をキャンセルする").click()
+        await expect(page.locator("h1")).to_have_text("臨時休園を登録しました")
+        await expect(page.locator("main")).to_contain_text(
+            "すべての保護者にメールでお知らせしました"
+        )
+        await check(page, "77-staff-closed")
+        gone = await api(gp, "GET", f"/v1/bookings/{later[mei.child_id]['id']}", guardian(mei))
+        assert gone["status"] == "cancelled"
+        assert gone["cancel_cause"] == "facility"
+
+        async def mailed() -> bool:
+            return any("休園" in (m.body("plain") or "") for m in gp.mailbox.to(mei.email))
+
+        await eventually(mailed, within=60, what="the closure mail to Mei's guardian")
+
+        # --- boundaries -----------------------------------------------------------------
+        # Staff of another facility: every id of this one is a 404, in URLs and in forms.
+        other_context, other = await phone(browser)
+        await set_password_and_log_in(gp, other, other_email)
+        await expect(other.locator("h1")).to_contain_text("本日の利用予定")
+        await expect(other.locator(".roster-line")).to_have_count(0)
+        token = csrf_field(await other.content())
+        response = await other.goto(f"{base}/staff/bookings/{later[mei.child_id]['id']}/cancel")
+        assert response is not None
+        assert response.status == 404
+        await expect(other.locator("h1")).to_have_text("ページが見つかりません")
+        await check(other, "78-staff-other-facility-404")
+        haruto_interview = asked[haruto.child_id]["id"]
+        for path, form in (
+            (f"/staff/roster/{booked[mei.child_id]['id']}/check-in", {"date": DAY.isoformat()}),
+            (
+                f"/staff/bookings/{later[mei.child_id]['id']}/cancel",
+                {"reason": "x", "cause": "facility"},
+            ),
+            (
+                f"/staff/interviews/{haruto_interview}/schedule",
+                {
+                    f"date-{haruto_interview}": (DAY + timedelta(days=1)).isoformat(),
+                    f"time-{haruto_interview}": "10:00",
+                },
+            ),
+            (f"/staff/interviews/{haruto_interview}/held", {"health_check": "no_concerns"}),
+            (f"/staff/children/{haruto.child_id}/acceptance", {"decision": "decline"}),
+            (f"/staff/plans/{plan['id']}/decline", {}),
+        ):
+            answer = await other.request.post(
+                f"{base}{path}", form={**form, "csrf_token": token}, max_redirects=0
+            )
+            assert answer.status == 404, (path, answer.status)
+        await other_context.close()
+
+        # A guardian is refused every staff page.
+        parent_context, parent = await phone(browser)
+        await set_password_and_log_in(gp, parent, haruto.email)
+        await expect(parent.locator("h1")).to_have_text("ホーム")
+        for path in ("/staff", "/staff/requests", "/staff/bookings", "/staff/closures"):
+            response = await parent.goto(f"{base}{path}")
+            assert response is not None
+            assert response.status == 403, path
+            assert response.headers["cache-control"] == "no-store"
+        await parent_context.close()
+        await context.close()
