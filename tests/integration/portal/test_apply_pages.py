@@ -162,7 +162,7 @@ async def test_a_parent_asks_for_the_link_applies_and_keeps_the_receipt(
         await page.get_by_role("button", name="入力内容の確認").click()
         await page.get_by_role("button", name="送信する").click()
         await expect(page.locator("h1")).to_have_text("利用申請")
-        await expect(page.get_by_role("alert")).to_contain_text("入力内容を確認してください")
+        await expect(page.get_by_role("alert")).to_contain_text("カタカナで")
         await expect(page.locator("#child_kana")).to_have_attribute("aria-invalid", "true")
         await check(page, "70-apply-refused-by-eligibility")
 
@@ -197,5 +197,5 @@ async def test_the_email_change_link_confirms_only_with_the_button(guardians: Gu
         # Used once: the second press explains.
         await page.goto(link)
         await page.get_by_role("button", name="このアドレスを確認する").click()
-        await expect(page.locator("h1")).to_have_text("メールアドレスを確認できませんでした")
+        await expect(page.locator("h1")).to_have_text("このメールアドレスは確認済みです")
         await check(page, "73-email-confirm-used")

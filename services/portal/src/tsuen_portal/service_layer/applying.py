@@ -314,6 +314,17 @@ def _field_of(loc: list[Any]) -> str:
     return "guardian_name"
 
 
+def _hint_for(name: str) -> str:
+    """What most likely went wrong in a field eligibility refused (its messages are English)."""
+    if name.endswith("_kana"):
+        return N_("Enter the name in katakana, with a space between family and given name")
+    if name.endswith("_phone"):
+        return N_("Enter a phone number with digits and hyphens, like 0537-21-1111")
+    if name.endswith("_name"):
+        return N_("Enter the name as written in the family register")
+    return N_("Check what you entered here")
+
+
 def _refusal(response: httpx.Response) -> Refused:
     message = _message_ja(response)
     if response.status_code in (404, 410):
@@ -326,7 +337,7 @@ def _refusal(response: httpx.Response) -> Refused:
     if response.status_code == 422 and isinstance(detail, list):
         for item in detail:
             name = _field_of(list(item.get("loc") or []))
-            errors.setdefault(name, N_("Check what you entered here"))
+            errors.setdefault(name, _hint_for(name))
     elif isinstance(detail, str) and detail.split(":")[0] in ("child.birth_date",):
         errors["child_birth_date"] = N_("Check the child's date of birth")
     elif isinstance(detail, str) and detail.startswith("guardian.birth_date"):
@@ -412,6 +423,7 @@ async def request_link(eligibility: ServiceApi, municipality: str, email: str) -
 class EmailConfirmed:
     ok: bool
     message_ja: str = ""
+    already: bool = False  # confirmed before (the button pressed twice)
 
 
 async def confirm_email(eligibility: ServiceApi, municipality: str, token: str) -> EmailConfirmed:
@@ -422,4 +434,8 @@ async def confirm_email(eligibility: ServiceApi, municipality: str, token: str) 
     )
     if response.status_code == 200:
         return EmailConfirmed(True)
-    return EmailConfirmed(False, _message_ja(response))
+    try:
+        detail = str(response.json().get("detail") or "")
+    except ValueError:
+        detail = ""
+    return EmailConfirmed(False, _message_ja(response), already="already" in detail)

@@ -261,5 +261,9 @@ async def email_confirm(page: PageDep) -> Response:
         return await page.render("email_confirmed.html", 410, ok=False, message_ja="")
     done = await applying.confirm_email(page.portal.backends.eligibility, code, token)
     return await page.render(
-        "email_confirmed.html", 200 if done.ok else 410, ok=done.ok, message_ja=done.message_ja
+        "email_confirmed.html",
+        200 if done.ok or done.already else 410,
+        ok=done.ok,
+        already=done.already,
+        message_ja=done.message_ja,
     )
