@@ -39,7 +39,7 @@ from tsuen_common.auth import Principal, Role, TokenIssuer
 
 # What a CI run can afford on two cores: the whole fuzz suite in about three minutes.
 # TSUEN_FUZZ_MAX_EXAMPLES asks for a deeper run by hand.
-MAX_EXAMPLES = int(os.environ.get("TSUEN_FUZZ_MAX_EXAMPLES", "8"))
+MAX_EXAMPLES = int(os.environ.get("TSUEN_FUZZ_MAX_EXAMPLES", "6"))
 # Every 5xx fails the suite; the conformance checks are turned on per service once its
 # OpenAPI document declares every status and body it answers with.
 SERVER_ERRORS = (not_a_server_error,)
