@@ -184,15 +184,29 @@ async def post_logout(body: RefreshIn, identity: IdentityDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+def _account_id(principal: Principal) -> uuid.UUID:
+    """The caller's account: identity's tokens carry its id as the subject. A token from
+    elsewhere (a dev token, another issuer) names no account here: 404, not a 500."""
+    try:
+        return uuid.UUID(principal.subject)
+    except ValueError:
+        raise HTTPException(
+            status_code=status.HTTP_404_NOT_FOUND, detail="no such account"
+        ) from None
+
+
 @router.post(
     "/logout-all",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={401: {"description": "no valid bearer token"}},
+    responses={
+        401: {"description": "no valid bearer token"},
+        404: {"description": "the token names no account of identity"},
+    },
 )
 async def post_logout_all(principal: PrincipalDep, identity: IdentityDep) -> Response:
     """End every session of the caller's account. Access tokens already issued run out within
     their lifetime (10 minutes by default)."""
-    await login.logout_all(identity, uuid.UUID(principal.subject))
+    await login.logout_all(identity, _account_id(principal))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -203,7 +217,7 @@ async def post_logout_all(principal: PrincipalDep, identity: IdentityDep) -> Res
 )
 async def get_me(principal: PrincipalDep, identity: IdentityDep) -> MeOut:
     """The caller's account and, for a guardian, the certified children on it."""
-    found = await login.profile(identity, uuid.UUID(principal.subject))
+    found = await login.profile(identity, _account_id(principal))
     if found is None:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="no such account")
     account = found.account
