@@ -330,6 +330,30 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
         assert cancelled["status"] == "cancelled"
         assert datetime.fromisoformat(cancelled["called_at"]) == at(9, 40)
 
+        # 代理予約 for Mei's guardian, who phoned: the child must be chosen first.
+        await page.get_by_role("link", name="予約一覧", exact=True).click()
+        await page.get_by_role("link", name="代理予約").click()
+        await expect(page.locator("h1")).to_have_text("代理予約")
+        await page.fill("#date", (DAY + timedelta(days=1)).isoformat())
+        await page.get_by_role("button", name="予約する", exact=True).click()
+        await expect(page.get_by_role("alert").first).to_contain_text("お子さんを選んでください")
+        await check(page, "79-staff-book-error")
+        await page.select_option("#child", mei.child_id)
+        await page.select_option("#start", "10:00")
+        await page.select_option("#end", "12:00")
+        await page.get_by_role("button", name="予約する", exact=True).click()
+        await expect(page.locator("h1")).to_have_text("代理予約しました")
+        await expect(page.locator("main")).to_contain_text("メイ")
+        await check(page, "80-staff-booked")
+        proxied = await api(
+            gp,
+            "GET",
+            "/v1/bookings",
+            guardian(mei),
+            params={"from": (DAY + timedelta(days=1)).isoformat()},
+        )
+        assert any(b["by_proxy"] and b["start"] == "10:00" for b in proxied)
+
         # --- 臨時休園 --------------------------------------------------------------------
         closed_day = DAY + timedelta(days=2)
         await page.get_by_role("link", name="臨時休園").click()

@@ -414,6 +414,45 @@ async def cancel_booking(
     return await booking(api, account, token, booking_id)
 
 
+async def known_children(api: Backends, account: Account, token: str) -> dict[str, str]:
+    """Children whose 初回面談 here was held (child id → name): whom staff may book for."""
+    return {
+        i.child_id: i.child_name
+        for i in await _interviews(api, account, token)
+        if i.status == "held"
+    }
+
+
+async def book_for_guardian(
+    api: Backends,
+    account: Account,
+    token: str,
+    *,
+    child_id: str,
+    use_date: date,
+    start: str,
+    end: str,
+) -> Booking:
+    """代理予約: booking checks acceptance, places and hours as for the guardian."""
+    if child_id not in await known_children(api, account, token):
+        raise BackendNotFound(child_id)
+    body = await _act(
+        api.booking,
+        "POST",
+        "/v1/bookings",
+        token,
+        {
+            "facility_id": account.facility_id,
+            "child_id": child_id,
+            "use_date": use_date.isoformat(),
+            "start": start,
+            "end": end,
+            "kind": "flexible",
+        },
+    )
+    return await booking(api, account, token, str(body["id"]))
+
+
 # --- 臨時休園 ----------------------------------------------------------------------------------
 
 

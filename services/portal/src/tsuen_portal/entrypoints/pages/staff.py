@@ -347,6 +347,79 @@ async def booking_list(
     )
 
 
+HOURS = [f"{h:02d}:00" for h in range(7, 21)]
+
+
+async def _render_proxy(
+    page: Page,
+    account: Account,
+    token: str,
+    values: dict[str, str],
+    errors: FormErrors,
+    refused: Refused | None = None,
+    status_code: int = 200,
+) -> Response:
+    children = await staff.known_children(page.portal.backends, account, token)
+    return await page.render(
+        "staff_book.html",
+        status_code,
+        form=True,
+        children=children,
+        values=values,
+        errors=errors,
+        refused=refused,
+        hours=HOURS,
+    )
+
+
+@router.get("/bookings/new")
+async def proxy_form(page: PageDep) -> Response:
+    """代理予約: staff book for a guardian (a child who had the 初回面談 here)."""
+    account, token = await staff_token(page)
+    values = {"child": "", "date": "", "start": "09:00", "end": "12:00"}
+    return await _render_proxy(page, account, token, values, FormErrors())
+
+
+@router.post("/bookings/new")
+async def proxy_book(page: PageDep) -> Response:
+    account, token = await staff_token(page)
+    form = await page.form()
+    values = {k: form.get(k, "").strip() for k in ("child", "date", "start", "end")}
+    errors = FormErrors()
+    if not values["child"]:
+        errors.add("child", N_("Choose the child"))
+    day: date | None = None
+    with contextlib.suppress(ValueError):
+        day = parse_day(values["date"])
+    if day is None:
+        errors.add("date", N_("Enter a real date, like 2027-01-07"))
+    elif day < _today():
+        errors.add("date", N_("Choose today or a later day"))
+    if values["start"] not in HOURS:
+        errors.add("start", N_("Choose the start time"))
+    if values["end"] not in HOURS:
+        errors.add("end", N_("Choose the end time"))
+    elif values["start"] in HOURS and values["end"] <= values["start"]:
+        errors.add("end", N_("The end time must be after the start time"))
+    if errors or day is None:
+        return await _render_proxy(page, account, token, values, errors, status_code=400)
+    try:
+        made = await staff.book_for_guardian(
+            page.portal.backends,
+            account,
+            token,
+            child_id=_uuid(values["child"]),
+            use_date=day,
+            start=values["start"],
+            end=values["end"],
+        )
+    except BackendNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND) from None
+    except Refused as no:
+        return await _render_proxy(page, account, token, values, errors, no, status_code=409)
+    return await page.render("staff_booked.html", booking=made)
+
+
 def _cancel_defaults() -> dict[str, str]:
     now = now_jst()
     return {
