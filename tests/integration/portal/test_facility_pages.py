@@ -214,6 +214,15 @@ async def test_facility_page_booking_cancel_and_interviews(guardians: GuardianPl
                 assert refused.status_code == 403, path
             refused = await forged.post("/apply/confirm", files={"municipality": (None, KAKEGAWA)})
             assert refused.status_code == 403
+            # The language link of a page shown after a POST is a GET on the form's address.
+            for path, target in (
+                (f"/facilities/{facility_id}/book?lang=en", f"/facilities/{facility_id}"),
+                (mine.removeprefix(base) + "/cancel?lang=en", mine.removeprefix(base)),
+                ("/apply/send?lang=en", "/apply/link"),
+            ):
+                moved = await forged.get(path)
+                assert moved.status_code == 303, path
+                assert moved.headers["location"] == target
             for path in (mine.removeprefix(base), f"/facilities/{facility_id}", "/interviews"):
                 shown = await forged.get(path)
                 assert shown.status_code == 200, path

@@ -267,3 +267,12 @@ async def email_confirm(page: PageDep) -> Response:
         already=done.already,
         message_ja=done.message_ja,
     )
+
+
+@router.get("/apply/{step}")
+async def apply_form_address(step: str, page: PageDep) -> Response:
+    """A GET on a step's address (the language link of a page shown after a POST): the form's
+    data was only in that page, so start again from the link page."""
+    if step not in ("confirm", "edit", "send"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
+    return page.redirect("/apply/link")

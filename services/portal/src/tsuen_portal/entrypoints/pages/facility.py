@@ -258,3 +258,18 @@ async def interview_list(page: PageDep, requested: str = "") -> Response:
         if requested
         else "",
     )
+
+
+# -- a GET on a form's address (the language link of a page shown after a POST) ---------------
+
+
+@router.get("/facilities/{facility_id}/{action}")
+async def facility_form_address(facility_id: str, action: str, page: PageDep) -> Response:
+    if action not in ("book", "interview", "favourite"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
+    return page.redirect(f"/facilities/{_uuid(facility_id)}")
+
+
+@router.get("/bookings/{booking_id}/cancel")
+async def cancel_form_address(booking_id: str, page: PageDep) -> Response:
+    return page.redirect(f"/bookings/{_uuid(booking_id)}")
