@@ -146,6 +146,7 @@ async def test_a_parent_sets_a_password_logs_in_and_sees_home_and_certificate(
         await expect(card).to_contain_text("ご予約はありません")
         await expect(card).to_contain_text("残り時間")
         await expect(card).to_contain_text(f"認定証番号 {KAKEGAWA}-")
+        await expect(card).to_contain_text("通園 ハルト")  # the card names the child
         await check(page, "24-home-no-booking")
 
         # The parent asks a facility for the 初回面談 and the facility fixes its date (APIs);

@@ -85,6 +85,7 @@ class GridDay:
 class Child:
     child_id: str
     certificate_number: str
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def monday(day: date) -> date:
 
 async def children(api: Backends, account: Account, token: str) -> list[Child]:
     return [
-        Child(c.child_id, c.certificate_number)
+        Child(c.child_id, c.certificate_number, c.child_name)
         for c in await certificates(api, account, token)
         if c.status == "active"
     ]

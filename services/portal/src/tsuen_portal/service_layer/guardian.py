@@ -47,6 +47,7 @@ class Certificate:
     valid_from: date
     valid_until: date
     status: str
+    child_name: str | None = None  # eligibility names the child on its certification
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def _certificate(body: dict[str, Any]) -> Certificate:
         valid_from=date.fromisoformat(str(body["valid_from"])),
         valid_until=date.fromisoformat(str(body["valid_until"])),
         status=str(body["status"]),
+        child_name=str(body["child_name"]) if body.get("child_name") else None,
     )
 
 
