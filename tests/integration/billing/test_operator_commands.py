@@ -1,21 +1,22 @@
-"""`tsuen-billing close` and `reconcile` as operators run them (the CLI's main, real settings from
+"""`tsuen-billing close` and `reconcile` as operators run them (their own processes, settings from
 the environment, the shipped FY2026 prices), and the officer's fee-category decision."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import uuid
 from datetime import date, datetime, time
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from tests.integration.booking.support import CHIYODA, KAKEGAWA, VERIFIER, auth, guardian, officer
+from tests.integration.conftest import run_command
 from tsuen_billing.config import Settings
 from tsuen_billing.entrypoints.app import create
-from tsuen_billing.entrypoints.cli import MIGRATIONS, main
+from tsuen_billing.entrypoints.cli import MIGRATIONS
 from tsuen_billing.service_layer import usage
 from tsuen_billing.service_layer.closing import close_month
 from tsuen_common.events.booking import BookingKind, BookingSettled, SettlementStatus
@@ -47,12 +48,15 @@ def _settled(
 
 
 async def test_close_prices_a_past_month_with_the_shipped_tables_and_the_officers_fee_category(
-    new_database: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    new_database: Any,
 ) -> None:
     url = await new_database("billing")
     await asyncio.to_thread(upgrade, MIGRATIONS, url)
-    monkeypatch.setenv("TSUEN_DATABASE_URL", url)
-    monkeypatch.delenv("TSUEN_BILLING_PRICES_DIR", raising=False)
+    env = {"TSUEN_DATABASE_URL": url}
+
+    async def billing(*args: str) -> subprocess.CompletedProcess[str]:
+        return await run_command("tsuen-billing", *args, env=env)
+
     app = create(Settings(database_url=url), verifier=VERIFIER)
     ctx = app.state.billing
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b.test")
@@ -93,18 +97,15 @@ async def test_close_prices_a_past_month_with_the_shipped_tables_and_the_officer
             await client.put(path, json=body, headers=auth(officer(CHIYODA)))
         ).status_code == 403
 
-        assert await asyncio.to_thread(main, ["close", "--month", "2026-11"]) == 0
-        assert "1 claims, 1 statements, 2 lines (0 adjustments)" in capsys.readouterr().out
+        closed = await billing("close", "--month", "2026-11")
+        assert closed.returncode == 0, closed.stderr
+        assert "1 claims, 1 statements, 2 lines (0 adjustments)" in closed.stdout
         # Closing again changes nothing: the facility's month is closed.
-        assert await asyncio.to_thread(main, ["close", "--month", "2026-11"]) == 0
-        assert (
-            await asyncio.to_thread(
-                main, ["close", "--month", "2026-11", "--facility-id", str(FACILITY)]
-            )
-            == 1
-        )
+        assert (await billing("close", "--month", "2026-11")).returncode == 0
+        again = await billing("close", "--month", "2026-11", "--facility-id", str(FACILITY))
+        assert again.returncode == 1
         # A month that has not ended cannot be closed.
-        assert await asyncio.to_thread(main, ["close", "--month", "2099-01"]) == 1
+        assert (await billing("close", "--month", "2099-01")).returncode == 1
 
         # FY2027 has no shipped prices: the facility with an April line is not closed, the
         # other facility (a March line, never billed) is.
@@ -142,14 +143,14 @@ async def test_close_prices_a_past_month_with_the_shipped_tables_and_the_officer
 
 
 async def test_reconcile_refuses_to_guess_without_booking(
-    new_database: Any, monkeypatch: pytest.MonkeyPatch
+    new_database: Any,
 ) -> None:
     url = await new_database("billing")
     await asyncio.to_thread(upgrade, MIGRATIONS, url)
-    monkeypatch.setenv("TSUEN_DATABASE_URL", url)
-    monkeypatch.delenv("TSUEN_BOOKING_API_TOKEN", raising=False)
-    assert await asyncio.to_thread(main, ["reconcile", "--month", "2026-11"]) == 2
+    env = {"TSUEN_DATABASE_URL": url}
+    no_token = await run_command("tsuen-billing", "reconcile", "--month", "2026-11", env=env)
+    assert no_token.returncode == 2
     # Booking unreachable: exit 2 (not "no differences").
-    monkeypatch.setenv("TSUEN_BOOKING_API_TOKEN", "a-token")
-    monkeypatch.setenv("TSUEN_BOOKING_API_URL", "http://127.0.0.1:9")
-    assert await asyncio.to_thread(main, ["reconcile", "--month", "2026-11"]) == 2
+    env |= {"TSUEN_BOOKING_API_TOKEN": "a-token", "TSUEN_BOOKING_API_URL": "http://127.0.0.1:9"}
+    unreachable = await run_command("tsuen-billing", "reconcile", "--month", "2026-11", env=env)
+    assert unreachable.returncode == 2
