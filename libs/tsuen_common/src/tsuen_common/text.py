@@ -81,6 +81,11 @@ def clean_kana(value: str) -> str:
     return text
 
 
+# 電話番号 as people write them: digits, +, hyphens, parentheses and spaces.
+PhoneNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\-() ]{6,20}$")
+]
+
 PlainText = Annotated[str, AfterValidator(clean_text)]
 MultilineText = Annotated[str, AfterValidator(lambda v: clean_text(v, multiline=True))]
 PersonName = Annotated[str, StringConstraints(max_length=200), AfterValidator(clean_name)]

@@ -12,7 +12,6 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
-    StringConstraints,
     model_validator,
 )
 
@@ -20,6 +19,7 @@ from tsuen_booking.domain.cancellation import CancellationCause
 from tsuen_booking.domain.facility import Facility, OpeningHours
 from tsuen_common.events.booking import BookingKind
 from tsuen_common.policy import EnrollmentType
+from tsuen_common.text import PhoneNumber
 from tsuen_common.timeutil import JST
 
 # Every date, month and instant the API accepts lies in these years: beyond them calendar
@@ -73,8 +73,7 @@ class Hours(BaseModel):
         return self
 
 
-# 電話番号 as facilities write them: digits, hyphens, parentheses, spaces and a leading +.
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9()\- ]{6,20}$")]
+Phone = PhoneNumber
 
 
 class _FacilityFields(BaseModel):

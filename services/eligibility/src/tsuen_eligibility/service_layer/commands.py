@@ -23,7 +23,7 @@ from pydantic import (
 
 from tsuen_common.events.eligibility import RevocationReason
 from tsuen_common.policy import EnrollmentType
-from tsuen_common.text import KanaName, PersonName, clean_text
+from tsuen_common.text import KanaName, PersonName, PhoneNumber, clean_text
 
 
 def _not_blank(value: str) -> str:
@@ -46,7 +46,7 @@ LongText = Annotated[
     StringConstraints(max_length=4000),
     AfterValidator(lambda v: clean_text(v, multiline=True)),
 ]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\-() ]{6,20}$")]
+Phone = PhoneNumber
 
 
 class _Input(BaseModel):

@@ -62,3 +62,8 @@ def _jst(instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError("a notice shows only timezone-aware instants")
     return instant.astimezone(JST)
+
+
+def weekly_ja(weekday: int, start: str, end: str) -> str:
+    """毎週水曜日 10:00〜12:00 (weekday: 0 = Monday)."""
+    return f"毎週{_WEEKDAYS[weekday]}曜日 {start}〜{end}"

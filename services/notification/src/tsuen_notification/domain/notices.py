@@ -49,6 +49,7 @@ from tsuen_notification.domain.formatting import (
     minutes_ja,
     month_ja,
     time_range_ja,
+    weekly_ja,
     yen,
 )
 from tsuen_notification.domain.schedule import reminder_due_at
@@ -396,9 +397,6 @@ def _booking_confirmed(p: BookingConfirmed, *, reminder_hour: int, now: datetime
     return notices
 
 
-_WEEKDAY_JA = "月火水木金土日"
-
-
 def _interview_requested(p: InterviewRequested) -> list[Notice]:
     if not p.facility_email:
         return []
@@ -427,7 +425,7 @@ def _plan_applied(p: RegularPlanApplied) -> list[Notice]:
             {
                 "facility_name": p.facility_name,
                 "child_name": p.child_name,
-                "weekly": f"毎週{_WEEKDAY_JA[p.weekday]}曜日 {p.start}〜{p.end}",
+                "weekly": weekly_ja(p.weekday, p.start, p.end),
                 "valid_from": date_ja(p.valid_from),
             },
         )
@@ -446,7 +444,7 @@ def _plan_declined(p: RegularPlanDecided) -> list[Notice]:
             {
                 "facility_name": p.facility_name,
                 "child_name": p.child_name,
-                "weekly": f"毎週{_WEEKDAY_JA[p.weekday]}曜日 {p.start}〜{p.end}",
+                "weekly": weekly_ja(p.weekday, p.start, p.end),
                 "page_path": "/bookings",
             },
         )
