@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tsuen_common.age import (
     AgeWindow,
@@ -13,6 +15,7 @@ from tsuen_common.age import (
     first_usable_day,
     is_eligible_by_age,
     last_usable_day,
+    months_old,
     reaches_age,
     validate_birth_date,
 )
@@ -132,3 +135,37 @@ def test_birth_date_in_the_future_is_rejected() -> None:
     with pytest.raises(InvalidBirthDate):
         age_window(date(2026, 4, 2), today=date(2026, 4, 1))
     assert issubclass(InvalidBirthDate, ValueError)
+
+
+# --- 月齢 on the roster -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("birth", "on", "months"),
+    [
+        (date(2025, 4, 10), date(2025, 4, 10), 0),
+        (date(2025, 4, 10), date(2025, 10, 9), 5),  # the day before the 応当日
+        (date(2025, 4, 10), date(2025, 10, 10), 6),  # on the 応当日
+        (date(2025, 1, 31), date(2025, 2, 28), 1),  # no 2/31: counts on the month's last day
+        (date(2024, 1, 31), date(2024, 2, 28), 0),  # 2024 is a leap year: 2/29 is the last day
+        (date(2024, 1, 31), date(2024, 2, 29), 1),
+        (date(2024, 2, 29), date(2025, 2, 28), 12),
+        (date(2023, 12, 15), date(2026, 12, 5), 35),
+    ],
+)
+def test_months_old_counts_whole_months_from_the_corresponding_day(
+    birth: date, on: date, months: int
+) -> None:
+    assert months_old(birth, on) == months
+
+
+def test_months_old_refuses_a_day_before_birth() -> None:
+    with pytest.raises(InvalidBirthDate):
+        months_old(date(2025, 4, 10), date(2025, 4, 9))
+
+
+@given(birth=st.dates(date(2020, 1, 1), date(2026, 12, 31)), days=st.integers(0, 1500))
+def test_months_old_never_falls_as_days_pass(birth: date, days: int) -> None:
+    on = birth + timedelta(days=days)
+    assert months_old(birth, on) <= months_old(birth, on + timedelta(days=1))
+    assert months_old(birth, on) <= days // 28

@@ -126,3 +126,18 @@ def age_window(birth: date, *, today: date | None = None) -> AgeWindow:
 def is_eligible_by_age(birth: date, on: date) -> bool:
     """Whether the child's age allows use on the use date ``on`` (0歳6か月 ≤ age < 満3歳)."""
     return age_window(birth).contains(on)
+
+
+def months_old(birth: date, on: date) -> int:
+    """月齢 as a nursery counts it: whole months since birth, one more on each 応当日.
+
+    The roster shows it beside the child's name (what a child of that age eats, how they
+    sleep). A month with no 応当日 counts on its last day (born 1/31 → 1 month on 2/28).
+    Not the legal age of :func:`reaches_age`, which changes a day earlier (民法143条).
+    """
+    if on < birth:
+        raise InvalidBirthDate(f"{on} is before the birth date {birth}")
+    months = (on.year - birth.year) * 12 + on.month - birth.month
+    if on.day < birth.day and on.day < _last_day_of_month(on.year, on.month):
+        months -= 1
+    return months

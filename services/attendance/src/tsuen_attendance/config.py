@@ -19,3 +19,6 @@ class Settings(ServiceSettings):
     code_grace_steps: int = Field(default=1, ge=0, le=4)
     # What the code's URL starts with: where guardians' phones reach this service's /scan page.
     public_base_url: str = "http://127.0.0.1:8003"
+    # The roster shows the guardian's record (allergies, contacts, pickup) for today's visits
+    # and those of the next few days, so staff can prepare (e.g. an allergy-safe meal).
+    roster_record_days_ahead: int = Field(default=3, ge=0, le=14)

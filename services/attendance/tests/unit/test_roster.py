@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
-from tsuen_attendance.domain.roster import build_roster
+import pytest
+
+from tsuen_attendance.domain.roster import build_roster, shows_child_record
 from tsuen_attendance.domain.visits import Visit, VisitStatus
 from tsuen_common.policy import AttendancePolicy
 from tsuen_common.timeutil import JST
@@ -51,3 +53,26 @@ def test_the_roster_counts_expected_arrived_left_and_late() -> None:
     assert [line.visit.starts_at for line in roster.lines] == sorted(
         line.visit.starts_at for line in roster.lines
     )
+
+
+# --- the guardian's record on the roster: only for the care about to be given ---------------
+
+TODAY = date(2026, 11, 24)
+
+
+@pytest.mark.parametrize(
+    ("status", "use_date", "shown"),
+    [
+        (VisitStatus.EXPECTED, TODAY, True),
+        (VisitStatus.IN_USE, TODAY, True),
+        (VisitStatus.LEFT, TODAY, False),  # the visit is over
+        (VisitStatus.NO_SHOW, TODAY, False),
+        (VisitStatus.EXPECTED, date(2026, 11, 27), True),  # the next few days
+        (VisitStatus.EXPECTED, date(2026, 11, 28), False),  # beyond them
+        (VisitStatus.EXPECTED, date(2026, 11, 23), False),  # a past day
+    ],
+)
+def test_the_record_shows_for_todays_and_the_next_days_care_only(
+    status: VisitStatus, use_date: date, shown: bool
+) -> None:
+    assert shows_child_record(status, use_date, TODAY, days_ahead=3) is shown

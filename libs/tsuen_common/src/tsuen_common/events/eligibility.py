@@ -1,7 +1,8 @@
 """Events produced by the eligibility service (認定・抽選) on ``tsuen.eligibility.events``.
 
 Contract: fields are only ever added (optional, with defaults); never renamed or removed
-within a version. Consumers: booking, notification; attendance (CertificationChanged).
+within a version. Consumers: booking, notification; attendance (CertificationChanged,
+ChildCertified and ChildProfileUpdated for the facility's roster).
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from tsuen_common.events.envelope import EmailAddress, EventPayload
 from tsuen_common.events.topics import Topic
+from tsuen_common.text import MultilineText, PersonName, PhoneNumber, PlainText
 
 
 class _Eligibility(EventPayload):
@@ -150,6 +152,71 @@ class LotteryResultDecided(_Eligibility):
     child_name: str | None = None
 
 
+# --- お子さんの情報登録 (the child's record the guardian keeps; the facility's roster shows it) ---
+
+ShortText = Annotated[PlainText, StringConstraints(max_length=60)]
+Note = Annotated[MultilineText, StringConstraints(max_length=1000)]
+
+
+class EmergencyContact(BaseModel):
+    """緊急連絡先: who the facility phones when something happens to the child."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PersonName
+    relation: ShortText = Field(description="続柄 (母, 父, 祖母…)")
+    phone: PhoneNumber
+
+
+class PickupPerson(BaseModel):
+    """お迎えに来る人: the staff hand the child only to a person on this list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PersonName
+    relation: ShortText = Field(description="続柄")
+    phone: PhoneNumber | None = None
+
+
+class ChildProfile(BaseModel):
+    """What the guardian registers about the child's health and safety (お子さんの情報登録).
+
+    Personal and partly sensitive (health): only the guardian, their municipality's officers
+    and the facilities the child is booked at see it; never logged.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    allergies: list[ShortText] = Field(
+        default_factory=list, max_length=10, description="アレルギー (食物・薬など), one per item"
+    )
+    allergy_notes: Note = Field(default="", description="アレルギーの症状・対応 (除去食など)")
+    health_notes: Note = Field(default="", description="健康状態・既往歴・服薬")
+    medical_care: bool = Field(default=False, description="医療的ケアが必要")
+    medical_care_notes: Note = Field(default="", description="医療的ケアの内容")
+    considerations: Note = Field(default="", description="配慮事項 (発達・生活面など)")
+    family_doctor: Annotated[PlainText, StringConstraints(max_length=200)] = Field(
+        default="", description="かかりつけ医 (医院名・電話)"
+    )
+    emergency_contacts: list[EmergencyContact] = Field(min_length=1, max_length=3)
+    pickup_persons: list[PickupPerson] = Field(default_factory=list, max_length=5)
+
+
+class ChildProfileUpdated(_Eligibility):
+    """The guardian registered or changed the child's record; the roster shows the new one.
+
+    ``profile_version`` rises by one with each change, so a consumer keeps only the newest.
+    """
+
+    event_type: ClassVar[str] = "eligibility.ChildProfileUpdated"
+    aggregate_field: ClassVar[str] = "child_id"
+
+    child_id: uuid.UUID
+    guardian_id: uuid.UUID
+    profile_version: int = Field(ge=1)
+    profile: ChildProfile
+
+
 EVENTS: tuple[type[EventPayload], ...] = (
     ApplicationLinkIssued,
     ApplicationSubmitted,
@@ -159,4 +226,5 @@ EVENTS: tuple[type[EventPayload], ...] = (
     CertificationChanged,
     GuardianEmailChangeRequested,
     LotteryResultDecided,
+    ChildProfileUpdated,
 )

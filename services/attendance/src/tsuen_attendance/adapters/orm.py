@@ -80,3 +80,17 @@ facility_keys = sa.Table(
     ),
     sa.Index("ix_facility_keys_facility", "facility_id", "retired_at"),
 )
+
+# The child as the facility's roster shows it: reading and birth date (ChildCertified) and the
+# record the guardian keeps (ChildProfileUpdated: allergies, 医療的ケア, contacts, pickup).
+# One row per child; ``profile_version`` keeps the newest record whatever the delivery order.
+children = sa.Table(
+    "children",
+    metadata,
+    sa.Column("child_id", sa.Uuid, primary_key=True),
+    sa.Column("municipality", sa.String(6), nullable=False),
+    sa.Column("child_kana", sa.Text),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("profile", sa.JSON),
+    sa.Column("profile_version", sa.Integer, nullable=False, server_default="0"),
+)

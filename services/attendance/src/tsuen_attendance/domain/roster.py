@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from tsuen_attendance.domain.visits import Visit, VisitStatus
 from tsuen_common.policy import AttendancePolicy
@@ -38,3 +38,15 @@ def build_roster(visits: Iterable[tuple[Visit, AttendancePolicy]], now: datetime
     ]
     lines.sort(key=lambda line: (line.visit.starts_at, str(line.visit.booking_id)))
     return Roster(lines=tuple(lines))
+
+
+def shows_child_record(status: VisitStatus, use_date: date, today: date, days_ahead: int) -> bool:
+    """Whether the roster shows the guardian's record (allergies, contacts, pickup) for a line.
+
+    The facility sees a child's record for the visits it is about to care for: today's and
+    the next ``days_ahead`` days', while the child is expected or in its care. Once the visit
+    is over (left, no-show) or for past days the roster keeps the attendance facts only.
+    """
+    if status not in (VisitStatus.EXPECTED, VisitStatus.IN_USE):
+        return False
+    return today <= use_date <= today + timedelta(days=days_ahead)

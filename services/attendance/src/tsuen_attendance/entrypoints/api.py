@@ -27,7 +27,9 @@ from tsuen_attendance.service_layer.attendance import (
     Registration,
     StaffAction,
 )
+from tsuen_common.age import months_old
 from tsuen_common.auth import Principal, Role
+from tsuen_common.events.eligibility import ChildProfile
 from tsuen_common.problems import error_responses
 
 router = APIRouter(prefix="/v1", tags=["attendance"])
@@ -136,6 +138,16 @@ class RosterLineOut(VisitOut):
     late_pickup: bool
     checked_in_by_staff: str | None
     checked_out_by_staff: str | None
+    child_kana: str | None = None
+    age_months: int | None = Field(default=None, description="月齢 on the day")
+    record_registered: bool = Field(
+        default=False, description="the guardian has registered the child's record"
+    )
+    record: ChildProfile | None = Field(
+        default=None,
+        description="allergies, 医療的ケア, contacts, who may pick up: for today's and the "
+        "next days' care only, while the child is expected or here",
+    )
 
 
 class RosterOut(BaseModel):
@@ -321,12 +333,20 @@ async def roster(
     lines = []
     for line in result.lines:
         record = view.records[line.visit.booking_id]
+        child = view.children.get(line.visit.child_id)
+        birth = child.birth_date if child else None
         lines.append(
             RosterLineOut(
                 **_visit_out(record, now).model_dump(),
                 late_pickup=line.late_pickup,
                 checked_in_by_staff=record.checked_in_by_staff,
                 checked_out_by_staff=record.checked_out_by_staff,
+                child_kana=child.child_kana if child else None,
+                age_months=months_old(birth, line.visit.use_date) if birth else None,
+                record_registered=bool(child and child.profile),
+                record=(
+                    child.profile if child and line.visit.booking_id in view.records_shown else None
+                ),
             )
         )
     return RosterOut(

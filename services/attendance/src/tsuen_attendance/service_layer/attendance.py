@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tsuen_attendance.adapters import children as child_records
 from tsuen_attendance.adapters import repository as repo
 from tsuen_attendance.domain.codes import (
     CodeForOtherFacility,
@@ -24,7 +25,7 @@ from tsuen_attendance.domain.codes import (
     parse_token,
     verify_token,
 )
-from tsuen_attendance.domain.roster import Roster, build_roster
+from tsuen_attendance.domain.roster import Roster, build_roster, shows_child_record
 from tsuen_attendance.domain.times import jst_day
 from tsuen_attendance.domain.visits import Visit
 from tsuen_common.auth import Principal, Role
@@ -69,6 +70,10 @@ class ScanView:
 class RosterView:
     roster: Roster
     records: dict[uuid.UUID, repo.VisitRecord]
+    # Reading and birth date of every child on the roster; the guardian's record only for the
+    # lines where shows_child_record allows it (keyed by booking id).
+    children: dict[uuid.UUID, child_records.ChildOnRoster] = field(default_factory=dict)
+    records_shown: frozenset[uuid.UUID] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ class AttendanceService:
     now: Callable[[], datetime] = now_jst
     # Seals the 2D-code signing keys at rest (tsuen_common.sealed); no keys: stored as is.
     key_box: SecretBox = field(default_factory=lambda: SecretBox({}, current=None))
+    # How many days ahead the roster shows the guardian's record (domain/roster.py).
+    roster_record_days_ahead: int = 3
 
     def _policy(self, municipality: str) -> AttendancePolicy:
         return self.policies.get(municipality).attendance
@@ -235,8 +242,21 @@ class AttendanceService:
             records = await repo.visits_of_facility(
                 session, facility_id, day or jst_day(now), municipality=municipality
             )
+            known = await child_records.children_by_id(session, (r.visit.child_id for r in records))
         roster = build_roster(((r.visit, self._policy(r.visit.municipality)) for r in records), now)
-        return RosterView(roster=roster, records={r.visit.booking_id: r for r in records})
+        shown = frozenset(
+            line.visit.booking_id
+            for line in roster.lines
+            if shows_child_record(
+                line.status, line.visit.use_date, jst_day(now), self.roster_record_days_ahead
+            )
+        )
+        return RosterView(
+            roster=roster,
+            records={r.visit.booking_id: r for r in records},
+            children=known,
+            records_shown=shown,
+        )
 
     # --- the shared step ------------------------------------------------------------------
 

@@ -33,4 +33,5 @@ def build_service(
             settings.sealing_keys.get_secret_value() if settings.sealing_keys else None,
             environment=settings.environment,
         ),
+        roster_record_days_ahead=settings.roster_record_days_ahead,
     )

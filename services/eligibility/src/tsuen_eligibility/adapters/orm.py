@@ -230,3 +230,19 @@ lottery_entries = sa.Table(
     sa.Column("acceptance_deadline", sa.Date),
     sa.Index("ix_lottery_entries_application", "application_id"),
 )
+
+# お子さんの情報登録: the guardian's record of the child's health and safety (allergies,
+# 医療的ケア, emergency contacts, who may pick up), validated by tsuen_common's ChildProfile and
+# sent to the facilities' rosters as ChildProfileUpdated. One row per child.
+child_profiles = sa.Table(
+    "child_profiles",
+    metadata,
+    _municipality(),
+    sa.Column("child_id", sa.Uuid, nullable=False),
+    sa.Column("guardian_id", sa.Uuid, sa.ForeignKey("guardian_accounts.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("profile", pg.JSONB, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("municipality", "child_id"),
+)

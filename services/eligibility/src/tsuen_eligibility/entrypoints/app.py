@@ -15,6 +15,7 @@ from tsuen_common.service import create_app, dispose_on_shutdown
 from tsuen_common.timeutil import now_jst
 from tsuen_eligibility.config import Settings
 from tsuen_eligibility.domain.lottery import LotteryError
+from tsuen_eligibility.entrypoints import profiles
 from tsuen_eligibility.entrypoints.api import ROUTERS
 from tsuen_eligibility.service_layer.context import Eligibility
 from tsuen_eligibility.service_layer.errors import (
@@ -79,7 +80,10 @@ def body_limits(settings: Settings) -> list[tuple[str, int]]:
 
 def build_app(settings: Settings, *, clock: Callable[[], datetime] = now_jst) -> FastAPI:
     app = create_app(
-        settings, title="tsuen eligibility", routers=ROUTERS, body_limits=body_limits(settings)
+        settings,
+        title="tsuen eligibility",
+        routers=(*ROUTERS, *profiles.ROUTERS),
+        body_limits=body_limits(settings),
     )
     configure_auth(app, TokenVerifier.from_settings(settings))
     engine = make_engine(settings.database_url)
