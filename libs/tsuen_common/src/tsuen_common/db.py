@@ -19,6 +19,10 @@ PING_AFTER_IDLE_SECONDS = 1.0
 load connections come back within milliseconds and are never pinged; a restart or failover
 takes seconds, so after one every pooled connection has been idle longer than this."""
 
+POOL_TIMEOUT_SECONDS = 5.0
+"""Longest a request waits for a pooled connection (SQLAlchemy's default is 30 s); then it
+answers 503 with Retry-After (tsuen_common.overload) instead of holding its client."""
+
 _LAST_RETURNED = "tsuen_last_returned"
 
 
@@ -28,10 +32,15 @@ def make_engine(
     pool_size: int = 10,
     max_overflow: int = 10,
     ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS,
+    pool_timeout: float = POOL_TIMEOUT_SECONDS,
 ) -> AsyncEngine:
     # hide_parameters: SQL errors must not carry children's data into logs or dead letters.
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        hide_parameters=True,
     )
     _ping_idle_connections(engine, ping_after_idle_seconds)
     return engine

@@ -22,13 +22,16 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tsuen_common.db import DATABASE_UNAVAILABLE, database_unavailable
 from tsuen_common.edge import EdgeGuard
+from tsuen_common.idempotency import IdempotencyGuard
 from tsuen_common.logging import configure_logging, get_logger
 from tsuen_common.messaging.worker import ConsumerWorker
 from tsuen_common.migrations import upgrade
+from tsuen_common.overload import InFlightLimit, pool_exhausted
 from tsuen_common.settings import ServiceSettings
 from tsuen_common.telemetry import configure_tracing, instrument_fastapi
 
@@ -57,9 +60,13 @@ def create_app(
         if docs
         else FastAPI(title=title, version="1", docs_url=None, redoc_url=None, openapi_url=None)
     )
+    # Outermost first: refuse at once when the worker is full, then the edge's checks, then
+    # Idempotency-Key (idle until the service calls tsuen_common.idempotency.enable_idempotency).
+    app.add_middleware(IdempotencyGuard)
     app.add_middleware(
         EdgeGuard, max_body_bytes=settings.max_body_bytes, path_limits=tuple(body_limits)
     )
+    app.add_middleware(InFlightLimit, limit=settings.max_requests_in_flight)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     async def healthz() -> dict[str, str]:
@@ -70,6 +77,7 @@ def create_app(
     unavailable: tuple[type[Exception], ...] = (DBAPIError, *DATABASE_UNAVAILABLE)
     for error in unavailable:
         app.add_exception_handler(error, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, pool_exhausted)
     instrument_fastapi(app)
     return app
 

@@ -43,6 +43,10 @@ class ServiceSettings(BaseSettings):
     web_workers: int = Field(default=1, ge=1)
     # Largest request body a route takes unless the service allows a route more (edge.py).
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Requests one worker carries at once; the next is refused at once with 503 + Retry-After
+    # (tsuen_common.overload). Above the pool (20 connections) so short requests queue briefly
+    # for a connection, low enough that the queue drains in well under a second.
+    max_requests_in_flight: int = Field(default=64, ge=1)
     # /docs and /openapi.json: on in dev and test; in prod only when an operator turns them on.
     api_docs: bool | None = None
 
