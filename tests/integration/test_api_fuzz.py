@@ -135,6 +135,7 @@ async def test_booking_api_answers_no_server_error(new_database: Any, topic_pref
             report = await fuzz(
                 client,
                 bearer_headers(BOOKING_ISSUER, principals),
+                checks=SERVER_ERRORS + CONFORMANCE,
                 seeds=seeds,
                 path_parameters={
                     "code": CHIYODA,

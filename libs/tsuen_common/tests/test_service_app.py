@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from tsuen_common import errors
 from tsuen_common.db import make_engine
 from tsuen_common.service import create_app
 from tsuen_common.settings import ServiceSettings
@@ -60,10 +61,41 @@ def test_a_database_that_is_away_is_a_503_to_retry_not_a_500(path: str) -> None:
     response = _app().get(path)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
-    assert response.json() == {
-        "detail": "the database is unavailable for a moment; please try again"
-    }
+    body = response.json()
+    assert body["detail"] == "the database is unavailable for a moment; please try again"
+    assert body["code"] == "database_unavailable"
+    assert "しばらくしてから" in body["message_ja"]
 
 
 def test_other_database_errors_stay_server_errors() -> None:
     assert _app().get("/broken").status_code == 500
+
+
+def test_a_refusal_answers_its_status_code_and_japanese_message() -> None:
+    router = APIRouter()
+
+    @router.get("/gone")
+    async def gone() -> None:
+        raise errors.Gone("the link has expired")
+
+    @router.get("/own")
+    async def own() -> None:
+        raise errors.Conflict("no place left", message_ja="空きがありません。", code="full")
+
+    client = TestClient(
+        create_app(ServiceSettings(service_name="test"), title="t", routers=[router])
+    )
+    response = client.get("/gone")
+    assert response.status_code == 410
+    assert response.json() == {
+        "detail": "the link has expired",
+        "code": "gone",
+        "message_ja": errors.Gone.message_ja,
+    }
+    response = client.get("/own")
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "no place left",
+        "code": "full",
+        "message_ja": "空きがありません。",
+    }

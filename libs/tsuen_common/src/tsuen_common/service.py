@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tsuen_common.db import DATABASE_UNAVAILABLE, database_unavailable
 from tsuen_common.edge import EdgeGuard
+from tsuen_common.errors import DATABASE_UNAVAILABLE_JA, error_body, install_error_handler
 from tsuen_common.idempotency import IdempotencyGuard
 from tsuen_common.logging import configure_logging, get_logger
 from tsuen_common.messaging.worker import ConsumerWorker
@@ -78,6 +79,7 @@ def create_app(
     for error in unavailable:
         app.add_exception_handler(error, _database_unavailable)
     app.add_exception_handler(PoolTimeout, pool_exhausted)
+    install_error_handler(app)
     instrument_fastapi(app)
     return app
 
@@ -95,7 +97,11 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
         action="check PostgreSQL (restart, failover, network); clients are told to retry",
     )
     return JSONResponse(
-        {"detail": "the database is unavailable for a moment; please try again"},
+        error_body(
+            "the database is unavailable for a moment; please try again",
+            "database_unavailable",
+            DATABASE_UNAVAILABLE_JA,
+        ),
         status_code=503,
         headers={"Retry-After": "1"},
     )

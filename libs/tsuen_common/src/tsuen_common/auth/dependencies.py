@@ -24,19 +24,29 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tsuen_common.auth.tokens import Forbidden, InvalidToken, Principal, Role, TokenVerifier
+from tsuen_common.errors import FORBIDDEN_JA, UNAUTHORIZED_JA, error_body
 
 # auto_error=False: FastAPI's own error lacks the RFC 6750 error code, so we raise our own.
 _bearer = HTTPBearer(auto_error=False, description="A tsuen JWT: `Authorization: Bearer <token>`")
 
 
+class Unauthenticated(Exception):
+    """No bearer token, or one that does not verify: 401 with ``WWW-Authenticate``."""
+
+    def __init__(self, detail: str, *, challenge: str = "Bearer") -> None:
+        super().__init__(detail)
+        self.challenge = challenge
+
+
 def configure_auth(app: FastAPI, verifier: TokenVerifier) -> None:
     app.state.token_verifier = verifier
     app.add_exception_handler(Forbidden, _forbidden_to_403)
+    app.add_exception_handler(Unauthenticated, _unauthenticated_to_401)
 
 
 def get_token_verifier(request: Request) -> TokenVerifier:
@@ -54,19 +64,11 @@ async def get_principal(
     """The verified caller; 401 with ``WWW-Authenticate: Bearer`` if there is none."""
     verifier = get_token_verifier(request)
     if credentials is None:
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="missing bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise Unauthenticated("missing bearer token")
     try:
         return verifier.verify(credentials.credentials)
     except InvalidToken as exc:
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail=str(exc),
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        ) from exc
+        raise Unauthenticated(str(exc), challenge='Bearer error="invalid_token"') from exc
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -84,14 +86,23 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
     async def principal_with_role(principal: PrincipalDep) -> Principal:
         if principal.role not in allowed:
-            raise HTTPException(
-                status_code=status.HTTP_403_FORBIDDEN,
-                detail=f"role '{principal.role}' may not do this; allowed: {allowed_text}",
-            )
+            raise Forbidden(f"role '{principal.role}' may not do this; allowed: {allowed_text}")
         return principal
 
     return principal_with_role
 
 
 async def _forbidden_to_403(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=status.HTTP_403_FORBIDDEN, content={"detail": str(exc)})
+    return JSONResponse(
+        status_code=status.HTTP_403_FORBIDDEN,
+        content=error_body(str(exc), "forbidden", FORBIDDEN_JA),
+    )
+
+
+async def _unauthenticated_to_401(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Unauthenticated)
+    return JSONResponse(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        content=error_body(str(exc), "unauthenticated", UNAUTHORIZED_JA),
+        headers={"WWW-Authenticate": exc.challenge},
+    )

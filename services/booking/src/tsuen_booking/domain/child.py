@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from tsuen_booking.domain.errors import InvalidRequest
+from tsuen_booking.domain.errors import InvalidRequest, ja_date
 from tsuen_common.age import age_window
 
 __all__ = ["CertifiedChild"]
@@ -53,25 +53,33 @@ class CertifiedChild:
             if day < window.first_usable_day:
                 raise InvalidRequest(
                     f"child is not yet 6 months old on {day.isoformat()} "
-                    f"(first usable day {window.first_usable_day.isoformat()})"
+                    f"(first usable day {window.first_usable_day.isoformat()})",
+                    message_ja=f"{ja_date(day)}の時点で、お子さまはまだ生後6か月になっていません。"
+                    f"{ja_date(window.first_usable_day)}以降の日をお選びください。",
                 )
             if day > window.last_usable_day:
                 raise InvalidRequest(
                     f"child is 3 years old on {day.isoformat()} "
-                    f"(last usable day {window.last_usable_day.isoformat()})"
+                    f"(last usable day {window.last_usable_day.isoformat()})",
+                    message_ja=f"{ja_date(day)}の時点で、お子さまは3歳になっているため、この制度をご利用いただけません"
+                    f"（最終利用日は{ja_date(window.last_usable_day)}です）。",
                 )
         if self.revoked_from is not None and day >= self.revoked_from:
             raise InvalidRequest(
                 f"child's certification ended on {self.revoked_from.isoformat()}; "
-                f"no use on {day.isoformat()}"
+                f"no use on {day.isoformat()}",
+                message_ja=f"お子さまの認定は{ja_date(self.revoked_from)}に終了しています。"
+                "それ以降の日はご利用いただけません。",
             )
         if day < self.valid_from:
             raise InvalidRequest(
                 f"child's certification starts on {self.valid_from.isoformat()}; "
-                f"no use on {day.isoformat()}"
+                f"no use on {day.isoformat()}",
+                message_ja=f"お子さまの認定は{ja_date(self.valid_from)}から有効です。それ以降の日をお選びください。",
             )
         if day > self.valid_until:
             raise InvalidRequest(
                 f"child's certification is valid until {self.valid_until.isoformat()}; "
-                f"no use on {day.isoformat()}"
+                f"no use on {day.isoformat()}",
+                message_ja=f"お子さまの認定は{ja_date(self.valid_until)}まで有効です。それまでの日をお選びください。",
             )

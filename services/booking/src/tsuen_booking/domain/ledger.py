@@ -61,7 +61,12 @@ class EntryKind(StrEnum):
 
 class QuotaExceeded(Conflict):
     def __init__(self, remaining: int) -> None:
-        super().__init__(f"quota exceeded: {remaining} minutes remain")
+        super().__init__(
+            f"quota exceeded: {remaining} minutes remain",
+            message_ja=f"今月の利用可能時間を超えています（残り{remaining}分）。"
+            "時間を短くするか、別の月でご予約ください。",
+            code="quota_exceeded",
+        )
         self.remaining = remaining
 
 

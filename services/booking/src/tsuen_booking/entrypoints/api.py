@@ -6,12 +6,25 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tsuen_booking.domain.acceptance import HealthCheck
 from tsuen_booking.domain.booking import BookingStatus
-from tsuen_booking.domain.errors import BookingError, Conflict, InvalidRequest, NotFound
+from tsuen_booking.entrypoints.schemas import (
+    AcceptanceOut,
+    AvailabilityOut,
+    BookingOut,
+    BulkCancelOut,
+    ClosureOut,
+    ClosurePreviewOut,
+    DeadlineOut,
+    FacilityOut,
+    GenerationOut,
+    InterviewOut,
+    PlanEndedOut,
+    QuotaOut,
+    RegularPlanOut,
+)
 from tsuen_booking.service_layer import bookings as booking_cases
 from tsuen_booking.service_layer import closures as closure_cases
 from tsuen_booking.service_layer import facilities as facility_cases
@@ -30,7 +43,9 @@ from tsuen_booking.service_layer.commands import (
 )
 from tsuen_booking.service_layer.context import Context
 from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
+from tsuen_common.errors import install_error_handler
 from tsuen_common.events.booking import BookingKind
+from tsuen_common.problems import error_responses
 
 router = APIRouter(prefix="/v1")
 
@@ -54,27 +69,34 @@ async def get_context(request: Request) -> Context:
 
 ContextDep = Annotated[Context, Depends(get_context)]
 
-_STATUS = {InvalidRequest: 422, Conflict: 409, NotFound: 404}
-
-
-async def _refusal(_request: Request, exc: Exception) -> JSONResponse:
-    code = next((c for cls, c in _STATUS.items() if isinstance(exc, cls)), 400)
-    content = {"detail": str(exc)}
-    message_ja = getattr(exc, "message_ja", None)
-    if message_ja:
-        content["message_ja"] = message_ja
-    return JSONResponse(status_code=code, content=content)
-
 
 def add_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(BookingError, _refusal)
+    """Refusals answer ``{detail, code, message_ja}`` with their kind's status: the shared
+    mapping of tsuen_common.errors (create_app installs it already; kept for the app's setup)."""
+    install_error_handler(app)
+
+
+# What each kind of route can answer besides its success (the OpenAPI ``responses``): every
+# route needs a token (401) and may meet a database restart (503) or load shedding (503);
+# the tenant check makes another tenant's record a 404; a body can be unreadable (400: not
+# UTF-8 JSON) or too large (413).
+READ = error_responses(401, 403, 404, 422, 503)
+LIST = error_responses(401, 403, 422, 503)
+CHANGE = error_responses(400, 401, 403, 404, 409, 413, 422, 503)
+# Exactly the keys each use case gives (an interview in 予約一覧 has no ``end``): see schemas.
+TYPED: dict[str, Any] = {"response_model_exclude_unset": True}
 
 
 # -- facilities ---------------------------------------------------------------------------------
 
 
 @router.post(
-    "/municipalities/{code}/facilities", status_code=status.HTTP_201_CREATED, tags=["facilities"]
+    "/municipalities/{code}/facilities",
+    status_code=status.HTTP_201_CREATED,
+    tags=["facilities"],
+    response_model=FacilityOut,
+    responses=CHANGE,
+    **TYPED,
 )
 async def register_facility(
     code: MunicipalityCode, spec: FacilitySpec, principal: Officer, ctx: ContextDep
@@ -82,7 +104,14 @@ async def register_facility(
     return await facility_cases.register(ctx, principal, municipality=code, spec=spec)
 
 
-@router.get("/facilities", tags=["facilities"], summary="施設をさがす")
+@router.get(
+    "/facilities",
+    tags=["facilities"],
+    summary="施設をさがす",
+    response_model=list[FacilityOut],
+    responses=LIST,
+    **TYPED,
+)
 async def search_facilities(
     principal: PrincipalDep,
     ctx: ContextDep,
@@ -111,14 +140,26 @@ async def search_facilities(
     )
 
 
-@router.get("/facilities/{facility_id}", tags=["facilities"])
+@router.get(
+    "/facilities/{facility_id}",
+    tags=["facilities"],
+    response_model=FacilityOut,
+    responses=READ,
+    **TYPED,
+)
 async def get_facility(
     facility_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, Any]:
     return await facility_cases.get(ctx, principal, facility_id)
 
 
-@router.patch("/facilities/{facility_id}", tags=["facilities"])
+@router.patch(
+    "/facilities/{facility_id}",
+    tags=["facilities"],
+    response_model=FacilityOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def update_facility(
     facility_id: uuid.UUID, patch: FacilityPatch, principal: Manager, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -136,6 +177,9 @@ class ClosureIn(BaseModel):
     "/facilities/{facility_id}/closures/preview",
     tags=["facilities"],
     summary="臨時休園の前に: the bookings a closure would cancel",
+    response_model=ClosurePreviewOut,
+    responses=READ,
+    **TYPED,
 )
 async def preview_closure(
     facility_id: uuid.UUID,
@@ -151,6 +195,9 @@ async def preview_closure(
     "/facilities/{facility_id}/closures",
     tags=["facilities"],
     summary="臨時休園: close days; their bookings are cancelled at no cost to the families",
+    response_model=ClosureOut,
+    responses=CHANGE,
+    **TYPED,
 )
 async def close_facility(
     facility_id: uuid.UUID, body: ClosureIn, principal: Manager, ctx: ContextDep
@@ -161,14 +208,20 @@ async def close_facility(
 
 
 @router.put(
-    "/favourites/{facility_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["facilities"]
+    "/favourites/{facility_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["facilities"],
+    responses=CHANGE,
 )
 async def add_favourite(facility_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep) -> None:
     await facility_cases.set_favourite(ctx, principal, facility_id, favourite=True)
 
 
 @router.delete(
-    "/favourites/{facility_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["facilities"]
+    "/favourites/{facility_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["facilities"],
+    responses=CHANGE,
 )
 async def remove_favourite(
     facility_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep
@@ -176,7 +229,14 @@ async def remove_favourite(
     await facility_cases.set_favourite(ctx, principal, facility_id, favourite=False)
 
 
-@router.get("/facilities/{facility_id}/availability", tags=["facilities"], summary="空き枠")
+@router.get(
+    "/facilities/{facility_id}/availability",
+    tags=["facilities"],
+    summary="空き枠",
+    response_model=AvailabilityOut,
+    responses=READ,
+    **TYPED,
+)
 async def facility_availability(
     facility_id: uuid.UUID,
     principal: PrincipalDep,
@@ -199,7 +259,13 @@ class AcceptanceIn(BaseModel):
     )
 
 
-@router.put("/facilities/{facility_id}/acceptances/{child_id}", tags=["facilities"])
+@router.put(
+    "/facilities/{facility_id}/acceptances/{child_id}",
+    tags=["facilities"],
+    response_model=AcceptanceOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def record_acceptance(
     facility_id: uuid.UUID,
     child_id: uuid.UUID,
@@ -227,7 +293,14 @@ class InterviewScheduleIn(BaseModel):
     starts_at: BoundedDateTime
 
 
-@router.post("/interviews", status_code=status.HTTP_201_CREATED, tags=["interviews"])
+@router.post(
+    "/interviews",
+    status_code=status.HTTP_201_CREATED,
+    tags=["interviews"],
+    response_model=InterviewOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def request_interview(
     body: InterviewRequestIn, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -240,7 +313,13 @@ async def request_interview(
     )
 
 
-@router.post("/interviews/{interview_id}/schedule", tags=["interviews"])
+@router.post(
+    "/interviews/{interview_id}/schedule",
+    tags=["interviews"],
+    response_model=InterviewOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def schedule_interview(
     interview_id: uuid.UUID, body: InterviewScheduleIn, principal: Manager, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -253,7 +332,14 @@ class InterviewHeldIn(BaseModel):
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
-@router.post("/interviews/{interview_id}/held", tags=["interviews"], summary="面談の実施を記録")
+@router.post(
+    "/interviews/{interview_id}/held",
+    tags=["interviews"],
+    summary="面談の実施を記録",
+    response_model=InterviewOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def record_interview_held(
     interview_id: uuid.UUID, body: InterviewHeldIn, principal: Manager, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -263,7 +349,13 @@ async def record_interview_held(
     )
 
 
-@router.post("/interviews/{interview_id}/cancel", tags=["interviews"])
+@router.post(
+    "/interviews/{interview_id}/cancel",
+    tags=["interviews"],
+    response_model=InterviewOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def cancel_interview(
     interview_id: uuid.UUID,
     body: ReasonRequest,
@@ -274,7 +366,9 @@ async def cancel_interview(
     return await interview_cases.cancel(ctx, principal, interview_id, body.reason)
 
 
-@router.get("/interviews", tags=["interviews"])
+@router.get(
+    "/interviews", tags=["interviews"], response_model=list[InterviewOut], responses=LIST, **TYPED
+)
 async def list_interviews(principal: PrincipalDep, ctx: ContextDep) -> list[dict[str, Any]]:
     return await interview_cases.list_interviews(ctx, principal)
 
@@ -282,14 +376,28 @@ async def list_interviews(principal: PrincipalDep, ctx: ContextDep) -> list[dict
 # -- bookings -----------------------------------------------------------------------------------
 
 
-@router.post("/bookings", status_code=status.HTTP_201_CREATED, tags=["bookings"])
+@router.post(
+    "/bookings",
+    status_code=status.HTTP_201_CREATED,
+    tags=["bookings"],
+    response_model=BookingOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def create_booking(
     request: BookingRequest, principal: Booker, ctx: ContextDep
 ) -> dict[str, Any]:
     return await booking_cases.book(ctx, principal, request)
 
 
-@router.get("/bookings", tags=["bookings"], summary="予約一覧")
+@router.get(
+    "/bookings",
+    tags=["bookings"],
+    summary="予約一覧",
+    response_model=list[BookingOut],
+    responses=LIST,
+    **TYPED,
+)
 async def list_bookings(
     principal: PrincipalDep,
     ctx: ContextDep,
@@ -316,7 +424,14 @@ async def list_bookings(
     )
 
 
-@router.post("/bookings/bulk-cancel", tags=["bookings"], summary="一括キャンセル")
+@router.post(
+    "/bookings/bulk-cancel",
+    tags=["bookings"],
+    summary="一括キャンセル",
+    response_model=BulkCancelOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def bulk_cancel(
     body: BulkCancelRequest, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -325,14 +440,22 @@ async def bulk_cancel(
     )
 
 
-@router.get("/bookings/{booking_id}", tags=["bookings"])
+@router.get(
+    "/bookings/{booking_id}", tags=["bookings"], response_model=BookingOut, responses=READ, **TYPED
+)
 async def get_booking(
     booking_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, Any]:
     return await booking_cases.get_booking(ctx, principal, booking_id)
 
 
-@router.post("/bookings/{booking_id}/cancel", tags=["bookings"])
+@router.post(
+    "/bookings/{booking_id}/cancel",
+    tags=["bookings"],
+    response_model=BookingOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def cancel_booking(
     booking_id: uuid.UUID, body: CancelRequest, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -341,7 +464,13 @@ async def cancel_booking(
     )
 
 
-@router.get("/bookings/{booking_id}/cancellation-deadline", tags=["bookings"])
+@router.get(
+    "/bookings/{booking_id}/cancellation-deadline",
+    tags=["bookings"],
+    response_model=DeadlineOut,
+    responses=READ,
+    **TYPED,
+)
 async def booking_deadline(
     booking_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, str]:
@@ -349,7 +478,13 @@ async def booking_deadline(
     return {"deadline": deadline.isoformat()}
 
 
-@router.get("/municipalities/{code}/cancellation-deadline", tags=["bookings"])
+@router.get(
+    "/municipalities/{code}/cancellation-deadline",
+    tags=["bookings"],
+    response_model=DeadlineOut,
+    responses=READ,
+    **TYPED,
+)
 async def preview_deadline(
     code: MunicipalityCode,
     facility_id: uuid.UUID,
@@ -366,33 +501,61 @@ async def preview_deadline(
 # -- 定期利用 (regular plans) ------------------------------------------------------------------
 
 
-@router.post("/regular-plans", status_code=status.HTTP_201_CREATED, tags=["regular"])
+@router.post(
+    "/regular-plans",
+    status_code=status.HTTP_201_CREATED,
+    tags=["regular"],
+    response_model=RegularPlanOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def apply_regular_plan(
     body: regular_cases.RegularPlanRequest, principal: Booker, ctx: ContextDep
 ) -> dict[str, Any]:
     return await regular_cases.apply(ctx, principal, body)
 
 
-@router.get("/regular-plans", tags=["regular"])
+@router.get(
+    "/regular-plans", tags=["regular"], response_model=list[RegularPlanOut], responses=LIST, **TYPED
+)
 async def list_regular_plans(principal: PrincipalDep, ctx: ContextDep) -> list[dict[str, Any]]:
     return await regular_cases.list_plans(ctx, principal)
 
 
-@router.post("/regular-plans/{plan_id}/approve", tags=["regular"])
+@router.post(
+    "/regular-plans/{plan_id}/approve",
+    tags=["regular"],
+    response_model=RegularPlanOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def approve_regular_plan(
     plan_id: uuid.UUID, principal: Manager, ctx: ContextDep
 ) -> dict[str, Any]:
     return await regular_cases.decide(ctx, principal, plan_id, approve=True)
 
 
-@router.post("/regular-plans/{plan_id}/decline", tags=["regular"])
+@router.post(
+    "/regular-plans/{plan_id}/decline",
+    tags=["regular"],
+    response_model=RegularPlanOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def decline_regular_plan(
     plan_id: uuid.UUID, principal: Manager, ctx: ContextDep
 ) -> dict[str, Any]:
     return await regular_cases.decide(ctx, principal, plan_id, approve=False)
 
 
-@router.post("/regular-plans/{plan_id}/end", tags=["regular"], summary="定期利用の終了")
+@router.post(
+    "/regular-plans/{plan_id}/end",
+    tags=["regular"],
+    summary="定期利用の終了",
+    response_model=PlanEndedOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def end_regular_plan(
     plan_id: uuid.UUID, body: regular_cases.EndPlanRequest, principal: Booker, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -400,7 +563,13 @@ async def end_regular_plan(
     return await regular_cases.end(ctx, principal, plan_id, body)
 
 
-@router.post("/regular-plans/{plan_id}/generate", tags=["regular"])
+@router.post(
+    "/regular-plans/{plan_id}/generate",
+    tags=["regular"],
+    response_model=GenerationOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def generate_regular_month(
     plan_id: uuid.UUID,
     principal: Manager,
@@ -413,7 +582,14 @@ async def generate_regular_month(
 # -- quota --------------------------------------------------------------------------------------
 
 
-@router.get("/children/{child_id}/quota", tags=["quota"], summary="利用可能枠")
+@router.get(
+    "/children/{child_id}/quota",
+    tags=["quota"],
+    summary="利用可能枠",
+    response_model=QuotaOut,
+    responses=READ,
+    **TYPED,
+)
 async def child_quota(
     child_id: uuid.UUID,
     principal: PrincipalDep,

@@ -42,7 +42,15 @@ from tsuen_booking.domain.cancellation import (
     decide_cancellation,
 )
 from tsuen_booking.domain.child import CertifiedChild
-from tsuen_booking.domain.errors import Conflict, InvalidRequest, NotFound
+from tsuen_booking.domain.errors import (
+    BOOKING_NOT_FOUND_JA,
+    CHILD_NOT_FOUND_JA,
+    FACILITY_NOT_FOUND_JA,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    ja_date,
+)
 from tsuen_booking.domain.facility import Facility, cells
 from tsuen_booking.domain.ledger import Balance, MonthAccount, month_of
 from tsuen_booking.service_layer.commands import BookingRequest
@@ -233,11 +241,13 @@ async def book(ctx: Context, principal: Principal, request: BookingRequest) -> d
             session, request.facility_id, request.child_id
         )
         if frow is None or not can_see_facility(ctx, principal, frow):
-            raise NotFound(f"facility {request.facility_id} not found")
+            raise NotFound(
+                f"facility {request.facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA
+            )
         if child is None or not (
             principal.role is Role.FACILITY_STAFF or can_see_child(principal, child)
         ):
-            raise NotFound(f"child {request.child_id} not found")
+            raise NotFound(f"child {request.child_id} not found", message_ja=CHILD_NOT_FOUND_JA)
         row = await place_booking(
             ctx,
             session,
@@ -293,7 +303,8 @@ async def place_booking(
         and not ctx.policy(child.municipality).eligibility.cross_municipality_use_allowed
     ):
         raise InvalidRequest(
-            "the child's municipality does not allow use of facilities elsewhere (広域利用)"
+            "the child's municipality does not allow use of facilities elsewhere (広域利用)",
+            message_ja="お住まいの市区町村では、ほかの市区町村の施設はご利用いただけません（広域利用の対象外です）。",
         )
     child.check_decided_facility(
         facility.id,
@@ -307,7 +318,9 @@ async def place_booking(
     if not accepted:
         raise InvalidRequest(
             "the facility has not accepted this child yet: book a first interview (初回面談) "
-            "and wait for the facility's acceptance"
+            "and wait for the facility's acceptance",
+            message_ja="この施設では、まだお子さまの受け入れが決まっていません。初回面談を申し込み、"
+            "施設からの受け入れのお知らせをお待ちください。",
         )
     plan = plan_booking(
         facility=facility,
@@ -339,7 +352,10 @@ async def place_booking(
     if clash is not None:
         raise Conflict(
             f"child already has a booking overlapping {span_text(plan.start, plan.end)} "
-            f"on {plan.use_date.isoformat()}"
+            f"on {plan.use_date.isoformat()}",
+            message_ja=f"お子さまには、{ja_date(plan.use_date)} "
+            f"{span_text(plan.start, plan.end)}と重なる予約がすでにあります。"
+            "予約一覧をご確認ください。",
         )
     entries = account.plan_hold(plan.minutes, at_home=at_home, booking_id=plan.booking_id)
     if full_cell is not None:
@@ -416,7 +432,11 @@ async def place_booking(
 
 def _no_free_place(use_date: date, cell: time, cell_minutes: int) -> NoReturn:
     cell_end = (datetime.combine(use_date, cell) + timedelta(minutes=cell_minutes)).time()
-    raise Conflict(f"no free place {span_text(cell, cell_end)}")
+    raise Conflict(
+        f"no free place {span_text(cell, cell_end)}",
+        message_ja=f"{span_text(cell, cell_end)}は空きがありません。"
+        "別の時間帯か、ほかの施設をお選びください。",
+    )
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -483,7 +503,10 @@ async def list_bookings(
     """予約一覧: uses (柔軟利用, 定期利用) and, with ``kind=interview``, first interviews."""
     if flt.kind is BookingKind.INTERVIEW:
         if flt.status is not None:
-            raise InvalidRequest("interviews have no booking status; leave out status")
+            raise InvalidRequest(
+                "interviews have no booking status; leave out status",
+                message_ja="初回面談には予約の状態がありません。状態の指定を外して検索してください。",
+            )
         return await _list_interviews(ctx, principal, flt)
     stmt = (
         sa.select(bookings, children.c.name.label("child_name"))
@@ -520,7 +543,7 @@ async def get_booking(ctx: Context, principal: Principal, booking_id: uuid.UUID)
             .first()
         )
     if row is None or not can_see_booking(principal, row):
-        raise NotFound(f"booking {booking_id} not found")
+        raise NotFound(f"booking {booking_id} not found", message_ja=BOOKING_NOT_FOUND_JA)
     return booking_out(row)
 
 
@@ -532,7 +555,7 @@ async def _facility(
 ) -> tuple[Facility, Mapping[Any, Any]]:
     row = await repo.facility_row(session, facility_id)
     if row is None:
-        raise NotFound(f"facility {facility_id} not found")
+        raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
     return repo.facility_from_row(row), row
 
 
@@ -544,7 +567,7 @@ async def booking_deadline(ctx: Context, principal: Principal, booking_id: uuid.
             .first()
         )
         if row is None or not can_see_booking(principal, row):
-            raise NotFound(f"booking {booking_id} not found")
+            raise NotFound(f"booking {booking_id} not found", message_ja=BOOKING_NOT_FOUND_JA)
         facility, _ = await _facility(session, row["facility_id"])
     rule = ctx.policy(row["municipality"]).cancellation
     return cancellation_deadline(rule, facility, row["use_date"]).astimezone(JST)
@@ -561,7 +584,10 @@ async def preview_deadline(
         or row["municipality"] != municipality
         or not can_see_facility(ctx, principal, row)
     ):
-        raise NotFound(f"facility {facility_id} not found in municipality {municipality}")
+        raise NotFound(
+            f"facility {facility_id} not found in municipality {municipality}",
+            message_ja=FACILITY_NOT_FOUND_JA,
+        )
     local = start.replace(tzinfo=JST) if start.tzinfo is None else start.astimezone(JST)
     return cancellation_deadline(rule, repo.facility_from_row(row), local.date()).astimezone(JST)
 
@@ -592,13 +618,20 @@ async def cancel_locked(
     judged_at = called_at or now
     status = BookingStatus(row["status"])
     if status is BookingStatus.IN_USE:
-        raise Conflict(f"booking {row['id']} is in use (checked in); the check-out settles it")
+        raise Conflict(
+            f"booking {row['id']} is in use (checked in); the check-out settles it",
+            message_ja="この予約はすでに利用が始まっているため、キャンセルできません。利用終了の登録で精算されます。",
+        )
     if status not in ACTIVE_STATUSES:
-        raise Conflict(f"booking {row['id']} is already {status.value}")
+        raise Conflict(
+            f"booking {row['id']} is already {status.value}",
+            message_ja="この予約はすでにキャンセルされたか、利用が終わっています。予約一覧をご確認ください。",
+        )
     if not by_system and judged_at >= row["ends_at"]:
         raise Conflict(
             f"booking {row['id']} ended at {row['ends_at'].astimezone(JST):%Y-%m-%d %H:%M}; "
-            "it can no longer be cancelled"
+            "it can no longer be cancelled",
+            message_ja="この予約の利用時間はすでに終わっているため、キャンセルできません。",
         )
     facility, _ = await _facility(session, row["facility_id"])
     outcome = decide_cancellation(
@@ -693,10 +726,14 @@ def _check_cause(
             message_ja="キャンセルの理由区分と電話の時刻は、施設・市区町村の職員のみが入力できます。",
         )
     if cause is CancellationCause.SYSTEM:
-        raise InvalidRequest("the system's cancellations are not entered by hand")
+        raise InvalidRequest(
+            "the system's cancellations are not entered by hand",
+            message_ja="システムによるキャンセルは手入力できません。キャンセルの理由区分を選び直してください。",
+        )
     if called_at is not None and cause not in (None, CancellationCause.GUARDIAN):
         raise InvalidRequest(
-            "called_at is the time of the guardian's call: only for the guardian's cancellation"
+            "called_at is the time of the guardian's call: only for the guardian's cancellation",
+            message_ja="電話の時刻は、保護者からのキャンセルの場合にのみ入力できます。",
         )
 
 
@@ -715,7 +752,7 @@ async def cancel(
     async with ctx.sessions() as session, session.begin():
         row = await _locked_booking(session, booking_id)
         if row is None or not can_see_booking(principal, row):
-            raise NotFound(f"booking {booking_id} not found")
+            raise NotFound(f"booking {booking_id} not found", message_ja=BOOKING_NOT_FOUND_JA)
         if called_at is not None:
             check_called_at(called_at, now=now, booked_at=row["created_at"])
         await cancel_locked(
@@ -764,7 +801,10 @@ async def cancel_bulk(
         found = {r["id"]: r for r in rows if can_see_booking(principal, r)}
         missing = [str(i) for i in ids if i not in found]
         if missing:
-            raise NotFound(f"bookings not found: {', '.join(missing)}")
+            raise NotFound(
+                f"bookings not found: {', '.join(missing)}",
+                message_ja="指定された予約の一部が見つかりませんでした。予約一覧を更新して、もう一度お選びください。",
+            )
         ordered = sorted(
             found.values(), key=lambda r: (r["child_id"], r["use_date"], r["start_time"], r["id"])
         )
@@ -805,12 +845,12 @@ async def record_acceptance(
         if frow is None or not principal.can_access_facility(
             frow["municipality"], str(facility_id)
         ):
-            raise NotFound(f"facility {facility_id} not found")
+            raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
         if principal.role is Role.GUARDIAN:
             raise Forbidden("only the facility records its acceptance")
         child = await repo.get_child(session, child_id)
         if child is None:
-            raise NotFound(f"child {child_id} not found")
+            raise NotFound(f"child {child_id} not found", message_ja=CHILD_NOT_FOUND_JA)
         check_may_accept(
             accepted=accepted,
             interview_status=await repo.interview_status(
@@ -919,7 +959,7 @@ async def settle(
     """
     row = await _locked_booking(session, booking_id)
     if row is None:
-        raise NotFound(f"booking {booking_id} not found")
+        raise NotFound(f"booking {booking_id} not found", message_ja=BOOKING_NOT_FOUND_JA)
     late_cancelled = (
         BookingStatus(row["status"]) is BookingStatus.CANCELLED
         and status is BookingStatus.USED

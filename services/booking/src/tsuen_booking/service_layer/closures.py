@@ -21,7 +21,7 @@ from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import bookings, children, facilities
 from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.cancellation import CancellationCause
-from tsuen_booking.domain.errors import InvalidRequest, NotFound
+from tsuen_booking.domain.errors import FACILITY_NOT_FOUND_JA, InvalidRequest, NotFound
 from tsuen_booking.service_layer.bookings import booking_out, cancel_locked, canceller
 from tsuen_booking.service_layer.commands import FacilitySpec
 from tsuen_booking.service_layer.context import Context
@@ -50,7 +50,7 @@ async def _facility_for_staff(
 ) -> Mapping[Any, Any]:
     row = await repo.facility_row(session, facility_id, lock=True)
     if row is None or not can_see_facility(ctx, principal, row):
-        raise NotFound(f"facility {facility_id} not found")
+        raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
     if principal.role is Role.GUARDIAN:
         raise Forbidden("only the facility or its municipality closes a facility")
     return row
@@ -79,7 +79,7 @@ async def preview(
     async with ctx.sessions() as session:
         row = await repo.facility_row(session, facility_id)
         if row is None or not can_see_facility(ctx, principal, row):
-            raise NotFound(f"facility {facility_id} not found")
+            raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
         if principal.role is Role.GUARDIAN:
             raise Forbidden("only the facility or its municipality closes a facility")
         rows = (await session.execute(_affected(facility_id, days, ctx.clock()))).mappings().all()

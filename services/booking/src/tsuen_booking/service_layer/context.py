@@ -12,7 +12,7 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tsuen_booking.domain.errors import Conflict, NotFound
+from tsuen_booking.domain.errors import MUNICIPALITY_NOT_FOUND_JA, Conflict, NotFound
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import MunicipalityPolicy, PolicyRegistry, UnknownMunicipality
 from tsuen_common.timeutil import now_jst
@@ -43,7 +43,10 @@ class Context:
         try:
             return self.policies.get(municipality)
         except UnknownMunicipality:
-            raise NotFound(f"municipality {municipality} does not run the scheme here") from None
+            raise NotFound(
+                f"municipality {municipality} does not run the scheme here",
+                message_ja=MUNICIPALITY_NOT_FOUND_JA,
+            ) from None
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
@@ -63,7 +66,10 @@ def retry_on_conflict(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]
                 if _sqlstate(exc) not in _RETRYABLE:
                     raise
                 if attempt == _ATTEMPTS:
-                    raise Conflict("too many simultaneous changes; please try again") from None
+                    raise Conflict(
+                        "too many simultaneous changes; please try again",
+                        message_ja="同時に多くの変更があり、処理できませんでした。少し待ってから、もう一度お試しください。",
+                    ) from None
         raise AssertionError("unreachable")
 
     return wrapper

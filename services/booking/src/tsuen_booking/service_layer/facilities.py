@@ -19,7 +19,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import bookings, facilities, favourites, interviews
-from tsuen_booking.domain.errors import Conflict, InvalidRequest, NotFound
+from tsuen_booking.domain.errors import (
+    FACILITY_NOT_FOUND_JA,
+    MUNICIPALITY_NOT_FOUND_JA,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+)
 from tsuen_booking.domain.facility import Facility, cell_minutes, grid_cells
 from tsuen_booking.service_layer.commands import FacilityPatch, FacilitySpec
 from tsuen_booking.service_layer.context import Context, claim_uuid
@@ -90,14 +96,19 @@ async def register(
     ctx: Context, principal: Principal, *, municipality: str, spec: FacilitySpec
 ) -> dict[str, Any]:
     if not principal.can_access_municipality(municipality):
-        raise NotFound(f"municipality {municipality} not found")
+        raise NotFound(
+            f"municipality {municipality} not found", message_ja=MUNICIPALITY_NOT_FOUND_JA
+        )
     ctx.policy(municipality)  # only municipalities that run the scheme here
     facility_id = spec.id or uuid.uuid4()
     spec.to_domain(facility_id, municipality)
     row = {**spec.to_row(), "id": facility_id, "municipality": municipality}
     async with ctx.sessions() as session, session.begin():
         if await repo.facility_row(session, facility_id) is not None:
-            raise Conflict(f"facility {facility_id} is already registered")
+            raise Conflict(
+                f"facility {facility_id} is already registered",
+                message_ja="この施設はすでに登録されています。",
+            )
         await session.execute(sa.insert(facilities).values(**row))
         stored = await repo.facility_row(session, facility_id)
     assert stored is not None
@@ -125,7 +136,7 @@ async def get(ctx: Context, principal: Principal, facility_id: uuid.UUID) -> dic
     async with ctx.sessions() as session:
         row = await repo.facility_row(session, facility_id)
     if row is None or not can_see_facility(ctx, principal, row):
-        raise NotFound(f"facility {facility_id} not found")
+        raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
     return facility_out(row)
 
 
@@ -136,7 +147,7 @@ async def update(
     async with ctx.sessions() as session, session.begin():
         row = await repo.facility_row(session, facility_id, lock=True)
         if row is None or not can_see_facility(ctx, principal, row):
-            raise NotFound(f"facility {facility_id} not found")
+            raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
         if principal.role is Role.GUARDIAN:
             raise Forbidden("guardians cannot change a facility")
         merged = {k: v for k, v in facility_out(row).items() if k not in ("id", "municipality")}
@@ -144,7 +155,9 @@ async def update(
         try:
             spec = FacilitySpec.model_validate(merged)
         except ValueError as exc:
-            raise InvalidRequest(str(exc)) from None
+            raise InvalidRequest(
+                str(exc), message_ja="施設の情報に誤りがあります。入力内容をご確認ください。"
+            ) from None
         facility = spec.to_domain(facility_id, row["municipality"])
         await session.execute(
             sa.update(facilities)
@@ -202,7 +215,10 @@ def _matches(ctx: Context, word: str) -> sa.ColumnElement[bool]:
 
 async def search(ctx: Context, principal: Principal, query: SearchQuery) -> list[dict[str, Any]]:
     if (query.lat is None) != (query.lon is None):
-        raise InvalidRequest("give both lat and lon to search near a point")
+        raise InvalidRequest(
+            "give both lat and lon to search near a point",
+            message_ja="近くの施設を探すには、緯度と経度の両方をご指定ください。",
+        )
     allowed = visible_municipalities(ctx, principal)
     stmt = sa.select(facilities)
     if allowed is not None:
@@ -219,7 +235,10 @@ async def search(ctx: Context, principal: Principal, query: SearchQuery) -> list
         stmt = stmt.where(_matches(ctx, word))
     if query.used_before:
         if principal.role is not Role.GUARDIAN:
-            raise InvalidRequest("used_before is a guardian's search")
+            raise InvalidRequest(
+                "used_before is a guardian's search",
+                message_ja="「利用したことのある施設」での絞り込みは、保護者の方のみご利用いただけます。",
+            )
         guardian_id = claim_uuid(principal.guardian_id)
         stmt = stmt.where(
             facilities.c.id.in_(
@@ -237,7 +256,10 @@ async def search(ctx: Context, principal: Principal, query: SearchQuery) -> list
         )
     if query.favourites:
         if principal.role is not Role.GUARDIAN:
-            raise InvalidRequest("favourites is a guardian's search")
+            raise InvalidRequest(
+                "favourites is a guardian's search",
+                message_ja="「お気に入り」での絞り込みは、保護者の方のみご利用いただけます。",
+            )
         stmt = stmt.where(
             facilities.c.id.in_(
                 sa.select(favourites.c.facility_id).where(
@@ -271,13 +293,19 @@ async def availability(
 ) -> dict[str, Any]:
     """The grid of free places (空き枠) per cell for each day from ``first`` to ``last``."""
     if last < first:
-        raise InvalidRequest(f"'to' ({last}) is before 'from' ({first})")
+        raise InvalidRequest(
+            f"'to' ({last}) is before 'from' ({first})",
+            message_ja="終了日が開始日より前になっています。期間をご確認ください。",
+        )
     if (last - first).days >= MAX_GRID_DAYS:
-        raise InvalidRequest(f"ask for at most {MAX_GRID_DAYS} days at a time")
+        raise InvalidRequest(
+            f"ask for at most {MAX_GRID_DAYS} days at a time",
+            message_ja=f"空き状況は一度に{MAX_GRID_DAYS}日分までご覧いただけます。期間を短くしてください。",
+        )
     async with ctx.sessions() as session:
         row = await repo.facility_row(session, facility_id)
         if row is None or not can_see_facility(ctx, principal, row):
-            raise NotFound(f"facility {facility_id} not found")
+            raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
         booked = await repo.taken_cells(session, facility_id, first, last)
     facility = repo.facility_from_row(row)
     step = cell_minutes(ctx.policy(facility.municipality).quota.unit_minutes)
@@ -321,7 +349,7 @@ async def set_favourite(
     async with ctx.sessions() as session, session.begin():
         row = await repo.facility_row(session, facility_id)
         if row is None or not can_see_facility(ctx, principal, row):
-            raise NotFound(f"facility {facility_id} not found")
+            raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
         if favourite:
             await session.execute(
                 pg_insert(favourites)

@@ -17,7 +17,15 @@ from sqlalchemy.dialects.postgresql import insert
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import children, facilities, interviews
 from tsuen_booking.domain.acceptance import HealthCheck, InterviewStatus, check_may_record_held
-from tsuen_booking.domain.errors import Conflict, InvalidRequest, NotFound
+from tsuen_booking.domain.errors import (
+    CHILD_NOT_FOUND_JA,
+    FACILITY_NOT_FOUND_JA,
+    INTERVIEW_NOT_FOUND_JA,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    ja_date,
+)
 from tsuen_booking.service_layer.bookings import (
     can_see_booking,
     can_see_child,
@@ -71,15 +79,18 @@ async def request(
     now = ctx.clock()
     proposed = [_local(t) for t in proposed_times]
     if any(t <= now for t in proposed):
-        raise InvalidRequest("proposed interview times must be in the future")
+        raise InvalidRequest(
+            "proposed interview times must be in the future",
+            message_ja="初回面談の希望日時は、現在より後の日時をご指定ください。",
+        )
     interview_id = uuid.uuid4()
     async with ctx.sessions() as session, session.begin():
         frow = await repo.facility_row(session, facility_id)
         if frow is None or not can_see_facility(ctx, principal, frow):
-            raise NotFound(f"facility {facility_id} not found")
+            raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
         child = await repo.get_child(session, child_id)
         if child is None or not can_see_child(principal, child):
-            raise NotFound(f"child {child_id} not found")
+            raise NotFound(f"child {child_id} not found", message_ja=CHILD_NOT_FOUND_JA)
         fresh = {"status": "requested", "proposed_times": [t.isoformat() for t in proposed]}
         statement = insert(interviews).values(
             id=interview_id,
@@ -112,7 +123,10 @@ async def request(
             ).returning(interviews.c.id)
         )
         if reopened is None:
-            raise Conflict("an interview with this facility was already requested for this child")
+            raise Conflict(
+                "an interview with this facility was already requested for this child",
+                message_ja="この施設には、このお子さまの初回面談をすでに申し込んでいます。施設からの連絡をお待ちください。",
+            )
         row = await _row(session, reopened)
         assert row is not None
         await ctx.outbox.add(
@@ -137,17 +151,23 @@ async def schedule(
     """The facility fixes the time; the guardian gets "interview scheduled" by e-mail."""
     moment = _local(starts_at)
     if moment <= ctx.clock():
-        raise InvalidRequest("the interview time must be in the future")
+        raise InvalidRequest(
+            "the interview time must be in the future",
+            message_ja="面談の日時は、現在より後の日時をご指定ください。",
+        )
     async with ctx.sessions() as session, session.begin():
         row = await _row(session, interview_id, lock=True)
         if row is None or not principal.can_access_facility(
             row["municipality"], str(row["facility_id"])
         ):
-            raise NotFound(f"interview {interview_id} not found")
+            raise NotFound(f"interview {interview_id} not found", message_ja=INTERVIEW_NOT_FOUND_JA)
         if principal.role is Role.GUARDIAN:
             raise Forbidden("the facility schedules the interview")
         if row["status"] == "cancelled":
-            raise Conflict(f"interview {interview_id} was cancelled; the guardian asks again")
+            raise Conflict(
+                f"interview {interview_id} was cancelled; the guardian asks again",
+                message_ja="この面談は取り消されています。保護者の方から改めて申し込んでいただく必要があります。",
+            )
         if row["status"] == InterviewStatus.HELD:
             raise Conflict(
                 f"interview {interview_id} has been held; it cannot be moved",
@@ -159,11 +179,15 @@ async def schedule(
         facility = repo.facility_from_row(frow)
         hours = facility.hours_on(moment.date())
         if hours is None:
-            raise InvalidRequest(f"facility closed on {moment.date().isoformat()}")
+            raise InvalidRequest(
+                f"facility closed on {moment.date().isoformat()}",
+                message_ja=f"{ja_date(moment.date())}は休園日です。別の日時をお選びください。",
+            )
         if not hours.open <= moment.time() < hours.close:
             raise InvalidRequest(
                 f"facility is open {hours.open:%H:%M}–{hours.close:%H:%M}; "
-                f"{moment:%H:%M} is outside"
+                f"{moment:%H:%M} is outside",
+                message_ja=f"施設の開所時間は{hours.open:%H:%M}〜{hours.close:%H:%M}です。その時間内の日時をお選びください。",
             )
         child = await repo.get_child(session, row["child_id"])
         assert child is not None
@@ -204,7 +228,7 @@ async def record_held(
         if row is None or not principal.can_access_facility(
             row["municipality"], str(row["facility_id"])
         ):
-            raise NotFound(f"interview {interview_id} not found")
+            raise NotFound(f"interview {interview_id} not found", message_ja=INTERVIEW_NOT_FOUND_JA)
         if principal.role is Role.GUARDIAN:
             raise Forbidden("the facility records the interview")
         check_may_record_held(row["status"])
@@ -239,9 +263,12 @@ async def cancel(
     async with ctx.sessions() as session, session.begin():
         row = await _row(session, interview_id, lock=True)
         if row is None or not can_see_booking(principal, row):
-            raise NotFound(f"interview {interview_id} not found")
+            raise NotFound(f"interview {interview_id} not found", message_ja=INTERVIEW_NOT_FOUND_JA)
         if row["status"] == "cancelled":
-            raise Conflict(f"interview {interview_id} is already cancelled")
+            raise Conflict(
+                f"interview {interview_id} is already cancelled",
+                message_ja="この面談はすでに取り消されています。",
+            )
         if row["status"] == InterviewStatus.HELD:
             raise Conflict(
                 f"interview {interview_id} has been held; it can no longer be cancelled",
@@ -250,7 +277,8 @@ async def cancel(
         if row["starts_at"] is not None and row["starts_at"] <= now:
             raise Conflict(
                 f"interview {interview_id} took place at "
-                f"{row['starts_at'].astimezone(JST):%Y-%m-%d %H:%M}; it can no longer be cancelled"
+                f"{row['starts_at'].astimezone(JST):%Y-%m-%d %H:%M}; it can no longer be cancelled",
+                message_ja="この面談の日時はすでに過ぎているため、取り消せません。施設へ直接ご連絡ください。",
             )
         cancelled_by = canceller(principal)
         await session.execute(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import quota_entries, quota_months
-from tsuen_booking.domain.errors import InvalidRequest, NotFound
+from tsuen_booking.domain.errors import CHILD_NOT_FOUND_JA, InvalidRequest, NotFound
 from tsuen_booking.domain.ledger import (
     Balance,
     Entry,
@@ -32,11 +32,16 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 def parse_month(text: str) -> str:
     if not _MONTH.match(text):
-        raise InvalidRequest(f"month must be YYYY-MM, e.g. 2026-05; got {text!r}")
+        raise InvalidRequest(
+            f"month must be YYYY-MM, e.g. 2026-05; got {text!r}",
+            message_ja="月は「2026-05」のように、年と月でご指定ください。",
+        )
     try:
         check_year(int(text[:4]), "month")
     except ValueError as exc:
-        raise InvalidRequest(str(exc)) from exc
+        raise InvalidRequest(
+            str(exc), message_ja="月は「2026-05」のように、年と月でご指定ください。"
+        ) from exc
     return text
 
 
@@ -47,7 +52,7 @@ async def month_balance(
     async with ctx.sessions() as session:
         child = await repo.get_child(session, child_id)
         if child is None or not can_see_child(principal, child):
-            raise NotFound(f"child {child_id} not found")
+            raise NotFound(f"child {child_id} not found", message_ja=CHILD_NOT_FOUND_JA)
         account = await repo.get_month(session, child_id, month)
     if account is None:
         home = ctx.policy(child.municipality).quota

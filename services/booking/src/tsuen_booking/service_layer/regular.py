@@ -21,7 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import bookings, regular_plans
 from tsuen_booking.domain.booking import BookingStatus
-from tsuen_booking.domain.errors import BookingError, Conflict, InvalidRequest, NotFound
+from tsuen_booking.domain.errors import (
+    CHILD_NOT_FOUND_JA,
+    FACILITY_NOT_FOUND_JA,
+    PLAN_NOT_FOUND_JA,
+    BookingError,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+)
 from tsuen_booking.domain.regular import occurrences
 from tsuen_booking.service_layer.bookings import (
     booking_out,
@@ -112,17 +120,21 @@ async def apply(ctx: Context, principal: Principal, req: RegularPlanRequest) -> 
     async with ctx.sessions() as session, session.begin():
         frow = await repo.facility_row(session, req.facility_id)
         if frow is None or not can_see_facility(ctx, principal, frow):
-            raise NotFound(f"facility {req.facility_id} not found")
+            raise NotFound(
+                f"facility {req.facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA
+            )
         child = await repo.get_child(session, req.child_id)
         if child is None or not (
             principal.role is Role.FACILITY_STAFF or can_see_child(principal, child)
         ):
-            raise NotFound(f"child {req.child_id} not found")
+            raise NotFound(f"child {req.child_id} not found", message_ja=CHILD_NOT_FOUND_JA)
         hours = repo.facility_from_row(frow).opening_hours.get(req.weekday)
         if hours is None or not hours.contains(req.start, req.end):
             raise InvalidRequest(
                 f"the facility is not open {req.start:%H:%M}–{req.end:%H:%M} on weekday "
-                f"{req.weekday} (0 = Monday)"
+                f"{req.weekday} (0 = Monday)",
+                message_ja=f"施設はその曜日の{req.start:%H:%M}〜{req.end:%H:%M}には開いていません。"
+                "開所時間内でお選びください。",
             )
         by_proxy = principal.role is Role.FACILITY_STAFF
         await session.execute(
@@ -179,9 +191,12 @@ async def decide(
         if row is None or not principal.can_access_facility(
             row["municipality"], str(row["facility_id"])
         ):
-            raise NotFound(f"regular plan {plan_id} not found")
+            raise NotFound(f"regular plan {plan_id} not found", message_ja=PLAN_NOT_FOUND_JA)
         if row["status"] != "applied":
-            raise Conflict(f"regular plan {plan_id} is already {row['status']}")
+            raise Conflict(
+                f"regular plan {plan_id} is already {row['status']}",
+                message_ja="この定期利用の申込みには、すでに承認または辞退の回答がされています。",
+            )
         await session.execute(
             sa.update(regular_plans)
             .where(regular_plans.c.id == plan_id)
@@ -309,11 +324,14 @@ async def generate(
     async with ctx.sessions() as session:
         row = await _plan(session, plan_id)
     if row is None or (principal is not None and not can_see_booking(principal, row)):
-        raise NotFound(f"regular plan {plan_id} not found")
+        raise NotFound(f"regular plan {plan_id} not found", message_ja=PLAN_NOT_FOUND_JA)
     if principal is not None and principal.role is Role.GUARDIAN:
         raise Forbidden("the facility generates the month's bookings")
     if row["status"] != "approved":
-        raise Conflict(f"regular plan {plan_id} is {row['status']}, not approved")
+        raise Conflict(
+            f"regular plan {plan_id} is {row['status']}, not approved",
+            message_ja="この定期利用はまだ承認されていないか、終了しています。予約は作成できません。",
+        )
     booked: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     async with ctx.sessions() as session:
@@ -343,7 +361,10 @@ async def generate(
                 frow = await repo.facility_row(session, row["facility_id"], share=True)
                 child = await repo.get_child(session, row["child_id"])
                 if frow is None or child is None:
-                    raise NotFound("the facility or the child is no longer known")
+                    raise NotFound(
+                        "the facility or the child is no longer known",
+                        message_ja="施設またはお子さまの情報が見つかりませんでした。",
+                    )
                 made = await place_booking(
                     ctx,
                     session,
@@ -397,16 +418,20 @@ async def end(
     if req.last_day < today:
         raise InvalidRequest(
             f"last_day {req.last_day.isoformat()} is in the past; a plan ends today "
-            f"({today.isoformat()}) at the earliest"
+            f"({today.isoformat()}) at the earliest",
+            message_ja="定期利用の最終日に過去の日は指定できません。今日以降の日をご指定ください。",
         )
     bulk_id = uuid.uuid4()
     async with ctx.sessions() as session, session.begin():
         # Lock order: plan → its bookings (by id) → months → cells, as generate and bulk cancel.
         row = await _plan(session, plan_id, lock=True)
         if row is None or not can_see_booking(principal, row):
-            raise NotFound(f"regular plan {plan_id} not found")
+            raise NotFound(f"regular plan {plan_id} not found", message_ja=PLAN_NOT_FOUND_JA)
         if row["status"] not in ("applied", "approved"):
-            raise Conflict(f"regular plan {plan_id} is {row['status']}")
+            raise Conflict(
+                f"regular plan {plan_id} is {row['status']}",
+                message_ja="この定期利用はすでに終了しているか、辞退されています。",
+            )
         until = row["valid_until"]
         last_day = req.last_day if until is None else min(until, req.last_day)
         # A plan that never ran (not yet approved, or ending before its first day) is
