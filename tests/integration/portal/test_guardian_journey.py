@@ -234,6 +234,98 @@ async def test_a_parent_sets_a_password_logs_in_and_sees_home_and_certificate(
         assert replayed.headers["location"].startswith("/login")
 
 
+async def test_a_parent_registers_the_childs_details_from_home(guardians: GuardianPlatform):
+    """お子さんの情報登録: home asks for it until it is done; the form refuses what is missing
+    (summary at the top, linked to the field), saves, and shows what was saved when opened
+    again; another family's child is a 404; the page is never cached."""
+    gp = guardians
+    base = gp.portal.url
+    family = await certified_family(gp, "hinata", "カケガワ ヒナタ")
+    other = await certified_family(gp, "aoi", "カケガワ アオイ")
+    link = await gp.link_in_mail(family.email, "/password/set")
+    async with chromium() as browser:
+        _context, page = await phone(browser)
+        await page.goto(link)
+        await page.fill("#password", PASSWORD)
+        await page.fill("#password_confirm", PASSWORD)
+        await page.get_by_role("button", name="パスワードを設定する").click()
+        await page.goto(f"{base}/login")
+        await page.fill("#email", family.email)
+        await page.fill("#password", PASSWORD)
+        await page.get_by_role("button", name="ログイン", exact=True).click()
+        card = page.locator("section.card")
+        await expect(card).to_contain_text("初めての利用の前に")
+        await check(page, "34-home-asks-for-the-childs-details")
+        await card.get_by_role("link", name="お子さんの情報を登録する").click()
+        await expect(page.locator("h1")).to_have_text("お子さんの情報")
+        await expect(page.locator("main")).to_contain_text("通園 ヒナタ")
+        await check(page, "35-child-record-empty")
+
+        # Nothing filled in: the first emergency contact is asked for, linked to its field.
+        await page.get_by_role("button", name="保存する").click()
+        summary = page.get_by_role("alert").first
+        await expect(summary).to_contain_text("緊急連絡先 1")
+        await expect(summary.get_by_role("link").first).to_have_attribute("href", "#ec_0_name")
+        await expect(page.locator("#ec_0_name")).to_have_attribute("aria-invalid", "true")
+        await check(page, "36-child-record-missing-contact")
+
+        await page.fill("#allergies", "卵\n小麦")
+        await page.fill("#allergy_notes", "加熱した卵も不可")
+        await page.locator("#medical_care-yes").check()
+        await page.fill("#ec_0_name", "掛川 陽子")
+        await page.fill("#ec_0_relation", "母")
+        await page.fill("#ec_0_phone", "090-1234-5678")
+        await page.fill("#pu_0_name", "掛川 和子")
+        await page.fill("#pu_0_relation", "祖母")
+        await page.get_by_role("button", name="保存する").click()
+        # 医療的ケア without saying what it is: asked for before anything is sent.
+        await expect(page.get_by_role("alert").first).to_contain_text("必要な医療的ケアの内容")
+        await page.fill("#medical_care_notes", "食後に吸入")
+        # A phone number eligibility refuses comes back beside its field.
+        await page.fill("#ec_0_phone", "なし")
+        await page.get_by_role("button", name="保存する").click()
+        await expect(page.locator("#ec_0_phone-error")).to_be_visible()
+        await page.fill("#ec_0_phone", "090-1234-5678")
+        await page.get_by_role("button", name="保存する").click()
+        await expect(page.locator(".notice--success")).to_contain_text("保存しました")
+        await expect(page.locator("#allergies")).to_have_value("卵\n小麦")
+        await expect(page.locator("#medical_care-yes")).to_be_checked()
+        await expect(page.locator("#pu_0_name")).to_have_value("掛川 和子")
+        await check(page, "37-child-record-saved")
+        await page.get_by_role("link", name="English").click()
+        await expect(page.locator("h1")).to_have_text("Your child's details")
+        await check(page, "38-child-record-en")
+        await page.get_by_role("link", name="日本語").click()
+
+        # Home no longer asks; it links to the details instead.
+        await page.goto(f"{base}/")
+        await expect(card).not_to_contain_text("初めての利用の前に")
+        await expect(
+            card.get_by_role("link", name="お子さんの情報（健康状態・緊急連絡先・お迎え）")
+        ).to_be_visible()
+
+        response = await page.goto(f"{base}/children/{other.child_id}/record")
+        assert response is not None
+        assert response.status == 404
+        mine = await page.request.get(f"{base}/children/{family.child_id}/record")
+        assert mine.headers["cache-control"] == "no-store"
+
+    # The record reached eligibility as the parent typed it, and went out as an event.
+    async with gp.platform.client("eligibility") as eligibility:
+        saved = ok(
+            await eligibility.get(
+                f"/v1/municipalities/{KAKEGAWA}/children/{family.child_id}/profile",
+                headers=gp.platform.guardian(family.municipality, family.guardian_id),
+            )
+        )
+    assert saved["version"] == 1
+    assert saved["profile"]["allergies"] == ["卵", "小麦"]
+    assert saved["profile"]["medical_care_notes"] == "食後に吸入"
+    assert saved["profile"]["pickup_persons"] == [
+        {"name": "掛川 和子", "relation": "祖母", "phone": None}
+    ]
+
+
 async def keyboard_to(page: Page, selector: str, *, limit: int = 25) -> None:
     """Tab from where the focus is until ``selector`` has it (keyboard only, no clicks)."""
     for _ in range(limit):

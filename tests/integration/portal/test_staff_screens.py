@@ -144,6 +144,31 @@ async def roster_lines(gp: GuardianPlatform, facility_id: str, count: int) -> No
         await eventually(listed, within=60, what=f"{count} roster lines at attendance")
 
 
+RECORD = {
+    "allergies": ["卵", "小麦"],
+    "medical_care": True,
+    "medical_care_notes": "食後に吸入",
+    "emergency_contacts": [{"name": "掛川 陽子", "relation": "母", "phone": "090-1234-5678"}],
+    "pickup_persons": [{"name": "掛川 和子", "relation": "祖母"}],
+}
+
+
+async def roster_record(gp: GuardianPlatform, facility_id: str, booking_id: str) -> None:
+    """Wait until attendance has the guardian's record for the booking (by event)."""
+    async with gp.platform.client("attendance") as attendance:
+
+        async def arrived() -> bool:
+            response = await attendance.get(
+                f"/v1/facilities/{facility_id}/roster",
+                params={"day": DAY.isoformat()},
+                headers=gp.platform.staff(KAKEGAWA, facility_id),
+            )
+            lines = {line["booking_id"]: line for line in response.json()["lines"]}
+            return bool(lines.get(booking_id, {}).get("record"))
+
+        await eventually(arrived, within=60, what="the child's record on attendance's roster")
+
+
 async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatform):
     gp = staffed
     base = gp.portal.url
@@ -263,12 +288,33 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
             )
             for f in (haruto, mei)
         }
+        # Haruto's parent has registered お子さんの情報 (eligibility's API; the guardian's page
+        # has its own test); Mei's has not.
+        async with gp.platform.client("eligibility") as eligibility:
+            ok(
+                await eligibility.put(
+                    f"/v1/municipalities/{KAKEGAWA}/children/{haruto.child_id}/profile",
+                    json={"profile": RECORD},
+                    headers=guardian(haruto),
+                )
+            )
         await roster_lines(gp, facility_id, 2)
+        await roster_record(gp, facility_id, booked[haruto.child_id]["id"])
         await advance(gp, page, at(8, 50))
         await expect(page.locator(".roster-line")).to_have_count(2)
-        await check(page, "67-staff-roster-morning")
         haruto_line = page.locator(f"#b-{booked[haruto.child_id]['id']}")
         mei_line = page.locator(f"#b-{booked[mei.child_id]['id']}")
+        # The roster names the child with reading and age, flags the allergy and 医療的ケア,
+        # and keeps contacts and pickup one tap away.
+        await expect(haruto_line).to_contain_text("カケガワ ハルト")
+        await expect(haruto_line).to_contain_text("歳")
+        await expect(haruto_line).to_contain_text("アレルギー：卵、小麦")
+        await expect(haruto_line).to_contain_text("医療的ケア")
+        await expect(mei_line).to_contain_text("お子さんの情報 未登録")
+        await haruto_line.get_by_text("緊急連絡先・お迎え・配慮事項").click()
+        await expect(haruto_line).to_contain_text("090-1234-5678")
+        await expect(haruto_line).to_contain_text("掛川 和子（祖母）")
+        await check(page, "67-staff-roster-morning")
         await haruto_line.get_by_role("button", name="代理で利用開始").click()
         await expect(page.locator(".notice--success")).to_have_text("利用開始を登録しました。")
         await expect(haruto_line).to_contain_text("利用中")
@@ -277,6 +323,9 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
         await haruto_line.get_by_role("button", name="代理で利用終了").click()
         await expect(haruto_line).to_contain_text("お迎え遅れ 15分")
         await expect(mei_line).to_contain_text("無断欠席")
+        # Once the child has gone home the record leaves the roster.
+        await expect(haruto_line).not_to_contain_text("アレルギー")
+        await expect(haruto_line.locator("details")).to_have_count(0)
         await expect(page.locator(".counts")).to_contain_text("お迎え遅れ1")
         await check(page, "68-staff-roster-late-and-no-show")
 

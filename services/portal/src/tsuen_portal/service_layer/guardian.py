@@ -55,6 +55,7 @@ class ChildHome:
     certificate: Certificate
     quota: Quota | None
     next_booking: NextBooking | None
+    record_registered: bool = True  # お子さんの情報登録 done (the home asks for it otherwise)
 
 
 @dataclass(frozen=True)
@@ -140,14 +141,28 @@ async def _next_booking(api: Backends, token: str, child_id: str) -> NextBooking
     )
 
 
+async def _record_registered(api: Backends, token: str, cert: Certificate) -> bool:
+    try:
+        body = await api.eligibility.get(
+            f"/v1/municipalities/{cert.municipality}/children/{cert.child_id}/profile", token
+        )
+    except BackendNotFound:
+        return True  # nothing to ask for here; the record page says what is wrong
+    return int(body.get("version") or 0) > 0
+
+
 async def home(api: Backends, account: Account, token: str) -> list[ChildHome]:
     """Per certified child: 直近のご予約, this month's hours, and the 認定証."""
 
     async def one(cert: Certificate) -> ChildHome:
-        quota, upcoming = await asyncio.gather(
-            _quota(api, token, cert.child_id), _next_booking(api, token, cert.child_id)
+        quota, upcoming, registered = await asyncio.gather(
+            _quota(api, token, cert.child_id),
+            _next_booking(api, token, cert.child_id),
+            _record_registered(api, token, cert),
         )
-        return ChildHome(certificate=cert, quota=quota, next_booking=upcoming)
+        return ChildHome(
+            certificate=cert, quota=quota, next_booking=upcoming, record_registered=registered
+        )
 
     certs = await certificates(api, account, token)
     return list(await asyncio.gather(*(one(c) for c in certs)))

@@ -109,6 +109,60 @@ class RosterLine:
     late_pickup: bool
     in_by_staff: bool
     out_by_staff: bool
+    child_kana: str = ""
+    age_months: int | None = None
+    record_registered: bool = False
+    # The guardian's record (allergies, 医療的ケア, contacts, pickup): attendance sends it only
+    # for the care about to be given; None after pickup, for past days and far-ahead days.
+    record: ChildRecord | None = None
+
+    @property
+    def age(self) -> tuple[int, int] | None:
+        """(years, months) for 1歳9か月."""
+        return divmod(self.age_months, 12) if self.age_months is not None else None
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    relation: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class ChildRecord:
+    allergies: list[str]
+    allergy_notes: str
+    health_notes: str
+    medical_care: bool
+    medical_care_notes: str
+    considerations: str
+    family_doctor: str
+    emergency_contacts: list[Person]
+    pickup_persons: list[Person]
+
+
+def _people(items: Any) -> list[Person]:
+    return [
+        Person(str(p.get("name") or ""), str(p.get("relation") or ""), str(p.get("phone") or ""))
+        for p in items or []
+    ]
+
+
+def _child_record(body: Any) -> ChildRecord | None:
+    if not isinstance(body, dict):
+        return None
+    return ChildRecord(
+        allergies=[str(a) for a in body.get("allergies") or []],
+        allergy_notes=str(body.get("allergy_notes") or ""),
+        health_notes=str(body.get("health_notes") or ""),
+        medical_care=bool(body.get("medical_care")),
+        medical_care_notes=str(body.get("medical_care_notes") or ""),
+        considerations=str(body.get("considerations") or ""),
+        family_doctor=str(body.get("family_doctor") or ""),
+        emergency_contacts=_people(body.get("emergency_contacts")),
+        pickup_persons=_people(body.get("pickup_persons")),
+    )
 
 
 @dataclass(frozen=True)
@@ -143,6 +197,10 @@ def _roster_line(body: dict[str, Any]) -> RosterLine:
         late_pickup=bool(body.get("late_pickup")),
         in_by_staff=bool(body.get("checked_in_by_staff")),
         out_by_staff=bool(body.get("checked_out_by_staff")),
+        child_kana=str(body.get("child_kana") or ""),
+        age_months=body.get("age_months") if isinstance(body.get("age_months"), int) else None,
+        record_registered=bool(body.get("record_registered")),
+        record=_child_record(body.get("record")),
     )
 
 
