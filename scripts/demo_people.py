@@ -206,7 +206,24 @@ def accept_at_facility(guardian: dict[str, Any], login: dict[str, Any]) -> list[
                 headers=staff,
             )
         )
+        # お子さんの情報登録, so the facility's roster shows a record as a real one would.
+        ok(
+            http.put(
+                f"{URL['eligibility']}/v1/municipalities/{code}/children/{child}/profile",
+                json={"profile": DEMO_RECORD},
+                headers=parent,
+            )
+        )
     return children
+
+
+DEMO_RECORD = {
+    "allergies": ["卵"],
+    "allergy_notes": "加熱した卵も食べられません。",
+    "considerations": "お昼寝のときはタオルがあると安心します。",
+    "emergency_contacts": [{"name": "通園 花子", "relation": "母", "phone": "090-0000-0000"}],
+    "pickup_persons": [{"name": "通園 和子", "relation": "祖母"}],
+}
 
 
 def main() -> None:
