@@ -7,6 +7,7 @@ rolled-back change never emits its event and a committed change always does, eve
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -76,22 +77,23 @@ class Outbox:
     async def add_envelope(
         self, session: AsyncSession | AsyncConnection, envelope: EventEnvelope, *, topic: str
     ) -> None:
-        headers = {
-            "event_id": str(envelope.event_id),
+        await session.execute(_INSERT_OUTBOX, self.row(envelope, topic=topic))
+
+    def row(self, envelope: EventEnvelope, *, topic: str) -> dict[str, Any]:
+        """The outbox row's columns for ``envelope``: for a caller that writes the row itself,
+        in its own statement (booking's one-round-trip ``book_use`` function)."""
+        return {
+            "event_id": envelope.event_id,
             "event_type": envelope.event_type,
-            "event_version": str(envelope.event_version),
-            "municipality": envelope.municipality,
-            "content-type": "application/json",
-            **envelope.trace,
-        }
-        await session.execute(
-            _INSERT_OUTBOX,
-            {
-                "event_id": envelope.event_id,
+            "topic": topic_name(topic, self.topic_prefix),
+            "message_key": envelope.aggregate_id,
+            "value": envelope.to_bytes(),
+            "headers": {
+                "event_id": str(envelope.event_id),
                 "event_type": envelope.event_type,
-                "topic": topic_name(topic, self.topic_prefix),
-                "message_key": envelope.aggregate_id,
-                "value": envelope.to_bytes(),
-                "headers": headers,
+                "event_version": str(envelope.event_version),
+                "municipality": envelope.municipality,
+                "content-type": "application/json",
+                **envelope.trace,
             },
-        )
+        }

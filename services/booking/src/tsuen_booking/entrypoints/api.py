@@ -28,6 +28,7 @@ from tsuen_booking.entrypoints.schemas import (
 from tsuen_booking.service_layer import bookings as booking_cases
 from tsuen_booking.service_layer import closures as closure_cases
 from tsuen_booking.service_layer import facilities as facility_cases
+from tsuen_booking.service_layer import hot_path
 from tsuen_booking.service_layer import interviews as interview_cases
 from tsuen_booking.service_layer import quota as quota_cases
 from tsuen_booking.service_layer import regular as regular_cases
@@ -387,7 +388,7 @@ async def list_interviews(principal: PrincipalDep, ctx: ContextDep) -> list[dict
 async def create_booking(
     request: BookingRequest, principal: Booker, ctx: ContextDep
 ) -> dict[str, Any]:
-    return await booking_cases.book(ctx, principal, request)
+    return await hot_path.book(ctx, principal, request)
 
 
 @router.get(

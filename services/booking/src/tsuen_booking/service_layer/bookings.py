@@ -1,5 +1,6 @@
-"""Booking use cases: book (柔軟利用 and 代理予約), list, cancel (single and 一括), deadlines,
-interviews' outcome (acceptance), and settling a booking from attendance.
+"""Booking use cases: list, cancel (single and 一括), deadlines, interviews' outcome
+(acceptance), and settling a booking from attendance. Booking itself (柔軟利用, 代理予約 and
+定期利用's occurrences) is ``hot_path.py``: one round trip.
 
 Every use case is one transaction: the state change, the ledger entries and the outbox event
 commit together or not at all. Lock order, everywhere: facility row (shared, when booking) or
@@ -13,8 +14,8 @@ import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Any, NoReturn
+from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -25,15 +26,12 @@ from tsuen_booking.adapters.orm import (
     acceptances,
     bookings,
     children,
-    facility_slots,
     interviews,
 )
 from tsuen_booking.domain.acceptance import check_may_accept
 from tsuen_booking.domain.booking import (
     ACTIVE_STATUSES,
     BookingStatus,
-    plan_booking,
-    span_text,
 )
 from tsuen_booking.domain.cancellation import (
     CancellationCause,
@@ -49,17 +47,14 @@ from tsuen_booking.domain.errors import (
     Conflict,
     InvalidRequest,
     NotFound,
-    ja_date,
 )
 from tsuen_booking.domain.facility import Facility, cells
 from tsuen_booking.domain.ledger import Balance, MonthAccount, month_of
-from tsuen_booking.service_layer.commands import BookingRequest
 from tsuen_booking.service_layer.context import Context, claim_uuid, retry_on_conflict
 from tsuen_booking.service_layer.facilities import can_see_facility
 from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.events.booking import (
     BookingCancelled,
-    BookingConfirmed,
     BookingKind,
     BookingSettled,
     FacilityAcceptanceRecorded,
@@ -189,253 +184,6 @@ async def _reload(session: AsyncSession, booking_id: uuid.UUID) -> Mapping[Any, 
         (await session.execute(sa.select(bookings).where(bookings.c.id == booking_id)))
         .mappings()
         .one()
-    )
-
-
-# -- booking ------------------------------------------------------------------------------------
-
-# The booking path's statements, built once (not per request).
-_ACCEPTED = sa.select(acceptances.c.accepted).where(
-    acceptances.c.facility_id == sa.bindparam("facility_id"),
-    acceptances.c.child_id == sa.bindparam("child_id"),
-)
-# The clash check, and (same round trip, no lock) the first of the booking's cells already
-# full as committed: a request that cannot get a place stops there instead of doing all the
-# writes and then being refused at the cells. Places are only ever given at the cells' own
-# conditional statement (:func:`repo.take_cells`); this read only refuses earlier.
-_CLASH_AND_FULL = sa.select(
-    sa.select(bookings.c.start_time)
-    .where(
-        bookings.c.child_id == sa.bindparam("child_id"),
-        bookings.c.use_date == sa.bindparam("use_date"),
-        bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
-        bookings.c.start_time < sa.bindparam("end", type_=sa.Time),
-        bookings.c.end_time > sa.bindparam("start", type_=sa.Time),
-    )
-    .limit(1)
-    .scalar_subquery()
-    .label("clash"),
-    sa.select(facility_slots.c.cell_start)
-    .where(
-        facility_slots.c.facility_id == sa.bindparam("facility_id"),
-        facility_slots.c.use_date == sa.bindparam("use_date"),
-        facility_slots.c.cell_start.in_(sa.bindparam("cells", expanding=True)),
-        facility_slots.c.taken >= facility_slots.c.places,
-    )
-    .order_by(facility_slots.c.cell_start)
-    .limit(1)
-    .scalar_subquery()
-    .label("full_cell"),
-)
-_INSERT_BOOKING = sa.insert(bookings).returning(*bookings.c)
-
-
-@retry_on_conflict
-async def book(ctx: Context, principal: Principal, request: BookingRequest) -> dict[str, Any]:
-    if principal.role not in (Role.GUARDIAN, Role.FACILITY_STAFF):
-        raise Forbidden("only a guardian, or facility staff on the guardian's behalf, can book")
-    now = ctx.clock()
-    async with ctx.sessions() as session, session.begin():
-        # Facility (share-locked), child and acceptance in one round trip.
-        frow, child, accepted = await repo.facility_child_acceptance(
-            session, request.facility_id, request.child_id
-        )
-        if frow is None or not can_see_facility(ctx, principal, frow):
-            raise NotFound(
-                f"facility {request.facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA
-            )
-        if child is None or not (
-            principal.role is Role.FACILITY_STAFF or can_see_child(principal, child)
-        ):
-            raise NotFound(f"child {request.child_id} not found", message_ja=CHILD_NOT_FOUND_JA)
-        row = await place_booking(
-            ctx,
-            session,
-            frow=frow,
-            child=child,
-            use_date=request.use_date,
-            start=request.start,
-            end=request.end,
-            kind=request.kind,
-            by_proxy=principal.role is Role.FACILITY_STAFF,
-            now=now,
-            accepted=bool(accepted),
-        )
-    log.info(
-        "booking confirmed",
-        booking_id=str(row["id"]),
-        facility_id=str(row["facility_id"]),
-        minutes=row["held_national"] + row["held_topup"],
-    )
-    return booking_out(row)
-
-
-async def place_booking(
-    ctx: Context,
-    session: AsyncSession,
-    *,
-    frow: Mapping[Any, Any],
-    child: CertifiedChild,
-    use_date: date,
-    start: time,
-    end: time,
-    kind: BookingKind,
-    by_proxy: bool,
-    now: datetime,
-    plan_id: uuid.UUID | None = None,
-    accepted: bool | None = None,
-) -> Mapping[Any, Any]:
-    """Check and take places and hours for one use, inside the caller's transaction (the
-    facility row share-locked by the caller). Raises a :class:`BookingError` saying why not.
-
-    ``accepted``: the facility's acceptance of the child if the caller has read it already
-    (:func:`repo.facility_child_acceptance`); None to read it here.
-
-    Round trips, in order: acceptance (unless given), the month (lock-or-create, one upsert),
-    the clash check, the booking (INSERT … RETURNING), the ledger entries, the month's
-    counters, the outbox event, and last the slot cells (one statement): the cells, the
-    contended rows in a rush for one slot, stay locked only from there to COMMIT. The lock
-    order is unchanged: facility → month → cells (ascending)."""
-    facility = repo.facility_from_row(frow)
-    at_home = facility.municipality == child.municipality
-    if (
-        not at_home
-        and not ctx.policy(child.municipality).eligibility.cross_municipality_use_allowed
-    ):
-        raise InvalidRequest(
-            "the child's municipality does not allow use of facilities elsewhere (広域利用)",
-            message_ja="お住まいの市区町村では、ほかの市区町村の施設はご利用いただけません（広域利用の対象外です）。",
-        )
-    child.check_decided_facility(
-        facility.id,
-        use_date,
-        ctx.policy(child.municipality).eligibility.decided_facility_only_through,
-    )
-    if accepted is None:
-        accepted = await session.scalar(
-            _ACCEPTED, {"facility_id": facility.id, "child_id": child.child_id}
-        )
-    if not accepted:
-        raise InvalidRequest(
-            "the facility has not accepted this child yet: book a first interview (初回面談) "
-            "and wait for the facility's acceptance",
-            message_ja="この施設では、まだお子さまの受け入れが決まっていません。初回面談を申し込み、"
-            "施設からの受け入れのお知らせをお待ちください。",
-        )
-    plan = plan_booking(
-        facility=facility,
-        quota=ctx.policy(facility.municipality).quota,
-        child=child,
-        use_date=use_date,
-        start=start,
-        end=end,
-        now=now,
-        kind=kind,
-    )
-    month, account = await _lock_month_of(
-        ctx, session, child.child_id, child.municipality, plan.use_date
-    )
-    # Under the month lock, so a sibling request for the same child cannot slip in between.
-    clash, full_cell = (
-        await session.execute(
-            _CLASH_AND_FULL,
-            {
-                "child_id": child.child_id,
-                "use_date": plan.use_date,
-                "start": plan.start,
-                "end": plan.end,
-                "facility_id": facility.id,
-                "cells": list(plan.cells),
-            },
-        )
-    ).one()
-    if clash is not None:
-        raise Conflict(
-            f"child already has a booking overlapping {span_text(plan.start, plan.end)} "
-            f"on {plan.use_date.isoformat()}",
-            message_ja=f"お子さまには、{ja_date(plan.use_date)} "
-            f"{span_text(plan.start, plan.end)}と重なる予約がすでにあります。"
-            "予約一覧をご確認ください。",
-        )
-    entries = account.plan_hold(plan.minutes, at_home=at_home, booking_id=plan.booking_id)
-    if full_cell is not None:
-        _no_free_place(plan.use_date, full_cell, plan.cell_minutes)
-    held = {e.balance: e.minutes for e in entries}
-    row = (
-        (
-            await session.execute(
-                _INSERT_BOOKING,
-                dict(
-                    id=plan.booking_id,
-                    municipality=facility.municipality,
-                    child_municipality=child.municipality,
-                    child_id=child.child_id,
-                    guardian_id=child.guardian_id,
-                    facility_id=facility.id,
-                    kind=kind.value,
-                    plan_id=plan_id,
-                    status=BookingStatus.CONFIRMED.value,
-                    use_date=plan.use_date,
-                    start_time=plan.start,
-                    end_time=plan.end,
-                    starts_at=plan.starts_at,
-                    ends_at=plan.ends_at,
-                    cell_minutes=plan.cell_minutes,
-                    held_national=held.get(Balance.NATIONAL, 0),
-                    held_topup=held.get(Balance.TOPUP, 0),
-                    by_proxy=by_proxy,
-                ),
-            )
-        )
-        .mappings()
-        .one()
-    )
-    await repo.record_entries(
-        session,
-        account=account,
-        entries=entries,
-        child_id=child.child_id,
-        month=month,
-        municipality=child.municipality,
-    )
-    await ctx.outbox.add(
-        session,
-        BookingConfirmed(
-            booking_id=plan.booking_id,
-            child_id=child.child_id,
-            guardian_id=child.guardian_id,
-            guardian_email=child.guardian_email,
-            child_name=child.name,
-            facility_id=facility.id,
-            facility_name=facility.name,
-            facility_email=facility.email,
-            kind=kind,
-            use_date=plan.use_date,
-            starts_at=plan.starts_at,
-            ends_at=plan.ends_at,
-            held_minutes=plan.minutes,
-            by_proxy=by_proxy,
-            cancellation_deadline=cancellation_deadline(
-                ctx.policy(facility.municipality).cancellation, facility, plan.use_date
-            ),
-            facility_phone=facility.phone,
-            plan_id=plan_id,
-        ),
-        municipality=facility.municipality,
-    )
-    # The cells last, just before COMMIT (see above); a full cell rolls all of it back.
-    full = await repo.take_cells(session, facility, plan.use_date, list(plan.cells))
-    if full is not None:
-        _no_free_place(plan.use_date, full, plan.cell_minutes)
-    return row
-
-
-def _no_free_place(use_date: date, cell: time, cell_minutes: int) -> NoReturn:
-    cell_end = (datetime.combine(use_date, cell) + timedelta(minutes=cell_minutes)).time()
-    raise Conflict(
-        f"no free place {span_text(cell, cell_end)}",
-        message_ja=f"{span_text(cell, cell_end)}は空きがありません。"
-        "別の時間帯か、ほかの施設をお選びください。",
     )
 
 
@@ -1065,7 +813,6 @@ async def mark_checked_in(session: AsyncSession, booking_id: uuid.UUID) -> None:
 
 __all__ = [
     "BookingFilter",
-    "book",
     "booking_deadline",
     "cancel",
     "cancel_bulk",

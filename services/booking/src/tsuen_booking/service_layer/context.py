@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -34,6 +34,8 @@ class Context:
     clock: Callable[[], datetime] = field(default=now_jst)
     engine: AsyncEngine | None = None
     """Set when this context owns its engine (the HTTP app); :meth:`close` disposes it."""
+    remembered: dict[str, Any] = field(default_factory=dict)
+    """Per-process caches of the use cases, by name (``hot_path.Snapshots``)."""
 
     async def close(self) -> None:
         if self.engine is not None:

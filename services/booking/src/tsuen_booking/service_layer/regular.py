@@ -37,12 +37,12 @@ from tsuen_booking.service_layer.bookings import (
     can_see_child,
     cancel_locked,
     canceller,
-    place_booking,
     tenant_filter,
 )
 from tsuen_booking.service_layer.commands import BoundedDate
 from tsuen_booking.service_layer.context import Context, retry_on_conflict
 from tsuen_booking.service_layer.facilities import can_see_facility
+from tsuen_booking.service_layer.hot_path import place_booking
 from tsuen_booking.service_layer.quota import parse_month
 from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.events.booking import (

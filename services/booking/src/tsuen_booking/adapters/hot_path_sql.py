@@ -1,0 +1,230 @@
+"""The booking hot path's SQL: one read, and one call of ``book_use`` (migration 0011).
+
+Through asyncpg directly, with prepared statements (asyncpg prepares a statement once per
+connection and keeps it): a booking request costs one round trip when the service has the
+facility and child rows already (``service_layer/hot_path.py``), two when it must read them.
+The connection is borrowed from the service's SQLAlchemy pool, so both share one set of
+connections. Neither statement runs in an explicit transaction: the read needs none (the call
+checks what it relied on), and the call is one statement, so one transaction by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import astuple, dataclass, fields
+from datetime import date, datetime, time
+from typing import Any
+
+import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from tsuen_booking.adapters.orm import children, facilities
+from tsuen_booking.adapters.repository import child_from_row
+from tsuen_booking.domain.child import CertifiedChild
+from tsuen_common import idempotency
+
+REFUSED = "TB001"
+"""The SQLSTATE ``book_use`` raises a refusal with; its message says which."""
+
+RETRYABLE = frozenset({"40P01", "40001"})
+"""Deadlock and serialisation failure: PostgreSQL's documented remedy is to run it again."""
+
+
+class Refused(Exception):
+    """``book_use`` said no: ``outcome`` is stale | not_accepted | clash | quota | full, and
+    ``detail`` the minutes available (quota) or the first full cell, ``HH:MM:SS`` (full)."""
+
+    def __init__(self, outcome: str, detail: str = "") -> None:
+        super().__init__(f"{outcome}:{detail}" if detail else outcome)
+        self.outcome = outcome
+        self.detail = detail
+
+    @classmethod
+    def parse(cls, message: str) -> Refused:
+        outcome, _, detail = message.partition(":")
+        return cls(outcome, detail)
+
+
+@dataclass(frozen=True, slots=True)
+class BookUse:
+    """The arguments of ``book_use``, in its order (see the migration for what each is)."""
+
+    facility_id: uuid.UUID
+    facility_version: int | None
+    child_id: uuid.UUID
+    child_version: int | None
+    booking_id: uuid.UUID
+    municipality: str
+    child_municipality: str
+    guardian_id: uuid.UUID
+    kind: str
+    plan_id: uuid.UUID | None
+    use_date: date
+    start: time
+    end: time
+    starts_at: datetime
+    ends_at: datetime
+    cell_minutes: int
+    minutes: int
+    at_home: bool
+    by_proxy: bool
+    month: str
+    cap_minutes: int
+    topup_minutes: int
+    cells: list[time]
+    places: list[int]
+    event_id: uuid.UUID
+    event_type: str
+    topic: str
+    message_key: str
+    event: bytes
+    headers: str
+
+    @staticmethod
+    def outbox_columns(row: Mapping[str, Any]) -> dict[str, Any]:
+        """``Outbox.row``'s columns as the arguments' names and types."""
+        return {
+            "event_id": row["event_id"],
+            "event_type": row["event_type"],
+            "topic": row["topic"],
+            "message_key": row["message_key"],
+            "event": row["value"],
+            "headers": json.dumps(row["headers"]),
+        }
+
+
+# Built from the field names once (no value is ever put into the text).
+_NAMES = [f.name for f in fields(BookUse)]
+_CALL = (
+    "SELECT held_national, held_topup FROM book_use("  # noqa: S608
+    + ", ".join(f"${i}" for i in range(1, len(_NAMES) + 1))
+    + ")"
+)
+# The same call inside a caller's SQLAlchemy transaction (定期利用's generated bookings).
+_CALL_IN_SESSION = sa.text(
+    "SELECT held_national, held_topup FROM book_use("  # noqa: S608
+    + ", ".join(f":{n}" for n in _NAMES)
+    + ")"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a booking request decides its pure rules on, with the row versions the call checks:
+    the facility row (None if there is no such facility), the child, and the acceptance."""
+
+    facility: dict[str, Any] | None
+    facility_version: int
+    child: CertifiedChild | None
+    child_version: int | None
+    accepted: bool
+
+
+_FACILITY_COLUMNS = [
+    "id",
+    "municipality",
+    "name",
+    "opening_hours",
+    "places_per_slot",
+    "places_by_weekday",
+    "place_overrides",
+    "closed_days",
+    "extra_hour_fee_yen",
+    "email",
+    "phone",
+]
+_FACILITY_JSON = {n for n in _FACILITY_COLUMNS if isinstance(facilities.c[n].type, pg.JSONB)}
+_CHILD_COLUMNS = [c.name for c in children.c if c.name not in ("certification_id", "kana")]
+
+
+def _select(alias: str, column: str, json_text: bool) -> str:
+    return f"{alias}.{column}{'::text' if json_text else ''} AS {alias}_{column}"
+
+
+# The facility, the child and the acceptance in one statement, with the facility's and the
+# child's row versions (xmin: it changes with every update of the row).
+_READ = (
+    "SELECT "
+    + ", ".join(_select("f", c, c in _FACILITY_JSON) for c in _FACILITY_COLUMNS)
+    + ", f.xmin::text::bigint AS f_version, "
+    + ", ".join(_select("c", c, False) for c in _CHILD_COLUMNS)
+    + ", c.xmin::text::bigint AS c_version, a.accepted AS a_accepted "
+    "FROM facilities f "
+    "LEFT JOIN children c ON c.child_id = $2 "
+    "LEFT JOIN acceptances a ON a.facility_id = f.id AND a.child_id = $2 "
+    "WHERE f.id = $1"
+)
+
+
+@asynccontextmanager
+async def connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """An asyncpg connection from the service's pool, outside any transaction."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert isinstance(driver, asyncpg.Connection)
+        try:
+            yield driver
+        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+            # A connection that died under the call must not go back to the pool.
+            await conn.invalidate()
+            raise
+
+
+async def read(conn: asyncpg.Connection, facility_id: uuid.UUID, child_id: uuid.UUID) -> Snapshot:
+    row = await conn.fetchrow(_READ, facility_id, child_id)
+    if row is None:
+        return Snapshot(None, 0, None, None, False)
+    facility = {
+        c: json.loads(row[f"f_{c}"]) if c in _FACILITY_JSON else row[f"f_{c}"]
+        for c in _FACILITY_COLUMNS
+    }
+    child = None
+    if row["c_child_id"] is not None:
+        child = child_from_row({c: row[f"c_{c}"] for c in _CHILD_COLUMNS})
+    return Snapshot(
+        facility=facility,
+        facility_version=row["f_version"],
+        child=child,
+        child_version=row["c_version"],
+        accepted=bool(row["a_accepted"]),
+    )
+
+
+async def book_use(conn: asyncpg.Connection, call: BookUse) -> tuple[int, int]:
+    """Call ``book_use`` as its own transaction: (held national, held top-up) minutes, or
+    :class:`Refused`."""
+    try:
+        # With an Idempotency-Key pending, the key is recorded by the same statement.
+        row = await idempotency.fetchrow(conn, _CALL, *astuple(call))
+    except asyncpg.PostgresError as error:
+        if error.sqlstate == REFUSED:
+            raise Refused.parse(error.args[0] if error.args else "") from None
+        raise
+    assert row is not None
+    return row["held_national"], row["held_topup"]
+
+
+async def book_use_in(session: AsyncSession, call: BookUse) -> tuple[int, int]:
+    """Call ``book_use`` inside the session's transaction; a refusal aborts that transaction
+    (the caller's ``session.begin()`` rolls it back)."""
+    try:
+        row = (
+            await session.execute(_CALL_IN_SESSION, dict(zip(_NAMES, astuple(call), strict=True)))
+        ).one()
+    except DBAPIError as error:
+        cause = error.orig.__cause__ if error.orig is not None else None
+        if isinstance(cause, asyncpg.PostgresError) and cause.sqlstate == REFUSED:
+            raise Refused.parse(cause.args[0] if cause.args else "") from None
+        raise
+    return row.held_national, row.held_topup
+
+
+def retryable(error: BaseException) -> bool:
+    return isinstance(error, asyncpg.PostgresError) and error.sqlstate in RETRYABLE
