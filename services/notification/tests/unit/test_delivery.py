@@ -9,6 +9,7 @@ import pytest
 from tsuen_notification.domain.delivery import (
     FailureKind,
     classify_smtp_failure,
+    dead_predecessor,
     gives_up,
     notice_id,
     retry_delay_seconds,
@@ -63,3 +64,18 @@ def test_no_delay_before_a_failure() -> None:
 def test_gives_up_after_max_attempts() -> None:
     assert not gives_up(19, max_attempts=20)
     assert gives_up(20, max_attempts=20)
+
+
+def test_a_restarted_sender_knows_its_dead_predecessors_on_this_host() -> None:
+    def dead(holder: str, alive: bool = True) -> bool:
+        return dead_predecessor(
+            holder, host="web-1", pid=7, me="web-1-7-aaaaaa", alive=lambda _pid: alive
+        )
+
+    assert dead("web-1-7-bbbbbb")  # our process id: the container restarted
+    assert dead("web-1-42-cccccc", alive=False)  # a process that is gone
+    assert not dead("web-1-42-cccccc", alive=True)  # another sender alive on this host
+    assert not dead("web-1-7-aaaaaa")  # ourselves
+    assert not dead("web-2-7-bbbbbb")  # another host
+    assert not dead("web-1-1-7-bbbbbb", alive=False)  # host "web-1-1", not us
+    assert not dead("doomed")

@@ -190,6 +190,31 @@ async def claim_due(
     ]
 
 
+_HOLDERS = sa.text(
+    """
+    SELECT DISTINCT claimed_by FROM mail_queue
+    WHERE status = 'pending' AND lease_until >= now() AND starts_with(claimed_by, :prefix)
+    """
+)
+_RELEASE = sa.text(
+    """
+    UPDATE mail_queue SET claimed_by = NULL, lease_until = NULL, updated_at = now()
+    WHERE status = 'pending' AND claimed_by = ANY(:holders)
+    """
+)
+
+
+async def holders_starting_with(conn: AsyncConnection, prefix: str) -> list[str]:
+    """Senders whose names start with ``prefix`` that hold a lease on a pending mail."""
+    return list((await conn.execute(_HOLDERS, {"prefix": prefix})).scalars())
+
+
+async def release(conn: AsyncConnection, holders: Sequence[str]) -> int:
+    """Give up the leases of ``holders`` (dead senders): their mails are claimable at once."""
+    result = await conn.execute(_RELEASE, {"holders": list(holders)})
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 # The marks are built once: they run once per mail, and constructing a statement costs more
 # CPU than executing its cached compiled form. Each is conditional on still holding the claim.
 _HELD = sa.and_(

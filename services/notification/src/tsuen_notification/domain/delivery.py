@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from enum import StrEnum
 
 # Fixed forever: changing it would change every Message-ID and break resend-after-crash identity.
@@ -49,3 +50,16 @@ def retry_delay_seconds(attempts: int, *, base: float, cap: float) -> float:
 def gives_up(attempts: int, *, max_attempts: int) -> bool:
     """After this many temporary failures the mail counts as failed and an operator decides."""
     return attempts >= max_attempts
+
+
+def dead_predecessor(
+    holder: str, *, host: str, pid: int, me: str, alive: Callable[[int], bool]
+) -> bool:
+    """Whether ``holder`` (a sender name) is an earlier sender on this host that is surely
+    dead: the same process id as ours (a restarted container), or one that is not alive."""
+    if holder == me or not holder.startswith(f"{host}-"):
+        return False
+    pid_text, _, suffix = holder[len(host) + 1 :].partition("-")
+    if not pid_text.isdigit() or not suffix or "-" in suffix:
+        return False  # another host whose name starts like ours ("web" and "web-1")
+    return int(pid_text) == pid or not alive(int(pid_text))

@@ -15,6 +15,14 @@ Guarantees, and the one window that remains:
   one mail per lane.
 - A lease shorter than a batch could let two senders hold the same mail; the loop therefore
   stops working on a batch whose lease is about to run out and leaves the rest to be reclaimed.
+- **A restarted sender does not wait for its own leases** (issue 18). A sender is named
+  ``<host>-<pid>-<random>``. At start, :meth:`MailSender.reclaim_predecessors` releases the
+  leases held by earlier senders on the same host that are surely dead: the same process id as
+  this one (a container restarted: its process gets the same id), or a process id no longer
+  alive here. Their mails are sent at once instead of after ``lease_seconds``; the one mail a
+  kill caught between the server's 250 and its mark goes out again with the same Message-ID,
+  as above. A sender on another host (a rescheduled pod) still waits for the lease: whether
+  that one is dead cannot be known from here.
 
 Latency: :meth:`MailSender.run` runs ``concurrency`` lanes, each claiming its share of a batch
 and sending it over its own SMTP connection, so no lane waits for the slowest before claiming
@@ -56,11 +64,26 @@ from tsuen_notification.adapters.mail_queue import ClaimedMail
 from tsuen_notification.adapters.message import compose
 from tsuen_notification.adapters.rendering import Renderer
 from tsuen_notification.adapters.smtp import SendFailed, SmtpSession, SmtpTransport
-from tsuen_notification.domain.delivery import FailureKind, gives_up, retry_delay_seconds
+from tsuen_notification.domain.delivery import (
+    FailureKind,
+    dead_predecessor,
+    gives_up,
+    retry_delay_seconds,
+)
 
 log = get_logger(__name__)
 
 T = TypeVar("T")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 @dataclass
@@ -347,10 +370,33 @@ class MailSender:
         async with self.engine.begin() as conn:
             return await mail_queue.purge_finished(conn, older_than_seconds=self.retention_seconds)
 
+    async def reclaim_predecessors(self) -> int:
+        """Release the leases of this host's dead senders (see the module docstring); the
+        number of mails released. A database that is away only delays it to the leases."""
+        host = socket.gethostname()
+        try:
+            async with self.engine.begin() as conn:
+                holders = await mail_queue.holders_starting_with(conn, f"{host}-")
+                dead = [
+                    h
+                    for h in holders
+                    if dead_predecessor(
+                        h, host=host, pid=os.getpid(), me=self.sender_id, alive=pid_alive
+                    )
+                ]
+                released = await mail_queue.release(conn, dead) if dead else 0
+        except Exception as exc:
+            log.warning("could not reclaim a dead sender's mails", error=type(exc).__name__)
+            return 0
+        if released:
+            log.info("reclaimed the mails of a dead sender", senders=dead, mails=released)
+        return released
+
     async def run(self) -> None:
         """Send until :meth:`stop`: ``concurrency`` lanes, each claiming its own share of a
         batch, so a lane that finished does not wait for the slowest one before claiming more."""
         log.info("mail sender started", sender=self.sender_id)
+        await self.reclaim_predecessors()
         share = -(-self.batch_size // self.concurrency)  # ceil: together about one batch
         await asyncio.gather(*(self._lane_loop(lane, share) for lane in range(self.concurrency)))
         log.info("mail sender stopped", sender=self.sender_id, sent=self.stats.sent)
