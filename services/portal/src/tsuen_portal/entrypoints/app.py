@@ -17,7 +17,15 @@ from tsuen_portal.adapters.session_store import SessionStore, TokenBox
 from tsuen_portal.config import Settings
 from tsuen_portal.domain.sessions import Lifetime
 from tsuen_portal.entrypoints import errors
-from tsuen_portal.entrypoints.pages import account, apply, child, facility, guardian, staff
+from tsuen_portal.entrypoints.pages import (
+    account,
+    apply,
+    child,
+    facility,
+    guardian,
+    officer,
+    staff,
+)
 from tsuen_portal.entrypoints.web import SECURITY_HEADERS, Portal, template_environments
 from tsuen_portal.service_layer.guardian import Backends
 from tsuen_portal.service_layer.sessions import Sessions
@@ -41,6 +49,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             apply.router,
             facility.router,
             staff.router,
+            officer.router,
         ],
     )
     app.openapi_url = None  # pages, not an API: no /docs

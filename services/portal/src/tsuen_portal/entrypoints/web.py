@@ -8,7 +8,7 @@ whose CSRF token does not belong to the session. Handlers never see a token or a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -17,6 +17,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from tsuen_common.timeutil import JST
 from tsuen_portal import i18n
 from tsuen_portal.config import Settings
 from tsuen_portal.domain import csrf
@@ -83,6 +84,14 @@ def jdate(value: date | None, lang: str) -> str:
     return f"{value:%a} {value.day} {value:%b %Y}"
 
 
+def jdatetime(value: datetime | None, lang: str) -> str:
+    """An instant in Japan time as people write it: 2027年1月7日(木) 09:05."""
+    if value is None:
+        return ""
+    local = value.astimezone(JST) if value.tzinfo else value
+    return f"{jdate(local.date(), lang)} {local:%H:%M}"
+
+
 def template_environments() -> dict[str, Environment]:
     environments = {}
     for lang in i18n.LANGUAGES:
@@ -93,6 +102,7 @@ def template_environments() -> dict[str, Environment]:
         )
         env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
         env.filters["jdate"] = jdate
+        env.filters["jdatetime"] = jdatetime
         env.globals.update(
             kinds=KIND_LABELS,
             statuses=STATUS_LABELS,

@@ -43,6 +43,8 @@ async def home(page: PageDep) -> Response:
     account, token = await guardian_token(page)
     if account.role == "facility_staff":
         return page.redirect("/staff")  # the staff's home is today's roster
+    if account.role == "municipality_officer":
+        return page.redirect("/officer")  # the officer's home is the applications queue
     if account.role != GUARDIAN:
         return await page.render("staff_pending.html")
     try:
