@@ -11,6 +11,7 @@ from tsuen_attendance.service_layer.attendance import AttendanceService
 from tsuen_attendance.service_layer.wiring import build_service
 from tsuen_common.auth import TokenVerifier, configure_auth
 from tsuen_common.db import make_engine
+from tsuen_common.idempotency import enable_idempotency
 from tsuen_common.service import create_app, dispose_on_shutdown
 
 
@@ -27,6 +28,7 @@ def create(
     engine = make_engine(settings.database_url)
     service: AttendanceService = build_service(settings, engine, now=now)
     app.state.attendance = service
+    enable_idempotency(app, service.sessions)
     app.state.engine = engine  # disposed at shutdown (tests without lifespan dispose it)
     dispose_on_shutdown(app, engine)
     return app

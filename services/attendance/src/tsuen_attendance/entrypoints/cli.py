@@ -11,6 +11,7 @@ from tsuen_attendance.config import Settings
 from tsuen_attendance.domain.times import parse_instant
 from tsuen_attendance.entrypoints.consumers import build_worker
 from tsuen_attendance.service_layer.wiring import build_service
+from tsuen_common import idempotency
 from tsuen_common.db import make_engine
 from tsuen_common.service import run_cli
 from tsuen_common.settings import ServiceSettings
@@ -91,6 +92,7 @@ OPERATOR_COMMANDS = {
     "rotate-key": ("give a facility a new 2D-code signing key", rotate_key),
     "reseal-keys": ("seal the stored 2D-code keys under the current sealing key", reseal_keys),
     "detect-no-shows": ("emit NoShow for bookings never checked in", detect_no_shows),
+    "purge-idempotency-keys": idempotency.PURGE_COMMAND,
 }
 
 

@@ -7,9 +7,11 @@ from fastapi import FastAPI
 
 from tsuen_booking.config import Settings
 from tsuen_booking.entrypoints.api import add_error_handlers, router
+from tsuen_booking.entrypoints.idempotency import recover_with
 from tsuen_booking.service_layer.context import Context
 from tsuen_common.auth import TokenVerifier, configure_auth
 from tsuen_common.db import make_engine, make_sessions
+from tsuen_common.idempotency import enable_idempotency
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import PolicyRegistry, load_policies
 from tsuen_common.service import create_app, dispose_on_shutdown
@@ -49,6 +51,7 @@ def build(
     configure_auth(app, verifier or TokenVerifier.from_settings(settings))
     add_error_handlers(app)
     app.state.ctx = build_context(settings, policies=policies, clock=clock)
+    enable_idempotency(app, app.state.ctx.sessions, recover=recover_with(app.state.ctx))
     dispose_on_shutdown(app, app.state.ctx.engine)
     return app
 

@@ -20,6 +20,7 @@ from tsuen_booking.service_layer import facilities as facility_cases
 from tsuen_booking.service_layer import quota as quota_cases
 from tsuen_booking.service_layer import regular as regular_cases
 from tsuen_booking.service_layer.commands import FacilitySpec, Hours
+from tsuen_common import idempotency
 from tsuen_common.service import run_cli
 from tsuen_common.settings import ServiceSettings
 from tsuen_common.timeutil import today_jst
@@ -154,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             "seed-demo": ("load the demo facilities from deploy/demo/demo.yaml", seed_demo),
             "reconcile": ("check the quota ledger; exit 1 on any difference", reconcile),
             "generate-regular": ("book a month of approved 定期利用 plans", generate_regular),
+            "purge-idempotency-keys": idempotency.PURGE_COMMAND,
         },
         argv=argv,
     )

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from tsuen_common.auth import TokenVerifier, configure_auth
 from tsuen_common.db import make_engine, make_sessions
+from tsuen_common.idempotency import enable_idempotency
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import load_policies
 from tsuen_common.ratelimit import RateLimited
@@ -95,6 +96,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = now_jst) ->
         settings=settings,
         clock=clock,
     )
+    enable_idempotency(app, app.state.eligibility.sessions)
     app.add_exception_handler(UseCaseError, _use_case_error)
     app.add_exception_handler(LotteryError, _lottery_error)
     app.add_exception_handler(RateLimited, _rate_limited)

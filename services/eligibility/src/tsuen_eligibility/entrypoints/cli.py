@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from tsuen_common import idempotency
 from tsuen_common.db import make_engine, make_sessions
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import load_policies
@@ -181,6 +182,7 @@ EXTRA_COMMANDS = {
     "lapse-acceptances": ("promote 補欠 where a winner's deadline passed", lapse_acceptances),
     "replay-draw": ("re-run a published lottery draw from its seed", replay_draw),
     "seed-demo": ("resident records for the demo data (idempotent)", seed_demo),
+    "purge-idempotency-keys": idempotency.PURGE_COMMAND,
 }
 
 
