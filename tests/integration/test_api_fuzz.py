@@ -97,6 +97,7 @@ async def test_eligibility_api_answers_no_server_error(
         report = await fuzz(
             service.client,
             bearer_headers(hs256(ELIGIBILITY_SECRET), principals),
+            checks=SERVER_ERRORS + CONFORMANCE,
             seeds=seeds,
             path_parameters={
                 "code": CHIYODA,
@@ -238,6 +239,9 @@ async def test_identity_api_answers_no_server_error(
             update={"subject": str(guardian)}
         )
         report = await fuzz(
-            stack.client, bearer_headers(issuer, principals), path_parameters={"code": CHIYODA}
+            stack.client,
+            bearer_headers(issuer, principals),
+            checks=SERVER_ERRORS + CONFORMANCE,
+            path_parameters={"code": CHIYODA},
         )
     assert report.failures == [], report.summary()

@@ -142,7 +142,7 @@ async def test_facility_page_booking_cancel_and_interviews(guardians: GuardianPl
         await page.select_option("#start", "10:00")
         await page.select_option("#end", "12:00")
         await page.get_by_role("button", name="予約する").click()
-        await expect(page.get_by_role("alert")).to_contain_text("受け入れがまだ決まっていません")
+        await expect(page.get_by_role("alert")).to_contain_text("受け入れが決まっていません")
         await check(page, "82-facility-booking-refused")
         # A form error: the end before the start.
         await page.select_option("#start", "12:00")

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 
 import segno
-from fastapi import APIRouter, FastAPI, HTTPException, Request, status
+from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -22,13 +22,14 @@ from tsuen_attendance.domain.times import jst_day
 from tsuen_attendance.domain.visits import AttendanceError, VisitStatus
 from tsuen_attendance.entrypoints.deps import AnyCaller, BearerCaller, ServiceDep
 from tsuen_attendance.service_layer.attendance import (
+    FACILITY_NOT_FOUND_JA,
     IssuedCode,
     NotFound,
     Registration,
     StaffAction,
 )
 from tsuen_common.age import months_old
-from tsuen_common.auth import Principal, Role
+from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.events.eligibility import ChildProfile
 from tsuen_common.problems import error_responses
 
@@ -59,14 +60,8 @@ def install_error_handlers(app: FastAPI) -> None:
             content={"detail": str(exc), "code": exc.code, "message_ja": exc.message_ja},
         )
 
-    async def not_found(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc), "code": "not_found"}
-        )
-
     app.add_exception_handler(CodeError, code_error)
     app.add_exception_handler(AttendanceError, attendance_error)
-    app.add_exception_handler(NotFound, not_found)
 
 
 # --- schemas ---------------------------------------------------------------------------------
@@ -225,17 +220,14 @@ def check_out_out(reg: Registration) -> CheckOutOut:
 def _require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         allowed = ", ".join(sorted(roles))
-        raise HTTPException(
-            status_code=status.HTTP_403_FORBIDDEN,
-            detail=f"role '{principal.role}' may not do this; allowed: {allowed}",
-        )
+        raise Forbidden(f"role '{principal.role}' may not do this; allowed: {allowed}")
 
 
 def require_display(principal: Principal, facility_id: uuid.UUID) -> None:
     """Only the facility's own staff (or a display token minted for it) show its code."""
     _require_role(principal, Role.FACILITY_STAFF)
     if principal.facility_id != str(facility_id):
-        raise NotFound(f"no facility {facility_id}")
+        raise NotFound(f"no facility {facility_id}", message_ja=FACILITY_NOT_FOUND_JA)
 
 
 # --- routes ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from tsuen_attendance.domain.visits import AttendanceError, VisitStatus
 from tsuen_attendance.entrypoints.api import code_out, require_display
 from tsuen_attendance.entrypoints.deps import SESSION_COOKIE, ServiceDep, caller_or_none
 from tsuen_attendance.service_layer.attendance import NotFound, Registration, StaffAction
-from tsuen_common.auth import InvalidToken, Principal, Role, get_token_verifier
+from tsuen_common.auth import Forbidden, InvalidToken, Principal, Role, get_token_verifier
 
 router = APIRouter(include_in_schema=False)
 _templates = Environment(
@@ -212,7 +212,7 @@ async def display(
         return _login_redirect(request)
     try:
         require_display(caller, facility_id)
-    except (NotFound, HTTPException):
+    except (NotFound, Forbidden, HTTPException):
         return _render(
             "result.html",
             status_code=404,

@@ -28,6 +28,7 @@ from tsuen_attendance.domain.codes import (
 from tsuen_attendance.domain.roster import Roster, build_roster, shows_child_record
 from tsuen_attendance.domain.times import jst_day
 from tsuen_attendance.domain.visits import Visit
+from tsuen_common import errors
 from tsuen_common.auth import Principal, Role
 from tsuen_common.events.attendance import CheckedIn, CheckedOut, NoShow, StaffRegistration
 from tsuen_common.logging import get_logger
@@ -39,8 +40,14 @@ from tsuen_common.timeutil import JST, now_jst
 log = get_logger(__name__)
 
 
-class NotFound(LookupError):
+class NotFound(errors.NotFound):
     """Missing, or belonging to another tenant: the caller cannot tell which, on purpose."""
+
+
+BOOKING_NOT_FOUND_JA = (
+    "この施設での本日のご予約が見つかりませんでした。予約した施設と日にちをご確認ください。"
+)
+FACILITY_NOT_FOUND_JA = "施設が見つかりませんでした。施設の画面を開き直してください。"
 
 
 class StaffAction(StrEnum):
@@ -200,7 +207,7 @@ class AttendanceService:
             # The guardian id (a global UUID from the signed token) is the tenant boundary; the
             # booking's municipality may differ from the guardian's in 広域利用.
             if record is None or record.visit.guardian_id != guardian_id:
-                raise NotFound(f"no booking {booking_id} of yours")
+                raise NotFound(f"no booking {booking_id} of yours", message_ja=BOOKING_NOT_FOUND_JA)
             if record.visit.facility_id != facility_id:
                 raise CodeForOtherFacility(
                     "this code belongs to another facility than the booking; scan the code "
@@ -227,7 +234,10 @@ class AttendanceService:
                 or record.visit.facility_id != facility_id
                 or not _sees_facility(staff, record.visit.municipality, facility_id)
             ):
-                raise NotFound(f"no booking {booking_id} at facility {facility_id}")
+                raise NotFound(
+                    f"no booking {booking_id} at facility {facility_id}",
+                    message_ja=BOOKING_NOT_FOUND_JA,
+                )
             return await self._register(session, record, action, now, staff_id=staff.subject)
 
     async def roster(
@@ -235,7 +245,7 @@ class AttendanceService:
     ) -> RosterView:
         now = self.now()
         if not _sees_facility(viewer, None, facility_id):
-            raise NotFound(f"no facility {facility_id}")
+            raise NotFound(f"no facility {facility_id}", message_ja=FACILITY_NOT_FOUND_JA)
         # Officers see their own municipality's children only; staff see their facility.
         municipality = viewer.municipality if viewer.role is Role.MUNICIPALITY_OFFICER else None
         async with self.sessions() as session:
@@ -390,11 +400,16 @@ class AttendanceService:
 
 def _guardian_id(principal: Principal) -> uuid.UUID:
     if principal.role is not Role.GUARDIAN or principal.guardian_id is None:
-        raise NotFound("only a guardian has bookings to register")
+        raise NotFound(
+            "only a guardian has bookings to register",
+            message_ja="利用開始・終了の登録は、保護者の方のアカウントで行ってください。",
+        )
     try:
         return uuid.UUID(principal.guardian_id)
     except ValueError:
-        raise NotFound("this guardian has no bookings here") from None
+        raise NotFound(
+            "this guardian has no bookings here", message_ja=BOOKING_NOT_FOUND_JA
+        ) from None
 
 
 def _sees_facility(principal: Principal, municipality: str | None, facility_id: uuid.UUID) -> bool:

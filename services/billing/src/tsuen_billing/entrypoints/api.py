@@ -10,17 +10,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, status
+from fastapi.responses import HTMLResponse, Response
 
-from tsuen_billing.domain.errors import (
-    BillingError,
-    InvalidRequest,
-    MonthAlreadyClosed,
-    MonthNotOver,
-    NotFound,
-    PricesMissing,
-)
+from tsuen_billing.domain.errors import FACILITY_NOT_FOUND_JA, NotFound
 from tsuen_billing.entrypoints.csv_export import claim_csv
 from tsuen_billing.entrypoints.deps import BillingDep
 from tsuen_billing.entrypoints.schemas import (
@@ -37,28 +30,16 @@ from tsuen_billing.entrypoints.schemas import (
 from tsuen_billing.entrypoints.statement_page import statement_html
 from tsuen_billing.service_layer import queries
 from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
+from tsuen_common.errors import install_error_handler
 from tsuen_common.problems import error_responses
 
 router = APIRouter(prefix="/v1", tags=["billing"])
 
-_STATUS: dict[type[BillingError], int] = {
-    NotFound: status.HTTP_404_NOT_FOUND,
-    MonthAlreadyClosed: status.HTTP_409_CONFLICT,
-    MonthNotOver: status.HTTP_409_CONFLICT,
-    PricesMissing: status.HTTP_409_CONFLICT,
-    InvalidRequest: status.HTTP_400_BAD_REQUEST,
-}
-
 
 def install_error_handlers(app: FastAPI) -> None:
-    async def billing_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, BillingError)
-        return JSONResponse(
-            status_code=_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST),
-            content={"detail": str(exc), "code": exc.code},
-        )
-
-    app.add_exception_handler(BillingError, billing_error)
+    """Refusals answer ``{detail, code, message_ja}`` with their kind's status: the shared
+    mapping of tsuen_common.errors (create_app installs it already)."""
+    install_error_handler(app)
 
 
 StaffDep = Annotated[Principal, Depends(require_roles(Role.FACILITY_STAFF, Role.PLATFORM_ADMIN))]
@@ -68,13 +49,16 @@ OfficerDep = Annotated[
 GuardianDep = Annotated[Principal, Depends(require_roles(Role.GUARDIAN))]
 MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 Municipality = Annotated[str, Path(pattern=r"^\d{6}$")]
-READ = error_responses(401, 403, 404, 422)
+# Every route: a token (401), the role or tenant (403/404), a database restart or load
+# shedding (503). A change's body can be unreadable (400) or too large (413).
+READ = error_responses(401, 403, 404, 422, 503)
+CHANGE = error_responses(400, 401, 403, 404, 413, 422, 503)
 
 
 def _facility_of(principal: Principal, facility_id: uuid.UUID) -> None:
     """Staff of another facility get a 404: a facility's billing is not confirmed to exist."""
     if principal.role is Role.FACILITY_STAFF and principal.facility_id != str(facility_id):
-        raise NotFound(f"facility {facility_id} not found")
+        raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
 
 
 # -- facility staff ------------------------------------------------------------------------------
@@ -179,7 +163,7 @@ async def get_municipality_csv(
 @router.put(
     "/municipalities/{code}/children/{child_id}/fee-category",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=READ,
+    responses=CHANGE,
 )
 async def put_fee_category(
     code: Municipality,

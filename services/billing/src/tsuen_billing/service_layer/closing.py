@@ -76,7 +76,7 @@ async def close_month(
             log.error("month not closed", facility_id=str(target), month=month, reason=str(exc))
             done = FacilityClose(target, month, failed=str(exc))
         if facility_id is not None and done.already_closed:
-            raise MonthAlreadyClosed(done.skipped)
+            raise MonthAlreadyClosed(done.skipped or f"{month} is already closed")
         result.facilities.append(done)
     return result
 

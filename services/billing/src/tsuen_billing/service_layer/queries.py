@@ -14,7 +14,12 @@ from typing import Any
 from tsuen_billing.adapters import reads
 from tsuen_billing.adapters import repository as repo
 from tsuen_billing.adapters.orm import claims, statements, usage_lines
-from tsuen_billing.domain.errors import NotFound
+from tsuen_billing.domain.errors import (
+    CHILD_NOT_FOUND_JA,
+    CLAIM_NOT_FOUND_JA,
+    STATEMENT_NOT_FOUND_JA,
+    NotFound,
+)
 from tsuen_billing.domain.prices import FeeCategory
 from tsuen_billing.service_layer.context import Billing
 from tsuen_common.auth import Principal, Role
@@ -92,7 +97,7 @@ async def claim(ctx: Billing, principal: Principal, claim_id: uuid.UUID) -> dict
     async with ctx.sessions() as session:
         row = await reads.get_claim(session, claim_id)
         if row is None or not can_see_claim(principal, row):
-            raise NotFound(f"claim {claim_id} not found")
+            raise NotFound(f"claim {claim_id} not found", message_ja=CLAIM_NOT_FOUND_JA)
         row["lines"] = await reads.lines_of(session, usage_lines.c.claim_id == claim_id)
     return row
 
@@ -124,7 +129,7 @@ async def statement(ctx: Billing, principal: Principal, statement_id: uuid.UUID)
     async with ctx.sessions() as session:
         row = await reads.get_statement(session, statement_id)
         if row is None or not can_see_statement(principal, row):
-            raise NotFound(f"statement {statement_id} not found")
+            raise NotFound(f"statement {statement_id} not found", message_ja=STATEMENT_NOT_FOUND_JA)
         row["lines"] = await reads.lines_of(session, usage_lines.c.statement_id == statement_id)
     return row
 
@@ -141,7 +146,7 @@ async def set_fee_category(
     certified by the officer's municipality)."""
     async with ctx.sessions() as session, session.begin():
         if municipality not in await repo.child_municipalities(session, child_id):
-            raise NotFound(f"child {child_id} not found")
+            raise NotFound(f"child {child_id} not found", message_ja=CHILD_NOT_FOUND_JA)
         await repo.set_fee_category(
             session,
             child_id=child_id,

@@ -13,7 +13,28 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from tsuen_common.age import InvalidBirthDate, age_window, is_eligible_by_age, validate_birth_date
 from tsuen_common.auth import Forbidden, Principal, PrincipalDep, Role, require_roles
+from tsuen_common.problems import error_responses
+from tsuen_eligibility.config import Settings
 from tsuen_eligibility.domain.attachments import content_disposition
+from tsuen_eligibility.entrypoints.schemas import (
+    AgeWindowOut,
+    ApplicationOut,
+    ApplicationSummaryOut,
+    ApprovedOut,
+    AuditOut,
+    CertificationOut,
+    ChangedOut,
+    DeclinedOut,
+    EmailConfirmedOut,
+    LinkIssuedOut,
+    MunicipalityOut,
+    RejectedOut,
+    ReplayOut,
+    RevokedOut,
+    RoundOut,
+    SubmittedOut,
+    TierOut,
+)
 from tsuen_eligibility.service_layer import (
     applications,
     certifications,
@@ -53,6 +74,17 @@ OfficerDep = Annotated[
 ]
 
 
+# What each kind of route can answer besides its success (the OpenAPI ``responses``). Every
+# route may meet a database restart or load shedding (503); a body can be unreadable (400: not
+# UTF-8 JSON) or too large (413); an unknown municipality code is a 404.
+PUBLIC_READ = error_responses(404, 422, 503)
+PUBLIC_FORM = error_responses(400, 404, 409, 410, 413, 415, 422, 429, 503)
+READ = error_responses(401, 403, 404, 422, 503)
+CHANGE = error_responses(400, 401, 403, 404, 409, 413, 422, 503)
+# Exactly the keys each use case gives (a round shows its order only once drawn): see schemas.
+TYPED: dict[str, Any] = {"response_model_exclude_unset": True}
+
+
 def officer_of(principal: Principal, municipality: str) -> str:
     """The officer's subject for the audit trail; 403 if the municipality is not theirs."""
     principal.require_municipality(municipality)
@@ -82,6 +114,9 @@ public = APIRouter(prefix="/v1", tags=["public"])
 @public.get(
     "/eligibility/age-window",
     summary="The age window of a child (0歳6か月 to 満3歳の前々日, 民法143条)",
+    response_model=AgeWindowOut,
+    responses=error_responses(422, 503),
+    **TYPED,
 )
 async def get_age_window(
     ctx: CtxDep,
@@ -105,6 +140,9 @@ async def get_age_window(
 @public.get(
     "/municipalities",
     summary="The municipalities on the platform: where to apply, and what each publishes",
+    response_model=list[MunicipalityOut],
+    responses=error_responses(503),
+    **TYPED,
 )
 async def municipalities(ctx: CtxDep) -> list[dict[str, Any]]:
     """For the portal's first page (都道府県 → 市区町村): the phase of each application period
@@ -136,6 +174,9 @@ class LinkRequest(BaseModel):
     "/municipalities/{code}/application-links",
     status_code=status.HTTP_202_ACCEPTED,
     summary="利用申請: e-mail a one-time application link",
+    response_model=LinkIssuedOut,
+    responses=PUBLIC_FORM,
+    **TYPED,
 )
 async def request_link(
     code: str, body: LinkRequest, request: Request, ctx: CtxDep
@@ -160,6 +201,9 @@ class EmailConfirmation(BaseModel):
 @public.post(
     "/municipalities/{code}/email-changes/confirm",
     summary="メールアドレス変更の確認: the new address's owner confirms with the mailed token",
+    response_model=EmailConfirmedOut,
+    responses=PUBLIC_FORM,
+    **TYPED,
 )
 async def confirm_email_change(code: str, body: EmailConfirmation, ctx: CtxDep) -> dict[str, Any]:
     return await guardians.confirm_email_change(ctx, municipality=code, token=body.token)
@@ -169,6 +213,9 @@ async def confirm_email_change(code: str, body: EmailConfirmation, ctx: CtxDep) 
     "/municipalities/{code}/applications",
     status_code=status.HTTP_201_CREATED,
     summary="Submit the application form with the token from the e-mailed link",
+    response_model=SubmittedOut,
+    responses=PUBLIC_FORM,
+    **TYPED,
 )
 async def submit(code: str, form: ApplicationForm, ctx: CtxDep) -> dict[str, Any]:
     return await applications.submit_application(ctx, municipality=code, form=form)
@@ -178,6 +225,9 @@ async def submit(code: str, form: ApplicationForm, ctx: CtxDep) -> dict[str, Any
     "/municipalities/{code}/applications/multipart",
     status_code=status.HTTP_201_CREATED,
     summary="Submit the form as multipart: field 'application' (JSON) and files 'files'",
+    response_model=SubmittedOut,
+    responses=PUBLIC_FORM,
+    **TYPED,
 )
 async def submit_multipart(
     code: str,
@@ -213,17 +263,32 @@ async def submit_multipart(
 @public.get(
     "/municipalities/{code}/lottery-rounds/{round_id}",
     summary="A lottery round: seed hash before the draw; seed, applicant list and order after",
+    response_model=RoundOut,
+    responses=PUBLIC_READ,
+    **TYPED,
 )
 async def public_round(code: str, round_id: uuid.UUID, ctx: CtxDep) -> dict[str, Any]:
     return await lottery.get_round(ctx, municipality=code, round_id=round_id)
 
 
-@public.get("/municipalities/{code}/lottery-rounds", summary="Lottery rounds (public audit)")
+@public.get(
+    "/municipalities/{code}/lottery-rounds",
+    summary="Lottery rounds (public audit)",
+    response_model=list[RoundOut],
+    responses=PUBLIC_READ,
+    **TYPED,
+)
 async def public_rounds(code: str, ctx: CtxDep) -> list[dict[str, Any]]:
     return await lottery.list_rounds(ctx, municipality=code)
 
 
-@public.post("/lottery/replay", summary="Re-run a draw from its revealed seed and applicant list")
+@public.post(
+    "/lottery/replay",
+    summary="Re-run a draw from its revealed seed and applicant list",
+    response_model=ReplayOut,
+    responses=error_responses(400, 413, 422, 429, 503),
+    **TYPED,
+)
 async def replay(body: ReplayRequest, request: Request, ctx: CtxDep) -> dict[str, Any]:
     # Anyone may re-run a draw, so how often one client may is limited (it costs a draw).
     await lottery.limit_replays(ctx, client=request.client.host if request.client else None)
@@ -235,7 +300,13 @@ async def replay(body: ReplayRequest, request: Request, ctx: CtxDep) -> dict[str
 officers = APIRouter(prefix="/v1/municipalities/{code}", tags=["officers"])
 
 
-@officers.get("/applications", summary="List and search applications with check results")
+@officers.get(
+    "/applications",
+    summary="List and search applications with check results",
+    response_model=list[ApplicationSummaryOut],
+    responses=READ,
+    **TYPED,
+)
 async def list_applications(
     code: str,
     principal: OfficerDep,
@@ -260,7 +331,13 @@ async def list_applications(
     )
 
 
-@officers.get("/applications/{application_id}", summary="One application with its audit trail")
+@officers.get(
+    "/applications/{application_id}",
+    summary="One application with its audit trail",
+    response_model=ApplicationOut,
+    responses=READ,
+    **TYPED,
+)
 async def get_application(
     code: str, application_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, Any]:
@@ -268,7 +345,17 @@ async def get_application(
     return await applications.get_application(ctx, municipality=code, application_id=application_id)
 
 
-@officers.get("/applications/{application_id}/attachments/{attachment_id}")
+@officers.get(
+    "/applications/{application_id}/attachments/{attachment_id}",
+    response_class=Response,
+    responses={
+        **READ,
+        200: {
+            "content": {t: {} for t in Settings.model_fields["attachment_content_types"].default},
+            "description": "the file as it was sent (always a download, never sniffed)",
+        },
+    },
+)
 async def get_attachment(
     code: str,
     application_id: uuid.UUID,
@@ -291,7 +378,13 @@ async def get_attachment(
     )
 
 
-@officers.post("/applications/{application_id}/approve", summary="認定: approve and certify")
+@officers.post(
+    "/applications/{application_id}/approve",
+    summary="認定: approve and certify",
+    response_model=ApprovedOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def approve(
     code: str,
     application_id: uuid.UUID,
@@ -308,7 +401,13 @@ async def approve(
     )
 
 
-@officers.post("/applications/{application_id}/reject", summary="Reject with a reason")
+@officers.post(
+    "/applications/{application_id}/reject",
+    summary="Reject with a reason",
+    response_model=RejectedOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def reject(
     code: str, application_id: uuid.UUID, body: RejectRequest, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, Any]:
@@ -321,7 +420,13 @@ async def reject(
     )
 
 
-@officers.put("/applications/{application_id}/priority-tier", summary="Lottery priority tier")
+@officers.put(
+    "/applications/{application_id}/priority-tier",
+    summary="Lottery priority tier",
+    response_model=TierOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def set_tier(
     code: str,
     application_id: uuid.UUID,
@@ -338,7 +443,13 @@ async def set_tier(
     )
 
 
-@officers.get("/audit-log", summary="Audit trail: who did what, when")
+@officers.get(
+    "/audit-log",
+    summary="Audit trail: who did what, when",
+    response_model=list[AuditOut],
+    responses=READ,
+    **TYPED,
+)
 async def audit_log(
     code: str,
     principal: OfficerDep,
@@ -381,10 +492,14 @@ async def _csv_body(request: Request) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise Invalid("the CSV is neither UTF-8 nor Shift_JIS; save it as UTF-8")
+    raise Invalid(
+        "the CSV is neither UTF-8 nor Shift_JIS; save it as UTF-8",
+        message_ja="CSVファイルの文字コードを読み取れません。"
+        "UTF-8 で保存し直して、もう一度お送りください。",
+    )
 
 
-@officers.post("/resident-records", summary="Push resident records (住民登録)")
+@officers.post("/resident-records", summary="Push resident records (住民登録)", responses=CHANGE)
 async def push_residents(
     code: str, body: list[ResidentRecordIn], principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, int]:
@@ -395,6 +510,7 @@ async def push_residents(
 @officers.post(
     "/resident-records/csv",
     summary="Import resident records from CSV (child_kana,child_birth_date,moved_in_on,…)",
+    responses=CHANGE,
 )
 async def import_residents_csv(
     code: str, request: Request, principal: OfficerDep, ctx: CtxDep
@@ -404,7 +520,7 @@ async def import_residents_csv(
     return await registries.import_residents(ctx, municipality=code, rows=rows, actor=actor)
 
 
-@officers.post("/enrollments", summary="Push enrollments (保育所等の在籍)")
+@officers.post("/enrollments", summary="Push enrollments (保育所等の在籍)", responses=CHANGE)
 async def push_enrollments(
     code: str, body: list[EnrollmentIn], principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, int]:
@@ -415,6 +531,7 @@ async def push_enrollments(
 @officers.post(
     "/enrollments/csv",
     summary="Import enrollments from CSV (child_kana,child_birth_date,facility_type,…)",
+    responses=CHANGE,
 )
 async def import_enrollments_csv(
     code: str, request: Request, principal: OfficerDep, ctx: CtxDep
@@ -424,7 +541,13 @@ async def import_enrollments_csv(
     return await registries.import_enrollments(ctx, municipality=code, rows=rows, actor=actor)
 
 
-@officers.post("/certifications/{certification_id}/revoke", summary="End a certification")
+@officers.post(
+    "/certifications/{certification_id}/revoke",
+    summary="End a certification",
+    response_model=RevokedOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def revoke(
     code: str,
     certification_id: uuid.UUID,
@@ -441,7 +564,14 @@ async def revoke(
     )
 
 
-@officers.post("/lottery-rounds", status_code=201, summary="Open an intake round (publishes hash)")
+@officers.post(
+    "/lottery-rounds",
+    status_code=201,
+    summary="Open an intake round (publishes hash)",
+    response_model=RoundOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def open_round(
     code: str, body: OpenRoundRequest, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, Any]:
@@ -450,7 +580,13 @@ async def open_round(
     )
 
 
-@officers.post("/lottery-rounds/{round_id}/draw", summary="Draw, publish the list, reveal seed")
+@officers.post(
+    "/lottery-rounds/{round_id}/draw",
+    summary="Draw, publish the list, reveal seed",
+    response_model=RoundOut,
+    responses=CHANGE,
+    **TYPED,
+)
 async def draw_round(
     code: str, round_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, Any]:
@@ -462,6 +598,9 @@ async def draw_round(
 @officers.post(
     "/lottery-rounds/{round_id}/entries/{application_id}/decline",
     summary="Record that a winner (or 補欠) declines; the next 補欠 is promoted",
+    response_model=DeclinedOut,
+    responses=CHANGE,
+    **TYPED,
 )
 async def decline(
     code: str,
@@ -487,6 +626,9 @@ holders = APIRouter(prefix="/v1/municipalities/{code}", tags=["certifications"])
 @holders.get(
     "/certifications",
     summary="Certifications: all of the municipality (officer), or the guardian's own children's",
+    response_model=list[CertificationOut],
+    responses=READ,
+    **TYPED,
 )
 async def list_certifications(
     code: str,
@@ -509,7 +651,13 @@ async def list_certifications(
     )
 
 
-@holders.get("/certifications/{certification_id}", summary="A certification (認定証)")
+@holders.get(
+    "/certifications/{certification_id}",
+    summary="A certification (認定証)",
+    response_model=CertificationOut,
+    responses=READ,
+    **TYPED,
+)
 async def get_certification(
     code: str, certification_id: uuid.UUID, principal: PrincipalDep, ctx: CtxDep
 ) -> dict[str, Any]:
@@ -521,6 +669,9 @@ async def get_certification(
 @holders.post(
     "/certifications/{certification_id}/changes",
     summary="変更申請: address or guardian details (the guardian or an officer)",
+    response_model=ChangedOut,
+    responses=CHANGE,
+    **TYPED,
 )
 async def change(
     code: str,

@@ -44,6 +44,7 @@ from tsuen_eligibility.domain.certification import (
 )
 from tsuen_eligibility.domain.checks import AgeStatus
 from tsuen_eligibility.domain.links import (
+    LinkAlreadyUsed,
     LinkError,
     check_link_usable,
     link_expiry,
@@ -60,6 +61,10 @@ from tsuen_eligibility.service_layer.commands import (
 )
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import (
+    APPLICATION_NOT_FOUND_JA,
+    DUPLICATE_APPLICATION_JA,
+    LINK_EXPIRED_JA,
+    LINK_USED_JA,
     Conflict,
     Gone,
     Invalid,
@@ -167,10 +172,15 @@ def _checked(ctx: Eligibility, n: int, file: AttachmentFile) -> AttachmentFile:
     if content_type not in settings.attachment_content_types:
         raise UnsupportedType(
             f"attachment {n} ({file.filename}) is {content_type}; send one of "
-            f"{', '.join(settings.attachment_content_types)}"
+            f"{', '.join(settings.attachment_content_types)}",
+            message_ja=f"添付{n}の形式（{content_type}）は受け付けられません。"
+            "PDF・JPEG・PNG のいずれかでお送りください。",
         )
     if len(file.data) > settings.attachment_max_bytes:
-        raise TooLarge(_too_large(n, file.filename, settings.attachment_max_bytes))
+        raise TooLarge(
+            _too_large(n, file.filename, settings.attachment_max_bytes),
+            message_ja=_too_large_ja(n, settings.attachment_max_bytes),
+        )
     name = safe_filename(file.filename)
     if not file.data:
         raise Invalid(
@@ -191,16 +201,25 @@ def _decode_attachments(
 ) -> list[AttachmentFile]:
     settings = ctx.settings
     if len(items) + len(uploads) > settings.attachment_max_count:
-        raise Invalid(f"at most {settings.attachment_max_count} attachments per application")
+        raise Invalid(
+            f"at most {settings.attachment_max_count} attachments per application",
+            message_ja=f"添付できるファイルは、1件の申請につき{settings.attachment_max_count}件までです。",
+        )
     files = []
     for n, item in enumerate(items, start=1):
         # base64 is 4/3 of the size: refuse before decoding a huge string.
         if len(item.data_base64) > (settings.attachment_max_bytes * 4) // 3 + 8:
-            raise TooLarge(_too_large(n, item.filename, settings.attachment_max_bytes))
+            raise TooLarge(
+                _too_large(n, item.filename, settings.attachment_max_bytes),
+                message_ja=_too_large_ja(n, settings.attachment_max_bytes),
+            )
         try:
             data = base64.b64decode(item.data_base64, validate=True)
         except (binascii.Error, ValueError):
-            raise Invalid(f"attachment {n} ({item.filename}): data_base64 is not base64") from None
+            raise Invalid(
+                f"attachment {n} ({item.filename}): data_base64 is not base64",
+                message_ja=f"添付{n}のデータを読み取れませんでした。ファイルを選び直してください。",
+            ) from None
         files.append(_checked(ctx, n, AttachmentFile(item.filename, item.content_type, data)))
     for n, upload in enumerate(uploads, start=len(items) + 1):
         files.append(_checked(ctx, n, upload))
@@ -213,6 +232,13 @@ def _size_text(size: int) -> str:
     if size >= 1024:
         return f"{size // 1024} KiB"
     return f"{size} bytes"
+
+
+def _too_large_ja(n: int, limit: int) -> str:
+    return (
+        f"添付{n}のファイルが大きすぎます（上限 {_size_text(limit)}）。"
+        "解像度を下げるなどして、小さくしてからお送りください。"
+    )
 
 
 def _too_large(n: int, filename: str, limit: int) -> str:
@@ -236,9 +262,15 @@ async def submit_application(
     try:
         validate_birth_date(form.child.birth_date, today)
     except InvalidBirthDate as exc:
-        raise Invalid(f"child.birth_date: {exc}; check the year") from None
+        raise Invalid(
+            f"child.birth_date: {exc}; check the year",
+            message_ja="お子さまの生年月日に誤りがあります。年をご確認ください（まだ生まれていない日は指定できません）。",
+        ) from None
     if form.guardian.birth_date >= form.child.birth_date:
-        raise Invalid("guardian.birth_date must be before child.birth_date; check both dates")
+        raise Invalid(
+            "guardian.birth_date must be before child.birth_date; check both dates",
+            message_ja="保護者の生年月日が、お子さまの生年月日より後になっています。両方の日付をご確認ください。",
+        )
     files = _decode_attachments(ctx, form.attachments, uploads)
     application_id = uuid.uuid4()
     child_key = kana_key(form.child.kana)
@@ -254,17 +286,24 @@ async def submit_application(
             if link is None:
                 raise NotFound(
                     "this application link is unknown; open the form from the link in your "
-                    "e-mail, or request a new link"
+                    "e-mail, or request a new link",
+                    message_ja="この申請用リンクは無効です。メールに記載されたリンクから開き直すか、新しいリンクをお申し込みください。",
                 )
             if link.municipality != municipality:
                 raise NotFound(
                     f"this application link was not issued by municipality {municipality}; "
-                    "open the form from the link in your e-mail"
+                    "open the form from the link in your e-mail",
+                    message_ja="この申請用リンクは、この市区町村のものではありません。メールに記載されたリンクから開き直してください。",
                 )
             try:
                 check_link_usable(expires_at=link.expires_at, used_at=link.used_at, now=now)
             except LinkError as exc:
-                raise Gone(str(exc)) from None
+                raise Gone(
+                    str(exc),
+                    message_ja=LINK_USED_JA
+                    if isinstance(exc, LinkAlreadyUsed)
+                    else LINK_EXPIRED_JA,
+                ) from None
             duplicate = (
                 await session.execute(
                     sa.select(applications.c.id).where(
@@ -277,7 +316,7 @@ async def submit_application(
                 )
             ).first()
             if duplicate is not None:
-                raise Conflict(_duplicate_message())
+                raise Conflict(_duplicate_message(), message_ja=DUPLICATE_APPLICATION_JA)
             checks = await child_checks(
                 ctx,
                 session,
@@ -343,7 +382,7 @@ async def submit_application(
     except IntegrityError as exc:
         # Two submissions for the same child at once: the partial unique index decides.
         if "uq_applications_live_child" in str(exc.orig):
-            raise Conflict(_duplicate_message()) from None
+            raise Conflict(_duplicate_message(), message_ja=DUPLICATE_APPLICATION_JA) from None
         raise
     # Ids and outcomes only: names, birth dates and e-mails never go to the logs.
     log.info(
@@ -444,7 +483,10 @@ async def get_application(
             )
         ).one_or_none()
         if row is None:
-            raise NotFound(f"no application {application_id} in municipality {municipality}")
+            raise NotFound(
+                f"no application {application_id} in municipality {municipality}",
+                message_ja=APPLICATION_NOT_FOUND_JA,
+            )
         files = (
             await session.execute(
                 sa.select(
@@ -521,7 +563,10 @@ async def get_attachment(
             )
         ).one_or_none()
     if row is None:
-        raise NotFound(f"no attachment {attachment_id} on application {application_id}")
+        raise NotFound(
+            f"no attachment {attachment_id} on application {application_id}",
+            message_ja="添付ファイルが見つかりませんでした。申請の詳細を開き直してください。",
+        )
     return row.filename, row.content_type, row.data
 
 
@@ -571,7 +616,10 @@ async def _locked_application(session: Any, municipality: str, application_id: u
         )
     ).one_or_none()
     if row is None:
-        raise NotFound(f"no application {application_id} in municipality {municipality}")
+        raise NotFound(
+            f"no application {application_id} in municipality {municipality}",
+            message_ja=APPLICATION_NOT_FOUND_JA,
+        )
     return row
 
 
@@ -591,7 +639,10 @@ async def approve(
         if app.status in ("waitlisted", "not_selected"):
             await lottery.check_may_approve(session, municipality=municipality, app=app)
         if app.status != "pending":
-            raise Conflict(f"the application is {app.status}; only pending ones can be approved")
+            raise Conflict(
+                f"the application is {app.status}; only pending ones can be approved",
+                message_ja="この申請は審査中ではないため、承認できません。申請の状態をご確認ください。",
+            )
         entry = await lottery.check_may_approve(session, municipality=municipality, app=app)
         # The registries may have changed since submission: check again on the decision day.
         checks = await child_checks(
@@ -603,18 +654,26 @@ async def approve(
             on=today,
         )
         if checks.age is AgeStatus.AGED_OUT:
-            raise Conflict("; ".join(checks.failures()) + "; reject the application instead")
+            raise Conflict(
+                "; ".join(checks.failures()) + "; reject the application instead",
+                message_ja="お子さまが対象年齢を過ぎているため、承認できません。申請を却下してください。",
+            )
         if not checks.passed and not request.acknowledge_failed_checks:
             raise Conflict(
                 "automatic checks failed: "
                 + "; ".join(checks.failures())
                 + ". Fix the registry data, or approve with acknowledge_failed_checks=true "
-                "after verifying by hand"
+                "after verifying by hand",
+                message_ja="自動確認で一致しない項目があります。住民記録などを確認のうえ修正するか、"
+                "目視で確認済みとして承認してください。",
             )
         try:
             valid_from, valid_until = validity_window(app.child_birth_date, today)
         except CertificationError as exc:
-            raise Conflict(str(exc)) from None
+            raise Conflict(
+                str(exc),
+                message_ja="認定期間を決められないため、承認できません。お子さまの生年月日をご確認ください。",
+            ) from None
         guardian = app.form["guardian"]
         guardian_id = await guardians.account_for_applicant(
             session,
@@ -637,7 +696,9 @@ async def approve(
         if previous is not None and previous.status == "active":
             raise Conflict(
                 "this child (same name reading and birth date) already holds an active "
-                "certification in this municipality; reject this application or revoke that one"
+                "certification in this municipality; reject this application or revoke that one",
+                message_ja="このお子さま（同じ読み仮名・生年月日）は、この市区町村ですでに認定を受けています。"
+                "この申請を却下するか、既存の認定を取り消してください。",
             )
         certification_id = uuid.uuid4()
         # A child certified again (moved back, left daycare) keeps its child id, so booking
@@ -734,7 +795,10 @@ async def reject(
     async with ctx.sessions() as session, session.begin():
         app = await _locked_application(session, municipality, application_id)
         if app.status not in ("pending", "waitlisted"):
-            raise Conflict(f"the application is {app.status}; only pending ones can be rejected")
+            raise Conflict(
+                f"the application is {app.status}; only pending ones can be rejected",
+                message_ja="この申請は審査中ではないため、却下できません。申請の状態をご確認ください。",
+            )
         await session.execute(
             sa.update(applications)
             .where(applications.c.id == application_id)
@@ -775,12 +839,16 @@ async def set_priority_tier(
     if tier is not None and tier not in tiers:
         raise Invalid(
             f"unknown priority tier {tier!r}; municipality {municipality} has "
-            f"{list(tiers) or 'no tiers'}"
+            f"{list(tiers) or 'no tiers'}",
+            message_ja="指定された優先順位の区分は、この市区町村にはありません。区分をご確認ください。",
         )
     async with ctx.sessions() as session, session.begin():
         app = await _locked_application(session, municipality, application_id)
         if await lottery.entry_for(session, app.id) is not None:
-            raise Conflict("the application has already been drawn; its tier can no longer change")
+            raise Conflict(
+                "the application has already been drawn; its tier can no longer change",
+                message_ja="この申請はすでに抽選済みのため、優先順位の区分は変更できません。",
+            )
         await session.execute(
             sa.update(applications)
             .where(applications.c.id == application_id)

@@ -27,7 +27,7 @@ from tsuen_eligibility.domain.names import email_key
 from tsuen_eligibility.service_layer import guardians
 from tsuen_eligibility.service_layer.commands import ChangeRequest, RevokeRequest
 from tsuen_eligibility.service_layer.context import Eligibility, audit
-from tsuen_eligibility.service_layer.errors import Conflict, NotFound
+from tsuen_eligibility.service_layer.errors import CERTIFICATION_NOT_FOUND_JA, Conflict, NotFound
 
 log = get_logger(__name__)
 
@@ -118,7 +118,10 @@ async def get_certification(
             )
         ).one_or_none()
     if row is None or not _visible_to(principal, row):
-        raise NotFound(f"no certification {certification_id} in municipality {municipality}")
+        raise NotFound(
+            f"no certification {certification_id} in municipality {municipality}",
+            message_ja=CERTIFICATION_NOT_FOUND_JA,
+        )
     return certification_view(row, row.guardian_email)
 
 
@@ -136,7 +139,10 @@ async def _locked(
         )
     ).one_or_none()
     if row is None:
-        raise NotFound(f"no certification {certification_id} in municipality {municipality}")
+        raise NotFound(
+            f"no certification {certification_id} in municipality {municipality}",
+            message_ja=CERTIFICATION_NOT_FOUND_JA,
+        )
     return row
 
 
@@ -153,9 +159,15 @@ async def change_certification(
     async with ctx.sessions() as session, session.begin():
         cert = await _locked(session, municipality, certification_id)
         if not principal.can_access_guardian(municipality, str(cert.guardian_id)):
-            raise NotFound(f"no certification {certification_id} in municipality {municipality}")
+            raise NotFound(
+                f"no certification {certification_id} in municipality {municipality}",
+                message_ja=CERTIFICATION_NOT_FOUND_JA,
+            )
         if cert.status != "active":
-            raise Conflict("the certification has ended; apply again instead of changing it")
+            raise Conflict(
+                "the certification has ended; apply again instead of changing it",
+                message_ja="この認定は終了しています。変更ではなく、改めて利用申請をしてください。",
+            )
         app = (
             await session.execute(
                 sa.select(applications.c.form).where(applications.c.id == cert.application_id)
@@ -301,7 +313,10 @@ async def revoke_certification(
     async with ctx.sessions() as session, session.begin():
         cert = await _locked(session, municipality, certification_id)
         if cert.status != "active":
-            raise Conflict(f"the certification was already revoked from {cert.revoked_on}")
+            raise Conflict(
+                f"the certification was already revoked from {cert.revoked_on}",
+                message_ja="この認定はすでに取り消されています。",
+            )
         effective = await revoke_row(
             ctx,
             session,

@@ -16,7 +16,7 @@ from tsuen_common.policy import MunicipalityPolicy, PolicyRegistry, UnknownMunic
 from tsuen_common.timeutil import JST, now_jst
 from tsuen_eligibility.adapters.orm import audit_log
 from tsuen_eligibility.config import Settings
-from tsuen_eligibility.service_layer.errors import NotFound
+from tsuen_eligibility.service_layer.errors import MUNICIPALITY_NOT_FOUND_JA, NotFound
 
 
 @dataclass
@@ -40,7 +40,8 @@ class Eligibility:
         except UnknownMunicipality:
             raise NotFound(
                 f"municipality {municipality} does not run the scheme on this platform; "
-                "check the 6-digit municipality code"
+                "check the 6-digit municipality code",
+                message_ja=MUNICIPALITY_NOT_FOUND_JA,
             ) from None
 
 

@@ -46,7 +46,7 @@ from tsuen_eligibility.domain.lottery import (
 )
 from tsuen_eligibility.service_layer.commands import OpenRoundRequest, ReplayRequest
 from tsuen_eligibility.service_layer.context import Eligibility, audit
-from tsuen_eligibility.service_layer.errors import Conflict, Invalid, NotFound
+from tsuen_eligibility.service_layer.errors import ROUND_NOT_FOUND_JA, Conflict, Invalid, NotFound
 
 log = get_logger(__name__)
 
@@ -111,7 +111,8 @@ async def open_round(
     if not policy.enabled:
         raise Conflict(
             f"municipality {municipality} holds no lottery (policy lottery.enabled is false); "
-            "applications are reviewed directly"
+            "applications are reviewed directly",
+            message_ja="この市区町村では抽選を行っていません。申請は直接審査されます。",
         )
     seed = new_seed()
     round_id = uuid.uuid4()
@@ -154,7 +155,10 @@ async def get_round(ctx: Eligibility, *, municipality: str, round_id: uuid.UUID)
             )
         ).one_or_none()
         if row is None:
-            raise NotFound(f"no lottery round {round_id} in municipality {municipality}")
+            raise NotFound(
+                f"no lottery round {round_id} in municipality {municipality}",
+                message_ja=ROUND_NOT_FOUND_JA,
+            )
         entries = (
             await session.execute(
                 sa.select(lottery_entries).where(lottery_entries.c.round_id == round_id)
@@ -224,9 +228,15 @@ async def draw_round(
             )
         ).one_or_none()
         if rnd is None:
-            raise NotFound(f"no lottery round {round_id} in municipality {municipality}")
+            raise NotFound(
+                f"no lottery round {round_id} in municipality {municipality}",
+                message_ja=ROUND_NOT_FOUND_JA,
+            )
         if rnd.status != "open":
-            raise Conflict("this round has already been drawn; its result is published")
+            raise Conflict(
+                "this round has already been drawn; its result is published",
+                message_ja="この回はすでに抽選済みです。結果は公開されています。",
+            )
         rows = (
             await session.execute(
                 _eligible_applications(municipality, rnd.facility_id)
@@ -358,14 +368,16 @@ async def check_may_approve(
         if waiting is not None:
             raise Conflict(
                 f"this application takes part in lottery round {waiting}; approve it after the "
-                "draw if it wins"
+                "draw if it wins",
+                message_ja="この申請は抽選の対象です。抽選で当選した後に承認してください。",
             )
         return None
     if entry.outcome not in HOLDING:
         raise Conflict(
             f"the lottery outcome of this application is '{entry.outcome}'"
             + (f" (補欠 {entry.waitlist_position})" if entry.outcome == "waitlisted" else "")
-            + "; only winners and promoted 補欠 can be approved"
+            + "; only winners and promoted 補欠 can be approved",
+            message_ja="この申請は抽選で当選していないため、承認できません（当選者と繰り上げ当選の補欠のみ承認できます）。",
         )
     return entry
 
@@ -482,9 +494,15 @@ async def decline(
             )
         ).one_or_none()
         if entry is None:
-            raise NotFound(f"application {application_id} is not in lottery round {round_id}")
+            raise NotFound(
+                f"application {application_id} is not in lottery round {round_id}",
+                message_ja="この申請は、この回の抽選の対象ではありません。",
+            )
         if entry.outcome not in (*HOLDING, "waitlisted"):
-            raise Conflict(f"nothing to decline: the outcome is already '{entry.outcome}'")
+            raise Conflict(
+                f"nothing to decline: the outcome is already '{entry.outcome}'",
+                message_ja="この申請は、すでに辞退または確定しているため、辞退の記録はできません。",
+            )
         await session.execute(
             sa.update(applications)
             .where(applications.c.id == application_id)
@@ -561,7 +579,10 @@ async def limit_replays(ctx: Eligibility, *, client: str | None) -> None:
 def replay(request: ReplayRequest) -> dict[str, Any]:
     """Re-run a draw from its published inputs: anyone can check a round this way."""
     if request.seed_hash is not None and not verify_seed(request.seed, request.seed_hash):
-        raise Invalid("the seed does not match seed_hash: sha256(seed) differs from the commitment")
+        raise Invalid(
+            "the seed does not match seed_hash: sha256(seed) differs from the commitment",
+            message_ja="公開された種（seed）が、事前に公開したハッシュと一致しません。入力した値をご確認ください。",
+        )
     result = draw(
         seed=request.seed,
         applicants=[

@@ -87,12 +87,16 @@ def parse_csv(text: str, model: type[RowT]) -> list[RowT]:
     if not required <= header or not header <= expected:
         raise Invalid(
             f"the CSV header must name the columns {sorted(expected)} "
-            f"(required: {sorted(required)}); found {sorted(header)}"
+            f"(required: {sorted(required)}); found {sorted(header)}",
+            message_ja="CSVの見出し行が正しくありません。必要な列名をご確認のうえ、もう一度お送りください。",
         )
     rows: list[RowT] = []
     for line_no, row in enumerate(reader, start=2):
         if len(rows) >= MAX_ROWS:
-            raise Invalid(f"at most {MAX_ROWS} rows per import; split the file")
+            raise Invalid(
+                f"at most {MAX_ROWS} rows per import; split the file",
+                message_ja=f"一度に取り込めるのは{MAX_ROWS}行までです。ファイルを分けてお送りください。",
+            )
         values = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
         try:
             rows.append(model.model_validate(values))
@@ -100,7 +104,10 @@ def parse_csv(text: str, model: type[RowT]) -> list[RowT]:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
             )
-            raise Invalid(f"CSV line {line_no}: {problems}") from None
+            raise Invalid(
+                f"CSV line {line_no}: {problems}",
+                message_ja=f"CSVの{line_no}行目に誤りがあります。内容をご確認のうえ、もう一度お送りください。",
+            ) from None
     return rows
 
 

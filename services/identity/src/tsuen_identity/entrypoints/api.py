@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
+from tsuen_common.errors import error_body
 from tsuen_common.events.envelope import EmailAddress
+from tsuen_common.problems import error_responses
 from tsuen_common.timeutil import now_jst
-from tsuen_identity.domain.errors import (
-    EmailTaken,
-    IdentityError,
-    InvalidRefreshToken,
-    LinkExpired,
-    LinkUnknown,
-    LinkUsed,
-    LoginFailed,
-    TooManyAttempts,
-    WeakPassword,
-)
+from tsuen_identity.domain.errors import IdentityError, TooManyAttempts
 from tsuen_identity.domain.passwords import MAX_LENGTH
 from tsuen_identity.domain.throttle import retry_after_seconds
 from tsuen_identity.entrypoints.deps import ClientDep, IdentityDep
@@ -35,17 +27,6 @@ from tsuen_identity.service_layer import accounts, login
 from tsuen_identity.service_layer.login import Tokens
 
 router = APIRouter(prefix="/v1", tags=["identity"])
-
-_STATUS: dict[type[IdentityError], int] = {
-    WeakPassword: 422,
-    LinkUnknown: status.HTTP_404_NOT_FOUND,
-    LinkExpired: status.HTTP_410_GONE,
-    LinkUsed: status.HTTP_410_GONE,
-    LoginFailed: status.HTTP_401_UNAUTHORIZED,
-    TooManyAttempts: status.HTTP_429_TOO_MANY_REQUESTS,
-    InvalidRefreshToken: status.HTTP_401_UNAUTHORIZED,
-    EmailTaken: status.HTTP_409_CONFLICT,
-}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -57,24 +38,17 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, TooManyAttempts):
             headers["Retry-After"] = str(retry_after_seconds(exc.until, now_jst()))
         return JSONResponse(
-            status_code=_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST),
-            content={"detail": str(exc), "code": exc.code, "message_ja": exc.message_ja},
+            status_code=exc.status,
+            content=error_body(str(exc), exc.code, exc.message_ja),
             headers=headers,
         )
 
     app.add_exception_handler(IdentityError, identity_error)
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"description": text}
-    for code, text in {
-        401: "wrong e-mail or password / session ended",
-        404: "unknown link",
-        410: "link expired or used",
-        422: "weak password or invalid body",
-        429: "too many attempts (Retry-After)",
-    }.items()
-}
+# What each route can answer besides its success: every route may meet a database restart
+# or load shedding (503); a body can be unreadable (400), too large (413) or malformed (422).
+_BODY = (400, 413, 422, 503)
 
 # --- schemas ----------------------------------------------------------------------------------
 
@@ -164,20 +138,20 @@ def _token_out(tokens: Tokens) -> TokenOut:
 # --- routes -----------------------------------------------------------------------------------
 
 
-@router.post("/login", response_model=TokenOut, responses={401: _ERRORS[401], 429: _ERRORS[429]})
+@router.post("/login", response_model=TokenOut, responses=error_responses(401, 429, *_BODY))
 async def post_login(body: LoginIn, identity: IdentityDep, client: ClientDep) -> TokenOut:
     """Log in with the e-mail address and password. The same 401 for an unknown address and a
     wrong password; 429 with Retry-After while the address or the client is locked."""
     return _token_out(await login.login(identity, body.email, body.password, client=client))
 
 
-@router.post("/token/refresh", response_model=TokenOut, responses={401: _ERRORS[401]})
+@router.post("/token/refresh", response_model=TokenOut, responses=error_responses(401, *_BODY))
 async def post_refresh(body: RefreshIn, identity: IdentityDep) -> TokenOut:
     """Spend a refresh token for a new pair. A refresh token works once."""
     return _token_out(await login.refresh(identity, body.refresh_token))
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(*_BODY))
 async def post_logout(body: RefreshIn, identity: IdentityDep) -> Response:
     """End one session (its refresh token). Unknown tokens are fine: the result is the same."""
     await login.logout(identity, body.refresh_token)
@@ -198,10 +172,7 @@ def _account_id(principal: Principal) -> uuid.UUID:
 @router.post(
     "/logout-all",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={
-        401: {"description": "no valid bearer token"},
-        404: {"description": "the token names no account of identity"},
-    },
+    responses=error_responses(401, 404, 503),
 )
 async def post_logout_all(principal: PrincipalDep, identity: IdentityDep) -> Response:
     """End every session of the caller's account. Access tokens already issued run out within
@@ -213,7 +184,7 @@ async def post_logout_all(principal: PrincipalDep, identity: IdentityDep) -> Res
 @router.get(
     "/me",
     response_model=MeOut,
-    responses={401: {"description": "no valid bearer token"}, 404: {"description": "no account"}},
+    responses=error_responses(401, 404, 503),
 )
 async def get_me(principal: PrincipalDep, identity: IdentityDep) -> MeOut:
     """The caller's account and, for a guardian, the certified children on it."""
@@ -242,7 +213,7 @@ async def get_me(principal: PrincipalDep, identity: IdentityDep) -> MeOut:
 @router.post(
     "/password/check-link",
     response_model=LinkOut,
-    responses={404: _ERRORS[404], 410: _ERRORS[410]},
+    responses=error_responses(404, 410, *_BODY),
 )
 async def post_check_link(body: TokenIn, identity: IdentityDep) -> LinkOut:
     """Whether a set-password/reset link still works (before showing the password form)."""
@@ -253,7 +224,7 @@ async def post_check_link(body: TokenIn, identity: IdentityDep) -> LinkOut:
 @router.post(
     "/password/set",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={404: _ERRORS[404], 410: _ERRORS[410], 422: _ERRORS[422]},
+    responses=error_responses(404, 410, *_BODY),
 )
 async def post_set_password(body: SetPasswordIn, identity: IdentityDep) -> Response:
     """Set the password with the one-time link from the account or reset mail. Ends every
@@ -262,7 +233,11 @@ async def post_set_password(body: SetPasswordIn, identity: IdentityDep) -> Respo
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/password/reset-request", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/password/reset-request",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(*_BODY),
+)
 async def post_reset_request(
     body: ResetRequestIn, identity: IdentityDep, client: ClientDep
 ) -> dict[str, str]:
@@ -285,12 +260,7 @@ OfficerDep = Annotated[
     "/municipalities/{municipality}/accounts",
     status_code=status.HTTP_201_CREATED,
     response_model=AccountCreatedOut,
-    responses={
-        401: {"description": "no valid bearer token"},
-        403: {"description": "not an officer of this municipality"},
-        409: {"description": "the e-mail address has an account already"},
-        422: {"description": "facility_id missing for staff, or given for an officer"},
-    },
+    responses=error_responses(401, 403, 409, *_BODY),
 )
 async def post_account(
     body: AccountIn,
