@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from tsuen_booking.adapters.orm import children, facilities
+from tsuen_booking.adapters.orm import bookings, children, facilities
 from tsuen_booking.adapters.repository import child_from_row
 from tsuen_booking.domain.child import CertifiedChild
 from tsuen_common import idempotency
@@ -228,3 +228,90 @@ async def book_use_in(session: AsyncSession, call: BookUse) -> tuple[int, int]:
 
 def retryable(error: BaseException) -> bool:
     return isinstance(error, asyncpg.PostgresError) and error.sqlstate in RETRYABLE
+
+
+# -- cancellation: one read, one call of ``cancel_use`` (migration 0013) -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CancelUse:
+    """The arguments of ``cancel_use``, in its order (see the migration for what each is)."""
+
+    booking_id: uuid.UUID
+    version: int
+    month: str
+    timely: bool
+    consumed: int
+    cells: list[time]
+    cancelled_at: datetime
+    cancelled_by: str
+    reason: str
+    cause: str
+    called_at: datetime | None
+    recorded_by: str | None
+    bulk_id: uuid.UUID | None
+    event_id: uuid.UUID
+    event_type: str
+    topic: str
+    message_key: str
+    event: bytes
+    headers: str
+
+
+_CANCEL = (
+    "SELECT * FROM cancel_use("  # noqa: S608 - placeholders only
+    + ", ".join(f"${i}" for i in range(1, len(fields(CancelUse)) + 1))
+    + ")"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingSnapshot:
+    """A booking as a cancellation decides on it: its row and version, its facility's row,
+    and what the event says of the child."""
+
+    row: dict[str, Any]
+    version: int
+    facility: dict[str, Any]
+    guardian_email: str
+    child_name: str | None
+
+
+_BOOKING_COLUMNS = [c.name for c in bookings.c]
+_READ_BOOKING = (
+    "SELECT b.*, b.xmin::text::bigint AS b_version, "
+    + ", ".join(_select("f", c, c in _FACILITY_JSON) for c in _FACILITY_COLUMNS)
+    + ", c.guardian_email AS c_guardian_email, c.name AS c_name "
+    "FROM bookings b JOIN facilities f ON f.id = b.facility_id "
+    "LEFT JOIN children c ON c.child_id = b.child_id "
+    "WHERE b.id = $1"
+)
+
+
+async def read_booking(conn: asyncpg.Connection, booking_id: uuid.UUID) -> BookingSnapshot | None:
+    found = await conn.fetchrow(_READ_BOOKING, booking_id)
+    if found is None:
+        return None
+    return BookingSnapshot(
+        row={c: found[c] for c in _BOOKING_COLUMNS},
+        version=found["b_version"],
+        facility={
+            c: json.loads(found[f"f_{c}"]) if c in _FACILITY_JSON else found[f"f_{c}"]
+            for c in _FACILITY_COLUMNS
+        },
+        guardian_email=found["c_guardian_email"],
+        child_name=found["c_name"],
+    )
+
+
+async def cancel_use(conn: asyncpg.Connection, call: CancelUse) -> dict[str, Any]:
+    """Call ``cancel_use`` as its own transaction: the booking row afterwards, or
+    :class:`Refused` (``stale``: the booking changed since it was read)."""
+    try:
+        row = await idempotency.fetchrow(conn, _CANCEL, *astuple(call))
+    except asyncpg.PostgresError as error:
+        if error.sqlstate == REFUSED:
+            raise Refused.parse(error.args[0] if error.args else "") from None
+        raise
+    assert row is not None
+    return {c: row[c] for c in _BOOKING_COLUMNS}

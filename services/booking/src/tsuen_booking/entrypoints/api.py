@@ -28,7 +28,7 @@ from tsuen_booking.entrypoints.schemas import (
 from tsuen_booking.service_layer import bookings as booking_cases
 from tsuen_booking.service_layer import closures as closure_cases
 from tsuen_booking.service_layer import facilities as facility_cases
-from tsuen_booking.service_layer import hot_path
+from tsuen_booking.service_layer import hot_cancel, hot_path
 from tsuen_booking.service_layer import interviews as interview_cases
 from tsuen_booking.service_layer import quota as quota_cases
 from tsuen_booking.service_layer import regular as regular_cases
@@ -460,7 +460,7 @@ async def get_booking(
 async def cancel_booking(
     booking_id: uuid.UUID, body: CancelRequest, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, Any]:
-    return await booking_cases.cancel(
+    return await hot_cancel.cancel(
         ctx, principal, booking_id, body.reason, cause=body.cause, called_at=body.called_at
     )
 

@@ -35,8 +35,8 @@ from tsuen_booking.domain.booking import (
 )
 from tsuen_booking.domain.cancellation import (
     CancellationCause,
+    CancellationOutcome,
     cancellation_deadline,
-    check_called_at,
     decide_cancellation,
 )
 from tsuen_booking.domain.child import CertifiedChild
@@ -360,36 +360,9 @@ async def cancel_locked(
     family otherwise); ``called_at``: when the family phoned, for a cancellation staff enter
     later — the deadline is judged then.
     """
-    by_system = cancelled_by == "system"
-    if cause is None:
-        cause = CancellationCause.SYSTEM if by_system else CancellationCause.GUARDIAN
-    judged_at = called_at or now
-    status = BookingStatus(row["status"])
-    if status is BookingStatus.IN_USE:
-        raise Conflict(
-            f"booking {row['id']} is in use (checked in); the check-out settles it",
-            message_ja="この予約はすでに利用が始まっているため、キャンセルできません。利用終了の登録で精算されます。",
-        )
-    if status not in ACTIVE_STATUSES:
-        raise Conflict(
-            f"booking {row['id']} is already {status.value}",
-            message_ja="この予約はすでにキャンセルされたか、利用が終わっています。予約一覧をご確認ください。",
-        )
-    if not by_system and judged_at >= row["ends_at"]:
-        raise Conflict(
-            f"booking {row['id']} ended at {row['ends_at'].astimezone(JST):%Y-%m-%d %H:%M}; "
-            "it can no longer be cancelled",
-            message_ja="この予約の利用時間はすでに終わっているため、キャンセルできません。",
-        )
     facility, _ = await _facility(session, row["facility_id"])
-    outcome = decide_cancellation(
-        rule=ctx.policy(row["municipality"]).cancellation,
-        facility=facility,
-        use_date=row["use_date"],
-        held_minutes=row["held_national"] + row["held_topup"],
-        cancelled_at=judged_at,
-        by_system=by_system,
-        cause=cause,
+    cause, outcome = decide_cancel(
+        ctx, row, facility, cancelled_by=cancelled_by, now=now, cause=cause, called_at=called_at
     )
     month, account = await _lock_month_of(
         ctx, session, row["child_id"], row["child_municipality"], row["use_date"]
@@ -430,26 +403,98 @@ async def cancel_locked(
     assert child is not None  # a booking is only ever made for a projected child
     await ctx.outbox.add(
         session,
-        BookingCancelled(
-            booking_id=row["id"],
-            child_id=row["child_id"],
+        cancelled_event(
+            row,
+            facility,
             guardian_email=child.guardian_email,
             child_name=child.name,
-            facility_id=facility.id,
-            facility_name=facility.name,
-            facility_email=facility.email,
-            use_date=row["use_date"],
-            starts_at=row["starts_at"],
             reason=reason,
             cancelled_by=cancelled_by,
-            timely=outcome.timely,
-            consumed_minutes=outcome.consumed_minutes,
+            cause=cause,
+            outcome=outcome,
             bulk_id=bulk_id,
-            cause=cause.value,
             called_at=called_at,
         ),
         municipality=row["municipality"],
         caused_by=caused_by,
+    )
+
+
+def decide_cancel(
+    ctx: Context,
+    row: Mapping[Any, Any],
+    facility: Facility,
+    *,
+    cancelled_by: str,
+    now: datetime,
+    cause: CancellationCause | None,
+    called_at: datetime | None,
+) -> tuple[CancellationCause, CancellationOutcome]:
+    """Whether the booking may be cancelled now (raises :class:`Conflict` if not), who caused
+    it, and whether it is timely. Pure: the caller has read the booking and its facility."""
+    by_system = cancelled_by == "system"
+    if cause is None:
+        cause = CancellationCause.SYSTEM if by_system else CancellationCause.GUARDIAN
+    judged_at = called_at or now
+    status = BookingStatus(row["status"])
+    if status is BookingStatus.IN_USE:
+        raise Conflict(
+            f"booking {row['id']} is in use (checked in); the check-out settles it",
+            message_ja="この予約はすでに利用が始まっているため、キャンセルできません。利用終了の登録で精算されます。",
+        )
+    if status not in ACTIVE_STATUSES:
+        raise Conflict(
+            f"booking {row['id']} is already {status.value}",
+            message_ja="この予約はすでにキャンセルされたか、利用が終わっています。予約一覧をご確認ください。",
+        )
+    if not by_system and judged_at >= row["ends_at"]:
+        raise Conflict(
+            f"booking {row['id']} ended at {row['ends_at'].astimezone(JST):%Y-%m-%d %H:%M}; "
+            "it can no longer be cancelled",
+            message_ja="この予約の利用時間はすでに終わっているため、キャンセルできません。",
+        )
+    outcome = decide_cancellation(
+        rule=ctx.policy(row["municipality"]).cancellation,
+        facility=facility,
+        use_date=row["use_date"],
+        held_minutes=row["held_national"] + row["held_topup"],
+        cancelled_at=judged_at,
+        by_system=by_system,
+        cause=cause,
+    )
+    return cause, outcome
+
+
+def cancelled_event(
+    row: Mapping[Any, Any],
+    facility: Facility,
+    *,
+    guardian_email: str,
+    child_name: str | None,
+    reason: str,
+    cancelled_by: str,
+    cause: CancellationCause,
+    outcome: CancellationOutcome,
+    bulk_id: uuid.UUID | None,
+    called_at: datetime | None,
+) -> BookingCancelled:
+    return BookingCancelled(
+        booking_id=row["id"],
+        child_id=row["child_id"],
+        guardian_email=guardian_email,
+        child_name=child_name,
+        facility_id=facility.id,
+        facility_name=facility.name,
+        facility_email=facility.email,
+        use_date=row["use_date"],
+        starts_at=row["starts_at"],
+        reason=reason,
+        cancelled_by=cancelled_by,
+        timely=outcome.timely,
+        consumed_minutes=outcome.consumed_minutes,
+        bulk_id=bulk_id,
+        cause=cause.value,
+        called_at=called_at,
     )
 
 
@@ -462,7 +507,7 @@ def canceller(principal: Principal) -> str:
     }[principal.role]
 
 
-def _check_cause(
+def check_cause(
     principal: Principal, cause: CancellationCause | None, called_at: datetime | None
 ) -> None:
     """Only staff and officers say who caused a cancellation or when the family phoned."""
@@ -486,40 +531,6 @@ def _check_cause(
 
 
 @retry_on_conflict
-async def cancel(
-    ctx: Context,
-    principal: Principal,
-    booking_id: uuid.UUID,
-    reason: str,
-    *,
-    cause: CancellationCause | None = None,
-    called_at: datetime | None = None,
-) -> dict[str, Any]:
-    _check_cause(principal, cause, called_at)
-    now = ctx.clock()
-    async with ctx.sessions() as session, session.begin():
-        row = await _locked_booking(session, booking_id)
-        if row is None or not can_see_booking(principal, row):
-            raise NotFound(f"booking {booking_id} not found", message_ja=BOOKING_NOT_FOUND_JA)
-        if called_at is not None:
-            check_called_at(called_at, now=now, booked_at=row["created_at"])
-        await cancel_locked(
-            ctx,
-            session,
-            row,
-            reason=reason,
-            cancelled_by=canceller(principal),
-            now=now,
-            cause=cause,
-            called_at=called_at,
-            recorded_by=principal.subject,
-        )
-        out = booking_out(await _reload(session, booking_id))
-    log.info("booking cancelled", booking_id=str(booking_id), timely=out["consumed_minutes"] == 0)
-    return out
-
-
-@retry_on_conflict
 async def cancel_bulk(
     ctx: Context,
     principal: Principal,
@@ -529,7 +540,7 @@ async def cancel_bulk(
     cause: CancellationCause | None = None,
 ) -> dict[str, Any]:
     """一括キャンセル: all of them or none; one bulk id ties the notices together."""
-    _check_cause(principal, cause, None)
+    check_cause(principal, cause, None)
     now = ctx.clock()
     ids = sorted(set(booking_ids))
     bulk_id = uuid.uuid4()
@@ -814,7 +825,6 @@ async def mark_checked_in(session: AsyncSession, booking_id: uuid.UUID) -> None:
 __all__ = [
     "BookingFilter",
     "booking_deadline",
-    "cancel",
     "cancel_bulk",
     "cancel_from",
     "get_booking",

@@ -80,7 +80,8 @@ def _snapshots(ctx: Context) -> Snapshots:
     return found
 
 
-def _engine(ctx: Context) -> AsyncEngine:
+def engine_of(ctx: Context) -> AsyncEngine:
+    """The engine whose pool the raw asyncpg connections are borrowed from."""
     engine = ctx.engine or ctx.sessions.kw["bind"]
     assert isinstance(engine, AsyncEngine)
     return engine
@@ -292,7 +293,7 @@ async def book(ctx: Context, principal: Principal, request: BookingRequest) -> d
     now = ctx.clock()
     key = (request.facility_id, request.child_id)
     snapshots = _snapshots(ctx)
-    async with sql.connection(_engine(ctx)) as conn:
+    async with sql.connection(engine_of(ctx)) as conn:
         for attempt in range(1, _ATTEMPTS + 1):
             snapshot = snapshots.get(key)
             remembered = snapshot is not None
