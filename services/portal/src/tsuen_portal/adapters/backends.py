@@ -7,6 +7,9 @@ the portal.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -160,6 +163,42 @@ class Identity:
             raise Locked(int(response.headers.get("Retry-After", "60") or 60))
 
 
+# The form being submitted, known by its CSRF token: masked afresh on every page, so it names
+# one rendered form. The services' POSTs made for it carry an Idempotency-Key derived from it:
+# a double submit, or the portal's own retry after a lost answer, is one booking (issue 18).
+_form: ContextVar[str | None] = ContextVar("tsuen_portal_form", default=None)
+# A retry of a keyed POST whose answer did not come (the service restarting, a timeout): the
+# key makes it safe; the waits are short, a person is looking at the page.
+RETRY_WAITS_SECONDS = (0.5, 1.0)
+# A second submit while the first is still being carried out waits for the first one's answer.
+IN_FLIGHT_WAITS = 5
+
+
+def submitting(form_token: str) -> None:
+    """The request is submitting the form with this CSRF token (set when the form is read)."""
+    _form.set(form_token)
+
+
+def idempotency_key(form_token: str, method: str, path: str) -> str:
+    """One key per form and call: a page that makes several calls gives each its own."""
+    digest = hashlib.sha256(f"{form_token}\0{method}\0{path}".encode()).hexdigest()
+    return f"portal-{digest[:40]}"
+
+
+def _in_flight(response: httpx.Response) -> bool:
+    if response.status_code != 409:
+        return False
+    try:
+        return bool(response.json().get("code") == "idempotency_in_flight")
+    except ValueError:
+        return False
+
+
+def _retry_after(response: httpx.Response) -> float:
+    value = response.headers.get("Retry-After", "1")
+    return min(5.0, float(value)) if value.isdigit() else 1.0
+
+
 class ServiceApi:
     """One of the platform's JSON APIs, called with the guardian's access token."""
 
@@ -189,14 +228,45 @@ class ServiceApi:
         came; BackendUnavailable for 5xx, 429 or no answer, BackendUnauthorized for 401.
         ``token=None`` for public endpoints (利用申請)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        try:
-            response = await self._client.request(
-                method, path, json=json, params=params, headers=headers
-            )
-        except httpx.HTTPError as exc:
-            raise BackendUnavailable(f"{path}: {type(exc).__name__}") from exc
+        form = _form.get()
+        if form is None or method != "POST" or not token:
+            try:
+                response = await self._client.request(
+                    method, path, json=json, params=params, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                raise BackendUnavailable(f"{path}: {type(exc).__name__}") from exc
+        else:
+            headers["Idempotency-Key"] = idempotency_key(form, method, path)
+            response = await self._keyed(path, json, params, headers)
         if response.status_code >= 500 or response.status_code == 429:
             raise BackendUnavailable(f"{path}: {response.status_code}")
         if response.status_code == 401 and token:
             raise BackendUnauthorized(path)
         return response
+
+    async def _keyed(
+        self, path: str, json: Any, params: dict[str, Any] | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        """A POST with an Idempotency-Key: asked again while its answer is lost or another
+        submit of the same form is still being carried out (the service answers the first)."""
+        waits = list(RETRY_WAITS_SECONDS)
+        in_flight = IN_FLIGHT_WAITS
+        while True:
+            try:
+                response = await self._client.post(path, json=json, params=params, headers=headers)
+            except httpx.TransportError as exc:
+                if not waits:
+                    raise BackendUnavailable(f"{path}: {type(exc).__name__}") from exc
+                await asyncio.sleep(waits.pop(0))
+                continue
+            except httpx.HTTPError as exc:
+                raise BackendUnavailable(f"{path}: {type(exc).__name__}") from exc
+            if response.status_code == 503 and waits:
+                await asyncio.sleep(waits.pop(0))
+                continue
+            if _in_flight(response) and in_flight > 0:
+                in_flight -= 1
+                await asyncio.sleep(_retry_after(response))
+                continue
+            return response

@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tsuen_common.timeutil import JST
 from tsuen_portal import i18n
+from tsuen_portal.adapters.backends import submitting
 from tsuen_portal.config import Settings
 from tsuen_portal.domain import csrf
 from tsuen_portal.domain.sessions import Session
@@ -215,6 +216,7 @@ class Page:
         secret = self.session.csrf_secret if self.session is not None else None
         if not csrf.is_valid(secret, fields.get(csrf.FIELD)):
             raise CsrfRefused()
+        submitting(fields[csrf.FIELD])  # the services' POSTs for this form share its keys
         return fields
 
 
