@@ -72,6 +72,7 @@ Demo accounts (password for all: tsuen-demo-2026; log in at http://127.0.0.1:800
   guardian, 千代田区 demo.chiyoda@example.jp    child accepted at かんだ保育園
   staff              staff.kanda@example.jp, staff.kakegawa@example.jp (one per demo facility)
   officers           officer.chiyoda@example.jp, officer.kakegawa@example.jp
+                     (first login: scan the QR code with an authenticator app)
 Try first: log in as demo.hogosha@example.jp and open the home page (hours left, 認定証).
 Logs: ${COMPOSE[*]} logs -f <service>     Stop: scripts/down.sh
 MSG

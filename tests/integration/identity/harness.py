@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
+import pyotp
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 
@@ -77,6 +78,7 @@ class Stack:
     reader: TopicReader
     prefix: str
     bootstrap: str
+    totp_secrets: dict[str, str] = field(default_factory=dict)
 
     async def publish(self, payload: EventPayload, municipality: str = CHIYODA) -> EventEnvelope:
         """What eligibility's relay does with a committed event: onto its topic, keyed."""
@@ -132,6 +134,22 @@ class Stack:
 
     async def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
         return await self.client.post("/v1/login", json={"email": email, "password": password})
+
+    async def login_with_code(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
+        """An officer's login to the end: password, then the authenticator app's code (the
+        app enrolled at the first login, as test_second_factor.py shows)."""
+        asked = await self.login(email, password)
+        assert asked.status_code == 202, asked.text
+        body = asked.json()
+        if body["enrolment"]:
+            self.totp_secrets[email] = body["enrolment"]["secret"]
+        code = pyotp.TOTP(self.totp_secrets[email]).now()
+        done = await self.client.post(
+            "/v1/login/second-factor", json={"challenge": body["challenge"], "code": code}
+        )
+        assert done.status_code == 200, done.text
+        result: dict[str, Any] = done.json()
+        return result
 
     async def verifier(self) -> TokenVerifier:
         """A verifier built from the published JWKS, as another service would."""

@@ -1,5 +1,6 @@
 """The municipality officer in the portal, against the real services as processes: the
-officer's account from identity's operator command, its password from the mail; the
+officer's account from identity's operator command, its password from the mail, the second
+factor enrolled at the first login (QR code, then the authenticator app's code); the
 applications queue (the longest waiting first), one application's review with the automatic
 checks, the guardian's answers and the audit trail; 認定 (the guardian then gets the account
 mail), a refused 認定 for a failed check until the officer says it was verified, and 却下 with
@@ -8,6 +9,7 @@ passes axe-core on a tablet and a phone and is photographed."""
 
 from __future__ import annotations
 
+import pyotp
 from playwright.async_api import expect
 
 from tests.integration.e2e.journey import (
@@ -53,6 +55,20 @@ async def test_an_officer_reviews_certifies_and_rejects_in_the_portal(
     async with chromium() as browser:
         _context, page = await tablet(browser)
         await set_password_and_log_in(gp, page, email)
+        # The second factor: the first login shows the QR code (and the key) to enrol an
+        # authenticator app; the app's code finishes the login. pyotp plays the app.
+        await expect(page.locator("h1")).to_have_text("確認コードの入力")
+        await expect(page.locator(".qr img")).to_be_visible()
+        secret = (await page.locator("code.secret").inner_text()).strip()
+        await check(page, "79-officer-enrol-second-factor")
+        await page.fill("#code", "000000")
+        await page.get_by_role("button", name="ログイン", exact=True).click()
+        await expect(page.get_by_role("alert").first).to_contain_text(
+            "確認コードが正しくありません"
+        )
+        await expect(page.locator(".qr img")).to_be_visible()  # still there to scan
+        await page.fill("#code", pyotp.TOTP(secret).now())
+        await page.get_by_role("button", name="ログイン", exact=True).click()
         # The officer's home is the queue of applications waiting for review.
         await expect(page.locator("h1")).to_have_text("申請一覧")
         queue = page.locator(".roster-list")

@@ -122,6 +122,10 @@ app.kubernetes.io/component: {{ .role }}
 # The portal sends the browser's address; the NetworkPolicy keeps identity to in-cluster callers.
 - name: TSUEN_TRUST_FORWARDED_FOR
   value: "true"
+# Seals the officers' second-factor (TOTP) secrets at rest.
+- name: TSUEN_SEALING_KEYS
+  valueFrom:
+    secretKeyRef: {name: {{ .root.Values.sealing.existingSecret }}, key: sealing-keys}
 {{- end }}
 {{- if eq .service "billing" }}
 - name: TSUEN_BOOKING_API_URL

@@ -31,6 +31,10 @@ class Settings(ServiceSettings):
     trust_forwarded_for: bool = False
     trusted_proxies: list[str] = Field(default_factory=list)
 
+    # Roles that log in with a second factor (TOTP from an authenticator app) after the
+    # password: officers open every family's application of their municipality.
+    second_factor_roles: list[str] = Field(default_factory=lambda: ["municipality_officer"])
+
     # Lifetimes
     set_password_link_hours: int = Field(default=72, ge=1, le=24 * 30)
     reset_link_minutes: int = Field(default=60, ge=5, le=24 * 60)

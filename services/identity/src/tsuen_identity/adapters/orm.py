@@ -84,3 +84,27 @@ throttles = sa.Table(
     sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=True),
 )
+
+# The second factor (officers, domain/second_factor.py): the TOTP secret sealed with the
+# service's key (tsuen_common.sealed), confirmed once a right code came back, and the last
+# step used (no code twice). One row per account that has one.
+second_factors = sa.Table(
+    "second_factors",
+    metadata,
+    sa.Column("account_id", sa.Uuid, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("sealed_secret", sa.LargeBinary, nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_step", sa.BigInteger, nullable=True),
+)
+
+# After a right password, the login waits for the code: a random challenge (only its digest
+# kept) that expires in minutes and allows a few tries.
+login_challenges = sa.Table(
+    "login_challenges",
+    metadata,
+    sa.Column("token_digest", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.Uuid, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+)

@@ -23,7 +23,7 @@ from tsuen_identity.domain.errors import IdentityError, TooManyAttempts
 from tsuen_identity.domain.passwords import MAX_LENGTH
 from tsuen_identity.domain.throttle import retry_after_seconds
 from tsuen_identity.entrypoints.deps import ClientDep, IdentityDep
-from tsuen_identity.service_layer import accounts, login
+from tsuen_identity.service_layer import accounts, login, second_factor
 from tsuen_identity.service_layer.login import Tokens
 
 router = APIRouter(prefix="/v1", tags=["identity"])
@@ -94,6 +94,28 @@ class TokenOut(BaseModel):
     facility_id: uuid.UUID | None = None
 
 
+class EnrolmentOut(BaseModel):
+    secret: str = Field(description="base32, for typing into an authenticator app")
+    otpauth_uri: str = Field(description="otpauth://totp/… for the QR code")
+
+
+class SecondFactorOut(BaseModel):
+    """202: the password was right; send the code with the challenge to finish logging in."""
+
+    second_factor: Literal["totp"] = "totp"
+    challenge: str
+    expires_in: int
+    account_id: uuid.UUID
+    enrolment: EnrolmentOut | None = Field(
+        default=None, description="present until an authenticator app is confirmed"
+    )
+
+
+class SecondFactorIn(BaseModel):
+    challenge: str = Field(min_length=1, max_length=200)
+    code: str = Field(min_length=1, max_length=20)
+
+
 class AccountIn(BaseModel):
     role: Literal["facility_staff", "municipality_officer"]
     email: EmailAddress = Email
@@ -138,11 +160,49 @@ def _token_out(tokens: Tokens) -> TokenOut:
 # --- routes -----------------------------------------------------------------------------------
 
 
-@router.post("/login", response_model=TokenOut, responses=error_responses(401, 429, *_BODY))
-async def post_login(body: LoginIn, identity: IdentityDep, client: ClientDep) -> TokenOut:
+@router.post(
+    "/login",
+    response_model=TokenOut | SecondFactorOut,
+    responses={
+        202: {"model": SecondFactorOut, "description": "the second factor is needed"},
+        **error_responses(401, 429, *_BODY),
+    },
+)
+async def post_login(
+    body: LoginIn, identity: IdentityDep, client: ClientDep, response: Response
+) -> TokenOut | SecondFactorOut:
     """Log in with the e-mail address and password. The same 401 for an unknown address and a
-    wrong password; 429 with Retry-After while the address or the client is locked."""
-    return _token_out(await login.login(identity, body.email, body.password, client=client))
+    wrong password; 429 with Retry-After while the address or the client is locked. For a role
+    with a second factor (officers): 202 with a challenge, then ``/login/second-factor``."""
+    outcome = await login.login(identity, body.email, body.password, client=client)
+    if isinstance(outcome, login.SecondFactorNeeded):
+        response.status_code = status.HTTP_202_ACCEPTED
+        enrolment = outcome.enrolment
+        return SecondFactorOut(
+            challenge=outcome.challenge,
+            expires_in=outcome.expires_in,
+            account_id=outcome.account.id,
+            enrolment=EnrolmentOut(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri)
+            if enrolment
+            else None,
+        )
+    return _token_out(outcome)
+
+
+@router.post(
+    "/login/second-factor",
+    response_model=TokenOut,
+    responses=error_responses(401, 410, 429, *_BODY),
+)
+async def post_second_factor(
+    body: SecondFactorIn, identity: IdentityDep, client: ClientDep
+) -> TokenOut:
+    """The authenticator app's 6-digit code for the login's challenge. 401 for a wrong code
+    (counted towards the lockout like a wrong password); 410 when the challenge is unknown,
+    used, expired or out of tries (log in again)."""
+    return _token_out(
+        await second_factor.complete(identity, body.challenge, body.code, client=client)
+    )
 
 
 @router.post("/token/refresh", response_model=TokenOut, responses=error_responses(401, *_BODY))

@@ -17,7 +17,7 @@ from tsuen_identity.adapters.keys import generate_key_file
 from tsuen_identity.config import Settings
 from tsuen_identity.domain.errors import EmailTaken
 from tsuen_identity.entrypoints.consumers import build_worker
-from tsuen_identity.service_layer import accounts, login
+from tsuen_identity.service_layer import accounts, login, second_factor
 from tsuen_identity.service_layer.wiring import build_identity
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -114,10 +114,40 @@ def purge(settings: ServiceSettings, argv: list[str]) -> int:
     return 0
 
 
+def reset_second_factor(settings: ServiceSettings, argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="tsuen-identity reset-second-factor",
+        description="Forget an account's authenticator app (a lost or replaced phone) after "
+        "checking who asks as your procedure says. Every session of the account ends; the next "
+        "login shows a new QR code to enrol.",
+    )
+    parser.add_argument("--email", required=True)
+    args = parser.parse_args(argv)
+
+    async def run() -> bool:
+        engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
+        try:
+            return await second_factor.reset(
+                build_identity(_settings(settings), engine), args.email
+            )
+        finally:
+            await engine.dispose()
+
+    if not asyncio.run(run()):
+        print("no account has that e-mail address", file=sys.stderr)
+        return 1
+    print("second factor reset: the next login enrols a new authenticator app")
+    return 0
+
+
 OPERATOR_COMMANDS = {
     "gen-key": ("create an ES256 signing key file (and its .pub)", gen_key),
     "create-account": ("create a facility staff or municipality officer account", create_account),
     "purge": ("delete expired links, sessions and attempt counters", purge),
+    "reset-second-factor": (
+        "forget an account's authenticator app (lost phone)",
+        reset_second_factor,
+    ),
 }
 
 

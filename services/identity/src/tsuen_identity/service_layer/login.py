@@ -12,14 +12,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsuen_common.events.identity import AccountLocked
 from tsuen_common.logging import get_logger
 from tsuen_identity.adapters import repository as repo
+from tsuen_identity.adapters import second_factor_store as store
 from tsuen_identity.domain.accounts import Account, normalise_email
 from tsuen_identity.domain.errors import InvalidRefreshToken, LoginFailed, TooManyAttempts
 from tsuen_identity.domain.links import digest, new_secret
+from tsuen_identity.domain.second_factor import (
+    CHALLENGE_TTL,
+    needs_second_factor,
+    provisioning_uri,
+)
+from tsuen_identity.domain.second_factor import new_secret as new_totp_secret
 from tsuen_identity.domain.sessions import RefreshVerdict
 from tsuen_identity.domain.throttle import throttle_key
 from tsuen_identity.service_layer.context import Identity
 
 log = get_logger(__name__)
+
+TOTP_CONTEXT = b"identity.totp"  # what the sealed secret is for (tsuen_common.sealed)
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,24 @@ class Tokens:
     expires_in: int
     refresh_token: str
     account: Account
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A new TOTP secret for the authenticator app (shown once, as a QR code)."""
+
+    secret: str
+    otpauth_uri: str
+
+
+@dataclass(frozen=True)
+class SecondFactorNeeded:
+    """The password was right; the session opens once the code comes (second_factor.py)."""
+
+    challenge: str
+    expires_in: int
+    account: Account
+    enrolment: Enrolment | None
 
 
 def login_failed() -> LoginFailed:
@@ -54,8 +81,12 @@ async def _open_session(
     return Tokens(access, int(ttl.total_seconds()), secret, account)
 
 
-async def login(ctx: Identity, email: str, password: str, *, client: str) -> Tokens:
-    """Raises :class:`LoginFailed` (the same for an unknown address and a wrong password) or
+async def login(
+    ctx: Identity, email: str, password: str, *, client: str
+) -> Tokens | SecondFactorNeeded:
+    """Tokens, or (for a role that needs it) a challenge for the second factor.
+
+    Raises :class:`LoginFailed` (the same for an unknown address and a wrong password) or
     :class:`TooManyAttempts` (the same whether or not the address has an account)."""
     email = normalise_email(email)
     now = ctx.now()
@@ -75,11 +106,33 @@ async def login(ctx: Identity, email: str, password: str, *, client: str) -> Tok
         await _count_failure(ctx, email_key, client_key, stored.account if stored else None)
         raise login_failed()
     assert stored is not None
+    if needs_second_factor(str(stored.account.role), ctx.second_factor_roles):
+        async with ctx.sessions() as session, session.begin():
+            return await _challenge(ctx, session, stored.account)
     async with ctx.sessions() as session, session.begin():
         await repo.clear_throttle(session, email_key)
         tokens = await _open_session(ctx, session, stored.account, ctx.now())
     log.info("logged in", account_id=str(stored.account.id), role=str(stored.account.role))
     return tokens
+
+
+async def _challenge(ctx: Identity, session: AsyncSession, account: Account) -> SecondFactorNeeded:
+    """After the right password: a challenge for the code, and a secret to enrol if the
+    account has no confirmed one yet. The lockout counter is not cleared until the code is
+    right, so wrong codes count towards it like wrong passwords."""
+    now = ctx.now()
+    enrolment = None
+    stored = await store.factor(session, account.id)
+    if stored is None or not stored.confirmed:
+        secret = new_totp_secret()
+        await store.replace_unconfirmed(
+            session, account.id, ctx.box.seal(secret.encode(), context=TOTP_CONTEXT)
+        )
+        enrolment = Enrolment(secret, provisioning_uri(secret, account.email))
+    challenge = new_secret()
+    await store.insert_challenge(session, digest(challenge), account.id, now + CHALLENGE_TTL)
+    log.info("password accepted; second factor asked", account_id=str(account.id))
+    return SecondFactorNeeded(challenge, int(CHALLENGE_TTL.total_seconds()), account, enrolment)
 
 
 async def _count_failure(
@@ -139,7 +192,9 @@ async def purge(ctx: Identity, *, keep: timedelta) -> dict[str, int]:
     """Housekeeping: delete links, sessions and counters dead for longer than ``keep``."""
     now = ctx.now()
     async with ctx.sessions() as session, session.begin():
-        return await repo.purge(session, before=now - keep, now=now)
+        purged = await repo.purge(session, before=now - keep, now=now)
+        purged["login_challenges"] = await store.purge_challenges(session, before=now - keep)
+        return purged
 
 
 async def logout(ctx: Identity, refresh_token: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tsuen_common.auth import TokenIssuer
 from tsuen_common.db import make_sessions
 from tsuen_common.messaging import Outbox
+from tsuen_common.sealed import box_from_settings
 from tsuen_common.timeutil import now_jst
 from tsuen_identity.adapters.hashing import Passwords
 from tsuen_identity.adapters.keys import SigningKey
@@ -47,4 +48,9 @@ def build_identity(
         portal_base_url=settings.portal_base_url,
         signer=build_signer(settings, signing_key) if signing_key else None,
         now=now or now_jst,
+        second_factor_roles=frozenset(settings.second_factor_roles),
+        box=box_from_settings(
+            settings.sealing_keys.get_secret_value() if settings.sealing_keys else None,
+            environment=settings.environment,
+        ),
     )

@@ -55,6 +55,24 @@ class WeakPassword(Exception):
     message_ja: str
 
 
+class WrongCode(Exception):
+    """The second factor's code was not right."""
+
+
+class ChallengeOver(Exception):
+    """The login waiting for a code expired, was used or ran out of tries: log in again."""
+
+
+@dataclass(frozen=True)
+class SecondFactorAsked:
+    """The password was right; identity wants the authenticator app's code. ``secret`` and
+    ``otpauth_uri`` are set until the app is enrolled (first login)."""
+
+    challenge: str
+    secret: str = ""
+    otpauth_uri: str = ""
+
+
 @dataclass(frozen=True)
 class SignIn:
     account: Account
@@ -121,12 +139,35 @@ class Identity:
 
     async def login(
         self, email: str, password: str, client_ip: str | None, now: datetime
-    ) -> SignIn:
+    ) -> SignIn | SecondFactorAsked:
         response = await self._post("/v1/login", {"email": email, "password": password}, client_ip)
         if response.status_code == 429:
             raise Locked(int(response.headers.get("Retry-After", "60") or 60))
+        if response.status_code == 202:
+            body = response.json()
+            enrolment = body.get("enrolment") or {}
+            return SecondFactorAsked(
+                challenge=str(body["challenge"]),
+                secret=str(enrolment.get("secret") or ""),
+                otpauth_uri=str(enrolment.get("otpauth_uri") or ""),
+            )
         if response.status_code != 200:
             raise InvalidCredentials()
+        return self._sign_in(response, now)
+
+    async def second_factor(
+        self, challenge: str, code: str, client_ip: str | None, now: datetime
+    ) -> SignIn:
+        """The code for a login's challenge: WrongCode (401), ChallengeOver (410), Locked."""
+        response = await self._post(
+            "/v1/login/second-factor", {"challenge": challenge, "code": code}, client_ip
+        )
+        if response.status_code == 429:
+            raise Locked(int(response.headers.get("Retry-After", "60") or 60))
+        if response.status_code in (404, 410):
+            raise ChallengeOver()
+        if response.status_code != 200:
+            raise WrongCode()
         return self._sign_in(response, now)
 
     async def refresh(self, refresh_token: str, client_ip: str | None, now: datetime) -> SignIn:

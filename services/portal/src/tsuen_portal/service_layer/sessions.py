@@ -7,7 +7,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from tsuen_common.logging import get_logger
-from tsuen_portal.adapters.backends import BackendUnauthorized, Identity, SignIn
+from tsuen_portal.adapters.backends import (
+    BackendUnauthorized,
+    Identity,
+    SecondFactorAsked,
+    SignIn,
+)
 from tsuen_portal.adapters.session_store import SessionStore
 from tsuen_portal.domain import csrf
 from tsuen_portal.domain import sessions as rules
@@ -55,9 +60,16 @@ class Sessions:
         await self.store.add(session)
         return session_id, session
 
-    async def authenticate(self, email: str, password: str, client_ip: str | None) -> SignIn:
-        """Identity's answer to a login form (InvalidCredentials, Locked)."""
+    async def authenticate(
+        self, email: str, password: str, client_ip: str | None
+    ) -> SignIn | SecondFactorAsked:
+        """Identity's answer to a login form (InvalidCredentials, Locked), or its request for
+        the second factor (officers)."""
         return await self.identity.login(email, password, client_ip, self.clock())
+
+    async def second_factor(self, challenge: str, code: str, client_ip: str | None) -> SignIn:
+        """Identity's answer to the code (WrongCode, ChallengeOver, Locked)."""
+        return await self.identity.second_factor(challenge, code, client_ip, self.clock())
 
     async def sign_in(self, previous: Session | None, signed: SignIn) -> tuple[str, Session]:
         """A new session (new id, new CSRF secret) for the account: the pre-login id, which

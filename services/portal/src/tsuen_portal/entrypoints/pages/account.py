@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import segno
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from tsuen_portal.adapters.backends import (
     BackendUnavailable,
+    ChallengeOver,
     InvalidCredentials,
     LinkExpired,
     Locked,
+    SecondFactorAsked,
     WeakPassword,
+    WrongCode,
 )
 from tsuen_portal.domain.navigation import safe_next
 from tsuen_portal.entrypoints.pages.forms import FormErrors, looks_like_email
-from tsuen_portal.entrypoints.web import PageDep
+from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -27,10 +31,12 @@ MAX_PASSWORD = 256
 
 
 @router.get("/login")
-async def login_page(page: PageDep, next: str = "/") -> Response:
+async def login_page(page: PageDep, next: str = "/", code_expired: str = "") -> Response:
     if page.session is not None and page.session.signed_in:
         return page.redirect(safe_next(next))
-    return await page.render("login.html", form=True, next=safe_next(next), email="")
+    return await page.render(
+        "login.html", form=True, next=safe_next(next), email="", code_expired=code_expired == "1"
+    )
 
 
 @router.post("/login")
@@ -57,10 +63,58 @@ async def login(page: PageDep) -> Response:
                 errors=FormErrors(), locked_minutes=minutes,
             )  # fmt: skip
         else:
+            if isinstance(signed, SecondFactorAsked):
+                return await _code_page(page, signed, target)
             session_id, session = await page.portal.sessions.sign_in(page.session, signed)
             page.adopt(session_id, session)
             return page.redirect(target)
     return await page.render("login.html", 400, form=True, next=target, email=email, errors=errors)
+
+
+# -- the second factor (officers): the authenticator app's code after the password ----------
+
+
+async def _code_page(
+    page: Page, asked: SecondFactorAsked, target: str, errors: FormErrors | None = None
+) -> Response:
+    """The code form. On the first login it also shows the QR code to enrol the app (drawn
+    here as inline SVG from identity's otpauth URI; nothing leaves the server)."""
+    qr = segno.make(asked.otpauth_uri, error="m").svg_data_uri(scale=5) if asked.otpauth_uri else ""
+    return await page.render(
+        "login_code.html",
+        400 if errors else 200,
+        form=True,
+        asked=asked,
+        qr=qr,
+        next=target,
+        errors=errors or FormErrors(),
+    )
+
+
+@router.post("/login/code")
+async def login_code(page: PageDep) -> Response:
+    form = await page.form()
+    target = safe_next(form.get("next"))
+    asked = SecondFactorAsked(
+        challenge=form.get("challenge", "")[:200],
+        secret=form.get("secret", "")[:64],
+        otpauth_uri=form.get("otpauth_uri", "")[:500],
+    )
+    code = "".join(form.get("code", "").split())
+    errors = FormErrors()
+    if not code.isdigit() or len(code) != 6:
+        errors.add("code", N_("Enter the 6-digit code your authenticator app shows"))
+        return await _code_page(page, asked, target, errors)
+    try:
+        signed = await page.portal.sessions.second_factor(asked.challenge, code, page.client_ip)
+    except WrongCode:
+        errors.add("code", N_("The code is not right. Enter the code the app shows now"))
+        return await _code_page(page, asked, target, errors)
+    except (ChallengeOver, Locked):
+        return page.redirect("/login?code_expired=1")
+    session_id, session = await page.portal.sessions.sign_in(page.session, signed)
+    page.adopt(session_id, session)
+    return page.redirect(target)
 
 
 @router.post("/logout")
