@@ -158,7 +158,13 @@ async def setup(
     return fids, kids
 
 
-def booking_call(kid: Kid, day: date, hour: int, headers: dict[str, str]) -> Call:
+def booking_call(
+    kid: Kid, day: date, hour: int, headers: dict[str, str], *, keyed: bool = True
+) -> Call:
+    """One booking, with an Idempotency-Key as every real client sends (issue 18) unless
+    ``keyed`` is off (``--no-idempotency-keys``: what the keys cost)."""
+    if keyed:
+        headers = {**headers, "Idempotency-Key": str(uuid.uuid4())}
     return Call(
         "POST",
         "/v1/bookings",
@@ -353,7 +359,8 @@ async def phase(
     else:  # hot: everyone wants 09:00–10:00 on the first open day of the month
         work = [(kid, days[0], 9) for kid in kids]
     headers = {kid.child_id: kid.headers() for kid in kids}
-    calls = [booking_call(k, d, h, headers[k.child_id]) for k, d, h in work]
+    keyed = not args.no_idempotency_keys
+    calls = [booking_call(k, d, h, headers[k.child_id], keyed=keyed) for k, d, h in work]
     print(
         f"[{label}] set-up {time.monotonic() - t0:.1f} s: {facilities} facilities, "
         f"{children} children, {len(calls)} booking requests"
@@ -479,6 +486,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     p.add_argument("--time-limit", type=float, default=40, help="seconds per phase")
+    p.add_argument(
+        "--no-idempotency-keys",
+        action="store_true",
+        help="send bookings without an Idempotency-Key (to measure what the keys cost)",
+    )
     return p
 
 

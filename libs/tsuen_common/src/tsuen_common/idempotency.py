@@ -46,7 +46,8 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -57,10 +58,12 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from tsuen_common.auth.tokens import InvalidToken, Principal, TokenVerifier
+from tsuen_common.db import database_unavailable
 from tsuen_common.edge import ASGIApp, Message, Receive, Scope, Send
 from tsuen_common.logging import get_logger
 from tsuen_common.settings import ServiceSettings
@@ -99,18 +102,16 @@ _RECORD = sa.text(
     SELECT (SELECT wrote FROM wrote) AS wrote, (SELECT count(*) FROM recorded) AS recorded
     """
 )
-_LOOKUP = sa.text(
-    """
-    SELECT fingerprint, status, content_type, body,
-           extract(epoch FROM now() - created_at) AS age_seconds
-    FROM idempotency_keys WHERE caller = :caller AND key = :key
-    """
+# The lookup and the stored answer run on a raw asyncpg connection, outside a transaction: one
+# round trip each, where a SQLAlchemy session would add BEGIN and COMMIT/ROLLBACK.
+_LOOKUP = (
+    "SELECT fingerprint, status, content_type, body, "
+    "extract(epoch FROM now() - created_at)::float8 AS age_seconds "
+    "FROM idempotency_keys WHERE caller = $1 AND key = $2"
 )
-_STORE = sa.text(
-    """
-    UPDATE idempotency_keys SET status = :status, content_type = :content_type, body = :body
-    WHERE caller = :caller AND key = :key AND status IS NULL
-    """
+_STORE = (
+    "UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5 "
+    "WHERE caller = $1 AND key = $2 AND status IS NULL"
 )
 _PURGE = sa.text(
     "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => :s)"
@@ -321,7 +322,7 @@ Recover = Callable[[Attempt], Awaitable[tuple[int, Any] | None]]
 
 @dataclass
 class IdempotencyConfig:
-    sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine
     recover: Recover | None = None
     pending_seconds: float = PENDING_SECONDS
     in_flight: set[tuple[str, str]] = field(default_factory=set)
@@ -336,7 +337,10 @@ def enable_idempotency(
 ) -> None:
     """Switch ``Idempotency-Key`` on for every POST of ``app`` (the guard is in every app built
     by :func:`tsuen_common.service.create_app`, idle until this is called)."""
-    app.state.idempotency = IdempotencyConfig(sessions, recover, pending_seconds)
+    engine = sessions.kw["bind"]
+    if not isinstance(engine, AsyncEngine):
+        raise TypeError("enable_idempotency: the sessions must be bound to an AsyncEngine")
+    app.state.idempotency = IdempotencyConfig(engine, recover, pending_seconds)
 
 
 class IdempotencyGuard:
@@ -373,7 +377,13 @@ class IdempotencyGuard:
             await _send(send, IN_FLIGHT)
             return
         attempt = Attempt(principal, scope["method"], scope["path"], body)
-        earlier = await _answer_from_row(config, claim, attempt)
+        try:
+            earlier = await _answer_from_row(config, claim, attempt)
+        except Exception as exc:
+            if not _unavailable(exc):
+                raise
+            await _send(send, UNAVAILABLE)
+            return
         if earlier is not None:
             await _send(send, earlier)
             return
@@ -394,7 +404,12 @@ class IdempotencyGuard:
             return
         if captured.status == 0 or captured.status >= 400:
             # Refused, perhaps because a duplicate committed first (its booking is in the way).
-            sibling = await _answer_from_row(config, claim, attempt)
+            try:
+                sibling = await _answer_from_row(config, claim, attempt)
+            except Exception as exc:
+                if not _unavailable(exc):
+                    raise
+                sibling = None
             if sibling is not None:
                 await _send(send, sibling)
                 return
@@ -420,8 +435,8 @@ def _principal(scope: Scope, authorization: bytes | None) -> Principal | None:
 async def _answer_from_row(
     config: IdempotencyConfig, claim: Claim, attempt: Attempt
 ) -> Answer | None:
-    async with config.sessions() as session:
-        row = (await session.execute(_LOOKUP, {"caller": claim.caller, "key": claim.key})).first()
+    async with _connection(config.engine) as conn:
+        row = await conn.fetchrow(_LOOKUP, claim.caller, claim.key)
     if row is None:
         return None
     stored = Stored(row[0], row[1], row[2], row[3], float(row[4]))
@@ -441,17 +456,48 @@ async def _answer_from_row(
 
 
 async def _store(config: IdempotencyConfig, claim: Claim, captured: _Captured) -> None:
-    async with config.sessions() as session, session.begin():
-        await session.execute(
-            _STORE,
-            {
-                "caller": claim.caller,
-                "key": claim.key,
-                "status": captured.status,
-                "content_type": captured.content_type.decode("latin-1"),
-                "body": b"".join(captured.chunks),
-            },
-        )
+    """Keep the answer with its key. If that fails (the database went away after the commit),
+    the answer still goes out; a retry then recovers it like one lost to a crash."""
+    try:
+        async with _connection(config.engine) as conn:
+            await conn.execute(
+                _STORE,
+                claim.caller,
+                claim.key,
+                captured.status,
+                captured.content_type.decode("latin-1"),
+                b"".join(captured.chunks),
+            )
+    except Exception as exc:
+        if not _unavailable(exc):
+            raise
+        log.warning("could not keep an idempotent answer", error=type(exc).__name__)
+
+
+@asynccontextmanager
+async def _connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """An asyncpg connection from the service's pool, outside any transaction."""
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(raw, asyncpg.Connection)
+        try:
+            yield raw
+        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+            await conn.invalidate()  # a connection that died under the call is not reused
+            raise
+
+
+def _unavailable(error: BaseException) -> bool:
+    return database_unavailable(error) or isinstance(error, PoolTimeout)
+
+
+UNAVAILABLE = problem(
+    503,
+    "database_unavailable",
+    "the database is unavailable for a moment; please try again",
+    "ただいま混み合っているか、一時的に利用できません。しばらくしてから、もう一度お試しください。",
+    retry_after=1,
+)
 
 
 @dataclass
