@@ -14,10 +14,11 @@ The message (English and Japanese) never carries personal data: it is shown and 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+if TYPE_CHECKING:  # the domain modules that subclass these stay free of the web framework
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
 
 
 class ServiceError(Exception):
@@ -121,6 +122,8 @@ def error_body(detail: object, code: str | None, message_ja: str | None) -> dict
 
 
 async def _refusal(_request: Request, exc: Exception) -> JSONResponse:
+    from fastapi.responses import JSONResponse
+
     assert isinstance(exc, ServiceError)
     headers = {"Retry-After": "1"} if exc.status == 503 else None
     return JSONResponse(

@@ -27,6 +27,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from tsuen_common import errors
+
 __all__ = [
     "CodeError",
     "CodeExpired",
@@ -45,14 +47,16 @@ MAC_BYTES = 16  # 128 bits: far beyond guessing within one 30-second step, and a
 KEY_BYTES = 32
 
 
-class CodeError(Exception):
+class CodeError(errors.ServiceError):
     """The scanned code cannot be used. ``code`` is stable for clients; messages are for people."""
 
+    status = 400
     code = "code_invalid"
     message_ja = "この2次元コードは使えません。"
 
 
 class CodeMalformed(CodeError):
+    status = 400
     code = "code_malformed"
     message_ja = (
         "2次元コードを読み取れませんでした。施設の画面のコードをもう一度読み取ってください。"
@@ -60,6 +64,7 @@ class CodeMalformed(CodeError):
 
 
 class CodeForged(CodeError):
+    status = 403
     code = "code_forged"
     message_ja = (
         "この2次元コードは施設が表示したものではありません。"
@@ -68,6 +73,7 @@ class CodeForged(CodeError):
 
 
 class CodeExpired(CodeError):
+    status = 410
     code = "code_expired"
     message_ja = (
         "2次元コードの有効期限が切れています。施設の画面のコードをもう一度読み取ってください。"
@@ -75,6 +81,7 @@ class CodeExpired(CodeError):
 
 
 class CodeForOtherFacility(CodeError):
+    status = 409
     code = "code_other_facility"
     message_ja = "この2次元コードは別の施設のものです。ご予約の施設のコードを読み取ってください。"
 

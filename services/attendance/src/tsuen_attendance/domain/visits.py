@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from tsuen_attendance.domain.times import hhmm, jst_day
+from tsuen_common import errors
 from tsuen_common.policy import AttendancePolicy
 
 __all__ = [
@@ -37,14 +38,15 @@ __all__ = [
 ]
 
 
-class AttendanceError(Exception):
-    """A registration that the rules do not allow; the message tells the person what to do."""
+class AttendanceError(errors.ServiceError):
+    """A registration that the rules do not allow (409); the message tells the person what to
+    do, so every raise gives its own ``message_ja``."""
 
+    status = 409
     code = "attendance_rejected"
 
     def __init__(self, message: str, message_ja: str) -> None:
-        super().__init__(message)
-        self.message_ja = message_ja
+        super().__init__(message, message_ja=message_ja)
 
 
 class BookingNotActive(AttendanceError):

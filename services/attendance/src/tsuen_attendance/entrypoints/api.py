@@ -6,20 +6,12 @@ import uuid
 from datetime import date, datetime
 
 import segno
-from fastapi import APIRouter, FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 
 from tsuen_attendance.adapters.repository import VisitRecord
-from tsuen_attendance.domain.codes import (
-    CodeError,
-    CodeExpired,
-    CodeForged,
-    CodeForOtherFacility,
-    CodeMalformed,
-)
 from tsuen_attendance.domain.times import jst_day
-from tsuen_attendance.domain.visits import AttendanceError, VisitStatus
+from tsuen_attendance.domain.visits import VisitStatus
 from tsuen_attendance.entrypoints.deps import AnyCaller, BearerCaller, ServiceDep
 from tsuen_attendance.service_layer.attendance import (
     FACILITY_NOT_FOUND_JA,
@@ -30,38 +22,19 @@ from tsuen_attendance.service_layer.attendance import (
 )
 from tsuen_common.age import months_old
 from tsuen_common.auth import Forbidden, Principal, Role
+from tsuen_common.errors import install_error_handler
 from tsuen_common.events.eligibility import ChildProfile
 from tsuen_common.problems import error_responses
 
 router = APIRouter(prefix="/v1", tags=["attendance"])
 
-_CODE_STATUS: dict[type[CodeError], int] = {
-    CodeMalformed: status.HTTP_400_BAD_REQUEST,
-    CodeForged: status.HTTP_403_FORBIDDEN,
-    CodeExpired: status.HTTP_410_GONE,
-    CodeForOtherFacility: status.HTTP_409_CONFLICT,
-}
-
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Domain errors become 4xx with a stable ``code`` and a message a person can act on."""
-
-    async def code_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, CodeError)
-        return JSONResponse(
-            status_code=_CODE_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST),
-            content={"detail": str(exc), "code": exc.code, "message_ja": exc.message_ja},
-        )
-
-    async def attendance_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, AttendanceError)
-        return JSONResponse(
-            status_code=status.HTTP_409_CONFLICT,
-            content={"detail": str(exc), "code": exc.code, "message_ja": exc.message_ja},
-        )
-
-    app.add_exception_handler(CodeError, code_error)
-    app.add_exception_handler(AttendanceError, attendance_error)
+    """Code and registration refusals are the shared kinds (tsuen_common.errors), each with its
+    status (a malformed code 400, a forged one 403, an expired one 410, another facility's
+    409, a registration the rules refuse 409), a stable ``code`` and a message a person can
+    act on; create_app already answers them."""
+    install_error_handler(app)
 
 
 # --- schemas ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from tsuen_common.auth import TokenVerifier, configure_auth
 from tsuen_common.db import make_engine, make_sessions
+from tsuen_common.errors import error_body
 from tsuen_common.idempotency import enable_idempotency
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import load_policies
@@ -19,48 +20,30 @@ from tsuen_eligibility.domain.lottery import LotteryError
 from tsuen_eligibility.entrypoints import profiles
 from tsuen_eligibility.entrypoints.api import ROUTERS
 from tsuen_eligibility.service_layer.context import Eligibility
-from tsuen_eligibility.service_layer.errors import (
-    Conflict,
-    Gone,
-    Invalid,
-    NotFound,
-    TooLarge,
-    UnsupportedType,
-    UseCaseError,
+
+# Use-case errors are the shared kinds (tsuen_common.errors): create_app answers them.
+LOTTERY_INPUT_JA = (
+    "抽選の条件に誤りがあります（定員が負の数、または同じ申請が二重に含まれています）。"
+    "公開された内容をそのまま入力してください。"
 )
-
-_STATUS: dict[type[UseCaseError], int] = {
-    NotFound: status.HTTP_404_NOT_FOUND,
-    Conflict: status.HTTP_409_CONFLICT,
-    Gone: status.HTTP_410_GONE,
-    TooLarge: status.HTTP_413_CONTENT_TOO_LARGE,
-    UnsupportedType: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-    Invalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
-}
-
-
-async def _use_case_error(_request: Request, exc: Exception) -> JSONResponse:
-    code = next(
-        (s for cls, s in _STATUS.items() if isinstance(exc, cls)), status.HTTP_400_BAD_REQUEST
-    )
-    content = {"detail": str(exc)}
-    message_ja = getattr(exc, "message_ja", None)
-    if message_ja:
-        content["message_ja"] = message_ja
-    return JSONResponse(status_code=code, content=content)
 
 
 async def _rate_limited(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RateLimited)
     return JSONResponse(
         status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        content={"detail": str(exc), "code": "rate_limited", "message_ja": exc.message_ja},
+        content=error_body(str(exc), "rate_limited", exc.message_ja),
         headers={"Retry-After": str(exc.retry_after_seconds)},
     )
 
 
 async def _lottery_error(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": str(exc)})
+    """A replayed draw's inputs that no draw accepts (a negative number of places, an
+    application twice on the list)."""
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content=error_body(str(exc), "lottery_input_invalid", LOTTERY_INPUT_JA),
+    )
 
 
 def body_limits(settings: Settings) -> list[tuple[str, int]]:
@@ -97,7 +80,6 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = now_jst) ->
         clock=clock,
     )
     enable_idempotency(app, app.state.eligibility.sessions)
-    app.add_exception_handler(UseCaseError, _use_case_error)
     app.add_exception_handler(LotteryError, _lottery_error)
     app.add_exception_handler(RateLimited, _rate_limited)
     dispose_on_shutdown(app, engine)

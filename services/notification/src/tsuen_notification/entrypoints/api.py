@@ -13,10 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tsuen_common import errors
 from tsuen_common.auth import Principal, Role, require_roles
 from tsuen_common.logging import get_logger, mask_email, mask_emails_in
 from tsuen_common.problems import error_responses
@@ -149,8 +150,11 @@ async def list_all_mails(
     return MailList(mails=[_view(r, masked=True) for r in rows])
 
 
-def _not_found() -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, "no such mail in this municipality")
+def _not_found() -> errors.NotFound:
+    return errors.NotFound(
+        "no such mail in this municipality",
+        message_ja="この市区町村のメールが見つかりませんでした。一覧を開き直してください。",
+    )
 
 
 @router.get(
@@ -186,9 +190,9 @@ async def resend_mail(
         if row is None:
             raise _not_found()
         if not await mail_queue.requeue(session, notice_id):
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
+            raise errors.Conflict(
                 f"only a failed mail can be resent; this one is {row.status}",
+                message_ja="送信に失敗したメールだけを再送できます。このメールの状態をご確認ください。",
             )
         row = await mail_queue.get_mail(session, notice_id, municipality=code)
     assert row is not None

@@ -346,7 +346,11 @@ def _refusal(response: httpx.Response) -> Refused:
         isinstance(detail, str) and detail.startswith("attachment")
     ):
         errors["attachments"] = N_("Attach PDF, JPEG or PNG files of 5 MB or less")
-    return Refused(errors, message_ja=message)
+    # A birth date the page explains at its field (in the page's language) needs no banner; the
+    # banner is for what no field explains (a duplicate application, the period closed) and for
+    # eligibility's precise words about a file.
+    explained = bool(errors) and "attachments" not in errors
+    return Refused(errors, message_ja="" if explained else message)
 
 
 async def submit(
