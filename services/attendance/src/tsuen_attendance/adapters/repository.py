@@ -51,7 +51,11 @@ class VisitRecord:
 
 
 def _record(row: Any) -> VisitRecord:
-    mapping = row._mapping
+    return record_from(row._mapping)
+
+
+def record_from(mapping: Any) -> VisitRecord:
+    """A visit record from a ``visits`` row as a mapping (SQLAlchemy's or asyncpg's)."""
     fields = {name: mapping[name] for name in _VISIT_FIELDS}
     # PostgreSQL hands timestamptz back in UTC; tsuen shows and publishes Japan time.
     fields.update({k: in_jst(v) for k, v in fields.items() if isinstance(v, datetime)})
@@ -284,13 +288,18 @@ async def load_keys(
     session: AsyncSession, facility_id: uuid.UUID, box: SecretBox
 ) -> KeyRing | None:
     rows = (await session.execute(_KEY_RING, {"facility_id": facility_id})).all()
-    if not rows or rows[0].retired_at is not None:
+    return key_ring([(r.secret, r.retired_at) for r in rows], box)
+
+
+def key_ring(rows: list[tuple[bytes, datetime | None]], box: SecretBox) -> KeyRing | None:
+    """The ring from (secret, retired_at) rows, the current key first (``_KEY_RING``'s order)."""
+    if not rows or rows[0][1] is not None:
         return None  # no current key: the facility has not shown a code yet
     previous = rows[1] if len(rows) > 1 else None
     return KeyRing(
-        current=box.open(bytes(rows[0].secret), context=_KEY_CONTEXT),
-        previous=box.open(bytes(previous.secret), context=_KEY_CONTEXT) if previous else None,
-        previous_retired_at=previous.retired_at if previous else None,
+        current=box.open(bytes(rows[0][0]), context=_KEY_CONTEXT),
+        previous=box.open(bytes(previous[0]), context=_KEY_CONTEXT) if previous else None,
+        previous_retired_at=previous[1] if previous else None,
     )
 
 

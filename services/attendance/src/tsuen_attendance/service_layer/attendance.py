@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tsuen_attendance.adapters import children as child_records
 from tsuen_attendance.adapters import repository as repo
+from tsuen_attendance.adapters import scan_sql
 from tsuen_attendance.domain.codes import (
     CodeForOtherFacility,
     FacilityKeys,
+    ParsedToken,
     TokenClock,
     issue_token,
     parse_token,
@@ -145,6 +147,9 @@ class AttendanceService:
     ) -> uuid.UUID:
         parsed = parse_token(token)
         ring = await repo.load_keys(session, parsed.facility_id, self.key_box)
+        return self._verify(parsed, ring, now)
+
+    def _verify(self, parsed: ParsedToken, ring: repo.KeyRing | None, now: datetime) -> uuid.UUID:
         keys = None
         if ring is not None:
             keys = FacilityKeys(
@@ -199,21 +204,53 @@ class AttendanceService:
     async def _guardian_registers(
         self, guardian: Principal, token: str, booking_id: uuid.UUID, action: StaffAction
     ) -> Registration:
+        """One read and one ``register_visit`` call (issue 20, ``adapters/scan_sql.py``): the
+        second of two phones scanning at once finds the visit changed, reads it again and
+        answers what the first one did."""
         now = self.now()
         guardian_id = _guardian_id(guardian)
-        async with self.sessions() as session, session.begin():
-            facility_id = await self._verified_facility(session, token, now)
-            record = await repo.get_visit(session, booking_id, for_update=True)
-            # The guardian id (a global UUID from the signed token) is the tenant boundary; the
-            # booking's municipality may differ from the guardian's in 広域利用.
-            if record is None or record.visit.guardian_id != guardian_id:
-                raise NotFound(f"no booking {booking_id} of yours", message_ja=BOOKING_NOT_FOUND_JA)
-            if record.visit.facility_id != facility_id:
-                raise CodeForOtherFacility(
-                    "this code belongs to another facility than the booking; scan the code "
-                    "at the facility you booked"
+        parsed = parse_token(token)
+        async with scan_sql.connection(self.sessions.kw["bind"]) as conn:
+            for _ in range(_SCAN_ATTEMPTS):
+                found = await scan_sql.read(conn, parsed.facility_id, booking_id, self.key_box)
+                facility_id = self._verify(parsed, found.ring, now)
+                record = found.record
+                # The guardian id (a global UUID from the signed token) is the tenant boundary;
+                # the booking's municipality may differ from the guardian's in 広域利用.
+                if record is None or record.visit.guardian_id != guardian_id:
+                    raise NotFound(
+                        f"no booking {booking_id} of yours", message_ja=BOOKING_NOT_FOUND_JA
+                    )
+                if record.visit.facility_id != facility_id:
+                    raise CodeForOtherFacility(
+                        "this code belongs to another facility than the booking; scan the code "
+                        "at the facility you booked"
+                    )
+                updated, changed = self._decide(record.visit, action, now)
+                if not changed:
+                    return Registration(record=record, changed=False)
+                event = _event(record, updated, action, staff_id=None)
+                envelope = self.outbox.envelope(event, municipality=updated.municipality)
+                call = scan_sql.RegisterVisit(
+                    booking_id=updated.booking_id,
+                    version=found.version,
+                    checked_in_at=updated.checked_in_at,
+                    checked_out_at=updated.checked_out_at,
+                    late_minutes=updated.late_minutes,
+                    penalty_minutes=updated.penalty_minutes,
+                    **scan_sql.RegisterVisit.outbox_columns(
+                        self.outbox.row(envelope, topic=event.topic)
+                    ),
                 )
-            return await self._register(session, record, action, now, staff_id=None)
+                try:
+                    await scan_sql.register(conn, call)
+                except scan_sql.Stale:
+                    continue
+                return self._registered(record, updated, action, staff_id=None)
+        raise errors.Conflict(
+            "too many simultaneous scans of this booking; please scan again",
+            message_ja="同時に複数の登録がありました。もう一度読み取ってください。",
+        )
 
     # --- staff ----------------------------------------------------------------------------
 
@@ -279,12 +316,7 @@ class AttendanceService:
         *,
         staff_id: str | None,
     ) -> Registration:
-        visit = record.visit
-        policy = self._policy(visit.municipality)
-        if action is StaffAction.CHECK_IN:
-            updated, changed = visit.check_in(now, policy)
-        else:
-            updated, changed = visit.check_out(now, policy)
+        updated, changed = self._decide(record.visit, action, now)
         if not changed:
             return Registration(record=record, changed=False)
         in_by = staff_id if action is StaffAction.CHECK_IN else None
@@ -293,6 +325,25 @@ class AttendanceService:
             session, updated, checked_in_by_staff=in_by, checked_out_by_staff=out_by
         )
         await self._publish(session, record, updated, action, staff_id)
+        return self._registered(record, updated, action, staff_id=staff_id)
+
+    def _decide(self, visit: Visit, action: StaffAction, now: datetime) -> tuple[Visit, bool]:
+        policy = self._policy(visit.municipality)
+        if action is StaffAction.CHECK_IN:
+            return visit.check_in(now, policy)
+        return visit.check_out(now, policy)
+
+    def _registered(
+        self,
+        record: repo.VisitRecord,
+        updated: Visit,
+        action: StaffAction,
+        *,
+        staff_id: str | None,
+    ) -> Registration:
+        visit = record.visit
+        in_by = staff_id if action is StaffAction.CHECK_IN else None
+        out_by = staff_id if action is StaffAction.CHECK_OUT else None
         new_record = repo.VisitRecord(
             visit=updated,
             facility_name=record.facility_name,
@@ -319,39 +370,9 @@ class AttendanceService:
         staff_id: str | None,
     ) -> None:
         municipality = visit.municipality
-        assert visit.checked_in_at is not None
-        if action is StaffAction.CHECK_IN:
-            await self.outbox.add(
-                session,
-                CheckedIn(
-                    booking_id=visit.booking_id,
-                    child_id=visit.child_id,
-                    facility_id=visit.facility_id,
-                    checked_in_at=visit.checked_in_at,
-                    registered_by_staff=staff_id,
-                ),
-                municipality=municipality,
-            )
-            at = visit.checked_in_at
-        else:
-            assert visit.checked_out_at is not None
-            await self.outbox.add(
-                session,
-                CheckedOut(
-                    booking_id=visit.booking_id,
-                    child_id=visit.child_id,
-                    guardian_email=record.guardian_email,
-                    facility_id=visit.facility_id,
-                    checked_in_at=visit.checked_in_at,
-                    checked_out_at=visit.checked_out_at,
-                    booked_end=visit.ends_at,
-                    late_minutes=visit.late_minutes or 0,
-                    penalty_minutes=visit.penalty_minutes or 0,
-                    registered_by_staff=staff_id,
-                ),
-                municipality=municipality,
-            )
-            at = visit.checked_out_at
+        event = _event(record, visit, action, staff_id=staff_id)
+        await self.outbox.add(session, event, municipality=municipality)
+        at = event.checked_in_at if isinstance(event, CheckedIn) else event.checked_out_at
         if staff_id is not None:
             await self.outbox.add(
                 session,
@@ -396,6 +417,37 @@ class AttendanceService:
                 break
         log.info("no-shows detected", count=total, at=at.isoformat())
         return total
+
+
+_SCAN_ATTEMPTS = 3
+
+
+def _event(
+    record: repo.VisitRecord, visit: Visit, action: StaffAction, *, staff_id: str | None
+) -> CheckedIn | CheckedOut:
+    """The event of a registration: ``visit`` is the visit after it."""
+    assert visit.checked_in_at is not None
+    if action is StaffAction.CHECK_IN:
+        return CheckedIn(
+            booking_id=visit.booking_id,
+            child_id=visit.child_id,
+            facility_id=visit.facility_id,
+            checked_in_at=visit.checked_in_at,
+            registered_by_staff=staff_id,
+        )
+    assert visit.checked_out_at is not None
+    return CheckedOut(
+        booking_id=visit.booking_id,
+        child_id=visit.child_id,
+        guardian_email=record.guardian_email,
+        facility_id=visit.facility_id,
+        checked_in_at=visit.checked_in_at,
+        checked_out_at=visit.checked_out_at,
+        booked_end=visit.ends_at,
+        late_minutes=visit.late_minutes or 0,
+        penalty_minutes=visit.penalty_minutes or 0,
+        registered_by_staff=staff_id,
+    )
 
 
 def _guardian_id(principal: Principal) -> uuid.UUID:
