@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tsuen_common.idempotency import add_idempotency_table
 from tsuen_common.messaging import add_messaging_tables
 
 metadata = sa.MetaData()
 messaging = add_messaging_tables(metadata)
+# Idempotency-Key answers (tsuen_common.idempotency): written by the shared HTTP guard.
+idempotency_keys = add_idempotency_table(metadata)
 
 # Projection of booking's BookingConfirmed/BookingCancelled plus what happened at the door.
 # One row per booking; the attendance columns are this service's own state.

@@ -15,10 +15,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from tsuen_common.idempotency import add_idempotency_table
 from tsuen_common.messaging import add_messaging_tables
 
 metadata = sa.MetaData()
 messaging = add_messaging_tables(metadata)
+# Idempotency-Key answers (tsuen_common.idempotency): written by the shared HTTP guard.
+idempotency_keys = add_idempotency_table(metadata)
 
 _now = sa.func.now()
 

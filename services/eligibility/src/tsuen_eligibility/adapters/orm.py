@@ -12,11 +12,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from tsuen_common.idempotency import add_idempotency_table
 from tsuen_common.messaging import add_messaging_tables
 from tsuen_common.ratelimit import add_rate_limit_table
 
 metadata = sa.MetaData()
 messaging = add_messaging_tables(metadata)
+# Idempotency-Key answers (tsuen_common.idempotency): written by the shared HTTP guard.
+idempotency_keys = add_idempotency_table(metadata)
 rate_limits = add_rate_limit_table(metadata)
 
 
