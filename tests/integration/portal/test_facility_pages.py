@@ -233,3 +233,72 @@ async def test_facility_page_booking_cancel_and_interviews(guardians: GuardianPl
         await page.get_by_role("link", name="English").click()
         await expect(page.locator("main")).to_contain_text("Free places")
         await check(page, "87-facility-en")
+
+
+async def test_regular_use_applied_from_the_facility_page_answered_and_ended(
+    guardians: GuardianPlatform,
+):
+    """定期利用: the parent applies on the facility's page (a missing weekday is asked for;
+    booking's refusal for hours the facility is closed is shown in its words), sees the
+    application waiting, then approved by the facility with its bookings made, and ends it."""
+    gp = guardians
+    base = gp.portal.url
+    family = await certified_family(gp, "kaito", "カケガワ カイト")
+    await booking_knows(gp.platform, family)
+    facility_id = await register_facility(gp.platform, KAKEGAWA, unique_email("tsubame"))
+    await accepted(gp, family, facility_id)
+    first_day = bookable_day()
+
+    async with chromium() as browser:
+        _context, page = await phone(browser)
+        await log_in(gp, page, family)
+        await page.goto(f"{base}/facilities/{facility_id}#regular")
+        form = page.locator(f'form[action="/facilities/{facility_id}/regular"]')
+        await form.locator("#regular_start").select_option("09:00")
+        await form.locator("#regular_end").select_option("11:00")
+        await form.locator("#valid_from").fill(first_day.isoformat())
+        await form.get_by_role("button", name="定期利用を申し込む").click()
+        await expect(page.get_by_role("alert").first).to_contain_text("曜日を選んでください")
+        await check(page, "88-regular-weekday-missing")
+
+        # Sunday: the facility is closed, and booking says so.
+        form = page.locator(f'form[action="/facilities/{facility_id}/regular"]')
+        await form.locator("#weekday").select_option("6")
+        await form.get_by_role("button", name="定期利用を申し込む").click()
+        await expect(page.get_by_role("alert").first).to_contain_text("開いていません")
+
+        form = page.locator(f'form[action="/facilities/{facility_id}/regular"]')
+        await form.locator("#weekday").select_option(str(first_day.weekday()))
+        await form.get_by_role("button", name="定期利用を申し込む").click()
+        await expect(page.locator("h1")).to_have_text("定期利用")
+        await expect(page.get_by_role("status")).to_contain_text("申込みを施設に送りました")
+        plan = page.locator(".booking-list > li")
+        await expect(plan).to_have_count(1)
+        await expect(plan).to_contain_text("施設の回答待ち")
+        await expect(plan).to_contain_text("09:00–11:00")
+        await check(page, "89-regular-applied")
+
+        # The facility approves (its API); the parent sees it approved and its bookings.
+        async with gp.platform.client("booking") as booking:
+            plans = ok(
+                await booking.get(
+                    "/v1/regular-plans",
+                    headers=gp.platform.guardian(family.municipality, family.guardian_id),
+                )
+            )
+            ok(
+                await booking.post(
+                    f"/v1/regular-plans/{plans[0]['id']}/approve",
+                    headers=gp.platform.staff(family.municipality, facility_id),
+                )
+            )
+        await page.reload()
+        await expect(plan).to_contain_text("承認済み")
+        await page.goto(f"{base}/bookings?kind=regular")
+        await expect(page.locator(".booking-list")).to_contain_text("定期利用")
+
+        # Ending it cancels what comes after the last day.
+        await page.goto(f"{base}/plans")
+        await plan.get_by_role("button", name="定期利用を終了する").click()
+        await expect(page.get_by_role("status")).to_contain_text("定期利用を終了しました")
+        await check(page, "90-regular-ended")

@@ -24,6 +24,7 @@ from tsuen_portal.entrypoints.pages import (
     facility,
     guardian,
     officer,
+    plans,
     staff,
 )
 from tsuen_portal.entrypoints.web import SECURITY_HEADERS, Portal, template_environments
@@ -50,6 +51,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             facility.router,
             staff.router,
             officer.router,
+            plans.router,
         ],
     )
     app.openapi_url = None  # pages, not an API: no /docs

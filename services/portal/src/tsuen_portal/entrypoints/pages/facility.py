@@ -20,6 +20,7 @@ from tsuen_portal.entrypoints.pages.guardian import guardian_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import facility_pages as fp
+from tsuen_portal.service_layer import plans
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,6 +82,7 @@ async def _facility_page(
         next_week=week + timedelta(days=7),
         this_week=fp.monday(today_jst()),
         proposals=range(PROPOSALS),
+        regular_weekdays=plans.WEEKDAYS,
     )
 
 
@@ -265,7 +267,7 @@ async def interview_list(page: PageDep, requested: str = "") -> Response:
 
 @router.get("/facilities/{facility_id}/{action}")
 async def facility_form_address(facility_id: str, action: str, page: PageDep) -> Response:
-    if action not in ("book", "interview", "favourite"):
+    if action not in ("book", "interview", "favourite", "regular"):
         raise HTTPException(status.HTTP_404_NOT_FOUND)
     return page.redirect(f"/facilities/{_uuid(facility_id)}")
 
