@@ -26,6 +26,7 @@ from tsuen_eligibility.entrypoints.schemas import (
     ChangedOut,
     DeclinedOut,
     EmailConfirmedOut,
+    ImportedOut,
     LinkIssuedOut,
     MunicipalityOut,
     RejectedOut,
@@ -499,7 +500,12 @@ async def _csv_body(request: Request) -> str:
     )
 
 
-@officers.post("/resident-records", summary="Push resident records (住民登録)", responses=CHANGE)
+@officers.post(
+    "/resident-records",
+    summary="Push resident records (住民登録)",
+    response_model=ImportedOut,
+    responses=CHANGE,
+)
 async def push_residents(
     code: str, body: list[ResidentRecordIn], principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, int]:
@@ -510,6 +516,7 @@ async def push_residents(
 @officers.post(
     "/resident-records/csv",
     summary="Import resident records from CSV (child_kana,child_birth_date,moved_in_on,…)",
+    response_model=ImportedOut,
     responses=CHANGE,
 )
 async def import_residents_csv(
@@ -520,7 +527,12 @@ async def import_residents_csv(
     return await registries.import_residents(ctx, municipality=code, rows=rows, actor=actor)
 
 
-@officers.post("/enrollments", summary="Push enrollments (保育所等の在籍)", responses=CHANGE)
+@officers.post(
+    "/enrollments",
+    summary="Push enrollments (保育所等の在籍)",
+    response_model=ImportedOut,
+    responses=CHANGE,
+)
 async def push_enrollments(
     code: str, body: list[EnrollmentIn], principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, int]:
@@ -531,6 +543,7 @@ async def push_enrollments(
 @officers.post(
     "/enrollments/csv",
     summary="Import enrollments from CSV (child_kana,child_birth_date,facility_type,…)",
+    response_model=ImportedOut,
     responses=CHANGE,
 )
 async def import_enrollments_csv(

@@ -208,3 +208,10 @@ class ReplayOut(BaseModel):
     winners: list[uuid.UUID]
     waitlist: list[uuid.UUID]
     not_selected: list[uuid.UUID]
+
+
+class ImportedOut(BaseModel):
+    rows: int = Field(description="records taken in (upserted)")
+    certifications_revoked: int = Field(
+        description="certifications ended because a child moved away or is now enrolled"
+    )

@@ -293,22 +293,27 @@ async def post_set_password(body: SetPasswordIn, identity: IdentityDep) -> Respo
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+class ResetRequestedOut(BaseModel):
+    detail: str
+    message_ja: str
+
+
 @router.post(
     "/password/reset-request",
     status_code=status.HTTP_202_ACCEPTED,
+    response_model=ResetRequestedOut,
     responses=error_responses(*_BODY),
 )
 async def post_reset_request(
     body: ResetRequestIn, identity: IdentityDep, client: ClientDep
-) -> dict[str, str]:
+) -> ResetRequestedOut:
     """Always 202, whether or not the address has an account or the request was limited."""
     await accounts.request_reset(identity, body.email, client=client)
-    return {
-        "detail": "if an account has this e-mail address, a link to set a new password is on "
-        "its way",
-        "message_ja": "このメールアドレスのアカウントがある場合は、パスワード再設定用のリンクを"
+    return ResetRequestedOut(
+        detail="if an account has this e-mail address, a link to set a new password is on its way",
+        message_ja="このメールアドレスのアカウントがある場合は、パスワード再設定用のリンクを"
         "お送りしました。メールをご確認ください。",
-    }
+    )
 
 
 OfficerDep = Annotated[
