@@ -2,8 +2,8 @@
 
 The real path, every hop a real process on this machine:
 1. a producer process commits ``BookingConfirmed`` at ``--rate`` per second into booking's own
-   outbox table (booking's migrated database; ``Outbox.add`` in one transaction, exactly the
-   last step of booking's ``place_booking``; the booking use case itself is measured by
+   outbox table (booking's migrated database; ``Outbox.add`` in one transaction: the row
+   booking's ``book_use`` call writes last; the booking use case itself is measured by
    ``bench.booking_rush``), recording each commit instant;
 2. ``tsuen-booking relay`` publishes the outbox to Kafka (test-bed broker);
 3. ``tsuen-notification consume`` (its consumers + mail sender, default settings) queues the

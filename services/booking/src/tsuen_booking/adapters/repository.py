@@ -12,7 +12,6 @@ from datetime import date, time
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_booking.adapters.orm import (
@@ -153,74 +152,6 @@ async def get_child(session: AsyncSession, child_id: uuid.UUID) -> CertifiedChil
 
 
 # -- slots ------------------------------------------------------------------------------------
-
-
-async def take_cell(session: AsyncSession, facility: Facility, use_date: date, cell: time) -> bool:
-    """Take one place in a cell; False if it is full. The row is created on first use with the
-    facility's places for that hour; the conditional UPDATE waits for a concurrent taker and then
-    re-checks ``taken < places`` on the row it committed, so a place is never given twice."""
-    await session.execute(
-        insert(facility_slots)
-        .values(
-            facility_id=facility.id,
-            use_date=use_date,
-            cell_start=cell,
-            places=facility.places_at(use_date, cell.hour),
-            taken=0,
-        )
-        .on_conflict_do_nothing()
-    )
-    result = await session.execute(
-        sa.update(facility_slots)
-        .where(
-            facility_slots.c.facility_id == facility.id,
-            facility_slots.c.use_date == use_date,
-            facility_slots.c.cell_start == cell,
-            facility_slots.c.taken < facility_slots.c.places,
-        )
-        .values(taken=facility_slots.c.taken + 1)
-        .returning(facility_slots.c.taken)
-    )
-    return result.first() is not None
-
-
-# ``INSERT … ON CONFLICT DO UPDATE … WHERE taken < places RETURNING cell_start`` for all of a
-# booking's cells at once: a new cell row is created with its first place taken, an existing
-# one gets one more taken only if a place is free. The rows go in the order of the cells given
-# (ascending: the one lock order), and a conflicting row waits for a concurrent taker and then
-# re-checks ``taken < places`` on the row it committed. Textual SQL, built once: SQLAlchemy does
-# not cache the compiled form of its ``ON CONFLICT`` constructs.
-_TAKE_CELLS = sa.text(
-    "INSERT INTO facility_slots (facility_id, use_date, cell_start, places, taken) "
-    "SELECT :facility_id, :use_date, c.cell_start, c.places, 1 "
-    "FROM unnest(CAST(:cells AS time[]), CAST(:places AS integer[])) "
-    "WITH ORDINALITY AS c(cell_start, places, n) ORDER BY c.n "
-    "ON CONFLICT (facility_id, use_date, cell_start) DO UPDATE "
-    "SET taken = facility_slots.taken + 1 "
-    "WHERE facility_slots.taken < facility_slots.places "
-    "RETURNING facility_slots.cell_start"
-).columns(facility_slots.c.cell_start)
-
-
-async def take_cells(
-    session: AsyncSession, facility: Facility, use_date: date, cells: list[time]
-) -> time | None:
-    """Take one place in each cell (ascending), in one statement; the first cell that is full,
-    or None if every place was taken. A cell whose row does not exist yet and that has no places
-    at all cannot be created with a place taken (``taken <= places``): then the cells are taken
-    one by one with :func:`take_cell`, as before."""
-    places = [facility.places_at(use_date, cell.hour) for cell in cells]
-    if not cells or min(places) <= 0:
-        for cell in cells:
-            if not await take_cell(session, facility, use_date, cell):
-                return cell
-        return None
-    params = {"facility_id": facility.id, "use_date": use_date, "cells": cells, "places": places}
-    got = set((await session.execute(_TAKE_CELLS, params)).scalars().all())
-    for cell in cells:
-        if cell not in got:
-            return cell
-    return None
 
 
 async def free_cell(
