@@ -465,3 +465,19 @@ def test_cli_refuses_a_guardian_without_guardian_id(
     with pytest.raises(SystemExit):
         tsuen_token(["mint", "--role", "guardian", "--municipality", CHIYODA])
     assert "guardian_id" in capsys.readouterr().err
+
+
+def test_refusals_carry_a_code_and_a_japanese_message(
+    client: TestClient, issuer: TokenIssuer
+) -> None:
+    """Every 401 and 403 has the shared body: what a portal shows a person is Japanese."""
+    missing = client.get("/me").json()
+    assert missing["code"] == "unauthenticated"
+    assert "ログイン" in missing["message_ja"]
+    wrong_role = client.get("/municipalities/131016/report", headers=bearer(issuer.mint(GUARDIAN)))
+    assert wrong_role.status_code == 403
+    assert wrong_role.json()["code"] == "forbidden"
+    assert "権限" in wrong_role.json()["message_ja"]
+    other_town = client.get("/municipalities/222135/report", headers=bearer(issuer.mint(OFFICER)))
+    assert other_town.status_code == 403
+    assert other_town.json()["message_ja"]

@@ -10,10 +10,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from tsuen_common import errors
 from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
 from tsuen_common.errors import error_body
 from tsuen_common.events.envelope import EmailAddress
@@ -218,15 +219,16 @@ async def post_logout(body: RefreshIn, identity: IdentityDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+NO_ACCOUNT_JA = "アカウントが見つかりませんでした。もう一度ログインしてください。"
+
+
 def _account_id(principal: Principal) -> uuid.UUID:
     """The caller's account: identity's tokens carry its id as the subject. A token from
     elsewhere (a dev token, another issuer) names no account here: 404, not a 500."""
     try:
         return uuid.UUID(principal.subject)
     except ValueError:
-        raise HTTPException(
-            status_code=status.HTTP_404_NOT_FOUND, detail="no such account"
-        ) from None
+        raise errors.NotFound("no such account", message_ja=NO_ACCOUNT_JA) from None
 
 
 @router.post(
@@ -250,7 +252,7 @@ async def get_me(principal: PrincipalDep, identity: IdentityDep) -> MeOut:
     """The caller's account and, for a guardian, the certified children on it."""
     found = await login.profile(identity, _account_id(principal))
     if found is None:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="no such account")
+        raise errors.NotFound("no such account", message_ja=NO_ACCOUNT_JA)
     account = found.account
     return MeOut(
         account_id=account.id,
@@ -338,9 +340,9 @@ async def post_account(
     principal.require_municipality(municipality)
     role = Role(body.role)
     if (role is Role.FACILITY_STAFF) != (body.facility_id is not None):
-        raise HTTPException(
-            status_code=422,
-            detail="facility_id is required for facility_staff and only for it",
+        raise errors.Invalid(
+            "facility_id is required for facility_staff and only for it",
+            message_ja="施設職員のアカウントには施設を指定してください（市区町村職員には指定しません）。",
         )
     account_id = await accounts.create_account(
         identity,
