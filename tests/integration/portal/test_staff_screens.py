@@ -29,6 +29,7 @@ from tests.integration.e2e.journey import (
 )
 from tests.integration.portal.harness import PHONE, check, chromium, csrf_field, phone
 from tests.integration.portal.platform import GuardianPlatform, guardian_platform
+from tests.integration.portal.test_facility_pages import log_in
 from tests.integration.portal.test_guardian_journey import PASSWORD, certified_family
 from tsuen_common.timeutil import JST, _test_clock, today_jst
 
@@ -300,6 +301,18 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
             )
         await roster_lines(gp, facility_id, 2)
         await roster_record(gp, facility_id, booked[haruto.child_id]["id"])
+        # Mei's parent tells the facility, from the booking's page on a phone, that the
+        # arrival will be late (遅れる連絡): the roster shows it.
+        parent_context, parent = await phone(browser)
+        await log_in(gp, parent, mei)
+        await parent.goto(f"{base}/bookings/{booked[mei.child_id]['id']}")
+        await parent.get_by_label("登園が遅れる").check()
+        await parent.select_option("#late_minutes", "20")
+        await parent.fill("#late_note", "病院に寄ります")
+        await parent.get_by_role("button", name="施設に連絡する").click()
+        await expect(parent.get_by_role("status")).to_contain_text("施設に連絡しました")
+        await check(parent, "66b-guardian-late-notice")
+        await parent_context.close()
         await advance(gp, page, at(8, 50))
         await expect(page.locator(".roster-line")).to_have_count(2)
         haruto_line = page.locator(f"#b-{booked[haruto.child_id]['id']}")
@@ -311,6 +324,7 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
         await expect(haruto_line).to_contain_text("アレルギー：卵、小麦")
         await expect(haruto_line).to_contain_text("医療的ケア")
         await expect(mei_line).to_contain_text("お子さんの情報 未登録")
+        await expect(mei_line).to_contain_text("連絡あり：登園20分遅れ（病院に寄ります）")
         await haruto_line.get_by_text("緊急連絡先・お迎え・配慮事項").click()
         await expect(haruto_line).to_contain_text("090-1234-5678")
         await expect(haruto_line).to_contain_text("掛川 和子（祖母）")

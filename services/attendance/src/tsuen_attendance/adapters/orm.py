@@ -97,3 +97,16 @@ children = sa.Table(
     sa.Column("profile", sa.JSON),
     sa.Column("profile_version", sa.Integer, nullable=False, server_default="0"),
 )
+
+# 遅れる連絡 (domain/late_notice.py): one per booking and kind (arrival, pickup); a second
+# notice of the same kind replaces the first. Shown on the day's roster; changes no rule.
+late_notices = sa.Table(
+    "late_notices",
+    metadata,
+    sa.Column("booking_id", sa.Uuid, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("noticed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint("booking_id", "kind"),
+)

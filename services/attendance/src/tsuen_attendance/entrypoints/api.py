@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
 import segno
 from fastapi import APIRouter, FastAPI
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from tsuen_attendance.adapters.repository import VisitRecord
+from tsuen_attendance.domain.late_notice import MAX_MINUTES, NOTE_MAX, LateKind
 from tsuen_attendance.domain.times import jst_day
 from tsuen_attendance.domain.visits import VisitStatus
 from tsuen_attendance.entrypoints.deps import AnyCaller, BearerCaller, ServiceDep
+from tsuen_attendance.service_layer import late_notices
 from tsuen_attendance.service_layer.attendance import (
     FACILITY_NOT_FOUND_JA,
     IssuedCode,
@@ -25,6 +28,7 @@ from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.errors import install_error_handler
 from tsuen_common.events.eligibility import ChildProfile
 from tsuen_common.problems import error_responses
+from tsuen_common.text import PlainText
 
 router = APIRouter(prefix="/v1", tags=["attendance"])
 
@@ -102,7 +106,23 @@ class ScanOut(BaseModel):
     visits: list[VisitOut]
 
 
+class LateNoticeIn(BaseModel):
+    kind: LateKind = Field(description="arrival: 登園が遅れる; pickup: お迎えが遅れる")
+    minutes: int = Field(ge=5, le=MAX_MINUTES, description="about how many minutes late")
+    note: Annotated[PlainText, StringConstraints(max_length=NOTE_MAX)] = ""
+
+
+class LateNoticeOut(BaseModel):
+    kind: LateKind
+    minutes: int
+    note: str
+    noticed_at: datetime
+
+
 class RosterLineOut(VisitOut):
+    late_notices: list[LateNoticeOut] = Field(
+        default_factory=list, description="遅れる連絡 the guardian gave for this visit"
+    )
     late_pickup: bool
     checked_in_by_staff: str | None
     checked_out_by_staff: str | None
@@ -266,6 +286,28 @@ async def my_visits(caller: BearerCaller, service: ServiceDep) -> list[VisitOut]
 
 
 @router.post(
+    "/visits/{booking_id}/late-notice",
+    summary="遅れる連絡: the guardian tells the facility the arrival or pickup will be late",
+    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
+)
+async def late_notice(
+    booking_id: uuid.UUID, body: LateNoticeIn, caller: BearerCaller, service: ServiceDep
+) -> LateNoticeOut:
+    _require_role(caller, Role.GUARDIAN)
+    notice = await late_notices.give(
+        service,
+        guardian=caller,
+        booking_id=booking_id,
+        kind=body.kind,
+        minutes=body.minutes,
+        note=body.note,
+    )
+    return LateNoticeOut(
+        kind=notice.kind, minutes=notice.minutes, note=notice.note, noticed_at=notice.noticed_at
+    )
+
+
+@router.post(
     "/facilities/{facility_id}/staff-registrations",
     summary="Staff register a check-in/out for a guardian who cannot scan (recorded)",
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
@@ -309,6 +351,12 @@ async def roster(
                 child_kana=child.child_kana if child else None,
                 age_months=months_old(birth, line.visit.use_date) if birth else None,
                 record_registered=bool(child and child.profile),
+                late_notices=[
+                    LateNoticeOut(
+                        kind=n.kind, minutes=n.minutes, note=n.note, noticed_at=n.noticed_at
+                    )
+                    for n in view.late_notices.get(line.visit.booking_id, [])
+                ],
                 record=(
                     child.profile if child and line.visit.booking_id in view.records_shown else None
                 ),

@@ -16,6 +16,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tsuen_attendance.adapters import children as child_records
+from tsuen_attendance.adapters import late_notices as late_store
 from tsuen_attendance.adapters import repository as repo
 from tsuen_attendance.adapters import scan_sql
 from tsuen_attendance.domain.codes import (
@@ -27,6 +28,7 @@ from tsuen_attendance.domain.codes import (
     parse_token,
     verify_token,
 )
+from tsuen_attendance.domain.late_notice import LateNotice
 from tsuen_attendance.domain.roster import Roster, build_roster, shows_child_record
 from tsuen_attendance.domain.times import jst_day
 from tsuen_attendance.domain.visits import Visit
@@ -83,6 +85,8 @@ class RosterView:
     # lines where shows_child_record allows it (keyed by booking id).
     children: dict[uuid.UUID, child_records.ChildOnRoster] = field(default_factory=dict)
     records_shown: frozenset[uuid.UUID] = frozenset()
+    # 遅れる連絡 the guardians gave, by booking id.
+    late_notices: dict[uuid.UUID, list[LateNotice]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -290,6 +294,7 @@ class AttendanceService:
                 session, facility_id, day or jst_day(now), municipality=municipality
             )
             known = await child_records.children_by_id(session, (r.visit.child_id for r in records))
+            notices = await late_store.of_bookings(session, (r.visit.booking_id for r in records))
         roster = build_roster(((r.visit, self._policy(r.visit.municipality)) for r in records), now)
         shown = frozenset(
             line.visit.booking_id
@@ -303,6 +308,7 @@ class AttendanceService:
             records={r.visit.booking_id: r for r in records},
             children=known,
             records_shown=shown,
+            late_notices=notices,
         )
 
     # --- the shared step ------------------------------------------------------------------

@@ -23,6 +23,7 @@ from tsuen_portal.entrypoints.pages import (
     child,
     facility,
     guardian,
+    late,
     officer,
     plans,
     staff,
@@ -52,6 +53,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             staff.router,
             officer.router,
             plans.router,
+            late.router,
         ],
     )
     app.openapi_url = None  # pages, not an API: no /docs

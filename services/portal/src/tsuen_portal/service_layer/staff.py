@@ -115,6 +115,8 @@ class RosterLine:
     # The guardian's record (allergies, 医療的ケア, contacts, pickup): attendance sends it only
     # for the care about to be given; None after pickup, for past days and far-ahead days.
     record: ChildRecord | None = None
+    # 遅れる連絡 from the guardian: (kind, minutes, note), oldest first.
+    late_notices: tuple[tuple[str, int, str], ...] = ()
 
     @property
     def age(self) -> tuple[int, int] | None:
@@ -201,6 +203,10 @@ def _roster_line(body: dict[str, Any]) -> RosterLine:
         age_months=body.get("age_months") if isinstance(body.get("age_months"), int) else None,
         record_registered=bool(body.get("record_registered")),
         record=_child_record(body.get("record")),
+        late_notices=tuple(
+            (str(n.get("kind", "")), int(n.get("minutes") or 0), str(n.get("note") or ""))
+            for n in body.get("late_notices") or []
+        ),
     )
 
 

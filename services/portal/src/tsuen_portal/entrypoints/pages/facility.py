@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 
 from tsuen_common.timeutil import JST, now_jst, today_jst
@@ -20,7 +21,7 @@ from tsuen_portal.entrypoints.pages.guardian import guardian_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import facility_pages as fp
-from tsuen_portal.service_layer import plans
+from tsuen_portal.service_layer import late, plans
 
 router = APIRouter(include_in_schema=False)
 
@@ -190,6 +191,7 @@ async def _booking_page(
     *,
     errors: FormErrors | None = None,
     refusal: fp.Refusal | None = None,
+    late_refusal: fp.Refusal | None = None,
     notice: str = "",
     status_code: int = 200,
 ) -> Response:
@@ -206,13 +208,21 @@ async def _booking_page(
         reasons=CANCEL_REASONS,
         errors=errors or FormErrors(),
         refusal=refusal,
+        late_refusal=late_refusal,
         notice=notice,
+        today=today_jst(),
+        late_kinds=late.KINDS,
+        late_minutes=late.MINUTES,
     )
 
 
 @router.get("/bookings/{booking_id}")
 async def booking_detail(
-    booking_id: str, page: PageDep, booked: str = "", cancelled: str = ""
+    booking_id: str,
+    page: PageDep,
+    booked: str = "",
+    cancelled: str = "",
+    told: Annotated[str, Query(alias="late")] = "",
 ) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
     notice = (
@@ -220,6 +230,8 @@ async def booking_detail(
         if booked
         else N_("The booking is cancelled.")
         if cancelled
+        else N_("The facility has been told. Thank you for letting them know.")
+        if told
         else ""
     )
     return await _booking_page(page, token, _uuid(booking_id), notice=notice)
@@ -272,6 +284,7 @@ async def facility_form_address(facility_id: str, action: str, page: PageDep) ->
     return page.redirect(f"/facilities/{_uuid(facility_id)}")
 
 
+@router.get("/bookings/{booking_id}/late")
 @router.get("/bookings/{booking_id}/cancel")
 async def cancel_form_address(booking_id: str, page: PageDep) -> Response:
     return page.redirect(f"/bookings/{_uuid(booking_id)}")
