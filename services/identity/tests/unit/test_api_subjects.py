@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from fastapi import HTTPException
 
+from tsuen_common import errors
 from tsuen_common.auth import Principal, Role
 from tsuen_identity.entrypoints.api import _account_id
 
@@ -20,6 +20,7 @@ def test_an_account_subject_is_its_id() -> None:
 def test_a_subject_from_elsewhere_is_a_404_not_a_500() -> None:
     # Found by the fuzz suite (issue 12): "staff-demo" crashed /v1/me and /v1/logout-all.
     dev = Principal(subject="staff-demo", role=Role.MUNICIPALITY_OFFICER, municipality="131016")
-    with pytest.raises(HTTPException) as refused:
+    with pytest.raises(errors.NotFound) as refused:
         _account_id(dev)
-    assert refused.value.status_code == 404
+    assert refused.value.status == 404
+    assert refused.value.message_ja
