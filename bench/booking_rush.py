@@ -325,6 +325,18 @@ def describe(label: str, out: Outcome) -> str:
     )
 
 
+async def sessions_opened(dsn: str, db: str) -> int:
+    """Connections made to ``db`` so far (PostgreSQL 14+): a pool that closes and reopens
+    connections under load makes PostgreSQL start a backend each time."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        found = await conn.fetchval("SELECT sessions FROM pg_stat_database WHERE datname = $1", db)
+    finally:
+        await conn.close()
+    return int(found or 0)
+
+
 async def phase(
     pg: testbed.PostgresHandle,
     args: argparse.Namespace,
@@ -371,6 +383,7 @@ async def phase(
         past = today_jst() - timedelta(days=7)
         warm = [booking_call(kids[0], past, 9, headers[kids[0].child_id])]
         await drive(server.base_url, warm * 100, concurrency=8, time_limit_s=10)
+        sessions_before = await sessions_opened(pg.dsn(db), db)
         out = await drive(
             server.base_url,
             calls,
@@ -379,9 +392,11 @@ async def phase(
             server=server,
             pg=pg,
         )
+        sessions = await sessions_opened(pg.dsn(db), db) - sessions_before
     finally:
         server.stop()
     print(describe(f"[{label}] service", out))
+    print(f"    PostgreSQL sessions opened during the run: {sessions}")
     problems = await check(ctx, pg.dsn(db), out.count(201))
     await ctx.close()
     bad = {k: v for k, v in problems.items() if v}
