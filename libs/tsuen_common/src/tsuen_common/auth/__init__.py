@@ -5,6 +5,7 @@ See :mod:`tsuen_common.auth.dependencies` for how an app is wired.
 
 from tsuen_common.auth.dependencies import (
     PrincipalDep,
+    Unauthenticated,
     configure_auth,
     get_principal,
     get_token_verifier,
@@ -33,6 +34,7 @@ __all__ = [
     "TokenExpired",
     "TokenIssuer",
     "TokenVerifier",
+    "Unauthenticated",
     "configure_auth",
     "get_principal",
     "get_token_verifier",

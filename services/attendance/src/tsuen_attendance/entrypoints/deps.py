@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 
 from tsuen_attendance.service_layer.attendance import AttendanceService
-from tsuen_common.auth import InvalidToken, Principal, get_token_verifier
+from tsuen_common.auth import InvalidToken, Principal, Unauthenticated, get_token_verifier
 
 SESSION_COOKIE = "tsuen_session"
 
@@ -37,20 +37,14 @@ def caller_or_none(request: Request, *, allow_cookie: bool) -> Principal | None:
     try:
         return get_token_verifier(request).verify(token)
     except InvalidToken as exc:
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail=f"{exc}; log in again",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        raise Unauthenticated(
+            f"{exc}; log in again", challenge='Bearer error="invalid_token"'
         ) from exc
 
 
 def _required(principal: Principal | None) -> Principal:
     if principal is None:
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="missing bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise Unauthenticated("missing bearer token")
     return principal
 
 

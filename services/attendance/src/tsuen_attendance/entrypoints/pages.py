@@ -31,7 +31,14 @@ from tsuen_attendance.domain.visits import AttendanceError, VisitStatus
 from tsuen_attendance.entrypoints.api import code_out, require_display
 from tsuen_attendance.entrypoints.deps import SESSION_COOKIE, ServiceDep, caller_or_none
 from tsuen_attendance.service_layer.attendance import NotFound, Registration, StaffAction
-from tsuen_common.auth import Forbidden, InvalidToken, Principal, Role, get_token_verifier
+from tsuen_common.auth import (
+    Forbidden,
+    InvalidToken,
+    Principal,
+    Role,
+    Unauthenticated,
+    get_token_verifier,
+)
 
 router = APIRouter(include_in_schema=False)
 _templates = Environment(
@@ -99,7 +106,7 @@ def _safe_next(value: str | None) -> str:
 def _page_caller(request: Request) -> Principal | None:
     try:
         return caller_or_none(request, allow_cookie=True)
-    except HTTPException:
+    except Unauthenticated:
         return None  # an expired session: log in again
 
 
