@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -342,6 +343,22 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
         await expect(haruto_line.locator("details")).to_have_count(0)
         await expect(page.locator(".counts")).to_contain_text("お迎え遅れ1")
         await check(page, "68-staff-roster-late-and-no-show")
+
+        # 月の利用実績: the month so far per child, and the same as a CSV download.
+        await page.get_by_role("link", name="月の利用実績").click()
+        await page.select_option("#month", f"{DAY.year:04d}-{DAY.month:02d}")
+        await page.get_by_role("button", name="絞り込む").click()
+        report = page.locator("table")
+        await expect(report.locator("tbody tr")).to_have_count(2)
+        await expect(report.locator("tr", has_text="通園 ハルト")).to_contain_text("15分")
+        await check(page, "68b-staff-month-report")
+        async with page.expect_download() as downloading:
+            await page.get_by_role("link", name="CSVでダウンロード").click()
+        download = await downloading.value
+        content = Path(await download.path()).read_text(encoding="utf-8-sig")  # noqa: ASYNC240
+        assert content.splitlines()[0].startswith("児童ID,氏名,予約件数")
+        assert "通園 メイ" in content
+        await page.get_by_role("link", name="利用予定").click()
 
         # The same on a phone and in English.
         await page.set_viewport_size(PHONE)

@@ -6,7 +6,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from tsuen_attendance.config import Settings
-from tsuen_attendance.entrypoints import api, pages
+from tsuen_attendance.entrypoints import api, pages, reports
 from tsuen_attendance.service_layer.attendance import AttendanceService
 from tsuen_attendance.service_layer.wiring import build_service
 from tsuen_common.auth import TokenVerifier, configure_auth
@@ -22,7 +22,9 @@ def create(
     settings = settings or Settings()
     # The display page may be opened once with ``?access_token=<JWT>``: uvicorn's access log
     # line is masked by the shared log redaction (tsuen_common.logging.mask_query_values).
-    app = create_app(settings, title="tsuen attendance", routers=[api.router, pages.router])
+    app = create_app(
+        settings, title="tsuen attendance", routers=[api.router, reports.router, pages.router]
+    )
     configure_auth(app, TokenVerifier.from_settings(settings))
     api.install_error_handlers(app)
     engine = make_engine(settings.database_url)

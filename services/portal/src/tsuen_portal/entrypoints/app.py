@@ -27,6 +27,7 @@ from tsuen_portal.entrypoints.pages import (
     officer,
     plans,
     staff,
+    staff_report,
 )
 from tsuen_portal.entrypoints.web import SECURITY_HEADERS, Portal, template_environments
 from tsuen_portal.service_layer.guardian import Backends
@@ -54,6 +55,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             officer.router,
             plans.router,
             late.router,
+            staff_report.router,
         ],
     )
     app.openapi_url = None  # pages, not an API: no /docs
