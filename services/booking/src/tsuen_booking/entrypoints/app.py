@@ -24,8 +24,9 @@ def build_context(
     policies: PolicyRegistry | None = None,
     clock: Callable[[], datetime] = now_jst,
     pool_size: int = 10,
+    max_overflow: int = 10,
 ) -> Context:
-    engine = make_engine(settings.database_url, pool_size=pool_size)
+    engine = make_engine(settings.database_url, pool_size=pool_size, max_overflow=max_overflow)
     return Context(
         sessions=make_sessions(engine),
         outbox=Outbox(producer="booking", topic_prefix=settings.kafka_topic_prefix),
@@ -50,7 +51,13 @@ def build(
     app = create_app(settings, title="tsuen booking", routers=[router])
     configure_auth(app, verifier or TokenVerifier.from_settings(settings))
     add_error_handlers(app)
-    app.state.ctx = build_context(settings, policies=policies, clock=clock)
+    # The same ceiling of 20 connections per worker as the default pool, all kept open: with 10
+    # kept and 10 overflow, a busy server closed and reopened connections all the time (170 new
+    # PostgreSQL backends per 3,500 bookings in bench.booking_rush), and each new backend starts,
+    # compiles book_use and plans its statements anew (issue 20).
+    app.state.ctx = build_context(
+        settings, policies=policies, clock=clock, pool_size=20, max_overflow=0
+    )
     enable_idempotency(app, app.state.ctx.sessions, recover=recover_with(app.state.ctx))
     dispose_on_shutdown(app, app.state.ctx.engine)
     return app
