@@ -4,6 +4,8 @@ See :mod:`tsuen_common.auth.dependencies` for how an app is wired.
 """
 
 from tsuen_common.auth.dependencies import (
+    MunicipalityCode,
+    OfficerDep,
     PrincipalDep,
     Unauthenticated,
     configure_auth,
@@ -28,6 +30,8 @@ __all__ = [
     "AuthError",
     "Forbidden",
     "InvalidToken",
+    "MunicipalityCode",
+    "OfficerDep",
     "Principal",
     "PrincipalDep",
     "Role",

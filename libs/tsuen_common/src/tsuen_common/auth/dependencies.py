@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request, status
+from fastapi import Depends, FastAPI, Path, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -90,6 +90,16 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
         return principal
 
     return principal_with_role
+
+
+# The officer of a municipality (or a platform admin): the same door in every service.
+OfficerDep = Annotated[
+    Principal, Depends(require_roles(Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN))
+]
+# A municipality in a path: its six-digit 全国地方公共団体コード; anything else is a 422.
+MunicipalityCode = Annotated[
+    str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード, e.g. 131016")
+]
 
 
 async def _forbidden_to_403(_request: Request, exc: Exception) -> JSONResponse:

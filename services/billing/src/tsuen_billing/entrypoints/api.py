@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, status
+from fastapi import APIRouter, Depends, FastAPI, Query, status
 from fastapi.responses import HTMLResponse, Response
 
 from tsuen_billing.domain.errors import FACILITY_NOT_FOUND_JA, NotFound
@@ -29,7 +29,14 @@ from tsuen_billing.entrypoints.schemas import (
 )
 from tsuen_billing.entrypoints.statement_page import statement_html
 from tsuen_billing.service_layer import queries
-from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
+from tsuen_common.auth import (
+    MunicipalityCode,
+    OfficerDep,
+    Principal,
+    PrincipalDep,
+    Role,
+    require_roles,
+)
 from tsuen_common.errors import install_error_handler
 from tsuen_common.problems import error_responses
 
@@ -43,12 +50,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 StaffDep = Annotated[Principal, Depends(require_roles(Role.FACILITY_STAFF, Role.PLATFORM_ADMIN))]
-OfficerDep = Annotated[
-    Principal, Depends(require_roles(Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN))
-]
 GuardianDep = Annotated[Principal, Depends(require_roles(Role.GUARDIAN))]
 MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
-Municipality = Annotated[str, Path(pattern=r"^\d{6}$")]
 # Every route: a token (401), the role or tenant (403/404), a database restart or load
 # shedding (503). A change's body can be unreadable (400) or too large (413).
 READ = error_responses(401, 403, 404, 422, 503)
@@ -110,7 +113,7 @@ async def get_claim_csv(claim_id: uuid.UUID, principal: PrincipalDep, ctx: Billi
 
 @router.get("/municipalities/{code}/claims", response_model=list[ClaimOut], responses=READ)
 async def get_municipality_claims(
-    code: Municipality,
+    code: MunicipalityCode,
     principal: OfficerDep,
     ctx: BillingDep,
     month: MonthQuery = None,
@@ -125,7 +128,7 @@ async def get_municipality_claims(
     "/municipalities/{code}/claims/totals", response_model=MunicipalityTotalsOut, responses=READ
 )
 async def get_municipality_totals(
-    code: Municipality,
+    code: MunicipalityCode,
     principal: OfficerDep,
     ctx: BillingDep,
     month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
@@ -149,7 +152,7 @@ async def get_municipality_totals(
     responses={**READ, 200: {"content": {"text/csv": {}}, "description": "docs/billing.md#csv"}},
 )
 async def get_municipality_csv(
-    code: Municipality,
+    code: MunicipalityCode,
     principal: OfficerDep,
     ctx: BillingDep,
     month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
@@ -166,7 +169,7 @@ async def get_municipality_csv(
     responses=CHANGE,
 )
 async def put_fee_category(
-    code: Municipality,
+    code: MunicipalityCode,
     child_id: uuid.UUID,
     body: FeeCategoryIn,
     principal: OfficerDep,

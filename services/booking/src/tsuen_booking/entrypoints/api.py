@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tsuen_booking.domain.acceptance import HealthCheck
@@ -43,17 +43,20 @@ from tsuen_booking.service_layer.commands import (
     ReasonRequest,
 )
 from tsuen_booking.service_layer.context import Context
-from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
+from tsuen_common.auth import (
+    MunicipalityCode,
+    OfficerDep,
+    Principal,
+    PrincipalDep,
+    Role,
+    require_roles,
+)
 from tsuen_common.errors import install_error_handler
 from tsuen_common.events.booking import BookingKind
 from tsuen_common.problems import error_responses
 
 router = APIRouter(prefix="/v1")
 
-MunicipalityCode = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード")]
-Officer = Annotated[
-    Principal, Depends(require_roles(Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN))
-]
 Manager = Annotated[
     Principal,
     Depends(require_roles(Role.FACILITY_STAFF, Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN)),
@@ -100,7 +103,7 @@ TYPED: dict[str, Any] = {"response_model_exclude_unset": True}
     **TYPED,
 )
 async def register_facility(
-    code: MunicipalityCode, spec: FacilitySpec, principal: Officer, ctx: ContextDep
+    code: MunicipalityCode, spec: FacilitySpec, principal: OfficerDep, ctx: ContextDep
 ) -> dict[str, Any]:
     return await facility_cases.register(ctx, principal, municipality=code, spec=spec)
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, EmailStr, StringConstraints, ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from tsuen_common.age import InvalidBirthDate, age_window, is_eligible_by_age, validate_birth_date
-from tsuen_common.auth import Forbidden, Principal, PrincipalDep, Role, require_roles
+from tsuen_common.auth import Forbidden, MunicipalityCode, OfficerDep, Principal, PrincipalDep, Role
 from tsuen_common.problems import error_responses
 from tsuen_eligibility.config import Settings
 from tsuen_eligibility.domain.attachments import content_disposition
@@ -70,9 +70,6 @@ async def get_ctx(request: Request) -> Eligibility:
 
 
 CtxDep = Annotated[Eligibility, Depends(get_ctx)]
-OfficerDep = Annotated[
-    Principal, Depends(require_roles(Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN))
-]
 
 
 # What each kind of route can answer besides its success (the OpenAPI ``responses``). Every
@@ -180,7 +177,7 @@ class LinkRequest(BaseModel):
     **TYPED,
 )
 async def request_link(
-    code: str, body: LinkRequest, request: Request, ctx: CtxDep
+    code: MunicipalityCode, body: LinkRequest, request: Request, ctx: CtxDep
 ) -> dict[str, Any]:
     issued = await applications.issue_link(
         ctx,
@@ -206,7 +203,9 @@ class EmailConfirmation(BaseModel):
     responses=PUBLIC_FORM,
     **TYPED,
 )
-async def confirm_email_change(code: str, body: EmailConfirmation, ctx: CtxDep) -> dict[str, Any]:
+async def confirm_email_change(
+    code: MunicipalityCode, body: EmailConfirmation, ctx: CtxDep
+) -> dict[str, Any]:
     return await guardians.confirm_email_change(ctx, municipality=code, token=body.token)
 
 
@@ -218,7 +217,7 @@ async def confirm_email_change(code: str, body: EmailConfirmation, ctx: CtxDep) 
     responses=PUBLIC_FORM,
     **TYPED,
 )
-async def submit(code: str, form: ApplicationForm, ctx: CtxDep) -> dict[str, Any]:
+async def submit(code: MunicipalityCode, form: ApplicationForm, ctx: CtxDep) -> dict[str, Any]:
     return await applications.submit_application(ctx, municipality=code, form=form)
 
 
@@ -231,7 +230,7 @@ async def submit(code: str, form: ApplicationForm, ctx: CtxDep) -> dict[str, Any
     **TYPED,
 )
 async def submit_multipart(
-    code: str,
+    code: MunicipalityCode,
     ctx: CtxDep,
     application: Annotated[
         str, Form(description="the application form as JSON (attachments may be omitted)")
@@ -268,7 +267,7 @@ async def submit_multipart(
     responses=PUBLIC_READ,
     **TYPED,
 )
-async def public_round(code: str, round_id: uuid.UUID, ctx: CtxDep) -> dict[str, Any]:
+async def public_round(code: MunicipalityCode, round_id: uuid.UUID, ctx: CtxDep) -> dict[str, Any]:
     return await lottery.get_round(ctx, municipality=code, round_id=round_id)
 
 
@@ -279,7 +278,7 @@ async def public_round(code: str, round_id: uuid.UUID, ctx: CtxDep) -> dict[str,
     responses=PUBLIC_READ,
     **TYPED,
 )
-async def public_rounds(code: str, ctx: CtxDep) -> list[dict[str, Any]]:
+async def public_rounds(code: MunicipalityCode, ctx: CtxDep) -> list[dict[str, Any]]:
     return await lottery.list_rounds(ctx, municipality=code)
 
 
@@ -309,7 +308,7 @@ officers = APIRouter(prefix="/v1/municipalities/{code}", tags=["officers"])
     **TYPED,
 )
 async def list_applications(
-    code: str,
+    code: MunicipalityCode,
     principal: OfficerDep,
     ctx: CtxDep,
     status_: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
@@ -340,7 +339,7 @@ async def list_applications(
     **TYPED,
 )
 async def get_application(
-    code: str, application_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
+    code: MunicipalityCode, application_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, Any]:
     officer_of(principal, code)
     return await applications.get_application(ctx, municipality=code, application_id=application_id)
@@ -358,7 +357,7 @@ async def get_application(
     },
 )
 async def get_attachment(
-    code: str,
+    code: MunicipalityCode,
     application_id: uuid.UUID,
     attachment_id: uuid.UUID,
     principal: OfficerDep,
@@ -387,7 +386,7 @@ async def get_attachment(
     **TYPED,
 )
 async def approve(
-    code: str,
+    code: MunicipalityCode,
     application_id: uuid.UUID,
     principal: OfficerDep,
     ctx: CtxDep,
@@ -410,7 +409,11 @@ async def approve(
     **TYPED,
 )
 async def reject(
-    code: str, application_id: uuid.UUID, body: RejectRequest, principal: OfficerDep, ctx: CtxDep
+    code: MunicipalityCode,
+    application_id: uuid.UUID,
+    body: RejectRequest,
+    principal: OfficerDep,
+    ctx: CtxDep,
 ) -> dict[str, Any]:
     return await applications.reject(
         ctx,
@@ -429,7 +432,7 @@ async def reject(
     **TYPED,
 )
 async def set_tier(
-    code: str,
+    code: MunicipalityCode,
     application_id: uuid.UUID,
     body: PriorityTierRequest,
     principal: OfficerDep,
@@ -452,7 +455,7 @@ async def set_tier(
     **TYPED,
 )
 async def audit_log(
-    code: str,
+    code: MunicipalityCode,
     principal: OfficerDep,
     ctx: CtxDep,
     application_id: uuid.UUID | None = None,
@@ -507,7 +510,7 @@ async def _csv_body(request: Request) -> str:
     responses=CHANGE,
 )
 async def push_residents(
-    code: str, body: list[ResidentRecordIn], principal: OfficerDep, ctx: CtxDep
+    code: MunicipalityCode, body: list[ResidentRecordIn], principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, int]:
     actor = officer_of(principal, code)
     return await registries.import_residents(ctx, municipality=code, rows=body, actor=actor)
@@ -520,7 +523,7 @@ async def push_residents(
     responses=CHANGE,
 )
 async def import_residents_csv(
-    code: str, request: Request, principal: OfficerDep, ctx: CtxDep
+    code: MunicipalityCode, request: Request, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, int]:
     actor = officer_of(principal, code)
     rows = registries.parse_csv(await _csv_body(request), ResidentRecordIn)
@@ -534,7 +537,7 @@ async def import_residents_csv(
     responses=CHANGE,
 )
 async def push_enrollments(
-    code: str, body: list[EnrollmentIn], principal: OfficerDep, ctx: CtxDep
+    code: MunicipalityCode, body: list[EnrollmentIn], principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, int]:
     actor = officer_of(principal, code)
     return await registries.import_enrollments(ctx, municipality=code, rows=body, actor=actor)
@@ -547,7 +550,7 @@ async def push_enrollments(
     responses=CHANGE,
 )
 async def import_enrollments_csv(
-    code: str, request: Request, principal: OfficerDep, ctx: CtxDep
+    code: MunicipalityCode, request: Request, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, int]:
     actor = officer_of(principal, code)
     rows = registries.parse_csv(await _csv_body(request), EnrollmentIn)
@@ -562,7 +565,7 @@ async def import_enrollments_csv(
     **TYPED,
 )
 async def revoke(
-    code: str,
+    code: MunicipalityCode,
     certification_id: uuid.UUID,
     body: RevokeRequest,
     principal: OfficerDep,
@@ -586,7 +589,7 @@ async def revoke(
     **TYPED,
 )
 async def open_round(
-    code: str, body: OpenRoundRequest, principal: OfficerDep, ctx: CtxDep
+    code: MunicipalityCode, body: OpenRoundRequest, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, Any]:
     return await lottery.open_round(
         ctx, municipality=code, request=body, actor=officer_of(principal, code)
@@ -601,7 +604,7 @@ async def open_round(
     **TYPED,
 )
 async def draw_round(
-    code: str, round_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
+    code: MunicipalityCode, round_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, Any]:
     return await lottery.draw_round(
         ctx, municipality=code, round_id=round_id, actor=officer_of(principal, code)
@@ -616,7 +619,7 @@ async def draw_round(
     **TYPED,
 )
 async def decline(
-    code: str,
+    code: MunicipalityCode,
     round_id: uuid.UUID,
     application_id: uuid.UUID,
     principal: OfficerDep,
@@ -644,7 +647,7 @@ holders = APIRouter(prefix="/v1/municipalities/{code}", tags=["certifications"])
     **TYPED,
 )
 async def list_certifications(
-    code: str,
+    code: MunicipalityCode,
     principal: PrincipalDep,
     ctx: CtxDep,
     status_: Annotated[Literal["active", "revoked"] | None, Query(alias="status")] = None,
@@ -672,7 +675,7 @@ async def list_certifications(
     **TYPED,
 )
 async def get_certification(
-    code: str, certification_id: uuid.UUID, principal: PrincipalDep, ctx: CtxDep
+    code: MunicipalityCode, certification_id: uuid.UUID, principal: PrincipalDep, ctx: CtxDep
 ) -> dict[str, Any]:
     return await certifications.get_certification(
         ctx, municipality=code, certification_id=certification_id, principal=principal
@@ -687,7 +690,7 @@ async def get_certification(
     **TYPED,
 )
 async def change(
-    code: str,
+    code: MunicipalityCode,
     certification_id: uuid.UUID,
     body: ChangeRequest,
     principal: PrincipalDep,

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from tsuen_common.auth import PrincipalDep
+from tsuen_common.auth import MunicipalityCode, PrincipalDep
 from tsuen_common.events.eligibility import ChildProfile
 from tsuen_common.problems import error_responses
 from tsuen_eligibility.service_layer import profiles
@@ -26,7 +26,6 @@ async def _ctx(request: Request) -> Eligibility:
 
 
 CtxDep = Annotated[Eligibility, Depends(_ctx)]
-MunicipalityCode = Annotated[str, Field(pattern=r"^\d{6}$")]
 
 
 class ProfileOut(BaseModel):

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response, status
+from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from tsuen_common import errors
-from tsuen_common.auth import Principal, PrincipalDep, Role, require_roles
+from tsuen_common.auth import MunicipalityCode, OfficerDep, Principal, PrincipalDep, Role
 from tsuen_common.errors import error_body
 from tsuen_common.events.envelope import EmailAddress
 from tsuen_common.problems import error_responses
@@ -318,11 +318,6 @@ async def post_reset_request(
     )
 
 
-OfficerDep = Annotated[
-    Principal, Depends(require_roles(Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN))
-]
-
-
 @router.post(
     "/municipalities/{municipality}/accounts",
     status_code=status.HTTP_201_CREATED,
@@ -333,7 +328,7 @@ async def post_account(
     body: AccountIn,
     principal: OfficerDep,
     identity: IdentityDep,
-    municipality: Annotated[str, Path(pattern=r"^\d{6}$")],
+    municipality: MunicipalityCode,
 ) -> AccountCreatedOut:
     """An officer creates a staff or officer account of their municipality; the holder gets
     the set-password link by mail (identity.AccountIssued)."""

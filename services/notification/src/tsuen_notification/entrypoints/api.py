@@ -13,12 +13,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tsuen_common import errors
-from tsuen_common.auth import Principal, Role, require_roles
+from tsuen_common.auth import MunicipalityCode, OfficerDep, Principal, Role, require_roles
 from tsuen_common.logging import get_logger, mask_email, mask_emails_in
 from tsuen_common.problems import error_responses
 from tsuen_notification.adapters import mail_queue
@@ -27,13 +27,6 @@ from tsuen_notification.domain.notices import SUBJECTS, Template
 log = get_logger(__name__)
 
 router = APIRouter(tags=["operator"])
-
-OperatorDep = Annotated[
-    Principal, Depends(require_roles(Role.MUNICIPALITY_OFFICER, Role.PLATFORM_ADMIN))
-]
-MunicipalityCode = Annotated[
-    str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード, e.g. 131016")
-]
 
 
 class MailStatus(StrEnum):
@@ -108,7 +101,7 @@ def _view(row: Any, *, masked: bool) -> MailView:
 )
 async def list_mails(
     code: MunicipalityCode,
-    principal: OperatorDep,
+    principal: OfficerDep,
     sessions: SessionsDep,
     status_: Annotated[
         list[MailStatus] | None,
@@ -163,7 +156,7 @@ def _not_found() -> errors.NotFound:
     responses=error_responses(401, 403, 404, 422, 503),
 )
 async def get_mail(
-    code: MunicipalityCode, notice_id: uuid.UUID, principal: OperatorDep, sessions: SessionsDep
+    code: MunicipalityCode, notice_id: uuid.UUID, principal: OfficerDep, sessions: SessionsDep
 ) -> MailView:
     if not principal.can_access_municipality(code):
         raise _not_found()
@@ -181,7 +174,7 @@ async def get_mail(
     responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 async def resend_mail(
-    code: MunicipalityCode, notice_id: uuid.UUID, principal: OperatorDep, sessions: SessionsDep
+    code: MunicipalityCode, notice_id: uuid.UUID, principal: OfficerDep, sessions: SessionsDep
 ) -> MailView:
     if not principal.can_access_municipality(code):
         raise _not_found()
