@@ -92,7 +92,9 @@ def serve(service: str, env: dict[str, str], *, workers: int = 1) -> Server:
     ]
     process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     server = Server(process, f"http://{HOST}:{port}")
-    deadline = time.monotonic() + 60
+    # Two minutes: on a machine others are loading, two workers importing the app can take
+    # longer than one (issue 20's runs on a shared box).
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{service} server exited with {process.returncode}")

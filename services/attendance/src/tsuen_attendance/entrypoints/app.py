@@ -27,7 +27,10 @@ def create(
     )
     configure_auth(app, TokenVerifier.from_settings(settings))
     api.install_error_handlers(app)
-    engine = make_engine(settings.database_url)
+    # The default ceiling of 20 connections per worker, all kept open: 10 kept and 10 overflow
+    # made a busy server close and reopen connections, and PostgreSQL start a backend (and plan
+    # register_visit's statements) for each (issue 20, bench/README.md).
+    engine = make_engine(settings.database_url, pool_size=20, max_overflow=0)
     service: AttendanceService = build_service(settings, engine, now=now)
     app.state.attendance = service
     enable_idempotency(app, service.sessions)
