@@ -297,6 +297,26 @@ async def test_regular_use_applied_from_the_facility_page_answered_and_ended(
         await page.goto(f"{base}/bookings?kind=regular")
         await expect(page.locator(".booking-list")).to_contain_text("定期利用")
 
+        # 一括キャンセル: two of the plan's bookings at once, each shown with its deadline.
+        await page.goto(f"{base}/bookings")
+        await page.get_by_role("link", name="複数の予約をまとめてキャンセルする").click()
+        await expect(page.locator("h1")).to_have_text("まとめてキャンセル")
+        boxes = page.locator('input[name="booking"]')
+        assert await boxes.count() >= 2
+        await expect(page.locator("main form")).to_contain_text("無料でキャンセルできます")
+        await page.get_by_role("button", name="選んだ予約をキャンセルする").click()
+        await expect(page.get_by_role("alert").first).to_contain_text("キャンセルする予約を選んで")
+        await check(page, "90a-bulk-cancel-nothing-chosen")
+        before = await boxes.count()
+        await boxes.nth(0).check()
+        await boxes.nth(1).check()
+        await page.get_by_label("家庭の都合").check()
+        await page.get_by_role("button", name="選んだ予約をキャンセルする").click()
+        await expect(page.get_by_role("status")).to_contain_text("2件の予約をキャンセルしました")
+        await check(page, "90b-bulk-cancelled")
+        await page.goto(f"{base}/bookings/cancel-many")
+        await expect(page.locator('input[name="booking"]')).to_have_count(before - 2)
+
         # Ending it cancels what comes after the last day.
         await page.goto(f"{base}/plans")
         await plan.get_by_role("button", name="定期利用を終了する").click()

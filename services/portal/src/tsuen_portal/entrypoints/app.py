@@ -20,6 +20,7 @@ from tsuen_portal.entrypoints import errors
 from tsuen_portal.entrypoints.pages import (
     account,
     apply,
+    bulk_cancel,
     child,
     facility,
     guardian,
@@ -47,6 +48,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         title="tsuen portal",
         routers=[
             account.router,
+            bulk_cancel.router,
             guardian.router,
             child.router,
             apply.router,
