@@ -22,7 +22,7 @@ ERROR_MODULES = {
     "eligibility": ["tsuen_eligibility.service_layer.errors"],
     "attendance": ["tsuen_attendance.service_layer.attendance"],
     "billing": ["tsuen_billing.domain.errors"],
-    "identity": ["tsuen_identity.domain.errors"],
+    "identity": ["tsuen_identity.domain.errors", "tsuen_identity.domain.second_factor"],
     "notification": [],
 }
 

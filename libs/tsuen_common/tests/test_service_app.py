@@ -99,3 +99,19 @@ def test_a_refusal_answers_its_status_code_and_japanese_message() -> None:
         "code": "full",
         "message_ja": "空きがありません。",
     }
+
+
+def test_a_malformed_request_keeps_fastapis_field_errors_and_says_it_in_japanese() -> None:
+    router = APIRouter()
+
+    @router.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    client = TestClient(
+        create_app(ServiceSettings(service_name="test"), title="t", routers=[router])
+    )
+    body = client.get("/items/abc").json()
+    assert body["detail"][0]["loc"] == ["path", "item_id"]
+    assert body["code"] == "invalid_request"
+    assert body["message_ja"] == errors.Invalid.message_ja

@@ -133,9 +133,27 @@ async def _refusal(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _malformed(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 (``detail``: its list of field errors, as before) with a code and a
+    Japanese message, like every other refusal."""
+    from fastapi.encoders import jsonable_encoder
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        status_code=422,
+        content=error_body(jsonable_encoder(exc.errors()), "invalid_request", Invalid.message_ja),
+    )
+
+
 def install_error_handler(app: FastAPI) -> None:
-    """Answer every :class:`ServiceError` with its status and the shared body."""
+    """Answer every :class:`ServiceError` with its status and the shared body, and a malformed
+    request (FastAPI's 422) with the same body."""
+    from fastapi.exceptions import RequestValidationError
+
     app.add_exception_handler(ServiceError, _refusal)
+    app.add_exception_handler(RequestValidationError, _malformed)
 
 
 def all_error_classes(base: type[ServiceError] = ServiceError) -> list[type[ServiceError]]:
