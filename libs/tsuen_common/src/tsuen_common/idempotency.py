@@ -376,6 +376,22 @@ class IdempotencyGuard:
         if flight in config.in_flight:  # a double submit on this worker: no need to ask
             await _send(send, IN_FLIGHT)
             return
+        config.in_flight.add(flight)  # before the first await: a twin on this worker sees it
+        try:
+            await self._once(config, claim, scope, body, principal, receive, send)
+        finally:
+            config.in_flight.discard(flight)
+
+    async def _once(
+        self,
+        config: IdempotencyConfig,
+        claim: Claim,
+        scope: Scope,
+        body: bytes,
+        principal: Principal,
+        receive: Receive,
+        send: Send,
+    ) -> None:
         attempt = Attempt(principal, scope["method"], scope["path"], body)
         try:
             earlier = await _answer_from_row(config, claim, attempt)
@@ -387,7 +403,6 @@ class IdempotencyGuard:
         if earlier is not None:
             await _send(send, earlier)
             return
-        config.in_flight.add(flight)
         token = _claim.set(claim)
         captured = _Captured()
         try:
@@ -396,7 +411,6 @@ class IdempotencyGuard:
             captured.status = 0
         finally:
             _claim.reset(token)
-            config.in_flight.discard(flight)
         if claim.recorded:
             if captured.status < 500:
                 await _store(config, claim, captured)
