@@ -42,7 +42,11 @@ async def accepted(gp: GuardianPlatform, family: Family, facility_id: str) -> No
                 headers=gp.platform.guardian(family.municipality, family.guardian_id),
             )
         )
-        mine = [i for i in found if i["facility_id"] == facility_id]
+        mine = [
+            i
+            for i in found
+            if i["facility_id"] == facility_id and i["status"] in ("requested", "scheduled")
+        ]
         if mine:
             interview_id = mine[0]["id"]
         else:
@@ -157,6 +161,20 @@ async def test_facility_page_booking_cancel_and_interviews(guardians: GuardianPl
         await expect(page.get_by_role("status")).to_contain_text("申し込みを施設に送りました")
         await expect(page.locator(".booking-list")).to_contain_text("ひまわり保育園")
         await check(page, "83-interviews")
+
+        # Moving it: call it off ("another time"), then ask again with a new time.
+        card = page.locator(".booking-list > li").first
+        await card.get_by_text("面談を取り消す・日時を変える").click()
+        await card.get_by_label("別の日時にしたい").check()
+        await check(page, "83a-interview-call-off")
+        await card.get_by_role("button", name="面談を取り消す").click()
+        await expect(page.get_by_role("status")).to_contain_text("新しい候補日時で申し込んで")
+        await expect(page.locator(".booking-list")).to_contain_text("キャンセル")
+        await page.goto(f"{base}/facilities/{facility_id}")
+        await page.fill("#proposed_0", f"{day.isoformat()}T11:00")
+        await page.get_by_role("button", name="初回面談を申し込む").click()
+        await expect(page.get_by_role("status")).to_contain_text("申し込みを施設に送りました")
+        await expect(page.locator(".booking-list")).to_contain_text("11:00")
 
         # The facility meets the child and accepts them; now the booking goes through.
         await accepted(gp, family, facility_id)

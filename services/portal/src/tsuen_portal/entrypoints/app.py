@@ -24,6 +24,7 @@ from tsuen_portal.entrypoints.pages import (
     child,
     facility,
     guardian,
+    interviews,
     late,
     officer,
     plans,
@@ -57,6 +58,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             officer.router,
             plans.router,
             late.router,
+            interviews.router,
             staff_report.router,
         ],
     )

@@ -292,6 +292,19 @@ async def cancel(api: Backends, token: str, booking_id: str, reason: str) -> Ref
 # -- 初回面談 -----------------------------------------------------------------------------------
 
 
+async def cancel_interview(
+    api: Backends, token: str, interview_id: str, reason: str
+) -> Refusal | None:
+    response = await api.booking.send(
+        "POST", f"/v1/interviews/{interview_id}/cancel", token, json={"reason": reason}
+    )
+    if response.status_code == 200:
+        return None
+    if response.status_code in (403, 404):
+        raise BackendNotFound(interview_id)
+    return refusal(response)
+
+
 @dataclass(frozen=True)
 class Interview:
     id: str

@@ -33,6 +33,12 @@ CANCEL_REASONS = {
     "other": N_("Other reason"),
 }
 PROPOSALS = 3
+INTERVIEW_REASONS = {
+    "other_time": N_("I want another date or time"),
+    "not_needed": N_("We no longer need it"),
+    "illness": N_("The child is ill"),
+    "other": N_("Other reason"),
+}
 
 
 def _uuid(value: str) -> str:
@@ -262,15 +268,24 @@ async def cancel(booking_id: str, page: PageDep) -> Response:
 
 
 @router.get("/interviews")
-async def interview_list(page: PageDep, requested: str = "") -> Response:
+async def interview_list(
+    page: PageDep, requested: str = "", cancelled: str = "", moved: str = ""
+) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
     found = await fp.interviews(page.portal.backends, token)
+    notice = ""
+    if requested:
+        notice = N_("Your request for a first interview has been sent to the facility")
+    elif moved:
+        notice = N_("The interview is called off. Ask again with new times on the facility's page")
+    elif cancelled:
+        notice = N_("The interview is called off. The facility is told")
     return await page.render(
         "interviews.html",
         interviews=found,
-        notice=N_("Your request for a first interview has been sent to the facility")
-        if requested
-        else "",
+        notice=notice,
+        reasons=INTERVIEW_REASONS,
+        refusal=None,
     )
 
 
@@ -282,6 +297,12 @@ async def facility_form_address(facility_id: str, action: str, page: PageDep) ->
     if action not in ("book", "interview", "favourite", "regular"):
         raise HTTPException(status.HTTP_404_NOT_FOUND)
     return page.redirect(f"/facilities/{_uuid(facility_id)}")
+
+
+@router.get("/interviews/{interview_id}/cancel")
+async def interview_form_address(interview_id: str, page: PageDep) -> Response:
+    _uuid(interview_id)
+    return page.redirect("/interviews")
 
 
 @router.get("/bookings/{booking_id}/late")
