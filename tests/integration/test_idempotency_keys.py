@@ -47,9 +47,7 @@ async def test_the_key_is_recorded_only_with_a_committed_change(
 ) -> None:
     engine, sessions = await _ready(new_database)
     try:
-        claim = idempotency.Claim("guardian-1", "k1", "fp")
-        token = idempotency._claim.set(claim)
-        try:
+        with idempotency.claimed(idempotency.Claim("guardian-1", "k1", "fp")) as claim:
             async with sessions() as session, session.begin():
                 await session.execute(sa.text("SELECT 1"))  # read-only: nothing to guard
             assert not claim.recorded
@@ -59,8 +57,6 @@ async def test_the_key_is_recorded_only_with_a_committed_change(
             async with sessions() as session, session.begin():
                 await session.execute(sa.insert(THINGS).values(name="kept"))
             assert claim.recorded
-        finally:
-            idempotency._claim.reset(token)
         assert await _count(sessions, "idempotency_keys") == 1
         assert await _count(sessions, "things") == 1
     finally:
@@ -75,20 +71,18 @@ async def test_a_second_commit_under_the_same_key_rolls_back_whole(
         first_wrote = asyncio.Event()
 
         async def attempt(name: str, wait: bool) -> str:
-            token = idempotency._claim.set(idempotency.Claim("guardian-1", "k1", "fp"))
             try:
-                async with sessions() as session, session.begin():
-                    await session.execute(sa.insert(THINGS).values(name=name))
-                    if wait:  # both are in flight together, this one commits second
-                        await first_wrote.wait()
-                        await asyncio.sleep(0.2)
-                    else:
-                        first_wrote.set()
+                with idempotency.claimed(idempotency.Claim("guardian-1", "k1", "fp")):
+                    async with sessions() as session, session.begin():
+                        await session.execute(sa.insert(THINGS).values(name=name))
+                        if wait:  # both are in flight together, this one commits second
+                            await first_wrote.wait()
+                            await asyncio.sleep(0.2)
+                        else:
+                            first_wrote.set()
                 return "committed"
             except idempotency.DuplicateRequest:
                 return "duplicate"
-            finally:
-                idempotency._claim.reset(token)
 
         outcomes = await asyncio.gather(attempt("second", True), attempt("first", False))
 
@@ -129,16 +123,13 @@ async def test_a_raw_statement_records_its_key_in_its_own_transaction(
             raw = (await conn.get_raw_connection()).driver_connection
             outcomes = []
             for name in ("first", "second"):
-                claim = idempotency.Claim("guardian-1", "k1", "fp")
-                token = idempotency._claim.set(claim)
-                try:
-                    row = await idempotency.fetchrow(raw, insert, name)
-                    assert row is not None
-                    outcomes.append((row["name"], claim.recorded))
-                except idempotency.DuplicateRequest:
-                    outcomes.append(("duplicate", claim.recorded))
-                finally:
-                    idempotency._claim.reset(token)
+                with idempotency.claimed(idempotency.Claim("guardian-1", "k1", "fp")) as claim:
+                    try:
+                        row = await idempotency.fetchrow(raw, insert, name)
+                        assert row is not None
+                        outcomes.append((row["name"], claim.recorded))
+                    except idempotency.DuplicateRequest:
+                        outcomes.append(("duplicate", claim.recorded))
             unclaimed = await idempotency.fetchrow(raw, insert, "no key")
 
         assert outcomes == [("first", True), ("duplicate", False)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tsuen_common.idempotency import (
+from tsuen_common.idempotency.answers import (
     IN_FLIGHT,
     KEY_REUSED,
     Stored,
