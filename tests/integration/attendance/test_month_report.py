@@ -36,10 +36,14 @@ async def test_the_month_report_counts_what_happened_per_child(kafka, topic_pref
         url = f"/v1/facilities/{facility}/report"
 
         async def projected() -> bool:
-            response = await stack.client.get(url, params={"month": "2026-11"}, headers=staff)
-            return response.status_code == 200 and bool(response.json())
+            nov = await stack.client.get(url, params={"month": "2026-11"}, headers=staff)
+            dec = await stack.client.get(url, params={"month": "2026-12"}, headers=staff)
+            return (
+                [line["bookings"] for line in nov.json()] == [3]
+                and [line["bookings"] for line in dec.json()] == [1]
+            )
 
-        await eventually(projected, what="November's bookings in the report")
+        await eventually(projected, what="the four bookings in the report")
 
         async def register(booking_id: uuid.UUID, action: str) -> None:
             response = await stack.client.post(
