@@ -112,7 +112,15 @@ async def test_the_roster_shows_the_childs_record_for_the_care_about_to_be_given
         async def shown() -> bool:
             lines = await roster(stack, facility, DAY)
             line = lines.get(today.booking_id)
-            return bool(line and line["record"] and line["child_kana"])
+            ahead = [await roster(stack, facility, b.starts_at.date()) for b in (soon, later)]
+            return bool(
+                line
+                and line["record"]
+                and line["child_kana"]
+                and unregistered.booking_id in lines
+                and soon.booking_id in ahead[0]
+                and later.booking_id in ahead[1]
+            )
 
         await eventually(shown, what="the child's record on today's roster")
         lines = await roster(stack, facility, DAY)

@@ -36,10 +36,17 @@ async def test_a_guardians_late_notice_reaches_the_roster(kafka, topic_prefix, n
         staff = stack.staff(facility)
 
         async def projected() -> bool:
-            response = await stack.client.get(f"/v1/facilities/{facility}/roster", headers=staff)
-            return len(response.json()["lines"]) == 1
+            lines = 0
+            for day in (DAY, DAY + timedelta(days=1)):
+                response = await stack.client.get(
+                    f"/v1/facilities/{facility}/roster",
+                    params={"day": day.isoformat()},
+                    headers=staff,
+                )
+                lines += len(response.json()["lines"])
+            return lines == 2
 
-        await eventually(projected, what="today's booking on the roster")
+        await eventually(projected, what="both bookings on their rosters")
         guardian = stack.guardian(today.guardian_id)
         url = f"/v1/visits/{today.booking_id}/late-notice"
 
