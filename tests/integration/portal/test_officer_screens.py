@@ -129,3 +129,32 @@ async def test_an_officer_reviews_certifies_and_rejects_in_the_portal(
         await page.get_by_role("link", name="English").click()
         await expect(page.locator("h1")).to_have_text("Applications")
         await check(page, "86-officer-queue-en")
+        await page.get_by_role("link", name="日本語").click()
+
+        # 認定一覧: the two certified children; one certification ends (the family withdrew).
+        await page.set_viewport_size({"width": 820, "height": 1180})
+        await page.get_by_role("link", name="認定一覧").click()
+        certified = page.locator(".roster-list > li")
+        await expect(certified).to_have_count(2)
+        riko = certified.filter(has_text="リコ")
+        await riko.get_by_text("この認定を終了する").click()
+        await riko.get_by_role("button", name="認定を終了する").click()
+        await expect(page.get_by_role("alert")).to_contain_text("終了の理由")
+        riko = page.locator(".roster-list > li").filter(has_text="リコ")
+        await riko.get_by_text("この認定を終了する").click()
+        await riko.get_by_label("保護者からの取下げ").check()
+        await check(page, "87-officer-certification-end")
+        await riko.get_by_role("button", name="認定を終了する").click()
+        await expect(page.get_by_role("status")).to_contain_text("認定を終了しました")
+        await expect(page.locator(".roster-list > li")).to_have_count(1)  # the valid ones
+        await page.select_option("#status", "revoked")
+        await page.get_by_role("button", name="絞り込む").click()
+        await expect(page.locator(".roster-list")).to_contain_text("リコ")
+
+        # 操作の記録: who did what, newest first.
+        await page.get_by_role("link", name="操作の記録").click()
+        trail = page.locator("table")
+        await expect(trail).to_contain_text("認定の終了")
+        await expect(trail).to_contain_text("却下")
+        await expect(trail.locator("tbody tr").first).to_contain_text("認定の終了")
+        await check(page, "88-officer-audit")
