@@ -38,10 +38,9 @@ async def test_the_month_report_counts_what_happened_per_child(kafka, topic_pref
         async def projected() -> bool:
             nov = await stack.client.get(url, params={"month": "2026-11"}, headers=staff)
             dec = await stack.client.get(url, params={"month": "2026-12"}, headers=staff)
-            return (
-                [line["bookings"] for line in nov.json()] == [3]
-                and [line["bookings"] for line in dec.json()] == [1]
-            )
+            return [line["bookings"] for line in nov.json()] == [3] and [
+                line["bookings"] for line in dec.json()
+            ] == [1]
 
         await eventually(projected, what="the four bookings in the report")
 
