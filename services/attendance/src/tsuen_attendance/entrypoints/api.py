@@ -349,7 +349,12 @@ async def roster(
                 checked_in_by_staff=record.checked_in_by_staff,
                 checked_out_by_staff=record.checked_out_by_staff,
                 child_kana=child.child_kana if child else None,
-                age_months=months_old(birth, line.visit.use_date) if birth else None,
+                # A birth date after the use date is a data error upstream: no age, not a 500.
+                age_months=(
+                    months_old(birth, line.visit.use_date)
+                    if birth and birth <= line.visit.use_date
+                    else None
+                ),
                 record_registered=bool(child and child.profile),
                 late_notices=[
                     LateNoticeOut(
