@@ -19,10 +19,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tsuen_common.timeutil import JST
 from tsuen_portal import i18n
-from tsuen_portal.adapters.backends import submitting
+from tsuen_portal.adapters.backends import BackendUnauthorized, submitting
 from tsuen_portal.config import Settings
 from tsuen_portal.domain import csrf
-from tsuen_portal.domain.sessions import Session
+from tsuen_portal.domain.sessions import Account, Session
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer.guardian import Backends
 from tsuen_portal.service_layer.sessions import Sessions
@@ -249,3 +249,20 @@ class LoginRequired(HTTPException):
     def __init__(self, target: str) -> None:
         super().__init__(status.HTTP_303_SEE_OTHER)
         self.target = target
+
+
+async def signed_in_as(page: Page, role: str, *, tenant: str) -> tuple[Account, str]:
+    """The signed-in account of ``role`` whose ``tenant`` id (``facility_id`` for staff,
+    ``municipality`` for officers) is set, and a fresh access token. Signed out (or a session
+    identity no longer honours): the login page; anyone else: the 403 page."""
+    session = page.session
+    if session is None or not session.signed_in or session.account is None:
+        raise LoginRequired(login_url(page.request))
+    account = session.account
+    if account.role != role or not getattr(account, tenant):
+        raise HTTPException(status.HTTP_403_FORBIDDEN)
+    try:
+        token = await page.portal.sessions.access_token(session, page.client_ip)
+    except BackendUnauthorized:
+        raise LoginRequired(login_url(page.request)) from None
+    return account, token

@@ -13,10 +13,10 @@ import uuid
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import Response
 
-from tsuen_portal.adapters.backends import BackendNotFound, BackendUnauthorized
+from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.sessions import Account
 from tsuen_portal.entrypoints.pages.forms import FormErrors
-from tsuen_portal.entrypoints.web import LoginRequired, Page, PageDep, login_url
+from tsuen_portal.entrypoints.web import Page, PageDep, signed_in_as
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import officer
 
@@ -31,17 +31,7 @@ DONE = {
 
 async def officer_token(page: Page) -> tuple[Account, str]:
     """The signed-in officer and a fresh access token; anyone else gets the 403 page."""
-    session = page.session
-    if session is None or not session.signed_in or session.account is None:
-        raise LoginRequired(login_url(page.request))
-    account = session.account
-    if account.role != officer.OFFICER or not account.municipality:
-        raise HTTPException(status.HTTP_403_FORBIDDEN)
-    try:
-        token = await page.portal.sessions.access_token(session, page.client_ip)
-    except BackendUnauthorized:
-        raise LoginRequired(login_url(page.request)) from None
-    return account, token
+    return await signed_in_as(page, officer.OFFICER, tenant="municipality")
 
 
 def _uuid(value: str) -> str:

@@ -17,13 +17,14 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 
 from tsuen_common.timeutil import JST, now_jst
-from tsuen_portal.adapters.backends import BackendNotFound, BackendUnauthorized
+from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.dates import parse_day
 from tsuen_portal.domain.sessions import Account
 from tsuen_portal.entrypoints.pages.forms import FormErrors
-from tsuen_portal.entrypoints.web import LoginRequired, Page, PageDep, login_url
+from tsuen_portal.entrypoints.web import Page, PageDep, signed_in_as
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import staff
+from tsuen_portal.service_layer.plans import WEEKDAYS
 from tsuen_portal.service_layer.staff import Refused
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -53,15 +54,6 @@ HEALTH_CHECKS = {
     "no_concerns": N_("No concerns"),
     "follow_up": N_("Needs follow-up"),
 }
-WEEKDAYS = (
-    N_("Mondays"),
-    N_("Tuesdays"),
-    N_("Wednesdays"),
-    N_("Thursdays"),
-    N_("Fridays"),
-    N_("Saturdays"),
-    N_("Sundays"),
-)
 CAUSES = {
     "guardian": N_("The guardian asked (by phone or in person)"),
     "facility": N_("The facility cancels (costs the family no hours)"),
@@ -70,17 +62,7 @@ CAUSES = {
 
 async def staff_token(page: Page) -> tuple[Account, str]:
     """The signed-in staff member and a fresh access token; others get the 403 page."""
-    session = page.session
-    if session is None or not session.signed_in or session.account is None:
-        raise LoginRequired(login_url(page.request))
-    account = session.account
-    if account.role != staff.STAFF or not account.facility_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN)
-    try:
-        token = await page.portal.sessions.access_token(session, page.client_ip)
-    except BackendUnauthorized:
-        raise LoginRequired(login_url(page.request)) from None
-    return account, token
+    return await signed_in_as(page, staff.STAFF, tenant="facility_id")
 
 
 def _uuid(value: str) -> str:
