@@ -10,6 +10,7 @@ axe-core on a tablet or a phone and is photographed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -368,6 +369,27 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
         await check(page, "70-staff-roster-en")
         await page.get_by_role("link", name="日本語").click()
         await page.set_viewport_size(TABLET)
+
+        # --- the entrance tablet's 2D code, opened from the staff's session ---------------
+        # Its reloading script is held back here, so the page stays put while axe-core reads
+        # it (the page works without it: the button shows the next code).
+        await page.route("**/static/display.js", lambda route: route.abort())
+        await page.get_by_role("link", name="2次元コード").click()
+        code = page.locator(".display-code img")
+        await expect(code).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
+        async with gp.platform.client("attendance") as attendance:
+            now = ok(
+                await attendance.get(
+                    f"/v1/facilities/{facility_id}/code",
+                    headers=gp.platform.staff(KAKEGAWA, facility_id),
+                )
+            )
+        shown_step = int(await code.get_attribute("data-step") or 0)
+        assert abs(shown_step - now["step"]) <= 1
+        await check(page, "70b-staff-2d-code")
+        await page.get_by_role("link", name="最新のコードを表示する").click()
+        await expect(code).to_be_visible()
+        await page.unroute("**/static/display.js")
 
         # --- bookings of the facility ---------------------------------------------------
         later = {

@@ -30,6 +30,7 @@ from tsuen_portal.entrypoints.pages import (
     officer_records,
     plans,
     staff,
+    staff_display,
     staff_report,
 )
 from tsuen_portal.entrypoints.web import SECURITY_HEADERS, Portal, template_environments
@@ -62,6 +63,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             late.router,
             interviews.router,
             staff_report.router,
+            staff_display.router,
         ],
     )
     app.openapi_url = None  # pages, not an API: no /docs
