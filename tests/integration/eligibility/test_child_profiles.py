@@ -7,6 +7,7 @@ else meets a 404, and every change is one ChildProfileUpdated with a rising vers
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -131,3 +132,26 @@ async def test_nobody_but_the_guardian_writes_and_no_other_family_or_ward_reads(
     assert elsewhere.status_code in (403, 404)
     staff = token(Role.FACILITY_STAFF, KAKEGAWA, facility_id=child["child_id"])
     assert (await service.client.get(path, headers=staff)).status_code == 404
+
+
+async def test_two_first_registrations_at_once_never_share_a_version(service):
+    # Two phones of one family save the first record at the same moment: there is no row to
+    # lock yet, and the facilities must still end with the record eligibility keeps.
+    child = await certify(service, KAKEGAWA, "ヤマダ フタバ", date(2025, 5, 15))
+    guardian = token(Role.GUARDIAN, KAKEGAWA, guardian_id=child["guardian_id"])
+    path = url(KAKEGAWA, child["child_id"])
+    answers = await asyncio.gather(
+        *(
+            service.client.put(
+                path, json={"profile": dict(RECORD, allergies=[food])}, headers=guardian
+            )
+            for food in ("卵", "そば")
+        )
+    )
+    assert sorted(a.json()["version"] for a in answers) == [1, 2]
+    sent = await service.outbox_events("eligibility.ChildProfileUpdated")
+    assert sorted(e["payload"]["profile_version"] for e in sent) == [1, 2]
+    newest = max(sent, key=lambda e: e["payload"]["profile_version"])
+    kept = (await service.client.get(path, headers=guardian)).json()
+    assert kept["version"] == 2
+    assert kept["profile"]["allergies"] == newest["payload"]["profile"]["allergies"]

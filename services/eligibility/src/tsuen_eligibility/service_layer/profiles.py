@@ -147,14 +147,24 @@ async def save_profile(
             "updated_by": principal.subject,
         }
         insert = pg.insert(child_profiles).values(**values)
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[child_profiles.c.municipality, child_profiles.c.child_id],
-                set_={
-                    k: insert.excluded[k] for k in values if k not in ("municipality", "child_id")
-                },
+        # Two first registrations at once find no row to lock: the second one's upsert then
+        # takes the next version from the row the first wrote, so versions never repeat and
+        # the facilities keep the record eligibility keeps.
+        version = (
+            await session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[child_profiles.c.municipality, child_profiles.c.child_id],
+                    set_={
+                        **{
+                            k: insert.excluded[k]
+                            for k in values
+                            if k not in ("municipality", "child_id", "version")
+                        },
+                        "version": child_profiles.c.version + 1,
+                    },
+                ).returning(child_profiles.c.version)
             )
-        )
+        ).scalar_one()
         await audit(
             session,
             municipality=municipality,
