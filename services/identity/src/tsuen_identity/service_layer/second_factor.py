@@ -48,6 +48,7 @@ async def complete(ctx: Identity, challenge: str, code: str, *, client: str) -> 
         factor = await store.factor(session, stored.account_id, for_update=True)
         if account is None or factor is None:
             raise _expired()
+        email_key = throttle_key("login-email", normalise_email(account.account.email))
         secret = ctx.box.open(factor.sealed_secret, context=TOTP_CONTEXT).decode()
         accepted = accept_code(secret, code, last_step=factor.last_step)
         if accepted is None:
@@ -55,18 +56,11 @@ async def complete(ctx: Identity, challenge: str, code: str, *, client: str) -> 
         else:
             await store.use_challenge(session, token_digest, now)
             await store.record_step(session, stored.account_id, accepted.step, now)
-            await repo.clear_throttle(
-                session, throttle_key("login-email", normalise_email(account.account.email))
-            )
+            await repo.clear_throttle(session, email_key)
             tokens = await _open_session(ctx, session, account.account, now)
     if accepted is None:
         # Outside the transaction above, like a wrong password: the count must survive.
-        await _count_failure(
-            ctx,
-            throttle_key("login-email", normalise_email(account.account.email)),
-            throttle_key("login-client", client),
-            account.account,
-        )
+        await _count_failure(ctx, email_key, throttle_key("login-client", client), account.account)
         raise SecondFactorFailed("the code is not right")
     if not factor.confirmed:
         log.info("second factor enrolled", account_id=str(account.account.id))

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from tsuen_portal.service_layer.facility_pages import Refusal, facility_name, refusal
-from tsuen_portal.service_layer.guardian import Backends
+from tsuen_portal.service_layer.facility_pages import Refusal, refusal
+from tsuen_portal.service_layer.guardian import Backends, facility_names
 
 MAX_LISTED = 60
 
@@ -36,9 +36,8 @@ async def choices(api: Backends, token: str) -> list[Choice]:
     open_ = [b for b in body if str(b.get("status")) == "confirmed" and b.get("use_date")][
         :MAX_LISTED
     ]
-    ids = sorted({str(b["facility_id"]) for b in open_})
-    names_and_limits = await asyncio.gather(
-        asyncio.gather(*(facility_name(api, token, i) for i in ids)),
+    names, limits = await asyncio.gather(
+        facility_names(api, token, {str(b["facility_id"]) for b in open_}),
         asyncio.gather(
             *(
                 api.booking.get(f"/v1/bookings/{b['id']}/cancellation-deadline", token)
@@ -46,10 +45,9 @@ async def choices(api: Backends, token: str) -> list[Choice]:
             )
         ),
     )
-    names = dict(zip(ids, names_and_limits[0], strict=True))
     out = [
         _choice(b, names.get(str(b["facility_id"]), ""), limit)
-        for b, limit in zip(open_, names_and_limits[1], strict=True)
+        for b, limit in zip(open_, limits, strict=True)
     ]
     return sorted(out, key=lambda c: (c.use_date, c.start, c.facility_name))
 

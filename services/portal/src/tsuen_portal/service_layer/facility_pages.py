@@ -14,7 +14,12 @@ import httpx
 from tsuen_portal.adapters.backends import BackendNotFound, BackendRefused, _message_ja
 from tsuen_portal.domain.sessions import Account
 from tsuen_portal.i18n import N_
-from tsuen_portal.service_layer.guardian import Backends, certificates, facility_name
+from tsuen_portal.service_layer.guardian import (
+    Backends,
+    certificates,
+    facility_name,
+    facility_names,
+)
 
 WEEKDAY_KEYS = ("0", "1", "2", "3", "4", "5", "6")
 
@@ -322,10 +327,7 @@ def _instant(value: Any) -> datetime | None:
 
 async def interviews(api: Backends, token: str) -> list[Interview]:
     found = await api.booking.get("/v1/interviews", token)
-    ids = sorted({str(i["facility_id"]) for i in found})
-    names = dict(
-        zip(ids, await asyncio.gather(*(facility_name(api, token, i) for i in ids)), strict=True)
-    )
+    names = await facility_names(api, token, {str(i["facility_id"]) for i in found})
     out = [
         Interview(
             id=str(i["id"]),

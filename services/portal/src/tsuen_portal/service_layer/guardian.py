@@ -209,7 +209,8 @@ class BookingList:
     facilities: dict[str, str]  # every facility of the guardian's bookings: id → name
 
 
-async def _facility_names(api: Backends, token: str, ids: set[str]) -> dict[str, str]:
+async def facility_names(api: Backends, token: str, ids: set[str]) -> dict[str, str]:
+    """id → name for every facility in ``ids``, asked at once ("" for one booking no longer has)."""
     ordered = sorted(ids)
     names = await asyncio.gather(*(facility_name(api, token, i) for i in ordered))
     return dict(zip(ordered, names, strict=True))
@@ -226,7 +227,7 @@ async def bookings(api: Backends, token: str, flt: BookingFilter) -> BookingList
     ]
     *found, all_uses, all_interviews = await asyncio.gather(*calls)
     items = [b for batch in found for b in batch]
-    names = await _facility_names(
+    names = await facility_names(
         api, token, {str(b["facility_id"]) for b in [*all_uses, *all_interviews, *items]}
     )
     lines = [

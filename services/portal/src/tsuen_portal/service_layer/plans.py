@@ -4,14 +4,13 @@ decides everything (opening hours, acceptance, the facility's answer); the porta
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from tsuen_portal.i18n import N_
-from tsuen_portal.service_layer.facility_pages import Refusal, facility_name, refusal
-from tsuen_portal.service_layer.guardian import Backends
+from tsuen_portal.service_layer.facility_pages import Refusal, refusal
+from tsuen_portal.service_layer.guardian import Backends, facility_names
 
 WEEKDAYS = (
     N_("Mondays"),
@@ -81,10 +80,7 @@ async def apply(
 
 async def plans(api: Backends, token: str) -> list[PlanLine]:
     body = await api.booking.get("/v1/regular-plans", token)
-    ids = sorted({str(p["facility_id"]) for p in body})
-    names = dict(
-        zip(ids, await asyncio.gather(*(facility_name(api, token, i) for i in ids)), strict=True)
-    )
+    names = await facility_names(api, token, {str(p["facility_id"]) for p in body})
     lines = [
         PlanLine(
             id=str(p["id"]),

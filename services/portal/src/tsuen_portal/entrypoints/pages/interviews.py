@@ -15,8 +15,6 @@ from tsuen_portal.service_layer import facility_pages as fp
 
 router = APIRouter(include_in_schema=False)
 
-REASONS = INTERVIEW_REASONS
-
 
 @router.post("/interviews/{interview_id}/cancel")
 async def cancel_interview(interview_id: str, page: PageDep) -> Response:
@@ -24,9 +22,10 @@ async def cancel_interview(interview_id: str, page: PageDep) -> Response:
     form = await page.form()
     iid = _uuid(interview_id)
     reason = form.get("reason", "")
-    if reason not in REASONS:
+    if reason not in INTERVIEW_REASONS:
         reason = "other"
-    text = i18n.translations("ja").gettext(REASONS[reason])  # kept in Japanese, as staff read it
+    # Kept in Japanese, as staff read it.
+    text = i18n.translations("ja").gettext(INTERVIEW_REASONS[reason])
     try:
         refused = await fp.cancel_interview(page.portal.backends, token, iid, text)
     except BackendNotFound:
@@ -37,7 +36,7 @@ async def cancel_interview(interview_id: str, page: PageDep) -> Response:
             409,
             interviews=await fp.interviews(page.portal.backends, token),
             refusal=refused,
-            reasons=REASONS,
+            reasons=INTERVIEW_REASONS,
             notice="",
         )
     done = "moved" if reason == "other_time" else "cancelled"
