@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import date, timedelta
 from importlib.resources import files
 
@@ -271,3 +272,50 @@ async def test_applicants_not_drawn_are_mailed_where_the_policy_says_so(
             assert len({e["payload"]["email"] for e in decided}) == 3  # each family, once
         else:
             assert outcomes == ["won"]  # the others read the result on the homepage
+
+
+async def test_the_officer_sees_who_a_round_takes_and_then_the_drawn_order(service):
+    opened = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/lottery-rounds",
+        json={"name": "令和8年度 第2期", "places": 1},
+        headers=officer(CHIYODA),
+    )
+    round_id = opened.json()["round_id"]
+    ids = []
+    for n, kana in enumerate(KANA[:3]):
+        response = await service.apply(
+            CHIYODA, email=f"entry{n}@example.jp", kana=kana, birth=date(2025, 2, 1 + n)
+        )
+        ids.append(response.json()["application_id"])
+    entries_path = f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}/entries"
+
+    before = await service.client.get(entries_path, headers=officer(CHIYODA))
+    assert before.status_code == 200, before.text
+    assert [e["application_id"] for e in before.json()] == sorted(ids)  # whom the draw takes
+    assert {e["child_name"] for e in before.json()} == {"山田 ア", "山田 イ", "山田 ウ"}
+    assert {e["outcome"] for e in before.json()} == {None}
+
+    # Names are for the municipality's officers only; another round id is a 404.
+    foreign = await service.client.get(
+        f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}/entries",
+        headers=officer(KAKEGAWA),
+    )
+    assert foreign.status_code == 403
+    public = await service.client.get(entries_path)
+    assert public.status_code == 401
+    missing = await service.client.get(
+        f"/v1/municipalities/{CHIYODA}/lottery-rounds/{uuid.uuid4()}/entries",
+        headers=officer(CHIYODA),
+    )
+    assert missing.status_code == 404
+    assert missing.json()["message_ja"]
+
+    drawn = await service.client.post(
+        f"{entries_path[: -len('/entries')]}/draw", headers=officer(CHIYODA)
+    )
+    order = drawn.json()["order"]
+    after = (await service.client.get(entries_path, headers=officer(CHIYODA))).json()
+    assert [e["application_id"] for e in after] == order
+    assert [e["outcome"] for e in after] == ["won", "waitlisted", "waitlisted"]
+    assert [e["waitlist_position"] for e in after] == [None, 1, 2]
+    assert [e["draw_position"] for e in after] == [1, 2, 3]

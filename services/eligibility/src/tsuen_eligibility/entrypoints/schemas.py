@@ -196,6 +196,25 @@ class RoundOut(BaseModel):
     results: list[DrawResultOut] | None = None
 
 
+class RoundEntryOut(BaseModel):
+    """One application of a round, for the officer: before the draw, one the draw would take
+    (no outcome yet); after it, its place in the drawn order and its outcome."""
+
+    application_id: uuid.UUID
+    child_name: str | None
+    guardian_name: str | None
+    priority_tier: str | None
+    submitted_at: Instant
+    application_status: str
+    outcome: str | None = Field(
+        description="won, waitlisted, promoted, accepted, declined, lapsed, not_selected; "
+        "null before the draw"
+    )
+    draw_position: int | None
+    waitlist_position: int | None
+    acceptance_deadline: date | None
+
+
 class DeclinedOut(BaseModel):
     application_id: uuid.UUID
     outcome: str

@@ -180,7 +180,7 @@ async def list_rounds(ctx: Eligibility, *, municipality: str) -> list[dict[str, 
     return [round_view(r) for r in rows]
 
 
-def _eligible_applications(municipality: str, facility_id: uuid.UUID | None) -> sa.Select[Any]:
+def eligible_applications(municipality: str, facility_id: uuid.UUID | None) -> sa.Select[Any]:
     in_a_round = sa.select(lottery_entries.c.application_id).where(
         lottery_entries.c.application_id == applications.c.id
     )
@@ -239,7 +239,7 @@ async def draw_round(
             )
         rows = (
             await session.execute(
-                _eligible_applications(municipality, rnd.facility_id)
+                eligible_applications(municipality, rnd.facility_id)
                 .order_by(applications.c.id)
                 .with_for_update(of=applications)
             )

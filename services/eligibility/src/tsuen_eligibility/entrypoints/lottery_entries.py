@@ -1,0 +1,44 @@
+"""The officer's view of who is in a lottery round (names included), beside the public round.
+
+Its own router so that ``api.py`` does not grow; the use case is ``service_layer/round_entries``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from tsuen_common.auth import MunicipalityCode, OfficerDep
+from tsuen_common.problems import error_responses
+from tsuen_eligibility.entrypoints.schemas import RoundEntryOut
+from tsuen_eligibility.service_layer import round_entries
+from tsuen_eligibility.service_layer.context import Eligibility
+
+
+async def _ctx(request: Request) -> Eligibility:
+    ctx: Eligibility = request.app.state.eligibility
+    return ctx
+
+
+CtxDep = Annotated[Eligibility, Depends(_ctx)]
+
+router = APIRouter(prefix="/v1/municipalities/{code}", tags=["officers"])
+
+
+@router.get(
+    "/lottery-rounds/{round_id}/entries",
+    summary="A round's applications with names: who the draw would take, or the drawn order",
+    response_model=list[RoundEntryOut],
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def entries(
+    code: MunicipalityCode, round_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
+) -> list[dict[str, Any]]:
+    # Names are personal data: only the municipality's officers (403 for anyone else's).
+    principal.require_municipality(code)
+    return await round_entries.round_entries(ctx, municipality=code, round_id=round_id)
+
+
+ROUTERS = (router,)
