@@ -146,9 +146,8 @@ async def guardian_platform(
             "TSUEN_APPLICATION_URL_BASE": f"http://{testbed.HOST}:{ports['eligibility']}/apply"
         },
         "booking": {},
-        "attendance": {
-            "TSUEN_PUBLIC_BASE_URL": f"http://{testbed.HOST}:{ports.get('attendance', 0)}"
-        },
+        # The 2D code opens the portal's /scan: the guardian's own session carries the scan.
+        "attendance": {"TSUEN_PUBLIC_BASE_URL": portal_url},
         "notification": {
             "TSUEN_SMTP_HOST": testbed.HOST,
             "TSUEN_SMTP_PORT": str(smtp_port),

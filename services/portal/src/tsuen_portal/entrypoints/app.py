@@ -32,6 +32,7 @@ from tsuen_portal.entrypoints.pages import (
     staff,
     staff_display,
     staff_report,
+    visits,
 )
 from tsuen_portal.entrypoints.web import SECURITY_HEADERS, Portal, template_environments
 from tsuen_portal.service_layer.guardian import Backends
@@ -64,6 +65,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             interviews.router,
             staff_report.router,
             staff_display.router,
+            visits.router,
         ],
     )
     app.openapi_url = None  # pages, not an API: no /docs

@@ -23,6 +23,7 @@ from tsuen_portal.adapters.backends import (
     BackendUnavailable,
     ServiceApi,
 )
+from tsuen_portal.domain.dates import clock_time
 from tsuen_portal.domain.sessions import Account
 from tsuen_portal.service_layer.guardian import Backends
 
@@ -39,10 +40,7 @@ class Refused(Exception):
     japanese: bool = True
 
 
-def _hhmm(value: Any) -> str | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value)).astimezone(JST).strftime("%H:%M")
+_hhmm = clock_time
 
 
 def _when(value: Any) -> datetime | None:
