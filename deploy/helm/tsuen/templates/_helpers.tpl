@@ -154,7 +154,7 @@ app.kubernetes.io/component: {{ .role }}
 {{- end }}
 {{- if eq .service "attendance" }}
 - name: TSUEN_PUBLIC_BASE_URL
-  value: {{ .root.Values.publicUrls.attendance | quote }}
+  value: {{ .root.Values.publicUrls.portal | quote }}
 - name: TSUEN_SEALING_KEYS
   valueFrom:
     secretKeyRef: {name: {{ .root.Values.sealing.existingSecret }}, key: sealing-keys}
