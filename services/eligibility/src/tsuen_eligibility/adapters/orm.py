@@ -249,3 +249,28 @@ child_profiles = sa.Table(
     sa.Column("updated_by", sa.Text, nullable=False),
     sa.PrimaryKeyConstraint("municipality", "child_id"),
 )
+
+# 変更申請 by a guardian (address, phone, name): applied only when an officer approves it
+# (service_layer/change_requests.py). An officer's own change applies at once.
+change_requests = sa.Table(
+    "change_requests",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _municipality(),
+    sa.Column("certification_id", sa.Uuid, sa.ForeignKey("certifications.id"), nullable=False),
+    sa.Column("guardian_id", sa.Uuid, sa.ForeignKey("guardian_accounts.id"), nullable=False),
+    sa.Column("requested", pg.JSONB, nullable=False),  # {field: new value}
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # pending | approved | rejected | withdrawn
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("reason", sa.Text),
+    sa.Index("ix_change_requests_queue", "municipality", "status", "requested_at"),
+    sa.Index(
+        "ux_change_requests_pending",
+        "certification_id",
+        unique=True,
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+)
