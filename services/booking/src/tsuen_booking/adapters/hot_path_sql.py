@@ -138,6 +138,7 @@ _FACILITY_COLUMNS = [
     "extra_hour_fee_yen",
     "email",
     "phone",
+    "schedules",
 ]
 _FACILITY_JSON = {n for n in _FACILITY_COLUMNS if isinstance(facilities.c[n].type, pg.JSONB)}
 _CHILD_COLUMNS = [c.name for c in children.c if c.name not in ("certification_id", "kana")]

@@ -50,6 +50,8 @@ facilities = sa.Table(
     sa.Column("place_overrides", pg.JSONB, nullable=False, server_default="{}"),
     sa.Column("closed_days", pg.JSONB, nullable=False, server_default="[]"),
     sa.Column("interview_slots", pg.JSONB, nullable=False, server_default="[]"),
+    # Later weeks (hours and places from a date on, domain.facility.WeeklySchedule), ascending.
+    sa.Column("schedules", pg.JSONB, nullable=False, server_default="[]"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.CheckConstraint("extra_hour_fee_yen >= 0", name="ck_facilities_fee"),
@@ -270,4 +272,22 @@ favourites = sa.Table(
     sa.Column("facility_id", pg.UUID(as_uuid=True), primary_key=True),
     sa.Column("municipality", sa.Text, nullable=False),  # the guardian's
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)
+
+# 利用枠と開所時間の変更 (service_layer/capacity.py): who changed a facility's week, from when,
+# what it was and became, and which bookings that cancelled. Written once, never changed.
+capacity_changes = sa.Table(
+    "capacity_changes",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("facility_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("effective_from", sa.Date, nullable=False),
+    sa.Column("week_before", pg.JSONB, nullable=False),
+    sa.Column("week_after", pg.JSONB, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("cancelled", pg.JSONB, nullable=False),  # [{"booking_id", "misfit"}]
+    sa.Column("changed_by", sa.Text, nullable=False),  # the account (token subject)
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Index("ix_capacity_changes_facility", "facility_id", "changed_at"),
 )

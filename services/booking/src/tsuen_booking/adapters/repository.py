@@ -24,7 +24,7 @@ from tsuen_booking.adapters.orm import (
     quota_months,
 )
 from tsuen_booking.domain.child import CertifiedChild
-from tsuen_booking.domain.facility import Facility, OpeningHours
+from tsuen_booking.domain.facility import Facility, OpeningHours, WeeklySchedule
 from tsuen_booking.domain.ledger import Balance, Entry, MonthAccount
 
 # -- facilities -------------------------------------------------------------------------------
@@ -56,6 +56,20 @@ def facility_from_row(row: Mapping[Any, Any]) -> Facility:
         extra_hour_fee_yen=row["extra_hour_fee_yen"],
         email=row["email"],
         phone=row.get("phone"),
+        schedules=tuple(week_from_json(w) for w in row.get("schedules") or ()),
+    )
+
+
+def week_from_json(data: Mapping[str, Any]) -> WeeklySchedule:
+    """A later week as ``facilities.schedules`` keeps it (domain.capacity.week_to_json)."""
+    return WeeklySchedule(
+        effective_from=date.fromisoformat(data["effective_from"]),
+        opening_hours=_hours_from_json(data["opening_hours"]),
+        places_per_slot=int(data["places_per_slot"]),
+        places_by_weekday={
+            int(d): {int(h): int(p) for h, p in hours.items()}
+            for d, hours in data["places_by_weekday"].items()
+        },
     )
 
 

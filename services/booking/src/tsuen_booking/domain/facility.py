@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from tsuen_common.calendar import BusinessCalendar
 
-__all__ = ["Facility", "OpeningHours", "cell_minutes", "cells"]
+__all__ = ["Facility", "OpeningHours", "WeeklySchedule", "cell_minutes", "cells"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,41 @@ def _empty_overrides() -> dict[date, dict[int, int]]:
 
 
 @dataclass(frozen=True, slots=True)
+class WeeklySchedule:
+    """A facility's week from ``effective_from`` on: opening hours and places (see Facility).
+
+    A facility changes its week from a date (domain/capacity.py decides who no longer fits);
+    the days before keep the week they were booked under.
+    """
+
+    effective_from: date
+    opening_hours: Mapping[int, OpeningHours]
+    places_per_slot: int
+    places_by_weekday: Mapping[int, Mapping[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _ScheduledCalendar(BusinessCalendar):
+    """A calendar whose closed weekdays change from a date on (a later WeeklySchedule).
+
+    The inherited rules (holidays, 年末年始, closed and opened days) see no closed weekdays;
+    the weekday is judged here, by the week in force on the day.
+    """
+
+    weeks: tuple[tuple[date, frozenset[int]], ...] = ()
+    first_week: frozenset[int] = frozenset()
+
+    def is_open_day(self, d: date) -> bool:
+        closed = self.first_week
+        for since, weekdays in self.weeks:
+            if since <= d:
+                closed = weekdays
+        if d not in self.extra_open_days and d.weekday() in closed:
+            return False
+        return BusinessCalendar.is_open_day(self, d)
+
+
+@dataclass(frozen=True, slots=True)
 class Facility:
     id: uuid.UUID
     municipality: str
@@ -55,6 +90,9 @@ class Facility:
     extra_hour_fee_yen: int = 0
     email: str | None = None
     phone: str | None = None
+    schedules: tuple[WeeklySchedule, ...] = ()
+    """Later weeks, by ``effective_from`` ascending: each replaces the hours and places above
+    (but not ``place_overrides``) from its date on."""
     # Built once in __post_init__ from opening_hours and closed_days (the facility is frozen).
     _calendar: BusinessCalendar = field(init=False, repr=False, compare=False)
 
@@ -66,16 +104,29 @@ class Facility:
             raise ValueError(f"weekdays are 0 (Monday) to 6 (Sunday): {bad}")
         if self.places_per_slot < 0:
             raise ValueError("places_per_slot cannot be negative")
-        for hours in [*self.places_by_weekday.values(), *self.place_overrides.values()]:
+        weekly = [self.places_by_weekday, *(s.places_by_weekday for s in self.schedules)]
+        for hours in [*(h for w in weekly for h in w.values()), *self.place_overrides.values()]:
             for hour, places in hours.items():
                 if hour not in range(24) or places < 0:
                     raise ValueError(f"places need an hour 0–23 and a count ≥ 0: {hour}={places}")
+        for week in self.schedules:
+            if not week.opening_hours or week.places_per_slot < 0:
+                raise ValueError("a week needs opening hours and places ≥ 0")
         closed = frozenset(range(7)) - frozenset(self.opening_hours)
-        object.__setattr__(
-            self,
-            "_calendar",
-            BusinessCalendar(closed_weekdays=closed, extra_closed_days=self.closed_days),
+        calendar = (
+            _ScheduledCalendar(
+                closed_weekdays=frozenset(),
+                extra_closed_days=self.closed_days,
+                first_week=closed,
+                weeks=tuple(
+                    (w.effective_from, frozenset(range(7)) - frozenset(w.opening_hours))
+                    for w in self.schedules
+                ),
+            )
+            if self.schedules
+            else BusinessCalendar(closed_weekdays=closed, extra_closed_days=self.closed_days)
         )
+        object.__setattr__(self, "_calendar", calendar)
 
     @property
     def calendar(self) -> BusinessCalendar:
@@ -88,14 +139,29 @@ class Facility:
         """Opening hours on ``day``, or None when the facility is closed that day."""
         if not self.is_open_on(day):
             return None
-        return self.opening_hours.get(day.weekday())
+        week = self.week_on(day)
+        hours = self.opening_hours if week is None else week.opening_hours
+        return hours.get(day.weekday())
+
+    def week_on(self, day: date) -> WeeklySchedule | None:
+        """The later week in force on ``day``; None while the facility's first week is."""
+        found = None
+        for week in self.schedules:
+            if week.effective_from <= day:
+                found = week
+        return found
 
     def places_at(self, day: date, hour: int) -> int:
         override = self.place_overrides.get(day, {})
         if hour in override:
             return override[hour]
-        weekday = self.places_by_weekday.get(day.weekday(), {})
-        return weekday.get(hour, self.places_per_slot)
+        week = self.week_on(day)
+        by_weekday, default = (
+            (self.places_by_weekday, self.places_per_slot)
+            if week is None
+            else (week.places_by_weekday, week.places_per_slot)
+        )
+        return by_weekday.get(day.weekday(), {}).get(hour, default)
 
 
 def cell_minutes(unit_minutes: int) -> int:

@@ -7,6 +7,7 @@ allows 広域利用. Anything else looks absent (404).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import uuid
 from collections.abc import Mapping
@@ -158,7 +159,11 @@ async def update(
             raise InvalidRequest(
                 str(exc), message_ja="施設の情報に誤りがあります。入力内容をご確認ください。"
             ) from None
-        facility = spec.to_domain(facility_id, row["municipality"])
+        # The later weeks stay (capacity.py changes them): places after their dates are theirs.
+        facility = dataclasses.replace(
+            spec.to_domain(facility_id, row["municipality"]),
+            schedules=repo.facility_from_row(row).schedules,
+        )
         await session.execute(
             sa.update(facilities)
             .where(facilities.c.id == facility_id)
