@@ -25,6 +25,8 @@ accounts = sa.Table(
     sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=True),
     # Bumped by logout-all and password resets: refresh tokens of older generations are dead.
     sa.Column("token_generation", sa.Integer, nullable=False, server_default="0"),
+    # Set by an officer: the account cannot log in (its sessions ended then); NULL = enabled.
+    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
@@ -107,4 +109,18 @@ login_challenges = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+)
+
+# Who invited, disabled or enabled which staff or officer account, and when (officers read it
+# for their municipality). ``actor`` is the officer's account id, or "command" for the CLI.
+account_audit = sa.Table(
+    "account_audit",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("municipality", sa.String(6), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("account_id", sa.Uuid, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Index("ix_account_audit_municipality_at", "municipality", "at"),
 )

@@ -60,6 +60,7 @@ def _account(row: Any) -> StoredAccount:
             email=row.email,
             facility_id=row.facility_id,
             token_generation=row.token_generation,
+            disabled=row.disabled_at is not None,
         ),
         row.password_hash,
     )

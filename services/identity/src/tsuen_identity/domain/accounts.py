@@ -21,6 +21,8 @@ class Account:
     email: str
     facility_id: uuid.UUID | None = None
     token_generation: int = 0
+    # An officer disabled it: no login, no refresh, no reset mail (domain/account_admin.py).
+    disabled: bool = False
 
     def principal(self) -> Principal:
         """The claims an access token carries: a guardian's id is the account id."""

@@ -345,5 +345,6 @@ async def post_account(
         municipality=municipality,
         email=body.email,
         facility_id=body.facility_id,
+        actor=principal.subject,
     )
     return AccountCreatedOut(account_id=account_id)

@@ -11,7 +11,7 @@ from tsuen_common.db import make_engine
 from tsuen_common.service import create_app, dispose_on_shutdown
 from tsuen_identity.adapters.keys import SigningKey, jwks
 from tsuen_identity.config import Settings
-from tsuen_identity.entrypoints import api
+from tsuen_identity.entrypoints import account_admin_api, api
 from tsuen_identity.entrypoints.deps import ForwardedFor
 from tsuen_identity.service_layer.wiring import build_identity
 
@@ -39,7 +39,9 @@ def create(
             "private key (create one with: tsuen-identity gen-key PATH)"
         )
     key = SigningKey.load(settings.identity_signing_key_file)
-    app = create_app(settings, title="tsuen identity", routers=[api.router, well_known])
+    app = create_app(
+        settings, title="tsuen identity", routers=[api.router, account_admin_api.router, well_known]
+    )
     # This service verifies only the tokens it signs (logout-all, me).
     configure_auth(
         app,

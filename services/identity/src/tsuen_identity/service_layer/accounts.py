@@ -15,7 +15,9 @@ from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.events.identity import AccountIssued, PasswordResetRequested
 from tsuen_common.logging import get_logger
 from tsuen_common.messaging import PermanentFailure
+from tsuen_identity.adapters import account_admin_store as admin_store
 from tsuen_identity.adapters import repository as repo
+from tsuen_identity.domain.account_admin import AuditAction, may_log_in
 from tsuen_identity.domain.accounts import Account, normalise_email
 from tsuen_identity.domain.errors import EmailTaken, LinkUnknown
 from tsuen_identity.domain.links import (
@@ -145,8 +147,10 @@ async def create_account(
     municipality: str,
     email: str,
     facility_id: uuid.UUID | None = None,
+    actor: str = "command",
 ) -> uuid.UUID:
-    """A staff or officer account; the set-password link goes out by mail (AccountIssued)."""
+    """A staff or officer account; the set-password link goes out by mail (AccountIssued).
+    ``actor``: the inviting officer's account id (the audit trail), or the CLI."""
     account = Account(
         id=uuid.uuid4(),
         role=role,
@@ -159,6 +163,14 @@ async def create_account(
         if not await repo.insert_account(session, account):
             raise EmailTaken("an account with this e-mail address exists already")
         await _issue_link(ctx, session, account, LinkPurpose.SET_PASSWORD)
+        await admin_store.record(
+            session,
+            municipality=municipality,
+            at=ctx.now(),
+            actor=actor,
+            action=AuditAction.INVITED,
+            account_id=account.id,
+        )
     return account.id
 
 
@@ -219,7 +231,8 @@ async def request_reset(ctx: Identity, email: str, *, client: str) -> None:
         for (key, rule), state in zip(keys, states, strict=True):
             await repo.save_throttle(session, key, state.register(rule, now))
         stored = await repo.account_by_email(session, email)
-        if stored is not None:
+        # A disabled account gets no link: a new password must not reopen what an officer shut.
+        if stored is not None and may_log_in(stored.account):
             await _issue_link(ctx, session, stored.account, LinkPurpose.RESET)
             log.info("password reset link issued", account_id=str(stored.account.id))
 

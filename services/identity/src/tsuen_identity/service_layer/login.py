@@ -13,6 +13,7 @@ from tsuen_common.events.identity import AccountLocked
 from tsuen_common.logging import get_logger
 from tsuen_identity.adapters import repository as repo
 from tsuen_identity.adapters import second_factor_store as store
+from tsuen_identity.domain.account_admin import may_log_in
 from tsuen_identity.domain.accounts import Account, normalise_email
 from tsuen_identity.domain.errors import InvalidRefreshToken, LoginFailed, TooManyAttempts
 from tsuen_identity.domain.links import digest, new_secret
@@ -102,7 +103,10 @@ async def login(
     if blocked:
         raise TooManyAttempts(max(blocked))
     # An unknown address is verified against a decoy hash: it takes as long as a wrong password.
-    if not await ctx.passwords.verify(stored.password_hash if stored else None, password):
+    password_ok = await ctx.passwords.verify(stored.password_hash if stored else None, password)
+    # A disabled account answers exactly like a wrong password (the same body, the same count
+    # towards the lockout): the login page reveals nothing about the account's state.
+    if not password_ok or (stored is not None and not may_log_in(stored.account)):
         await _count_failure(ctx, email_key, client_key, stored.account if stored else None)
         raise login_failed()
     assert stored is not None
@@ -171,7 +175,7 @@ async def refresh(ctx: Identity, refresh_token: str) -> Tokens:
     async with ctx.sessions() as session, session.begin():
         stored = await repo.refresh_for_update(session, token_digest)
         account = await repo.account_by_id(session, stored.account_id) if stored else None
-        if stored is None or account is None:
+        if stored is None or account is None or not may_log_in(account.account):
             raise InvalidRefreshToken("the session is not known; log in again")
         verdict = stored.token.verdict(now=now, account_generation=account.account.token_generation)
         if verdict is RefreshVerdict.REUSED:

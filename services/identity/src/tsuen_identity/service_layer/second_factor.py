@@ -6,6 +6,7 @@ from __future__ import annotations
 from tsuen_common.logging import get_logger
 from tsuen_identity.adapters import repository as repo
 from tsuen_identity.adapters import second_factor_store as store
+from tsuen_identity.domain.account_admin import may_log_in
 from tsuen_identity.domain.accounts import normalise_email
 from tsuen_identity.domain.links import digest
 from tsuen_identity.domain.second_factor import (
@@ -46,7 +47,8 @@ async def complete(ctx: Identity, challenge: str, code: str, *, client: str) -> 
             raise _expired()
         account = await repo.account_by_id(session, stored.account_id)
         factor = await store.factor(session, stored.account_id, for_update=True)
-        if account is None or factor is None:
+        # Disabled between the password and the code: the login is over, like an expired one.
+        if account is None or factor is None or not may_log_in(account.account):
             raise _expired()
         email_key = throttle_key("login-email", normalise_email(account.account.email))
         secret = ctx.box.open(factor.sealed_secret, context=TOTP_CONTEXT).decode()
