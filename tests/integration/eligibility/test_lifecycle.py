@@ -59,21 +59,92 @@ async def revocations(service) -> list[tuple[str, str, str]]:
     ]
 
 
-async def test_change_application_by_the_guardian(service):
+async def test_change_application_by_the_guardian_waits_for_the_officer(service):
     cert = await certify(service, KAKEGAWA, "サトウ ケン", date(2025, 3, 3))
-    url = f"/v1/municipalities/{KAKEGAWA}/certifications/{cert['certification_id']}/changes"
+    cid = cert["certification_id"]
+    url = f"/v1/municipalities/{KAKEGAWA}/certifications/{cid}/changes"
     guardian = token(Role.GUARDIAN, KAKEGAWA, guardian_id=cert["guardian_id"])
-    changed = await service.client.post(
+    asked = await service.client.post(
         url, json={"address": "静岡県掛川市長谷2-2-2", "phone": "0537-00-0000"}, headers=guardian
     )
-    assert changed.status_code == 200, changed.text
-    [event] = await service.outbox_events("eligibility.CertificationChanged")
-    assert event["payload"]["changed_fields"] == ["address", "phone"]
+    assert asked.status_code == 200, asked.text
+    body = asked.json()
+    # Nothing applies until an officer has looked at it.
+    assert body["changed_fields"] == []
+    assert body["pending_review"] == ["address", "phone"]
+    assert "市区町村の確認後" in body["message_ja"]
+    assert await service.outbox_events("eligibility.CertificationChanged") == []
+    # One open request at a time, with a reason the guardian can read.
+    again = await service.client.post(url, json={"phone": "0537-99-9999"}, headers=guardian)
+    assert again.status_code == 409
+    assert "確認中の変更申請" in again.json()["message_ja"]
     nothing = await service.client.post(url, json={}, headers=guardian)
     assert nothing.status_code == 422
     stranger = token(Role.GUARDIAN, KAKEGAWA, guardian_id="someone-else")
     other = await service.client.post(url, json={"phone": "0537-11-1111"}, headers=stranger)
     assert other.status_code == 404
+    assert (
+        await service.client.get(f"{url[: -len('changes')]}change-requests", headers=stranger)
+    ).status_code == 404
+
+    # The officer's queue shows what is on record beside what is asked for.
+    queue = f"/v1/municipalities/{KAKEGAWA}/change-requests"
+    [waiting] = (await service.client.get(queue, headers=officer(KAKEGAWA))).json()
+    assert waiting["certification_id"] == cid
+    assert [c["field"] for c in waiting["changes"]] == ["address", "phone"]
+    assert waiting["changes"][0]["requested"] == "静岡県掛川市長谷2-2-2"
+    assert waiting["changes"][0]["on_record"] != "静岡県掛川市長谷2-2-2"
+    # Another municipality's officer sees none of it and cannot decide it.
+    assert (await service.client.get(queue, headers=officer(CHIYODA))).status_code == 403
+    chiyoda_path = f"/v1/municipalities/{CHIYODA}/change-requests/{waiting['id']}/approve"
+    assert (await service.client.post(chiyoda_path, headers=officer(CHIYODA))).status_code == 404
+
+    approved = await service.client.post(
+        f"{queue}/{waiting['id']}/approve", headers=officer(KAKEGAWA)
+    )
+    assert approved.status_code == 200, approved.text
+    [event] = await service.outbox_events("eligibility.CertificationChanged")
+    assert event["payload"]["changed_fields"] == ["address", "phone"]
+    [decided] = await service.outbox_events("eligibility.ChangeApplicationDecided")
+    assert decided["payload"]["approved"] is True
+    twice = await service.client.post(f"{queue}/{waiting['id']}/approve", headers=officer(KAKEGAWA))
+    assert twice.status_code == 409
+    assert (await service.client.get(queue, headers=officer(KAKEGAWA))).json() == []
+
+    # A second request, rejected with a reason: nothing changes, the guardian is told why.
+    asked = await service.client.post(url, json={"guardian_name": "佐藤 健"}, headers=guardian)
+    request_id = asked.json()["change_request_id"]
+    missing_reason = await service.client.post(
+        f"{queue}/{request_id}/reject", json={"reason": " "}, headers=officer(KAKEGAWA)
+    )
+    assert missing_reason.status_code == 422
+    rejected = await service.client.post(
+        f"{queue}/{request_id}/reject",
+        json={"reason": "戸籍の氏名と一致しません"},
+        headers=officer(KAKEGAWA),
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert len(await service.outbox_events("eligibility.CertificationChanged")) == 1
+    told = [
+        e["payload"] for e in await service.outbox_events("eligibility.ChangeApplicationDecided")
+    ]
+    assert told[-1]["approved"] is False
+    assert told[-1]["reason"] == "戸籍の氏名と一致しません"
+    mine = await service.client.get(f"{url[: -len('changes')]}change-requests", headers=guardian)
+    assert [r["status"] for r in mine.json()] == ["approved", "rejected"]
+
+
+async def test_an_officers_own_change_applies_at_once(service):
+    cert = await certify(service, KAKEGAWA, "サトウ ミナ", date(2025, 3, 4))
+    url = f"/v1/municipalities/{KAKEGAWA}/certifications/{cert['certification_id']}/changes"
+    changed = await service.client.post(
+        url, json={"phone": "0537-22-2222"}, headers=officer(KAKEGAWA)
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["changed_fields"] == ["phone"]
+    assert "pending_review" not in changed.json()
+    [event] = await service.outbox_events("eligibility.CertificationChanged")
+    assert event["payload"]["changed_fields"] == ["phone"]
 
 
 async def test_guardian_email_change_tells_booking_about_every_active_sibling(service):

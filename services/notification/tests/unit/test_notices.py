@@ -22,6 +22,7 @@ from tsuen_common.events.eligibility import (
     ApplicationLinkIssued,
     ApplicationRejected,
     CertificationRevoked,
+    ChangeApplicationDecided,
     ChildCertified,
     GuardianEmailChangeRequested,
     LotteryOutcome,
@@ -438,6 +439,7 @@ def test_every_template_renders_with_the_values_the_domain_gives_it() -> None:
             reason=RevocationReason.AGED_OUT,
         ),
         *_identity_samples(),
+        *(_change_decided(approved) for approved in (True, False)),
         *_plan_and_request_samples(),
         *_billing_samples(),
     ]
@@ -710,3 +712,43 @@ def test_the_month_s_claim_and_statement_are_mailed() -> None:
     assert to_guardian.context["over_cap"] == yen_text(1500)
     nobody = statement.model_copy(update={"guardian_email": None})
     assert _notices(nobody) == []
+
+
+# --- 変更申請 reviewed by an officer ------------------------------------------------------------
+
+
+def _change_decided(approved: bool) -> ChangeApplicationDecided:
+    return ChangeApplicationDecided(
+        change_request_id=uuid.uuid4(),
+        certification_id=uuid.uuid4(),
+        child_id=uuid.uuid4(),
+        guardian_id=uuid.uuid4(),
+        guardian_email=GUARDIAN,
+        approved=approved,
+        fields=["address", "phone"],
+        reason="" if approved else "住民票の住所と一致しません",
+    )
+
+
+def test_the_guardian_hears_the_officers_decision_on_a_change_either_way() -> None:
+    from tsuen_common.policy import load_policies
+    from tsuen_notification.adapters.rendering import Renderer
+
+    renderer = Renderer(portal_url="https://tsuen.example.jp/")
+    policy = next(iter(load_policies()))
+    [approved] = _notices(_change_decided(True))
+    [rejected] = _notices(_change_decided(False))
+    assert (approved.template, rejected.template) == (
+        Template.CHANGE_APPROVED,
+        Template.CHANGE_REJECTED,
+    )
+    assert approved.recipient == rejected.recipient == GUARDIAN
+    text = renderer.render(
+        rejected.template,
+        dict(rejected.context),
+        recipient_kind=rejected.recipient_kind,
+        policy=policy,
+    ).text
+    assert "住所、電話番号" in text
+    assert "住民票の住所と一致しません" in text
+    assert "反映できませんでした" in text

@@ -217,6 +217,23 @@ class ChildProfileUpdated(_Eligibility):
     profile: ChildProfile
 
 
+class ChangeApplicationDecided(_Eligibility):
+    """An officer decided a guardian's 変更申請 (address, phone, name): the guardian is mailed
+    either way. An approval is also announced as CertificationChanged (what booking acts on)."""
+
+    event_type: ClassVar[str] = "eligibility.ChangeApplicationDecided"
+    aggregate_field: ClassVar[str] = "child_id"
+
+    change_request_id: uuid.UUID
+    certification_id: uuid.UUID
+    child_id: uuid.UUID
+    guardian_id: uuid.UUID
+    guardian_email: EmailAddress
+    approved: bool
+    fields: list[str] = Field(description="the fields the guardian asked to change")
+    reason: Annotated[PlainText, StringConstraints(max_length=500)] = ""
+
+
 EVENTS: tuple[type[EventPayload], ...] = (
     ApplicationLinkIssued,
     ApplicationSubmitted,
@@ -227,4 +244,5 @@ EVENTS: tuple[type[EventPayload], ...] = (
     GuardianEmailChangeRequested,
     LotteryResultDecided,
     ChildProfileUpdated,
+    ChangeApplicationDecided,
 )

@@ -157,6 +157,10 @@ class ChangedOut(BaseModel):
         default=None, description="fields waiting for the new address's owner to confirm"
     )
     confirmation_expires_at: Instant | None = None
+    pending_review: list[str] | None = Field(
+        default=None, description="fields waiting for an officer's review (a guardian's change)"
+    )
+    change_request_id: uuid.UUID | None = None
     message_ja: str | None = None
 
 

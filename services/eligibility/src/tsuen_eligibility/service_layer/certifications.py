@@ -14,17 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsuen_common.auth import Principal
-from tsuen_common.events.eligibility import (
-    CertificationChanged,
-    CertificationRevoked,
-    RevocationReason,
-)
+from tsuen_common.auth import Principal, Role
+from tsuen_common.events.eligibility import CertificationRevoked, RevocationReason
 from tsuen_common.logging import get_logger
 from tsuen_eligibility.adapters.orm import applications, certifications, guardian_accounts
 from tsuen_eligibility.domain.certification import is_aged_out, revocation_effective_date
+from tsuen_eligibility.domain.changes import needs_review, requested_changes
 from tsuen_eligibility.domain.names import email_key
-from tsuen_eligibility.service_layer import guardians
+from tsuen_eligibility.service_layer import change_requests, guardians
 from tsuen_eligibility.service_layer.commands import ChangeRequest, RevokeRequest
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import CERTIFICATION_NOT_FOUND_JA, Conflict, NotFound
@@ -154,8 +151,9 @@ async def change_certification(
     change: ChangeRequest,
     principal: Principal,
 ) -> dict[str, Any]:
-    """変更申請 (address, guardian): the application form is updated, booking is told."""
-    now = ctx.now()
+    """変更申請 (address, phone, name, e-mail). A guardian's change of details waits for an
+    officer (change_requests.py); an officer's applies now. A new e-mail address is used only
+    once its owner confirms it (guardians.py)."""
     async with ctx.sessions() as session, session.begin():
         cert = await _locked(session, municipality, certification_id)
         if not principal.can_access_guardian(municipality, str(cert.guardian_id)):
@@ -168,45 +166,23 @@ async def change_certification(
                 "the certification has ended; apply again instead of changing it",
                 message_ja="この認定は終了しています。変更ではなく、改めて利用申請をしてください。",
             )
-        app = (
-            await session.execute(
-                sa.select(applications.c.form).where(applications.c.id == cert.application_id)
-            )
-        ).one()
-        form = dict(app.form)
-        guardian = dict(form["guardian"])
-        changed: list[str] = []
-        for field, key in (
-            ("address", "address"),
-            ("phone", "phone"),
-            ("guardian_name", "name"),
-            ("guardian_kana", "kana"),
-        ):
-            value = getattr(change, field)
-            if value is not None and guardian.get(key) != value:
-                guardian[key] = value
-                changed.append(field)
-        form["guardian"] = guardian
-        values: dict[str, Any] = {"form": form}
-        if change.guardian_name is not None:
-            values["guardian_name"] = change.guardian_name
-        email = (
-            await session.execute(
-                sa.select(guardian_accounts.c.email).where(
-                    guardian_accounts.c.id == cert.guardian_id
-                )
-            )
-        ).scalar_one()
-        # A new address is only used once its owner confirms it (guardians.py): here it is
-        # only asked for, and everything else in the change applies now.
+        form = await change_requests.form_of(session, cert.application_id)
+        changes = requested_changes(form["guardian"], change.model_dump())
+        email = await change_requests.email_of(session, cert.guardian_id)
         new_email = None
         if change.guardian_email is not None and email_key(change.guardian_email) != email:
             new_email = email_key(change.guardian_email)
-        if not changed and new_email is None:
+        if not changes and new_email is None:
             raise Conflict(
                 "nothing to change: the values are the ones already on record",
                 message_ja="変更する内容がありません（登録済みの内容と同じです）。",
             )
+        review = bool(changes) and needs_review(principal.role is Role.MUNICIPALITY_OFFICER)
+        request_id = None
+        if review:
+            request_id = await change_requests.file(ctx, session, cert, changes, principal.subject)
+        elif changes:
+            await change_requests.apply(ctx, session, cert, form, changes, email, principal.subject)
         confirmation_expires_at = None
         if new_email is not None:
             confirmation_expires_at = await guardians.request_email_change(
@@ -218,41 +194,26 @@ async def change_certification(
                 new_email=new_email,
                 actor=principal.subject,
             )
-        if changed:
-            await session.execute(
-                sa.update(applications)
-                .where(applications.c.id == cert.application_id)
-                .values(values)
-            )
-            await audit(
-                session,
-                municipality=municipality,
-                actor=principal.subject,
-                action="certification.changed",
-                at=now,
-                application_id=cert.application_id,
-                certification_id=cert.id,
-                detail={"changed_fields": changed},
-            )
-            await ctx.outbox.add(
-                session,
-                CertificationChanged(
-                    certification_id=cert.id,
-                    child_id=cert.child_id,
-                    guardian_id=cert.guardian_id,
-                    guardian_email=email,
-                    changed_fields=changed,
-                ),
-                municipality=municipality,
-            )
-    answer: dict[str, Any] = {"certification_id": certification_id, "changed_fields": changed}
+    answer: dict[str, Any] = {
+        "certification_id": certification_id,
+        "changed_fields": [] if review else list(changes),
+    }
+    notes: list[str] = []
+    if request_id is not None:
+        answer["pending_review"] = list(changes)
+        answer["change_request_id"] = request_id
+        notes.append(
+            "変更申請を受け付けました。市区町村の確認後に反映され、結果はメールでお知らせします。"
+        )
     if confirmation_expires_at is not None:
         answer["pending_confirmation"] = ["guardian_email"]
         answer["confirmation_expires_at"] = confirmation_expires_at
-        answer["message_ja"] = (
+        notes.append(
             "新しいメールアドレスに確認メールを送りました。メール内のリンクを開くと変更が完了します。"
             "それまでは、これまでのアドレスにお知らせが届きます。"
         )
+    if notes:
+        answer["message_ja"] = "".join(notes)
     return answer
 
 

@@ -35,6 +35,7 @@ from tsuen_common.events.booking import (
 from tsuen_common.events.eligibility import (
     ApplicationLinkIssued,
     CertificationRevoked,
+    ChangeApplicationDecided,
     ChildCertified,
     GuardianEmailChangeRequested,
     LotteryOutcome,
@@ -85,6 +86,8 @@ class Template(StrEnum):
     PASSWORD_SETUP = "password_setup"  # noqa: S105 - a template name
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
     ACCOUNT_LOCKED = "account_locked"
+    CHANGE_APPROVED = "change_approved"
+    CHANGE_REJECTED = "change_rejected"
 
 
 SUBJECTS: dict[Template, str] = {
@@ -117,6 +120,8 @@ SUBJECTS: dict[Template, str] = {
     Template.PASSWORD_SETUP: "アカウント発行のお知らせ（パスワード設定）",
     Template.PASSWORD_RESET: "パスワード再設定のお知らせ",
     Template.ACCOUNT_LOCKED: "アカウントの一時ロックのお知らせ",
+    Template.CHANGE_APPROVED: "変更申請の受理のお知らせ",
+    Template.CHANGE_REJECTED: "変更申請の結果のお知らせ",
 }
 
 
@@ -212,6 +217,8 @@ def notices_for(payload: EventPayload, *, reminder_hour: int, now: datetime) -> 
             return [_over_cap(payload)]
         case CertificationRevoked():
             return [_certification_ended(payload)]
+        case ChangeApplicationDecided():
+            return [_change_decided(payload)]
         case AccountIssued():
             return [_password_setup(payload)]
         case PasswordResetRequested():
@@ -430,6 +437,27 @@ def _plan_applied(p: RegularPlanApplied) -> list[Notice]:
             },
         )
     ]
+
+
+_CHANGED_FIELD_JA = {
+    "address": "住所",
+    "phone": "電話番号",
+    "guardian_name": "保護者の氏名",
+    "guardian_kana": "保護者の氏名（フリガナ）",
+}
+
+
+def _change_decided(p: ChangeApplicationDecided) -> Notice:
+    return Notice(
+        Template.CHANGE_APPROVED if p.approved else Template.CHANGE_REJECTED,
+        str(p.guardian_email),
+        RecipientKind.GUARDIAN,
+        {
+            "fields": "、".join(_CHANGED_FIELD_JA.get(f, f) for f in p.fields),
+            "reason": p.reason,
+            "page_path": f"/certificates/{p.certification_id}",
+        },
+    )
 
 
 def _plan_declined(p: RegularPlanDecided) -> list[Notice]:

@@ -33,6 +33,7 @@ from tsuen_common.events.eligibility import (
     ApplicationLinkIssued,
     CertificationChanged,
     CertificationRevoked,
+    ChangeApplicationDecided,
     ChildCertified,
     GuardianEmailChangeRequested,
     LotteryResultDecided,
@@ -56,6 +57,7 @@ ELIGIBILITY_EVENTS = (
     LotteryResultDecided,
     CertificationRevoked,
     CertificationChanged,  # no mail; redirects scheduled ones to a new address
+    ChangeApplicationDecided,
 )
 BOOKING_EVENTS = (
     InterviewScheduled,

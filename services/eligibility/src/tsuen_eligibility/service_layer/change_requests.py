@@ -1,0 +1,280 @@
+"""変更申請 reviewed by an officer: filed by the guardian, approved (applied) or rejected with a
+reason, the guardian mailed either way (ChangeApplicationDecided). An approval is announced as
+CertificationChanged, the event booking and attendance already act on."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsuen_common.auth import Principal
+from tsuen_common.events.eligibility import CertificationChanged, ChangeApplicationDecided
+from tsuen_eligibility.adapters.orm import (
+    applications,
+    certifications,
+    change_requests,
+    guardian_accounts,
+)
+from tsuen_eligibility.domain.changes import (
+    APPROVED,
+    FORM_KEYS,
+    PENDING,
+    REJECTED,
+    applied,
+    in_form_order,
+)
+from tsuen_eligibility.service_layer.context import Eligibility, audit
+from tsuen_eligibility.service_layer.errors import Conflict, NotFound
+
+REQUEST_NOT_FOUND_JA = "変更申請が見つかりません。"
+
+
+async def form_of(session: AsyncSession, application_id: uuid.UUID) -> dict[str, Any]:
+    form = (
+        await session.execute(
+            sa.select(applications.c.form).where(applications.c.id == application_id)
+        )
+    ).scalar_one()
+    return dict(form)
+
+
+async def email_of(session: AsyncSession, guardian_id: uuid.UUID) -> str:
+    return str(
+        (
+            await session.execute(
+                sa.select(guardian_accounts.c.email).where(guardian_accounts.c.id == guardian_id)
+            )
+        ).scalar_one()
+    )
+
+
+async def file(
+    ctx: Eligibility,
+    session: AsyncSession,
+    cert: Row[Any],
+    changes: dict[str, str],
+    actor: str,
+) -> uuid.UUID:
+    """Keep the guardian's change for an officer; one open request per certification."""
+    waiting = (
+        await session.execute(
+            sa.select(change_requests.c.id).where(
+                change_requests.c.certification_id == cert.id,
+                change_requests.c.status == PENDING,
+            )
+        )
+    ).scalar_one_or_none()
+    if waiting is not None:
+        raise Conflict(
+            "a change application of this certification is waiting for review",
+            message_ja=(
+                "確認中の変更申請があります。結果のお知らせが届いてから、改めて申請してください。"
+            ),
+        )
+    request_id = uuid.uuid4()
+    now = ctx.now()
+    await session.execute(
+        sa.insert(change_requests).values(
+            id=request_id,
+            municipality=cert.municipality,
+            certification_id=cert.id,
+            guardian_id=cert.guardian_id,
+            requested=changes,
+            requested_by=actor,
+            requested_at=now,
+            status=PENDING,
+        )
+    )
+    await audit(
+        session,
+        municipality=cert.municipality,
+        actor=actor,
+        action="certification.change_requested",
+        at=now,
+        application_id=cert.application_id,
+        certification_id=cert.id,
+        detail={"fields": list(changes), "change_request_id": str(request_id)},
+    )
+    return request_id
+
+
+async def apply(
+    ctx: Eligibility,
+    session: AsyncSession,
+    cert: Row[Any],
+    form: dict[str, Any],
+    changes: dict[str, str],
+    email: str,
+    actor: str,
+) -> None:
+    """Write the change into the application form and tell the other services."""
+    form = {**form, "guardian": applied(form["guardian"], changes)}
+    values: dict[str, Any] = {"form": form}
+    if "guardian_name" in changes:
+        values["guardian_name"] = changes["guardian_name"]
+    await session.execute(
+        sa.update(applications).where(applications.c.id == cert.application_id).values(values)
+    )
+    await audit(
+        session,
+        municipality=cert.municipality,
+        actor=actor,
+        action="certification.changed",
+        at=ctx.now(),
+        application_id=cert.application_id,
+        certification_id=cert.id,
+        detail={"changed_fields": list(changes)},
+    )
+    await ctx.outbox.add(
+        session,
+        CertificationChanged(
+            certification_id=cert.id,
+            child_id=cert.child_id,
+            guardian_id=cert.guardian_id,
+            guardian_email=email,
+            changed_fields=list(changes),
+        ),
+        municipality=cert.municipality,
+    )
+
+
+def _view(row: Row[Any]) -> dict[str, Any]:
+    on_record = dict(row.form.get("guardian", {}))
+    return {
+        "id": row.id,
+        "certification_id": row.certification_id,
+        "certificate_number": row.certificate_number,
+        "child_name": row.child_name,
+        "guardian_name": on_record.get("name"),
+        "status": row.status,
+        "requested_at": row.requested_at,
+        "changes": [
+            {"field": field, "on_record": on_record.get(FORM_KEYS[field]), "requested": value}
+            for field, value in in_form_order(row.requested).items()
+        ],
+        "decided_at": row.decided_at,
+        "reason": row.reason,
+    }
+
+
+def _query(municipality: str) -> sa.Select[Any]:
+    return (
+        sa.select(
+            change_requests,
+            certifications.c.certificate_number,
+            applications.c.child_name,
+            applications.c.form,
+        )
+        .join(certifications, certifications.c.id == change_requests.c.certification_id)
+        .join(applications, applications.c.id == certifications.c.application_id)
+        .where(change_requests.c.municipality == municipality)
+    )
+
+
+async def list_requests(
+    ctx: Eligibility,
+    *,
+    municipality: str,
+    status: str | None,
+    certification_id: uuid.UUID | None = None,
+    guardian_id: uuid.UUID | None = None,
+) -> list[dict[str, Any]]:
+    """The officer's queue (oldest first) or, narrowed, one guardian's own requests."""
+    ctx.policy(municipality)
+    query = _query(municipality)
+    if status:
+        query = query.where(change_requests.c.status == status)
+    if certification_id is not None:
+        query = query.where(change_requests.c.certification_id == certification_id)
+    if guardian_id is not None:
+        query = query.where(change_requests.c.guardian_id == guardian_id)
+    async with ctx.sessions() as session:
+        rows = (await session.execute(query.order_by(change_requests.c.requested_at))).all()
+    return [_view(r) for r in rows]
+
+
+async def decide(
+    ctx: Eligibility,
+    *,
+    municipality: str,
+    request_id: uuid.UUID,
+    approve: bool,
+    reason: str,
+    principal: Principal,
+) -> dict[str, Any]:
+    """Approve (the change applies now) or reject with a reason; each once."""
+    now = ctx.now()
+    async with ctx.sessions() as session, session.begin():
+        row = (
+            await session.execute(
+                sa.select(change_requests)
+                .where(
+                    change_requests.c.municipality == municipality,
+                    change_requests.c.id == request_id,
+                )
+                .with_for_update()
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no change request {request_id}", message_ja=REQUEST_NOT_FOUND_JA)
+        if row.status != PENDING:
+            raise Conflict(
+                f"the change request was already {row.status}",
+                message_ja="この変更申請はすでに処理されています。",
+            )
+        cert = (
+            await session.execute(
+                sa.select(certifications)
+                .where(certifications.c.id == row.certification_id)
+                .with_for_update()
+            )
+        ).one()
+        if approve and cert.status != "active":
+            raise Conflict(
+                "the certification has ended; the change cannot apply",
+                message_ja="この認定は終了しているため、変更を反映できません。却下してください。",
+            )
+        changes = in_form_order(row.requested)
+        email = await email_of(session, cert.guardian_id)
+        if approve:
+            form = await form_of(session, cert.application_id)
+            await apply(ctx, session, cert, form, changes, email, principal.subject)
+        await session.execute(
+            sa.update(change_requests)
+            .where(change_requests.c.id == request_id)
+            .values(
+                status=APPROVED if approve else REJECTED,
+                decided_by=principal.subject,
+                decided_at=now,
+                reason=reason,
+            )
+        )
+        await audit(
+            session,
+            municipality=municipality,
+            actor=principal.subject,
+            action="certification.change_approved" if approve else "certification.change_rejected",
+            at=now,
+            application_id=cert.application_id,
+            certification_id=cert.id,
+            detail={"change_request_id": str(request_id), "fields": list(changes)},
+        )
+        await ctx.outbox.add(
+            session,
+            ChangeApplicationDecided(
+                change_request_id=request_id,
+                certification_id=cert.id,
+                child_id=cert.child_id,
+                guardian_id=cert.guardian_id,
+                guardian_email=email,
+                approved=approve,
+                fields=list(changes),
+                reason=reason,
+            ),
+            municipality=municipality,
+        )
+    return {"id": request_id, "status": APPROVED if approve else REJECTED}
