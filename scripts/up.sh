@@ -61,7 +61,7 @@ tsuen is up (everything on 127.0.0.1):
   attendance    http://127.0.0.1:8003/docs   (facility display page: see docs/attendance.md)
   notification  http://127.0.0.1:8004/docs
   identity      http://127.0.0.1:8005/docs   (accounts, login, JWKS)
-  billing       http://127.0.0.1:8007/docs   (利用実績, claims, statements)
+  billing       http://127.0.0.1:8007/docs   (利用実績, claims, statements; in the portal: /statements, /staff/claims, /officer/claims after tsuen-billing close)
   mail catcher  http://127.0.0.1:8025        every e-mail the platform sends
   Kafka         127.0.0.1:$TSUEN_DEV_KAFKA_PORT
   PostgreSQL    127.0.0.1:$TSUEN_DEV_POSTGRES_PORT  (tsuen/tsuen; one database per service)

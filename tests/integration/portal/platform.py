@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 
 from tests.integration import testbed
@@ -34,9 +35,10 @@ from tests.integration.e2e.conftest import (
     free_port,
 )
 from tests.integration.portal.harness import start_portal
+from tsuen_billing.adapters.price_files import PRESETS
 from tsuen_common.auth import TokenIssuer
 from tsuen_common.messaging.provision import ensure_topics
-from tsuen_common.timeutil import set_test_clock
+from tsuen_common.timeutil import JST, set_test_clock
 from tsuen_notification.adapters.mailcatcher import MailCatcher
 
 BACKENDS = ("identity", "eligibility", "booking", "notification")
@@ -67,6 +69,22 @@ class GuardianPlatform:
 
         await eventually(arrived, within=90, what=f"{count} mail(s) with {path} to {email}")
         return found[-1]
+
+
+def price_tables(workdir: Path, clock: datetime | None) -> Path:
+    """Billing's shipped FY2026 table, copied for every fiscal year up to the one after the
+    platform's clock: billing refuses a use date without a table, and the tests' months move
+    with the real date."""
+    shipped = yaml.safe_load((PRESETS / "fy2026-default.yaml").read_text("utf-8"))
+    folder = workdir / "prices"
+    folder.mkdir(exist_ok=True)
+    today = (clock or datetime.now(JST)).date()
+    current = today.year if today.month >= 4 else today.year - 1
+    for year in range(2026, current + 2):
+        (folder / f"fy{year}-default.yaml").write_text(
+            yaml.safe_dump({**shipped, "fiscal_year": year}, allow_unicode=True), "utf-8"
+        )
+    return folder
 
 
 def _start(name: str, env: dict[str, str], port: int, workdir: Path) -> ServiceProcess:
@@ -103,14 +121,19 @@ async def guardian_platform(
     workdir: Path,
     *,
     attendance: bool = False,
+    billing: bool = False,
     clock: datetime | None = None,
 ) -> AsyncIterator[GuardianPlatform]:
-    """``attendance``: attendance too (the staff's roster); ``clock``: every process (the
-    portal too) lives at that instant from the start (``platform.set_clock`` moves it)."""
+    """``attendance``: attendance too (the staff's roster); ``billing``: billing too (the money
+    pages; its month is closed with ``platform.run_command("billing", "close", ...)``);
+    ``clock``: every process (the portal too) lives at that instant from the start
+    (``platform.set_clock`` moves it)."""
     clock_file = workdir / "clock.txt"
     if clock is not None:
         set_test_clock(clock_file, clock)
     names = (*BACKENDS, "attendance") if attendance else BACKENDS
+    if billing:
+        names = (*names, "billing")
     prefix = f"portal{uuid.uuid4().hex[:8]}."
     await ensure_topics(kafka.bootstrap_servers, prefix)
     key = workdir / "identity-signing.pem"
@@ -146,6 +169,9 @@ async def guardian_platform(
             "TSUEN_APPLICATION_URL_BASE": f"http://{testbed.HOST}:{ports['eligibility']}/apply"
         },
         "booking": {},
+        "billing": (
+            {"TSUEN_BILLING_PRICES_DIR": str(price_tables(workdir, clock))} if billing else {}
+        ),
         # The 2D code opens the portal's /scan: the guardian's own session carries the scan.
         "attendance": {"TSUEN_PUBLIC_BASE_URL": portal_url},
         "notification": {
@@ -181,6 +207,7 @@ async def guardian_platform(
                     if attendance
                     else {}
                 ),
+                **({"TSUEN_PORTAL_BILLING_URL": services["billing"].url} if billing else {}),
             },
         )
         portal = started.service

@@ -146,6 +146,8 @@ app.kubernetes.io/component: {{ .role }}
   value: {{ printf "http://%s-booking" $base | quote }}
 - name: TSUEN_PORTAL_ATTENDANCE_URL
   value: {{ printf "http://%s-attendance" $base | quote }}
+- name: TSUEN_PORTAL_BILLING_URL
+  value: {{ printf "http://%s-billing" $base | quote }}
 {{- with .root.Values.auth.portalTokenKeySecret }}
 - name: TSUEN_PORTAL_TOKEN_KEY
   valueFrom:

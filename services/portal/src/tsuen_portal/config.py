@@ -20,6 +20,7 @@ class Settings(ServiceSettings):
     portal_eligibility_url: str = "http://127.0.0.1:8001"
     portal_booking_url: str = "http://127.0.0.1:8002"
     portal_attendance_url: str = "http://127.0.0.1:8003"
+    portal_billing_url: str = "http://127.0.0.1:8007"
     portal_backend_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # The session cookie is Secure unless this says otherwise; None means "true, except in

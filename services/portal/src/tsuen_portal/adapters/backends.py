@@ -256,6 +256,23 @@ class ServiceApi:
         _raise_for_service(response)
         return response.json()
 
+    async def open_stream(
+        self, path: str, token: str, params: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """A GET whose body is passed on as it arrives (a CSV download): the open response,
+        which the caller closes; refusals raise as ``get`` does, before anything is sent."""
+        request = self._client.build_request(
+            "GET", path, params=params, headers={"Authorization": f"Bearer {token}"}
+        )
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(f"{path}: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            await response.aclose()
+            _raise_for_service(response)
+        return response
+
     async def send(
         self,
         method: str,

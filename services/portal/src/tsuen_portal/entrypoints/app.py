@@ -26,6 +26,7 @@ from tsuen_portal.entrypoints.pages import (
     guardian,
     interviews,
     late,
+    money,
     officer,
     officer_records,
     plans,
@@ -62,6 +63,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             officer_records.router,
             plans.router,
             late.router,
+            money.router,
             interviews.router,
             staff_report.router,
             staff_display.router,
@@ -77,6 +79,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         _client(settings.portal_eligibility_url, settings),
         _client(settings.portal_booking_url, settings),
         _client(settings.portal_attendance_url, settings),
+        _client(settings.portal_billing_url, settings),
     ]
     lifetime = Lifetime(
         idle=_minutes(settings.portal_session_idle_minutes),
@@ -95,6 +98,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             eligibility=ServiceApi(clients[1]),
             booking=ServiceApi(clients[2]),
             attendance=ServiceApi(clients[3]),
+            billing=ServiceApi(clients[4]),
         ),
         templates=template_environments(),
     )

@@ -63,6 +63,7 @@ class Backends:
     eligibility: ServiceApi
     booking: ServiceApi
     attendance: ServiceApi | None = None  # the staff's roster (service_layer/staff.py)
+    billing: ServiceApi | None = None  # statements and claims (service_layer/money.py)
 
 
 def _certificate(body: dict[str, Any]) -> Certificate:
