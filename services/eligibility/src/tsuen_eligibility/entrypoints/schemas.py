@@ -148,6 +148,11 @@ class CertificationOut(BaseModel):
     child_name: str | None
     child_kana: str | None
     child_birth_date: date | None
+    # The guardian's details on record (the 変更申請 form starts from them).
+    guardian_name: str | None = None
+    guardian_kana: str | None = None
+    guardian_address: str | None = None
+    guardian_phone: str | None = None
 
 
 class ChangedOut(BaseModel):

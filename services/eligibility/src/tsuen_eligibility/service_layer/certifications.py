@@ -47,6 +47,10 @@ def certification_view(row: Row[Any], email: str) -> dict[str, Any]:
         "child_name": getattr(row, "child_name", None),
         "child_kana": getattr(row, "child_kana", None),
         "child_birth_date": row.child_birth_date,
+        "guardian_name": getattr(row, "guardian_name", None),
+        "guardian_kana": getattr(row, "guardian_kana", None),
+        "guardian_address": getattr(row, "guardian_address", None),
+        "guardian_phone": getattr(row, "guardian_phone", None),
     }
 
 
@@ -57,6 +61,10 @@ def _query() -> sa.Select[Any]:
             guardian_accounts.c.email.label("guardian_email"),
             applications.c.child_name,
             applications.c.form["child"]["kana"].astext.label("child_kana"),
+            applications.c.form["guardian"]["name"].astext.label("guardian_name"),
+            applications.c.form["guardian"]["kana"].astext.label("guardian_kana"),
+            applications.c.form["guardian"]["address"].astext.label("guardian_address"),
+            applications.c.form["guardian"]["phone"].astext.label("guardian_phone"),
         )
         .join(guardian_accounts, guardian_accounts.c.id == certifications.c.guardian_id)
         .join(applications, applications.c.id == certifications.c.application_id)

@@ -21,6 +21,7 @@ from tsuen_portal.entrypoints.pages import (
     account,
     apply,
     bulk_cancel,
+    changes,
     child,
     facility,
     guardian,
@@ -70,6 +71,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             staff_report.router,
             staff_display.router,
             visits.router,
+            changes.router,
         ],
     )
     app.openapi_url = None  # pages, not an API: no /docs
