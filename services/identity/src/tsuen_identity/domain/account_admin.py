@@ -51,7 +51,9 @@ def may_log_in(account: Account) -> bool:
 class CannotDisableSelf(IdentityError):
     status = 409
     code = "cannot_disable_self"
-    message_ja = "ご自身のアカウントは無効にできません。必要な場合は、別の職員に依頼してください。"
+    message_ja = (
+        "ご自身のアカウントの利用は停止できません。必要な場合は、別の職員に依頼してください。"
+    )
 
 
 def check_disable(actor_id: uuid.UUID, target: Account) -> None:

@@ -63,6 +63,7 @@ class Backends:
     eligibility: ServiceApi
     booking: ServiceApi
     attendance: ServiceApi | None = None  # the staff's roster (service_layer/staff.py)
+    identity: ServiceApi | None = None  # the officer's staff accounts (officer_accounts.py)
     billing: ServiceApi | None = None  # statements and claims (service_layer/money.py)
 
 
