@@ -3,6 +3,7 @@ fingerprint, the previewed bookings cancelled at no cost; real PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, datetime, time
 from typing import Any
@@ -216,3 +217,53 @@ async def test_only_the_facility_and_its_municipality_change_its_week(harness: H
     )
     assert today.status_code == 422
     assert "明日以降" in today.json()["message_ja"]
+
+
+async def test_bookings_racing_a_new_week_never_overbook_it(harness: Harness) -> None:
+    # Two booked; a new week of two places previewed (nobody affected); then the change and
+    # four more bookings for the same cell at once. Either the change wins (the bookings find
+    # two places) or a booking does (the change's affected set differs: 409) — never both.
+    facility = await harness.register(KAKEGAWA, places_per_slot=6)
+    children = [await harness.certify(KAKEGAWA) for _ in range(6)]
+    for child in children:
+        await harness.accept(KAKEGAWA, facility, child)
+    for child in children[:2]:
+        booked = await harness.book(child, facility, WEDNESDAY, time(10), time(11))
+        assert booked.status_code == 201, booked.text
+    headers = auth(staff(KAKEGAWA, facility))
+    new = week(TUESDAY, places=2)
+    shown = (
+        await harness.client.post(
+            f"/v1/facilities/{facility}/weeks/preview", json=new, headers=headers
+        )
+    ).json()
+    assert shown["bookings"] == []
+
+    change, *racers = await asyncio.gather(
+        harness.client.post(
+            f"/v1/facilities/{facility}/weeks",
+            json={**new, "reason": "x", "fingerprint": shown["fingerprint"]},
+            headers=headers,
+        ),
+        *(harness.book(c, facility, WEDNESDAY, time(10), time(11)) for c in children[2:]),
+    )
+    won = [r for r in racers if r.status_code == 201]
+    assert {r.status_code for r in racers} <= {201, 409}
+    confirmed = await harness.scalar(
+        "SELECT count(*) FROM bookings WHERE facility_id = :f AND status = 'confirmed'",
+        f=facility,
+    )
+    slot = await harness.scalar(
+        "SELECT places || '/' || taken FROM facility_slots WHERE facility_id = :f",
+        f=facility,
+    )
+    if change.status_code == 200:
+        assert (won, confirmed, slot) == ([], 2, "2/2")
+        assert change.json()["cancelled"] == []
+    else:
+        assert change.status_code == 409, change.text
+        assert won
+        assert confirmed == 2 + len(won)
+        assert slot == f"6/{confirmed}"
+        assert await harness.scalar("SELECT count(*) FROM capacity_changes") == 0
+    assert (await reconcile(harness.ctx))[1] == []
