@@ -85,6 +85,7 @@ async def test_an_officer_draws_a_round_and_anyone_re_runs_it(guardians: Guardia
         _anyone, visitor = await phone(browser)
         await visitor.goto(public_url)
         await expect(visitor.locator("#seed-hash")).to_have_text(seed_hash)
+        await expect(visitor.locator("main")).to_contain_text("千代田区")
         await expect(visitor.locator("main")).to_contain_text("まだ抽選していません")
         await check(visitor, "lottery-04-public-before-draw")
 
