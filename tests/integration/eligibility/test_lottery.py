@@ -319,3 +319,78 @@ async def test_the_officer_sees_who_a_round_takes_and_then_the_drawn_order(servi
     assert [e["outcome"] for e in after] == ["won", "waitlisted", "waitlisted"]
     assert [e["waitlist_position"] for e in after] == [None, 1, 2]
     assert [e["draw_position"] for e in after] == [1, 2, 3]
+
+
+async def test_a_closed_round_publishes_its_list_and_draws_exactly_that_list(service):
+    opened = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/lottery-rounds",
+        json={"name": "令和8年度 第3期", "places": 1},
+        headers=officer(CHIYODA),
+    )
+    round_id = opened.json()["round_id"]
+    path = f"/v1/municipalities/{CHIYODA}/lottery-rounds/{round_id}"
+    listed = []
+    for n, kana in enumerate(KANA[:3]):
+        response = await service.apply(
+            CHIYODA, email=f"closed{n}@example.jp", kana=kana, birth=date(2025, 3, 1 + n)
+        )
+        listed.append(response.json()["application_id"])
+
+    closed = await service.client.post(f"{path}/close", headers=officer(CHIYODA))
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "closed"
+    assert closed.json()["seed"] is None  # still secret: only the list is published
+    public = (await service.client.get(path)).json()
+    assert [a["application_id"] for a in public["applicants"]] == sorted(listed)
+    again = await service.client.post(f"{path}/close", headers=officer(CHIYODA))
+    assert again.status_code == 409
+    assert again.json()["message_ja"]
+
+    # Until the draw, the listed applications are the draw's: no approval, rejection or tier.
+    first = listed[0]
+    for method, suffix, body in (
+        ("POST", "approve", {"acknowledge_failed_checks": True}),
+        ("POST", "reject", {"reason": "理由"}),
+    ):
+        refused = await service.client.request(
+            method,
+            f"/v1/municipalities/{CHIYODA}/applications/{first}/{suffix}",
+            json=body,
+            headers=officer(CHIYODA),
+        )
+        assert refused.status_code == 409, (suffix, refused.text)
+        assert "締め切った抽選" in refused.json()["message_ja"]
+
+    # A late application is not on the list; the draw takes exactly the published list.
+    late = await service.apply(
+        CHIYODA, email="late@example.jp", kana=KANA[3], birth=date(2025, 3, 9)
+    )
+    late_id = late.json()["application_id"]
+    entries = (await service.client.get(f"{path}/entries", headers=officer(CHIYODA))).json()
+    assert [e["application_id"] for e in entries] == sorted(listed)
+    drawn = await service.client.post(f"{path}/draw", headers=officer(CHIYODA))
+    assert drawn.status_code == 200, drawn.text
+    assert sorted(drawn.json()["order"]) == sorted(listed)
+    assert late_id not in drawn.json()["order"]
+    published = drawn.json()
+    replayed = await service.client.post(
+        "/v1/lottery/replay",
+        json={
+            "seed": published["seed"],
+            "seed_hash": published["seed_hash"],
+            "places": published["places"],
+            "applicants": published["applicants"],
+            "priority_tiers": published["priority_tiers"],
+            "siblings_together": published["siblings_together"],
+            "waitlist_enabled": published["waitlist_enabled"],
+        },
+    )
+    assert replayed.json()["order"] == published["order"]
+    # After the draw the winner can be approved as usual.
+    winner = published["order"][0]
+    approved = await service.client.post(
+        f"/v1/municipalities/{CHIYODA}/applications/{winner}/approve",
+        json={"acknowledge_failed_checks": True},
+        headers=officer(CHIYODA),
+    )
+    assert approved.status_code == 200, approved.text

@@ -1,4 +1,5 @@
-"""The officer's view of who is in a lottery round (names included), beside the public round.
+"""The officer's view of who is in a lottery round (names included), beside the public round,
+and closing a round's entries before its draw.
 
 Its own router so that ``api.py`` does not grow; the use case is ``service_layer/round_entries``.
 """
@@ -12,8 +13,8 @@ from fastapi import APIRouter, Depends, Request
 
 from tsuen_common.auth import MunicipalityCode, OfficerDep
 from tsuen_common.problems import error_responses
-from tsuen_eligibility.entrypoints.schemas import RoundEntryOut
-from tsuen_eligibility.service_layer import round_entries
+from tsuen_eligibility.entrypoints.schemas import RoundEntryOut, RoundOut
+from tsuen_eligibility.service_layer import round_close, round_entries
 from tsuen_eligibility.service_layer.context import Eligibility
 
 
@@ -39,6 +40,22 @@ async def entries(
     # Names are personal data: only the municipality's officers (403 for anyone else's).
     principal.require_municipality(code)
     return await round_entries.round_entries(ctx, municipality=code, round_id=round_id)
+
+
+@router.post(
+    "/lottery-rounds/{round_id}/close",
+    summary="Close the entries: the list is fixed and published; the seed stays secret",
+    response_model=RoundOut,
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422, 503),
+    response_model_exclude_unset=True,
+)
+async def close(
+    code: MunicipalityCode, round_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
+) -> dict[str, Any]:
+    principal.require_municipality(code)
+    return await round_close.close_round(
+        ctx, municipality=code, round_id=round_id, actor=principal.subject
+    )
 
 
 ROUTERS = (router,)

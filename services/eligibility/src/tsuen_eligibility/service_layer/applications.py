@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common import ratelimit
 from tsuen_common.age import InvalidBirthDate, validate_birth_date
@@ -799,6 +800,7 @@ async def reject(
                 f"the application is {app.status}; only pending ones can be rejected",
                 message_ja="この申請は審査中ではないため、却下できません。申請の状態をご確認ください。",
             )
+        await _not_on_a_closed_list(session, app.id)
         await session.execute(
             sa.update(applications)
             .where(applications.c.id == application_id)
@@ -832,6 +834,17 @@ async def reject(
     return {"application_id": application_id, "status": "rejected"}
 
 
+async def _not_on_a_closed_list(session: AsyncSession, application_id: uuid.UUID) -> None:
+    """A closed round draws the list it published: its applications wait for the draw."""
+    listed = await lottery.closed_round_listing(session, application_id)
+    if listed is not None:
+        raise Conflict(
+            f"the application is on the closed list of lottery round {listed}; decide after "
+            "the draw",
+            message_ja=lottery.LISTED_JA,
+        )
+
+
 async def set_priority_tier(
     ctx: Eligibility, *, municipality: str, application_id: uuid.UUID, tier: str | None, actor: str
 ) -> dict[str, Any]:
@@ -844,6 +857,7 @@ async def set_priority_tier(
         )
     async with ctx.sessions() as session, session.begin():
         app = await _locked_application(session, municipality, application_id)
+        await _not_on_a_closed_list(session, app.id)
         if await lottery.entry_for(session, app.id) is not None:
             raise Conflict(
                 "the application has already been drawn; its tier can no longer change",

@@ -50,6 +50,9 @@ from tsuen_eligibility.service_layer.errors import ROUND_NOT_FOUND_JA, Conflict,
 
 log = get_logger(__name__)
 
+LISTED_JA = (
+    "この申請は締め切った抽選の対象です。抽選が終わるまで、承認・却下・区分の変更はできません。"
+)
 HOLDING = ("won", "promoted")  # a place is held, not yet taken up
 # Final outcomes: accepted, declined, lapsed, rejected, not_selected.
 
@@ -87,7 +90,8 @@ def round_view(row: Row[Any], entries: list[Row[Any]] | None = None) -> dict[str
         "drawn_at": row.drawn_at,
         # Revealed only after the draw: before it, the seed would let anyone predict the order.
         "seed": row.seed if drawn else None,
-        "applicants": row.applicants if drawn else None,
+        # The list is published when the round closes (or at the draw, closed and drawn at once).
+        "applicants": row.applicants if row.status in ("closed", "drawn") else None,
     }
     if drawn and entries is not None:
         view["order"] = [e.application_id for e in sorted(entries, key=lambda e: e.draw_position)]
@@ -232,28 +236,32 @@ async def draw_round(
                 f"no lottery round {round_id} in municipality {municipality}",
                 message_ja=ROUND_NOT_FOUND_JA,
             )
-        if rnd.status != "open":
+        if rnd.status == "drawn":
             raise Conflict(
                 "this round has already been drawn; its result is published",
                 message_ja="この回はすでに抽選済みです。結果は公開されています。",
             )
-        rows = (
-            await session.execute(
-                eligible_applications(municipality, rnd.facility_id)
-                .order_by(applications.c.id)
-                .with_for_update(of=applications)
-            )
-        ).all()
-        # The published list, sorted by application id so it does not leak submission order.
-        families = family_tokens(r.guardian_email for r in rows)
-        published = [
-            Applicant(
-                application_id=r.id,
-                tier=r.priority_tier if r.priority_tier in rnd.priority_tiers else None,
-                family=families[r.guardian_email.strip().lower()],
-            )
-            for r in rows
-        ]
+        if rnd.status == "closed":
+            # Closed earlier: the list published then is the one drawn, whatever came since.
+            published = [published_applicant(a) for a in rnd.applicants]
+            rows = (
+                await session.execute(
+                    sa.select(
+                        applications.c.id, applications.c.guardian_email, applications.c.child_name
+                    )
+                    .where(applications.c.id.in_([a.application_id for a in published]))
+                    .with_for_update(of=applications)
+                )
+            ).all()
+        else:
+            rows = (
+                await session.execute(
+                    eligible_applications(municipality, rnd.facility_id)
+                    .order_by(applications.c.id)
+                    .with_for_update(of=applications)
+                )
+            ).all()
+            published = applicant_list(rows, rnd.priority_tiers)
         result = draw(
             seed=rnd.seed,
             applicants=published,
@@ -295,6 +303,43 @@ async def draw_round(
 
 def _applicant_json(a: Applicant) -> dict[str, Any]:
     return {"application_id": str(a.application_id), "tier": a.tier, "family": a.family}
+
+
+def applicant_list(rows: Iterable[Row[Any]], tiers: Iterable[str]) -> list[Applicant]:
+    """The list a draw publishes, from the applications (sorted by id: it does not leak the
+    order of submission): id, tier if it is one of the round's, the family's token."""
+    rows = list(rows)
+    tiers = list(tiers)
+    families = family_tokens(r.guardian_email for r in rows)
+    return [
+        Applicant(
+            application_id=r.id,
+            tier=r.priority_tier if r.priority_tier in tiers else None,
+            family=families[r.guardian_email.strip().lower()],
+        )
+        for r in rows
+    ]
+
+
+def published_applicant(item: dict[str, Any]) -> Applicant:
+    return Applicant(
+        application_id=uuid.UUID(str(item["application_id"])),
+        tier=item.get("tier"),
+        family=item.get("family"),
+    )
+
+
+async def closed_round_listing(
+    session: AsyncSession, application_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The closed (not yet drawn) round whose published list holds this application: until its
+    draw, the application can be neither approved, rejected nor given another tier, or the
+    draw would no longer decide the list it published."""
+    query = sa.select(lottery_rounds.c.id).where(
+        lottery_rounds.c.status == "closed",
+        lottery_rounds.c.applicants.contains([{"application_id": str(application_id)}]),
+    )
+    return (await session.execute(query.limit(1))).scalar_one_or_none()
 
 
 async def _record_result(
@@ -364,6 +409,13 @@ async def check_may_approve(
     """Raise Conflict if the lottery stands between this application and approval."""
     entry = await entry_for(session, app.id)
     if entry is None:
+        listed = await closed_round_listing(session, app.id)
+        if listed is not None:
+            raise Conflict(
+                f"this application is on the closed list of lottery round {listed}; approve it "
+                "after the draw if it wins",
+                message_ja=LISTED_JA,
+            )
         waiting = await open_round_for(session, municipality, app.desired_facility_id)
         if waiting is not None:
             raise Conflict(

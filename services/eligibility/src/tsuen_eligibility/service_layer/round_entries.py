@@ -1,9 +1,10 @@
 """Who is in a lottery round, with names, for the officer's page of the round.
 
 The public round (``lottery.round_view``) lists application ids only. The officer of the
-municipality also needs to know whose applications they are: before the draw, the applications
-the draw would take now (pending, in no round yet, of the round's facility for a facility
-round); after it, every entry in drawn order with its outcome and its place on the waitlist.
+municipality also needs to know whose applications they are: while open, the applications the
+draw would take now (pending, in no round yet, of the round's facility for a facility round);
+once closed, the published list; after the draw, every entry in drawn order with its outcome
+and its place on the waitlist.
 Kept apart from ``lottery.py`` (the draw and its side effects) because it only reads.
 """
 
@@ -50,7 +51,11 @@ async def round_entries(
     async with ctx.sessions() as session:
         rnd = (
             await session.execute(
-                sa.select(lottery_rounds.c.status, lottery_rounds.c.facility_id).where(
+                sa.select(
+                    lottery_rounds.c.status,
+                    lottery_rounds.c.facility_id,
+                    lottery_rounds.c.applicants,
+                ).where(
                     lottery_rounds.c.municipality == municipality, lottery_rounds.c.id == round_id
                 )
             )
@@ -67,6 +72,17 @@ async def round_entries(
                 await session.execute(
                     sa.select(applications.c.id, *_PEOPLE)
                     .where(applications.c.id.in_(sa.select(eligible.c.id)))
+                    .order_by(applications.c.id)
+                )
+            ).all()
+            return [_entry(r, drawn=False) for r in rows]
+        if rnd.status == "closed":
+            # Closed: the published list, which the draw will take whatever comes since.
+            listed = [uuid.UUID(str(a["application_id"])) for a in rnd.applicants or []]
+            rows = (
+                await session.execute(
+                    sa.select(applications.c.id, *_PEOPLE)
+                    .where(applications.c.id.in_(listed))
                     .order_by(applications.c.id)
                 )
             ).all()

@@ -1,0 +1,86 @@
+"""Closing a lottery round (締切): the list of entries is fixed and published before the draw.
+
+The seed's hash was published when the round opened, so the list cannot be fitted to the seed;
+closing publishes the list (ids, tiers, family tokens) while the seed is still secret, and the
+draw then draws exactly that list (``lottery.draw_round``). Until the draw, the listed
+applications can be neither approved, rejected nor given another tier
+(``lottery.closed_round_listing``). An application arriving after the close is in no round: it
+waits for the next one, as one arriving after a draw does. A round may also be drawn straight
+from open, which closes and draws at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from tsuen_eligibility.adapters.orm import applications, lottery_rounds
+from tsuen_eligibility.service_layer.context import Eligibility, audit
+from tsuen_eligibility.service_layer.errors import ROUND_NOT_FOUND_JA, Conflict, NotFound
+from tsuen_eligibility.service_layer.lottery import (
+    applicant_list,
+    eligible_applications,
+    get_round,
+)
+
+
+async def close_round(
+    ctx: Eligibility, *, municipality: str, round_id: uuid.UUID, actor: str
+) -> dict[str, Any]:
+    now = ctx.now()
+    async with ctx.sessions() as session, session.begin():
+        rnd = (
+            await session.execute(
+                sa.select(lottery_rounds)
+                .where(
+                    lottery_rounds.c.municipality == municipality, lottery_rounds.c.id == round_id
+                )
+                .with_for_update()
+            )
+        ).one_or_none()
+        if rnd is None:
+            raise NotFound(
+                f"no lottery round {round_id} in municipality {municipality}",
+                message_ja=ROUND_NOT_FOUND_JA,
+            )
+        if rnd.status == "closed":
+            raise Conflict(
+                "this round is already closed; its list of entries is published",
+                message_ja="この回はすでに締め切っています。対象の申請の一覧は公開されています。",
+            )
+        if rnd.status != "open":
+            raise Conflict(
+                "this round has already been drawn; its result is published",
+                message_ja="この回はすでに抽選済みです。結果は公開されています。",
+            )
+        rows = (
+            await session.execute(
+                eligible_applications(municipality, rnd.facility_id)
+                .order_by(applications.c.id)
+                .with_for_update(of=applications)
+            )
+        ).all()
+        published = applicant_list(rows, rnd.priority_tiers)
+        await session.execute(
+            sa.update(lottery_rounds)
+            .where(lottery_rounds.c.id == round_id)
+            .values(
+                status="closed",
+                applicants=[
+                    {"application_id": str(a.application_id), "tier": a.tier, "family": a.family}
+                    for a in published
+                ],
+            )
+        )
+        await audit(
+            session,
+            municipality=municipality,
+            actor=actor,
+            action="lottery.closed",
+            at=now,
+            round_id=round_id,
+            detail={"applicants": len(published)},
+        )
+    return await get_round(ctx, municipality=municipality, round_id=round_id)
