@@ -352,6 +352,8 @@ async def test_a_closed_month_in_the_guardians_staffs_and_officers_pages(
         await page.goto(f"{base}/staff/claims")
         await fees.get_by_role("link").click()
         await expect(page.locator("#statement-total")).to_have_text(yen(mine[0]["total_yen"]))
+        back = page.get_by_role("link", name="請求の一覧に戻る")
+        await expect(back).to_have_attribute("href", f"/staff/claims?month={MONTH}")
         await check(page, "money-97-staff-statement")
         # Another facility's claim (and its CSV) and another facility's family's statement.
         for path in (
@@ -389,11 +391,18 @@ async def test_a_closed_month_in_the_guardians_staffs_and_officers_pages(
         await page.locator(f"#c-{claim_of[asahi]['id']}").get_by_role("link").click()
         await expect(page.locator("#claim-total")).to_have_text(yen(claim_of[asahi]["total_yen"]))
         await check(page, "money-99b-officer-claim")
+        content = await downloaded_csv(page, "CSVでダウンロード")
+        assert content.splitlines()[0] == ",".join(COLUMNS)
+        assert used[asahi] in content
 
         # Another municipality's officer: Kakegawa's claims are 404s, its own month is empty.
         page = pages[chiyoda_email]
         await officer_logs_in(gp, page, chiyoda_email)
-        assert await status_of(page, f"{base}/officer/claims/{claim_of[hinata]['id']}") == 404
+        for path in (
+            f"/officer/claims/{claim_of[hinata]['id']}",
+            f"/officer/claims/{claim_of[hinata]['id']}/lines.csv",
+        ):
+            assert await status_of(page, f"{base}{path}") == 404, path
         await page.goto(f"{base}/officer/claims?month={MONTH}")
         await expect(page.locator(".empty")).to_contain_text("この月の請求はありません")
         await check(page, "money-99c-officer-other-municipality")

@@ -20,6 +20,8 @@ from tsuen_portal.adapters.backends import BackendNotFound, BackendUnavailable, 
 from tsuen_portal.domain.sessions import Account
 from tsuen_portal.service_layer.guardian import Backends
 
+STATEMENT_CALLS_AT_ONCE = 8
+
 
 @dataclass(frozen=True)
 class Line:
@@ -229,8 +231,15 @@ async def facility_statements(
     listed = await billing.get(
         f"/v1/facilities/{account.facility_id}/statements", token, {"month": month}
     )
+    # One call per family (billing's list carries no lines): a few at a time, not a burst.
+    gate = asyncio.Semaphore(STATEMENT_CALLS_AT_ONCE)
+
+    async def detail(statement_id: str) -> Any:
+        async with gate:
+            return await billing.get(f"/v1/statements/{statement_id}", token)
+
     details, names = await asyncio.gather(
-        asyncio.gather(*(billing.get(f"/v1/statements/{s['id']}", token) for s in listed)),
+        asyncio.gather(*(detail(str(s["id"])) for s in listed)),
         child_names(api, account, token, month),
     )
     out = []

@@ -97,15 +97,27 @@ async def my_statements(page: PageDep) -> Response:
 @router.get("/statements/{statement_id}")
 async def my_statement(statement_id: str, page: PageDep) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
-    return await _statement_page(page, token, statement_id, back="/statements")
+    return await _statement_page(
+        page, token, statement_id, back="/statements", back_label=N_("Back to the statements")
+    )
 
 
-async def _statement_page(page: Page, token: str, statement_id: str, *, back: str) -> Response:
+async def _statement_page(
+    page: Page, token: str, statement_id: str, *, back: str, back_label: str
+) -> Response:
+    """A statement; ``back`` may name the statement's ``{month}`` (the staff's month)."""
     try:
         found = await money.statement(page.portal.backends, token, _uuid(statement_id))
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
-    return await _render(page, "money_statement.html", statement=found, kinds=LINE_KINDS, back=back)
+    return await _render(
+        page,
+        "money_statement.html",
+        statement=found,
+        kinds=LINE_KINDS,
+        back=back.format(month=found.month),
+        back_label=back_label,
+    )
 
 
 # --- facility staff ---------------------------------------------------------------------------
@@ -164,7 +176,13 @@ async def staff_claim_csv(claim_id: str, page: PageDep) -> Response:
 async def staff_statement(statement_id: str, page: PageDep) -> Response:
     """A guardian's statement as the facility sees it (billing lets staff of its facility)."""
     _, token = await staff_token(page)
-    return await _statement_page(page, token, statement_id, back="/staff/claims")
+    return await _statement_page(
+        page,
+        token,
+        statement_id,
+        back="/staff/claims?month={month}",
+        back_label=N_("Back to the claims"),
+    )
 
 
 # --- officers ---------------------------------------------------------------------------------
@@ -207,5 +225,15 @@ async def officer_claim(claim_id: str, page: PageDep) -> Response:
         kinds=LINE_KINDS,
         ages=AGE_BANDS,
         back=f"/officer/claims?month={found.month}",
-        csv="",
+        csv=f"/officer/claims/{found.id}/lines.csv",
     )
+
+
+@router.get("/officer/claims/{claim_id}/lines.csv")
+async def officer_claim_csv(claim_id: str, page: PageDep) -> Response:
+    _, token = await officer_token(page)
+    try:
+        response = await money.claim_csv(page.portal.backends, token, _uuid(claim_id))
+    except BackendNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND) from None
+    return _streamed(response, "claim.csv")
