@@ -267,3 +267,44 @@ async def test_bookings_racing_a_new_week_never_overbook_it(harness: Harness) ->
         assert slot == f"6/{confirmed}"
         assert await harness.scalar("SELECT count(*) FROM capacity_changes") == 0
     assert (await reconcile(harness.ctx))[1] == []
+
+
+async def test_a_regular_plan_is_checked_against_the_week_in_force_on_its_first_day(
+    harness: Harness,
+) -> None:
+    facility = await harness.register(KAKEGAWA, places_per_slot=3)
+    child = await harness.certify(KAKEGAWA)
+    await harness.accept(KAKEGAWA, facility, child)
+    headers = auth(staff(KAKEGAWA, facility))
+    new = week(TUESDAY, places=3, close="12:00")
+    shown = (
+        await harness.client.post(
+            f"/v1/facilities/{facility}/weeks/preview", json=new, headers=headers
+        )
+    ).json()
+    changed = await harness.client.post(
+        f"/v1/facilities/{facility}/weeks",
+        json={**new, "reason": "短縮", "fingerprint": shown["fingerprint"]},
+        headers=headers,
+    )
+    assert changed.status_code == 200, changed.text
+
+    def plan(valid_from: str) -> dict[str, Any]:
+        return {
+            "facility_id": str(facility),
+            "child_id": str(child.child_id),
+            "weekday": 2,
+            "start": "13:00",
+            "end": "15:00",
+            "valid_from": valid_from,
+        }
+
+    after = await harness.client.post(
+        "/v1/regular-plans", json=plan("2027-06-09"), headers=auth(child.principal)
+    )
+    assert after.status_code == 422
+    assert "開所時間内" in after.json()["message_ja"]
+    before = await harness.client.post(
+        "/v1/regular-plans", json=plan("2027-06-01"), headers=auth(child.principal)
+    )
+    assert before.status_code == 201, before.text

@@ -151,6 +151,12 @@ class Facility:
                 found = week
         return found
 
+    def weekday_hours(self, since: date, weekday: int) -> OpeningHours | None:
+        """Hours on ``weekday`` in the week in force on ``since``, holidays aside: what a weekly
+        plan starting then is checked against (each occurrence is checked again as a booking)."""
+        week = self.week_on(since)
+        return (self.opening_hours if week is None else week.opening_hours).get(weekday)
+
     def places_at(self, day: date, hour: int) -> int:
         override = self.place_overrides.get(day, {})
         if hour in override:

@@ -128,7 +128,7 @@ async def apply(ctx: Context, principal: Principal, req: RegularPlanRequest) -> 
             principal.role is Role.FACILITY_STAFF or can_see_child(principal, child)
         ):
             raise NotFound(f"child {req.child_id} not found", message_ja=CHILD_NOT_FOUND_JA)
-        hours = repo.facility_from_row(frow).opening_hours.get(req.weekday)
+        hours = repo.facility_from_row(frow).weekday_hours(req.valid_from, req.weekday)
         if hours is None or not hours.contains(req.start, req.end):
             raise InvalidRequest(
                 f"the facility is not open {req.start:%H:%M}–{req.end:%H:%M} on weekday "
