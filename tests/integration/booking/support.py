@@ -17,7 +17,7 @@ from tsuen_booking.entrypoints.cli import MIGRATIONS
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.events import EventHandlers
 from tsuen_common.auth import Principal, Role, TokenIssuer, TokenVerifier
-from tsuen_common.events.eligibility import ChildCertified
+from tsuen_common.events.eligibility import ChildCertified, SpecialNeeds
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.migrations import upgrade
 from tsuen_common.timeutil import JST
@@ -112,10 +112,11 @@ class Harness:
         *,
         birth: date | None = BIRTH,
         guardian_id: uuid.UUID | None = None,
+        considerations: SpecialNeeds | None = None,
     ) -> Child:
         """What the eligibility consumer does with a ChildCertified (the same handler)."""
         child = Child(uuid.uuid4(), guardian_id or uuid.uuid4(), municipality)
-        event = certified(child)
+        event = certified(child, considerations)
         envelope = EventEnvelope.wrap(event, municipality=municipality, producer="eligibility")
         if birth is not None:
             envelope = envelope.model_copy(
@@ -227,7 +228,7 @@ class Harness:
             return [r[0] for r in rows]
 
 
-def certified(child: Child) -> ChildCertified:
+def certified(child: Child, considerations: SpecialNeeds | None = None) -> ChildCertified:
     return ChildCertified(
         certification_id=uuid.uuid4(),
         child_id=child.child_id,
@@ -238,6 +239,7 @@ def certified(child: Child) -> ChildCertified:
         valid_until=date(2028, 3, 31),
         child_name=f"テスト {child.child_id.hex[:4]}",
         child_kana=f"テスト {child.child_id.hex[:4]}",
+        considerations=considerations,
     )
 
 

@@ -8,7 +8,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.integration.booking.support import KAKEGAWA, Harness, auth, guardian, officer, staff
+from tests.integration.booking.support import (
+    CHIYODA,
+    KAKEGAWA,
+    Harness,
+    auth,
+    guardian,
+    officer,
+    staff,
+)
+from tsuen_common.events.eligibility import SpecialNeeds
 from tsuen_common.timeutil import JST
 
 
@@ -325,3 +334,78 @@ async def test_a_held_interview_cannot_be_cancelled_or_held_twice(harness: Harne
         headers=auth(child.principal),
     )
     assert parent_records.status_code == 403
+
+
+async def _held(harness: Harness, municipality: str, facility: uuid.UUID, child: Any) -> None:
+    requested = await harness.client.post(
+        "/v1/interviews",
+        json={"facility_id": str(facility), "child_id": str(child.child_id)},
+        headers=auth(child.principal),
+    )
+    assert requested.status_code == 201, requested.text
+    interview = requested.json()["id"]
+    facility_staff = auth(staff(municipality, facility))
+    for step, body in (
+        ("schedule", {"starts_at": "2027-06-08T10:00:00+09:00"}),
+        ("held", {"health_check": "no_concerns"}),
+    ):
+        done = await harness.client.post(
+            f"/v1/interviews/{interview}/{step}", json=body, headers=facility_staff
+        )
+        assert done.status_code == 200, done.text
+
+
+async def test_the_facility_reads_the_considerations_and_consults_before_medical_care(
+    harness: Harness,
+) -> None:
+    # Issue 17.7: 配慮事項 reach the facility before it accepts; Chiyoda asks for a prior
+    # consultation (事前相談) before a child needing 医療的ケア uses the scheme.
+    facility = await harness.register(CHIYODA)
+    needs = SpecialNeeds(
+        content="食後に吸入が必要",
+        diagnosis="気管支喘息",
+        required_care="吸入",
+        doctor_instructions="発作時は保護者に連絡",
+        medical_care=True,
+    )
+    child = await harness.certify(CHIYODA, considerations=needs)
+    await _held(harness, CHIYODA, facility, child)
+    facility_staff = auth(staff(CHIYODA, facility))
+    [seen] = (await harness.client.get("/v1/interviews", headers=facility_staff)).json()
+    assert seen["child_considerations"] == needs.model_dump(mode="json")
+
+    url = f"/v1/facilities/{facility}/acceptances/{child.child_id}"
+    refused = await harness.client.put(url, json={"accepted": True}, headers=facility_staff)
+    assert refused.status_code == 409
+    assert "事前相談" in refused.json()["message_ja"]
+    not_yet = await harness.book(child, facility, date(2027, 6, 9), time(10), time(11))
+    assert not_yet.status_code == 422
+    accepted = await harness.client.put(
+        url, json={"accepted": True, "medical_care_consulted": True}, headers=facility_staff
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["medical_care_consulted"] is True
+    booked = await harness.book(child, facility, date(2027, 6, 9), time(10), time(11))
+    assert booked.status_code == 201, booked.text
+
+
+async def test_without_the_policy_or_without_medical_care_no_consultation_is_asked(
+    harness: Harness,
+) -> None:
+    facility = await harness.register(KAKEGAWA)  # Kakegawa's page asks for no consultation
+    cared = await harness.certify(KAKEGAWA, considerations=SpecialNeeds(medical_care=True))
+    await _held(harness, KAKEGAWA, facility, cared)
+    url = f"/v1/facilities/{facility}/acceptances/{cared.child_id}"
+    accepted = await harness.client.put(
+        url, json={"accepted": True}, headers=auth(staff(KAKEGAWA, facility))
+    )
+    assert accepted.status_code == 200, accepted.text
+
+    chiyoda = await harness.register(CHIYODA)
+    plain = await harness.certify(CHIYODA)
+    await _held(harness, CHIYODA, chiyoda, plain)
+    url = f"/v1/facilities/{chiyoda}/acceptances/{plain.child_id}"
+    accepted = await harness.client.put(
+        url, json={"accepted": True}, headers=auth(staff(CHIYODA, chiyoda))
+    )
+    assert accepted.status_code == 200, accepted.text

@@ -112,6 +112,8 @@ class Applicant:
     kana: str
     birth: date
     application_id: str = ""
+    # その他配慮すべき事項 as eligibility takes them; None: "無".
+    considerations: dict[str, Any] | None = None
 
 
 async def link_token_from_mail(platform: Platform, municipality: str, email: str) -> str:
@@ -157,7 +159,7 @@ def application_form(token: str, applicant: Applicant) -> dict[str, Any]:
             "birth_date": applicant.birth.isoformat(),
             "relationship_to_guardian": "長男",
         },
-        "special_considerations": {"present": False},
+        "special_considerations": applicant.considerations or {"present": False},
     }
 
 

@@ -22,17 +22,26 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from tests.integration import testbed
 from tests.integration.conftest import eventually
 from tests.integration.e2e.journey import (
+    CHIYODA,
     KAKEGAWA,
+    Applicant,
     Family,
+    apply,
+    approve,
     ok,
     register_facility,
+    register_residents,
     unique_email,
     wait_until_booking_knows,
 )
 from tests.integration.portal.harness import PHONE, check, chromium, csrf_field, phone
 from tests.integration.portal.platform import GuardianPlatform, guardian_platform
 from tests.integration.portal.test_facility_pages import log_in
-from tests.integration.portal.test_guardian_journey import PASSWORD, certified_family
+from tests.integration.portal.test_guardian_journey import (
+    PASSWORD,
+    certified_family,
+    eligible_birth,
+)
 from tsuen_common.timeutil import JST, _test_clock, today_jst
 
 TABLET = {"width": 820, "height": 1180}
@@ -530,4 +539,78 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
             assert response.status == 403, path
             assert response.headers["cache-control"] == "no-store"
         await parent_context.close()
+        await context.close()
+
+
+async def test_the_facility_reads_the_considerations_and_records_the_consultation(
+    staffed: GuardianPlatform,
+):
+    """Issue 17.7: the application's 配慮事項 reach the facility before it accepts the child,
+    and Chiyoda's 医療的ケア needs the prior consultation recorded first."""
+    gp = staffed
+    facility_id = await register_facility(gp.platform, CHIYODA, unique_email("kanda-en"))
+    applicant = Applicant(
+        CHIYODA,
+        unique_email("iryo"),
+        "チヨダ イリョウ",
+        eligible_birth(),
+        considerations={
+            "present": True,
+            "content": "食後に吸入が必要です",
+            "diagnosis": "気管支喘息",
+            "required_care": "吸入の見守り",
+            "medical_care": True,
+        },
+    )
+    await register_residents(gp.platform, applicant)
+    await apply(gp.platform, applicant)
+    family = await approve(gp.platform, applicant)
+    await wait_until_booking_knows(gp.platform, family)
+    asked = await api(
+        gp,
+        "POST",
+        "/v1/interviews",
+        gp.platform.guardian(CHIYODA, family.guardian_id),
+        json={"facility_id": facility_id, "child_id": family.child_id},
+    )
+    staff_headers = gp.platform.staff(CHIYODA, facility_id)
+    now = _test_clock(gp.platform.clock_file)
+    assert now is not None
+    soon = (now + timedelta(hours=2)).isoformat()
+    await api(
+        gp,
+        "POST",
+        f"/v1/interviews/{asked['id']}/schedule",
+        staff_headers,
+        json={"starts_at": soon},
+    )
+    await api(
+        gp,
+        "POST",
+        f"/v1/interviews/{asked['id']}/held",
+        staff_headers,
+        json={"health_check": "no_concerns"},
+    )
+    email = unique_email("kanda-hoikushi")
+    created = gp.platform.run_command(
+        "identity",
+        *("create-account", "--role", "facility_staff", "--municipality", CHIYODA),
+        *("--facility-id", facility_id, "--email", email),
+    )
+    assert created.returncode == 0, created.stderr
+
+    async with chromium() as browser:
+        context, page = await tablet(browser)
+        await set_password_and_log_in(gp, page, email)
+        await page.goto(f"{gp.portal.url}/staff/requests")
+        card = page.locator(f"#i-{asked['id']}")
+        await expect(card).to_contain_text("医療的ケア")
+        await expect(card).to_contain_text("食後に吸入が必要です")
+        await expect(card).to_contain_text("気管支喘息")
+        await check(page, "67-staff-requests-considerations")
+        await card.get_by_role("button", name="受け入れる").click()
+        await expect(page.get_by_role("alert").first).to_contain_text("事前相談")
+        await card.get_by_label("医療的ケアについて事前相談を行いました").check()
+        await card.get_by_role("button", name="受け入れる").click()
+        await expect(page.locator(".notice--success")).to_contain_text("受け入れを登録しました")
         await context.close()

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tsuen_booking.domain.acceptance import check_may_accept, check_may_record_held
+from tsuen_booking.domain.acceptance import (
+    check_may_accept,
+    check_may_record_held,
+    check_medical_care_consulted,
+)
 from tsuen_booking.domain.errors import Conflict, InvalidRequest
 from tsuen_common.auth import Role
 
@@ -37,3 +41,25 @@ def test_only_a_scheduled_interview_can_be_recorded_held() -> None:
     for status in ("requested", "held", "cancelled"):
         with pytest.raises(Conflict):
             check_may_record_held(status)
+
+
+def test_a_child_needing_medical_care_is_accepted_only_after_the_consultation() -> None:
+    with pytest.raises(Conflict, match="medical care"):
+        check_medical_care_consulted(
+            accepted=True, needs_medical_care=True, consultation_required=True, consulted=False
+        )
+    check_medical_care_consulted(
+        accepted=True, needs_medical_care=True, consultation_required=True, consulted=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("accepted", "needs", "required"),
+    [(False, True, True), (True, False, True), (True, True, False)],
+)
+def test_no_consultation_is_asked_when_declining_without_medical_care_or_by_policy(
+    accepted: bool, needs: bool, required: bool
+) -> None:
+    check_medical_care_consulted(
+        accepted=accepted, needs_medical_care=needs, consultation_required=required, consulted=False
+    )

@@ -74,3 +74,36 @@ def test_revocation_dates() -> None:
     assert revocation_effective_date(RevocationReason.ENROLLED, date(2027, 6, 1), until) == date(
         2027, 4, 9
     )
+
+
+def test_the_facility_receives_the_considerations_the_guardian_answered():
+    from tsuen_eligibility.domain.certification import special_needs
+
+    assert special_needs({}) is None
+    assert special_needs({"special_considerations": {"present": False}}) is None
+    needs = special_needs(
+        {
+            "special_considerations": {
+                "present": True,
+                "content": "卵アレルギー",
+                "diagnosis": None,
+                "required_care": "除去食",
+                "medical_care": False,
+            }
+        }
+    )
+    assert needs is not None
+    assert (needs.content, needs.diagnosis, needs.required_care) == (
+        "卵アレルギー",
+        "",
+        "除去食",
+    )
+    assert not needs.medical_care
+
+
+def test_medical_care_alone_is_enough_to_tell_the_facility():
+    from tsuen_eligibility.domain.certification import special_needs
+
+    needs = special_needs({"special_considerations": {"present": False, "medical_care": True}})
+    assert needs is not None
+    assert needs.medical_care

@@ -53,6 +53,20 @@ class ApplicationRejected(_Eligibility):
     reason: str
 
 
+class SpecialNeeds(BaseModel):
+    """配慮事項 from the application, for the facility that meets and accepts the child: what to
+    consider, the diagnosis, the care needed and the doctor's instructions; ``medical_care``
+    when the child needs 医療的ケア (a prior consultation before any use, by policy)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    content: Annotated[MultilineText, StringConstraints(max_length=2000)] = ""
+    diagnosis: Annotated[MultilineText, StringConstraints(max_length=2000)] = ""
+    required_care: Annotated[MultilineText, StringConstraints(max_length=2000)] = ""
+    doctor_instructions: Annotated[MultilineText, StringConstraints(max_length=2000)] = ""
+    medical_care: bool = False
+
+
 class ChildCertified(_Eligibility):
     """認定: アカウント発行のお知らせ is sent from this; booking learns the validity window."""
 
@@ -77,6 +91,9 @@ class ChildCertified(_Eligibility):
     child_kana: str | None = None
     # The facility decided at application (Chiyoda FY2025 books only there, by policy).
     decided_facility_id: uuid.UUID | None = None
+    # 配慮事項 and 医療的ケア from the application (issue 17.7): the facility sees them before it
+    # accepts the child; None when the application had none (or predates this field).
+    considerations: SpecialNeeds | None = None
 
 
 class RevocationReason(StrEnum):

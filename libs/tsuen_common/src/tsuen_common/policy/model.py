@@ -245,6 +245,10 @@ class EligibilityPolicy(_Frozen):
     decided_facility_only_through: dt.date | None = None
     """Chiyoda FY2025 (令和7年度): up to this use date a child books only at the facility decided
     at application ("利用できる施設は申し込み後、決定した1施設のみ")."""
+    medical_care_consultation_required: bool = False
+    """Chiyoda: "医療的ケアが必要な場合は事前相談が必要です" (04 注意事項). When set, a facility
+    accepts a child who needs 医療的ケア only after recording that prior consultation, so no
+    such child is booked without it."""
 
     def application_phase(self, today: dt.date) -> ApplicationPhase:
         if self.applications_open_on is not None and today < self.applications_open_on:

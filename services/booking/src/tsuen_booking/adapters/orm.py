@@ -72,6 +72,9 @@ children = sa.Table(
     sa.Column("name", sa.Text),
     sa.Column("kana", sa.Text),
     sa.Column("decided_facility_id", pg.UUID(as_uuid=True)),
+    # 配慮事項 and 医療的ケア (tsuen_common SpecialNeeds as JSON; NULL: none): shown to the
+    # facilities the guardian asks for an interview, before they accept the child.
+    sa.Column("considerations", pg.JSONB),
     sa.Column("birth_date", sa.Date),
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=False),
@@ -212,6 +215,8 @@ acceptances = sa.Table(
     sa.Column("recorded_by", sa.Text),  # the token subject of the staff member or officer
     # Set when an officer accepted without a held interview (domain/acceptance.py): why.
     sa.Column("override_reason", sa.Text),
+    # 医療的ケア: the facility recorded the prior consultation the policy asks for.
+    sa.Column("medical_care_consulted", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 interviews = sa.Table(

@@ -153,6 +153,7 @@ def child_from_row(row: Mapping[Any, Any]) -> CertifiedChild:
         revoked_from=row["revoked_from"],
         name=row["name"],
         decided_facility_id=row.get("decided_facility_id"),
+        needs_medical_care=bool((row.get("considerations") or {}).get("medical_care")),
     )
 
 

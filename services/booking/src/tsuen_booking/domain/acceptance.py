@@ -72,3 +72,22 @@ def check_may_accept(
         message_ja="このお子さんの初回面談が、この施設で実施済みとして記録されていません。"
         "面談と健康診断の結果を先に記録してください。",
     )
+
+
+def check_medical_care_consulted(
+    *,
+    accepted: bool,
+    needs_medical_care: bool,
+    consultation_required: bool,
+    consulted: bool,
+) -> None:
+    """医療的ケア: where the municipality asks for a prior consultation (Chiyoda: "医療的ケアが
+    必要な場合は事前相談が必要です"), a facility accepts such a child only after recording it.
+    Booking needs acceptance, so no use is booked before the consultation."""
+    if accepted and needs_medical_care and consultation_required and not consulted:
+        raise Conflict(
+            "this child needs medical care (医療的ケア): record the prior consultation before "
+            "accepting the child",
+            message_ja="医療的ケアが必要なお子さんです。受け入れの前に、事前相談を行ったことを"
+            "記録してください。",
+        )

@@ -31,6 +31,8 @@ class CertifiedChild:
     """For mails and staff lists only (None for a child certified before names were sent)."""
     decided_facility_id: uuid.UUID | None = None
     """The facility decided at application (the only one where policy may limit booking)."""
+    needs_medical_care: bool = False
+    """医療的ケア from the application (a prior consultation before acceptance, by policy)."""
 
     def check_decided_facility(
         self, facility_id: uuid.UUID, use_date: date, only_through: date | None

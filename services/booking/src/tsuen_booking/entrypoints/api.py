@@ -261,6 +261,11 @@ class AcceptanceIn(BaseModel):
             "初回面談 (kept with the acceptance)",
         )
     )
+    medical_care_consulted: bool = Field(
+        default=False,
+        description="the facility held the prior consultation a child needing 医療的ケア "
+        "requires (where the municipality's policy asks for it)",
+    )
 
 
 @router.put(
@@ -278,7 +283,13 @@ async def record_acceptance(
     ctx: ContextDep,
 ) -> dict[str, Any]:
     return await booking_cases.record_acceptance(
-        ctx, principal, facility_id, child_id, body.accepted, body.override_reason
+        ctx,
+        principal,
+        facility_id,
+        child_id,
+        body.accepted,
+        body.override_reason,
+        medical_care_consulted=body.medical_care_consulted,
     )
 
 

@@ -14,6 +14,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from tsuen_common.events.eligibility import SpecialNeeds
+
 
 class HoursOut(BaseModel):
     open: str = Field(description="HH:MM")
@@ -114,6 +116,7 @@ class AcceptanceOut(BaseModel):
     child_id: uuid.UUID
     accepted: bool
     override_reason: str | None
+    medical_care_consulted: bool = False
 
 
 class InterviewOut(BaseModel):
@@ -131,6 +134,9 @@ class InterviewOut(BaseModel):
     held_at: datetime | None
     health_check: str | None
     child_name: str | None
+    child_considerations: SpecialNeeds | None = Field(
+        default=None, description="配慮事項 and 医療的ケア from the application"
+    )
 
 
 class DeadlineOut(BaseModel):

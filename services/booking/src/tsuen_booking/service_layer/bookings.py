@@ -28,7 +28,7 @@ from tsuen_booking.adapters.orm import (
     children,
     interviews,
 )
-from tsuen_booking.domain.acceptance import check_may_accept
+from tsuen_booking.domain.acceptance import check_may_accept, check_medical_care_consulted
 from tsuen_booking.domain.booking import (
     ACTIVE_STATUSES,
     BookingStatus,
@@ -593,6 +593,7 @@ async def record_acceptance(
     child_id: uuid.UUID,
     accepted: bool,
     override_reason: str | None = None,
+    medical_care_consulted: bool = False,
 ) -> dict[str, Any]:
     """After 初回面談 and the health check the facility accepts (or declines) the child.
 
@@ -618,10 +619,19 @@ async def record_acceptance(
             role=principal.role,
             override_reason=override_reason,
         )
+        check_medical_care_consulted(
+            accepted=accepted,
+            needs_medical_care=child.needs_medical_care,
+            consultation_required=ctx.policy(
+                child.municipality
+            ).eligibility.medical_care_consultation_required,
+            consulted=medical_care_consulted,
+        )
         decision = {
             "accepted": accepted,
             "recorded_by": principal.subject,
             "override_reason": override_reason,
+            "medical_care_consulted": medical_care_consulted,
         }
         await session.execute(
             insert(acceptances)
@@ -653,6 +663,7 @@ async def record_acceptance(
         "child_id": child_id,
         "accepted": accepted,
         "override_reason": override_reason,
+        "medical_care_consulted": medical_care_consulted,
     }
 
 

@@ -61,6 +61,9 @@ class EventHandlers:
             "name": event.child_name,
             "kana": event.child_kana,
             "decided_facility_id": event.decided_facility_id,
+            "considerations": (
+                event.considerations.model_dump(mode="json") if event.considerations else None
+            ),
         }
         stmt = insert(children).values(**values, revoked_from=None)
         await session.execute(

@@ -59,6 +59,8 @@ def interview_out(row: Mapping[Any, Any], facility: Mapping[Any, Any]) -> dict[s
         "held_at": row["held_at"].astimezone(JST) if row["held_at"] else None,
         "health_check": row["health_check"],
         "child_name": row.get("child_name"),
+        # 配慮事項 and 医療的ケア: the facility reads them before it accepts the child.
+        "child_considerations": row.get("child_considerations"),
     }
 
 
@@ -326,6 +328,7 @@ async def list_interviews(ctx: Context, principal: Principal) -> list[dict[str, 
             facilities.c.comments.label("facility_comments"),
             facilities.c.interview_slots.label("facility_interview_slots"),
             children.c.name.label("child_name"),
+            children.c.considerations.label("child_considerations"),
         )
         .join(facilities, facilities.c.id == interviews.c.facility_id)
         .outerjoin(children, children.c.child_id == interviews.c.child_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
 
 from tsuen_common.age import age_window
-from tsuen_common.events.eligibility import RevocationReason
+from tsuen_common.events.eligibility import RevocationReason, SpecialNeeds
 
 
 class CertificationError(Exception):
@@ -60,3 +62,21 @@ def revocation_effective_date(
     if reason is RevocationReason.AGED_OUT:
         return aged_out_effective_date(valid_until)
     return min(event_date, aged_out_effective_date(valid_until))
+
+
+def special_needs(form: Mapping[str, Any]) -> SpecialNeeds | None:
+    """The application's 配慮事項 as the facility receives them; None when there are none.
+
+    Only what the guardian answered under その他配慮すべき事項 crosses (never the attachments):
+    the facility needs it to decide whether it can care for the child, before accepting.
+    """
+    answers = form.get("special_considerations") or {}
+    if not answers.get("present") and not answers.get("medical_care"):
+        return None
+    return SpecialNeeds(
+        content=answers.get("content") or "",
+        diagnosis=answers.get("diagnosis") or "",
+        required_care=answers.get("required_care") or "",
+        doctor_instructions=answers.get("doctor_instructions") or "",
+        medical_care=bool(answers.get("medical_care")),
+    )

@@ -41,6 +41,7 @@ from tsuen_eligibility.domain.attachments import content_matches, safe_filename
 from tsuen_eligibility.domain.certification import (
     CertificationError,
     certificate_number,
+    special_needs,
     validity_window,
 )
 from tsuen_eligibility.domain.checks import AgeStatus
@@ -762,6 +763,7 @@ async def approve(
                 child_name=app.child_name,
                 child_kana=app.form.get("child", {}).get("kana"),
                 decided_facility_id=app.desired_facility_id,
+                considerations=special_needs(app.form),
             ),
             municipality=municipality,
         )

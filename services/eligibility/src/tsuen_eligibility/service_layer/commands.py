@@ -109,6 +109,8 @@ class SpecialConsiderations(_Input):
     diagnosis: LongText | None = None
     required_care: LongText | None = None
     doctor_instructions: LongText | None = None
+    # 医療的ケアが必要: a prior consultation before any use (Chiyoda's guide), by policy.
+    medical_care: bool = False
 
     @model_validator(mode="after")
     def _content_when_present(self) -> SpecialConsiderations:

@@ -111,6 +111,13 @@ CONSIDERATIONS = (
         "yesno",
     ),
     Field(
+        "sc_medical",
+        ("special_considerations", "medical_care"),
+        N_("Does the child need medical care (such as tube feeding or suction)?"),
+        "yesno",
+        hint=N_("If so, the facility consults with you before the first use."),
+    ),
+    Field(
         "sc_content",
         ("special_considerations", "content"),
         N_("What the child needs"),

@@ -261,6 +261,29 @@ class Interview:
     starts_at: datetime | None
     held_at: datetime | None
     health_check: str | None
+    # 配慮事項 and 医療的ケア from the application (read before accepting the child).
+    considerations: Considerations | None = None
+
+
+@dataclass(frozen=True)
+class Considerations:
+    content: str
+    diagnosis: str
+    required_care: str
+    doctor_instructions: str
+    medical_care: bool
+
+
+def _considerations(body: Any) -> Considerations | None:
+    if not isinstance(body, dict):
+        return None
+    return Considerations(
+        content=str(body.get("content") or ""),
+        diagnosis=str(body.get("diagnosis") or ""),
+        required_care=str(body.get("required_care") or ""),
+        doctor_instructions=str(body.get("doctor_instructions") or ""),
+        medical_care=bool(body.get("medical_care")),
+    )
 
 
 @dataclass(frozen=True)
@@ -291,6 +314,7 @@ def _interview(body: dict[str, Any]) -> Interview:
         starts_at=_when(body.get("starts_at")),
         held_at=_when(body.get("held_at")),
         health_check=body.get("health_check"),
+        considerations=_considerations(body.get("child_considerations")),
     )
 
 
@@ -359,7 +383,12 @@ async def interview_held(
 
 
 async def decide_child(
-    api: Backends, account: Account, token: str, child_id: str, accepted: bool
+    api: Backends,
+    account: Account,
+    token: str,
+    child_id: str,
+    accepted: bool,
+    medical_care_consulted: bool = False,
 ) -> str:
     """Accept or decline a child who had a 初回面談 here; another child is a 404. The name."""
     known = {
@@ -374,7 +403,7 @@ async def decide_child(
         "PUT",
         f"/v1/facilities/{account.facility_id}/acceptances/{child_id}",
         token,
-        {"accepted": accepted},
+        {"accepted": accepted, "medical_care_consulted": medical_care_consulted},
     )
     return known[child_id]
 

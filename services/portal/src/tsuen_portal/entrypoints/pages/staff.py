@@ -255,7 +255,12 @@ async def acceptance(child_id: str, page: PageDep) -> Response:
         raise HTTPException(status.HTTP_404_NOT_FOUND)
     try:
         await staff.decide_child(
-            page.portal.backends, account, token, child_id, decision == "accept"
+            page.portal.backends,
+            account,
+            token,
+            child_id,
+            decision == "accept",
+            medical_care_consulted=form.get("medical_care_consulted") == "yes",
         )
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
