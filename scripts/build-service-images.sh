@@ -30,6 +30,12 @@ python3 -m pip wheel -q --disable-pip-version-check --no-deps -r "$CTX/requireme
   || { tail -20 "$LOGS/wheelhouse.log" >&2; exit 1; }
 log "wheelhouse: our packages"
 uv build --all-packages --wheel -o "$CTX/wheels" -q
+# The portal's htmx (npm, locked), copied into every image (one small file; only the portal
+# reads it, from TSUEN_PORTAL_VENDOR_DIR): the wheel carries no node_modules.
+scripts/install-browser-scripts.sh >"$LOGS/browser-scripts.log" 2>&1 \
+  || { tail -20 "$LOGS/browser-scripts.log" >&2; exit 1; }
+mkdir -p "$CTX/vendor/htmx.org/dist"
+cp services/portal/node_modules/htmx.org/dist/htmx.min.js "$CTX/vendor/htmx.org/dist/"
 
 for svc in "${services[@]}"; do
   log "docker build tsuen/$svc:$VERSION"

@@ -26,6 +26,9 @@ step "python environment (uv, locked)"
 export UV_PYTHON_DOWNLOADS=never
 uv sync --frozen --all-packages
 
+step "browser scripts (npm, locked): htmx for the portal"
+scripts/install-browser-scripts.sh
+
 step "lint (ruff)"
 uv run ruff check .
 uv run ruff format --check .

@@ -16,7 +16,7 @@ from tsuen_portal.adapters.backends import Identity, ServiceApi
 from tsuen_portal.adapters.session_store import SessionStore, TokenBox
 from tsuen_portal.config import Settings
 from tsuen_portal.domain.sessions import Lifetime
-from tsuen_portal.entrypoints import errors
+from tsuen_portal.entrypoints import errors, vendor
 from tsuen_portal.entrypoints.pages import (
     account,
     apply,
@@ -24,6 +24,7 @@ from tsuen_portal.entrypoints.pages import (
     changes,
     child,
     facility,
+    facility_search,
     guardian,
     interviews,
     late,
@@ -62,6 +63,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             child.router,
             apply.router,
             facility.router,
+            facility_search.router,
             staff.router,
             officer.router,
             officer_records.router,
@@ -111,6 +113,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         ),
         templates=template_environments(),
     )
+    vendor.install(app, app.state.portal.templates)
     errors.install(app)
 
     @app.middleware("http")

@@ -118,6 +118,8 @@ async def favourite(facility_id: str, page: PageDep) -> Response:
         await fp.set_favourite(page.portal.backends, token, fid, on=on)
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
+    if not on and form.get("back") == "favourites":  # removed from the お気に入り list
+        return page.redirect("/facilities?mode=favourites&done=unfavourite")
     return page.redirect(f"/facilities/{fid}?done={'favourite' if on else 'unfavourite'}")
 
 

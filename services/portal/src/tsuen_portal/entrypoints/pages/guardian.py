@@ -107,12 +107,3 @@ async def booking_list(
         chosen={"kind": kind, "from": date_from, "to": date_to, "facility": facility_id},
         kind_choices=guardian.KINDS,
     )
-
-
-@router.get("/facilities")
-async def facility_search(page: PageDep, q: str = "") -> Response:
-    """施設をさがす by keyword."""
-    _, token = await guardian_token(page, only_guardians=True)
-    keyword = q.strip()[:100]
-    found = await guardian.facilities(page.portal.backends, token, keyword)
-    return await page.render("facilities.html", q=keyword, found=found)
