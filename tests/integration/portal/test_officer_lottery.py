@@ -1,7 +1,8 @@
 """抽選 in the portal, against the real services as processes: Chiyoda's officer (second factor)
 opens a round for an oversubscribed intake (five applications, two places), sees the published
-hash and whom the draw takes, draws, sees the seed, the winners and the waiting list in order,
-records a winner's decline and sees the first 補欠 move up. The public page of the round (no
+hash and whom the draw takes, closes the entries (the list is published, a listed application
+cannot be certified before the draw), draws, sees the seed, the winners and the waiting list
+in order, records a winner's decline and sees the first 補欠 move up. The public page of the round (no
 login, no names) re-runs the draw through eligibility's replay and it matches. Kakegawa's
 officer gets a 404 for Chiyoda's round and Kakegawa's refusal (no lottery there) in its words.
 Every page passes axe-core and is photographed."""
@@ -89,9 +90,29 @@ async def test_an_officer_draws_a_round_and_anyone_re_runs_it(guardians: Guardia
         await expect(visitor.locator("main")).to_contain_text("まだ抽選していません")
         await check(visitor, "lottery-04-public-before-draw")
 
+        # 締切: the list is fixed and published, the seed still secret.
+        await page.goto(f"{base}/officer/lottery/{round_id}")
+        await page.get_by_role("button", name="対象の申請を締め切る").click()
+        await expect(page.get_by_role("status")).to_contain_text("締め切りました")
+        await expect(page.locator("h1")).to_contain_text("締切済み")
+        await expect(page.locator("main")).to_contain_text("定員 2人に対して 5件の申請")
+        await expect(page.locator("#seed")).to_have_count(0)
+        await check(page, "lottery-04b-closed")
+        # A listed application waits for the draw: certifying it is refused in eligibility's words.
+        listed = applicants[0].application_id
+        await page.goto(f"{base}/officer/applications/{listed}")
+        await page.get_by_role("button", name="認定する").click()
+        await expect(page.get_by_role("alert")).to_contain_text("締め切った抽選の対象")
+        await visitor.goto(public_url)
+        entries = visitor.locator("ul[aria-labelledby=entries-title] > li")
+        await expect(entries).to_have_count(5)
+        await expect(visitor.locator("main")).to_contain_text(listed)
+        await expect(visitor.locator("#seed")).to_have_count(0)
+        await check(visitor, "lottery-04c-public-closed")
+
         # The draw: the seed is revealed and matches the hash published at the opening.
         await page.goto(f"{base}/officer/lottery/{round_id}")
-        await page.get_by_role("button", name="締め切って抽選する").click()
+        await page.get_by_role("button", name="抽選する", exact=True).click()
         await expect(page.get_by_role("status")).to_contain_text("抽選しました")
         seed = (await page.locator("#seed").inner_text()).strip()
         assert hashlib.sha256(seed.encode()).hexdigest() == seed_hash

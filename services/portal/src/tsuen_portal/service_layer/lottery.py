@@ -27,7 +27,11 @@ from tsuen_portal.domain.sessions import Account
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer.officer import Refused
 
-ROUND_STATUSES = {"open": N_("Taking entries"), "drawn": N_("Drawn")}
+ROUND_STATUSES = {
+    "open": N_("Taking entries"),
+    "closed": N_("Entries closed"),
+    "drawn": N_("Drawn"),
+}
 OUTCOMES = {
     "won": N_("Won"),
     "promoted": N_("Moved up from the waiting list"),
@@ -182,17 +186,37 @@ async def open_round(
     return _refused(response, N_("The round could not be opened. Reload the page."))
 
 
+async def close(
+    eligibility: ServiceApi, account: Account, token: str, round_id: str
+) -> Refused | None:
+    """締切: the list of entries is fixed and published; the seed stays secret."""
+    fallback = N_("The entries were not closed. Reload the page.")
+    return await _step(eligibility, account, token, round_id, "close", fallback)
+
+
 async def draw(
     eligibility: ServiceApi, account: Account, token: str, round_id: str
 ) -> Refused | None:
+    fallback = N_("The draw was not made. Reload the page.")
+    return await _step(eligibility, account, token, round_id, "draw", fallback)
+
+
+async def _step(
+    eligibility: ServiceApi,
+    account: Account,
+    token: str,
+    round_id: str,
+    step: str,
+    fallback: str,
+) -> Refused | None:
     response = await eligibility.send(
-        "POST", f"{_rounds_path(str(account.municipality))}/{round_id}/draw", token
+        "POST", f"{_rounds_path(str(account.municipality))}/{round_id}/{step}", token
     )
     if response.status_code == 200:
         return None
     if response.status_code in (403, 404):
         raise BackendNotFound(round_id)
-    return _refused(response, N_("The draw was not made. Reload the page."))
+    return _refused(response, fallback)
 
 
 async def decline(

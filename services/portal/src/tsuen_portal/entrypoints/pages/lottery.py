@@ -29,6 +29,7 @@ DONE = {
     "opened": N_(
         "The round is open. Its hash is published now; the seed stays secret until the draw."
     ),
+    "closed": N_("The entries are closed. Their list is published; the seed stays secret."),
     "drawn": N_("The draw is made. The seed is revealed and the results are published."),
     "declined": N_("The decline is recorded."),
 }
@@ -133,18 +134,23 @@ async def round_page(round_id: str, page: PageDep, done: str = "", promoted: str
     return await _round_page(page, _round_id(round_id), done=done, promoted=promoted)
 
 
-@router.post("/officer/lottery/{round_id}/draw")
-async def draw(round_id: str, page: PageDep) -> Response:
+@router.post("/officer/lottery/{round_id}/{step}")
+async def close_or_draw(round_id: str, step: str, page: PageDep) -> Response:
+    """締切 (``close``) or 抽選 (``draw``; an open round is closed and drawn at once)."""
     account, token = await officer_token(page)
     rid = _round_id(round_id)
+    steps = {"close": (lottery.close, "closed"), "draw": (lottery.draw, "drawn")}
+    if step not in steps:
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
     await page.form()
+    take, done = steps[step]
     try:
-        refused = await lottery.draw(page.portal.backends.eligibility, account, token, rid)
+        refused = await take(page.portal.backends.eligibility, account, token, rid)
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
     if refused is not None:
         return await _round_page(page, rid, refused=refused, status_code=409)
-    return page.redirect(f"/officer/lottery/{rid}?done=drawn")
+    return page.redirect(f"/officer/lottery/{rid}?done={done}")
 
 
 @router.post("/officer/lottery/{round_id}/entries/{application_id}/decline")
