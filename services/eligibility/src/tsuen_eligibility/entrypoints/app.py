@@ -17,7 +17,7 @@ from tsuen_common.service import create_app, dispose_on_shutdown
 from tsuen_common.timeutil import now_jst
 from tsuen_eligibility.config import Settings
 from tsuen_eligibility.domain.lottery import LotteryError
-from tsuen_eligibility.entrypoints import changes, lottery_entries, profiles
+from tsuen_eligibility.entrypoints import changes, imports, lottery_entries, profiles
 from tsuen_eligibility.entrypoints.api import ROUTERS
 from tsuen_eligibility.service_layer.context import Eligibility
 
@@ -58,6 +58,7 @@ def body_limits(settings: Settings) -> list[tuple[str, int]]:
     return [
         (r"/v1/municipalities/[^/]+/applications(/multipart)?", form),
         (r"/v1/municipalities/[^/]+/(resident-records|enrollments)(/csv)?", 20 * 1024 * 1024),
+        (r"/v1/municipalities/[^/]+/imports/[^/]+(/preview)?", 20 * 1024 * 1024),
         (r"/v1/lottery/replay", 16 * 1024 * 1024),
     ]
 
@@ -66,7 +67,13 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = now_jst) ->
     app = create_app(
         settings,
         title="tsuen eligibility",
-        routers=(*ROUTERS, *profiles.ROUTERS, *lottery_entries.ROUTERS, *changes.ROUTERS),
+        routers=(
+            *ROUTERS,
+            *profiles.ROUTERS,
+            *lottery_entries.ROUTERS,
+            *changes.ROUTERS,
+            *imports.ROUTERS,
+        ),
         body_limits=body_limits(settings),
     )
     configure_auth(app, TokenVerifier.from_settings(settings))
