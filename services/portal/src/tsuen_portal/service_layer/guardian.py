@@ -247,32 +247,3 @@ async def bookings(api: Backends, token: str, flt: BookingFilter) -> BookingList
     ]
     lines.sort(key=lambda b: (b.use_date or date.max, b.start or ""))
     return BookingList(lines=lines, facilities=names)
-
-
-# -- 施設をさがす --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FacilityCard:
-    id: str
-    name: str
-    address: str
-    facility_type: str
-    comments: str
-
-
-async def facilities(api: Backends, token: str, keyword: str) -> list[FacilityCard]:
-    """施設をさがす by keyword (name, kana or address) in the municipalities the guardian may
-    use; an empty keyword lists them all."""
-    params = {"q": keyword} if keyword else {}
-    found = await api.booking.get("/v1/facilities", token, params)
-    return [
-        FacilityCard(
-            id=str(f["id"]),
-            name=str(f["name"]),
-            address=str(f.get("address") or ""),
-            facility_type=str(f.get("facility_type") or ""),
-            comments=str(f.get("comments") or ""),
-        )
-        for f in found
-    ]
