@@ -614,3 +614,91 @@ async def test_the_facility_reads_the_considerations_and_records_the_consultatio
         await card.get_by_role("button", name="受け入れる").click()
         await expect(page.locator(".notice--success")).to_contain_text("受け入れを登録しました")
         await context.close()
+
+
+async def test_the_officers_dashboard_adds_up_the_facilities_month(staffed: GuardianPlatform):
+    """Issue 16: the municipality's month — hours booked against hours available, per
+    facility, with no-shows and late pickups — equal to what attendance and eligibility say,
+    and only the officer's own municipality."""
+    # Here, not at the top: both modules import this one's helpers.
+    from tests.integration.portal.test_change_applications import officer_logs_in
+    from tests.integration.portal.test_officer_screens import officer_account
+
+    gp = staffed
+    base = gp.portal.url
+    month = DAY.strftime("%Y-%m")
+    officer = await officer_account(gp, KAKEGAWA, "dashboard-officer")
+    await certified_family(gp, "dash", "カケガワ ダッシュ")  # at least one child this month
+    await register_facility(gp.platform, KAKEGAWA, unique_email("dash-en"))  # and one facility
+    async with gp.platform.client("booking") as booking:
+        facilities = ok(
+            await booking.get(
+                "/v1/facilities",
+                params={"municipality": KAKEGAWA},
+                headers=gp.platform.officer(KAKEGAWA),
+            )
+        )
+    booked = no_shows = 0
+    async with gp.platform.client("attendance") as attendance:
+        for facility in facilities:
+            lines = ok(
+                await attendance.get(
+                    f"/v1/facilities/{facility['id']}/report",
+                    params={"month": month},
+                    headers=gp.platform.officer(KAKEGAWA),
+                )
+            )
+            booked += sum(line["booked_minutes"] for line in lines)
+            no_shows += sum(line["no_shows"] for line in lines)
+    async with gp.platform.client("eligibility") as eligibility:
+        stats = ok(
+            await eligibility.get(
+                f"/v1/municipalities/{KAKEGAWA}/stats",
+                params={"month": month},
+                headers=gp.platform.officer(KAKEGAWA),
+            )
+        )
+    assert stats["certifications_valid"] >= 1
+    assert stats["minutes_available"] == stats["certifications_valid"] * 600  # Kakegawa: 10 h
+
+    async with chromium() as browser:
+        context, page = await tablet(browser)
+        await officer_logs_in(gp, page, officer)
+        await (
+            page.get_by_role("navigation", name="メニュー")
+            .get_by_role("link", name="ダッシュボード")
+            .click()
+        )
+        await expect(page.locator("h1")).to_have_text("ダッシュボード")
+        hours = page.locator("dl.summary").first
+        h, m = divmod(booked, 60)
+        await expect(hours).to_contain_text(f"{h}時間" + (f"{m}分" if m else ""))
+        await expect(hours).to_contain_text(
+            f"その月に認定されている児童{stats['certifications_valid']}"
+        )
+        await expect(hours).to_contain_text(f"無断欠席{no_shows}")
+        rows = page.locator("#facility-caption ~ tbody tr")
+        await expect(rows).to_have_count(len(facilities))
+        await expect(page.locator("svg.chart__svg").first).to_be_visible()
+        await check(page, "68-officer-dashboard")
+        async with page.expect_download() as download_info:
+            await page.get_by_role("link", name="CSVでダウンロード").click()
+        download = await download_info.value
+        text = Path(await download.path()).read_text("utf-8-sig")  # noqa: ASYNC240
+        header, *body = text.strip().splitlines()
+        assert header.startswith("month,facility_id,facility_name")
+        assert len(body) == len(facilities) + 1  # each facility, then the total
+        assert body[-1].split(",")[5] == str(booked)
+        await page.set_viewport_size(PHONE)
+        await page.reload()
+        await check(page, "69-officer-dashboard-phone")
+        await context.close()
+
+        # Chiyoda's officer sees Chiyoda's facilities only.
+        chiyoda = await officer_account(gp, CHIYODA, "dashboard-chiyoda")
+        context, page = await tablet(browser)
+        await officer_logs_in(gp, page, chiyoda)
+        await page.goto(f"{base}/officer/dashboard")
+        for facility in facilities:
+            await expect(page.locator("main")).not_to_contain_text(facility["name"])
+        await context.close()

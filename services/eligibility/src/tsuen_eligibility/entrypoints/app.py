@@ -17,7 +17,7 @@ from tsuen_common.service import create_app, dispose_on_shutdown
 from tsuen_common.timeutil import now_jst
 from tsuen_eligibility.config import Settings
 from tsuen_eligibility.domain.lottery import LotteryError
-from tsuen_eligibility.entrypoints import changes, imports, lottery_entries, profiles
+from tsuen_eligibility.entrypoints import changes, imports, lottery_entries, profiles, stats
 from tsuen_eligibility.entrypoints.api import ROUTERS
 from tsuen_eligibility.service_layer.context import Eligibility
 
@@ -72,6 +72,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = now_jst) ->
             *profiles.ROUTERS,
             *lottery_entries.ROUTERS,
             *changes.ROUTERS,
+            *stats.ROUTERS,
             *imports.ROUTERS,
         ),
         body_limits=body_limits(settings),

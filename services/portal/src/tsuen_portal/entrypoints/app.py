@@ -23,6 +23,7 @@ from tsuen_portal.entrypoints.pages import (
     bulk_cancel,
     changes,
     child,
+    dashboard,
     facility,
     facility_search,
     guardian,
@@ -80,6 +81,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             staff_capacity.router,
             visits.router,
             changes.router,
+            dashboard.router,
         ],
     )
     app.openapi_url = None  # pages, not an API: no /docs
