@@ -73,6 +73,10 @@ async def test_an_officer_previews_then_imports_residents_and_enrollments(
         assert template.status == 200
         assert (await template.text()).lstrip("\ufeff").strip() == ENROLLMENTS.strip()
         await check(page, "imp-01-upload")
+        await page.goto(f"{base}/officer/imports?lang=en")
+        await expect(page.locator("h1")).to_have_text("Registry imports")
+        await check(page, "imp-01-upload-en")
+        await page.goto(f"{base}/officer/imports?lang=ja")
 
         # Nothing chosen: summarised at the top and linked to the fields.
         await page.get_by_role("button", name="内容を確認する").click()
