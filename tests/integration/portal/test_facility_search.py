@@ -104,6 +104,12 @@ async def test_every_way_to_search_on_a_phone_with_htmx(guardians: GuardianPlatf
 
     async with chromium() as browser:
         _context, page = await located_phone(browser, allow=True)
+        # The strict CSP refuses inline styles and eval: htmx must be configured not to need them.
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         await log_in(gp, page, family)
 
         # キーワード: htmx swaps the results in place (the page itself stays: no reload).
@@ -211,6 +217,7 @@ async def test_every_way_to_search_on_a_phone_with_htmx(guardians: GuardianPlatf
         await expect(page.locator("#results")).to_contain_text("Most recent first: 2")
         await expect(page.locator(".card", has_text=mine[1])).to_contain_text("First interview")
         await check(page, "94b-search-history-en")
+        assert refused == [], refused
 
 
 async def test_the_keyboard_alone_from_the_search_to_a_favourite(guardians: GuardianPlatform):
