@@ -2,8 +2,8 @@
 opens a round for an oversubscribed intake (five applications, two places), sees the published
 hash and whom the draw takes, closes the entries (the list is published, a listed application
 cannot be certified before the draw), draws, sees the seed, the winners and the waiting list
-in order, records a winner's decline and sees the first 補欠 move up. The public page of the round (no
-login, no names) re-runs the draw through eligibility's replay and it matches. Kakegawa's
+in order, records a winner's decline and sees the first 補欠 move up. The public page of the
+round (no login, no names) re-runs the draw through eligibility's replay and it matches. Kakegawa's
 officer gets a 404 for Chiyoda's round and Kakegawa's refusal (no lottery there) in its words.
 Every page passes axe-core and is photographed."""
 

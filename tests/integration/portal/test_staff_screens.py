@@ -621,8 +621,7 @@ async def test_the_officers_dashboard_adds_up_the_facilities_month(staffed: Guar
     facility, with no-shows and late pickups — equal to what attendance and eligibility say,
     and only the officer's own municipality."""
     # Here, not at the top: both modules import this one's helpers.
-    from tests.integration.portal.test_change_applications import officer_logs_in
-    from tests.integration.portal.test_officer_screens import officer_account
+    from tests.integration.portal.test_officer_screens import officer_account, officer_logs_in
 
     gp = staffed
     base = gp.portal.url
