@@ -253,6 +253,20 @@ async def test_the_keyboard_alone_from_the_search_to_a_favourite(guardians: Guar
         ).to_be_visible()
         await check(page, "95-search-keyboard-favourite")
 
+        # Again a favourite, then taken off the お気に入り list: the focus lands on the list's
+        # heading, not lost with the removed button.
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#favourite-button")).to_have_text("お気に入りから外す")
+        await page.goto(f"{base}/facilities?mode=favourites")
+        await tab_to(page, "#search-results button")
+        await page.keyboard.press("Enter")
+        await expect(
+            page.get_by_role("status").filter(has_text="お気に入りから外しました")
+        ).to_be_visible()
+        await expect(page.locator("#results")).to_be_focused()
+        await expect(page.locator("#search-results .card")).to_have_count(0)
+        await check(page, "95a-search-keyboard-favourite-removed")
+
 
 async def test_refused_location_and_no_javascript_explain_and_other_ways_work(
     guardians: GuardianPlatform,

@@ -14,4 +14,11 @@
   c.selfRequestsOnly = true;
   // Keep the browser's own focus ring and scroll: a swap moves nothing the reader did not ask.
   c.defaultFocusScroll = false;
+  // A swap that removed the focused control (a favourite taken off the list) would leave the
+  // focus nowhere: put it on the results' heading, where a full page load's reader would look.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (document.activeElement && document.activeElement !== document.body) { return; }
+    var heading = document.getElementById("results");
+    if (heading) { heading.focus(); }
+  });
 }());
