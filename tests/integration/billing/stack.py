@@ -41,7 +41,7 @@ from tsuen_billing.service_layer.context import Billing
 from tsuen_booking.config import Settings as BookingSettings
 from tsuen_booking.entrypoints.consumers import build_worker as build_booking_worker
 from tsuen_common.auth import Principal, Role
-from tsuen_common.events.eligibility import ChildCertified
+from tsuen_common.events.eligibility import ChildCertified, SpecialNeeds
 from tsuen_common.events.envelope import EventEnvelope, EventPayload
 from tsuen_common.events.topics import topic_name
 from tsuen_common.messaging import OutboxRelay, reliable_producer
@@ -84,7 +84,9 @@ class Stack:
             key=envelope.aggregate_id.encode(),
         )
 
-    async def certify(self, child: Child, birth: date, *, needs_support: bool = False) -> None:
+    async def certify(
+        self, child: Child, birth: date, *, needs_support: bool = False, medical_care: bool = False
+    ) -> None:
         """ChildCertified over Kafka, as eligibility sends it; booking and billing both take it."""
         await self.publish(
             ChildCertified(
@@ -97,6 +99,7 @@ class Stack:
                 valid_until=date(2028, 3, 31),
                 needs_support=needs_support,
                 birth_date=birth,
+                considerations=SpecialNeeds(medical_care=True) if medical_care else None,
             ),
             child.municipality,
             "eligibility",

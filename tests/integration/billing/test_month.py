@@ -79,12 +79,13 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         chiyoda_en = await h.register(CHIYODA, name="ちよだ保育園")
         # A: Kakegawa's child at Kakegawa's facility, turning 1 on 2027-06-09 (born 06-10).
         a = Child(uuid.uuid4(), uuid.uuid4(), KAKEGAWA)
-        # B: Kakegawa's child at Chiyoda's facility (広域): Kakegawa pays.
+        # B: Kakegawa's child at Chiyoda's facility (広域): Kakegawa pays, with the 医療的ケア
+        # add-on (Kakegawa asks for no prior consultation, so Chiyoda's facility accepts as is).
         b = Child(uuid.uuid4(), uuid.uuid4(), KAKEGAWA)
         # C: Chiyoda's child at Chiyoda's facility, with the support add-on.
         c = Child(uuid.uuid4(), uuid.uuid4(), CHIYODA)
         await s.certify(a, date(2026, 6, 10))
-        await s.certify(b, date(2025, 5, 1))
+        await s.certify(b, date(2025, 5, 1), medical_care=True)
         await s.certify(c, date(2026, 1, 10), needs_support=True)
         await h.accept(KAKEGAWA, kakegawa_en, a)
         await h.accept(CHIYODA, chiyoda_en, b)
@@ -156,11 +157,12 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
             by_facility[str(kakegawa_en)]["minutes"],
             by_facility[str(kakegawa_en)]["total_yen"],
         ) == (240, 6800)
-        # B (広域), age 2: 1.5 h × ¥1,400, claimed by Chiyoda's facility from Kakegawa.
+        # B (広域), age 2: 1.5 h × (¥1,400 + ¥2,500 医療的ケア加算), claimed by Chiyoda's
+        # facility from Kakegawa.
         assert (
             by_facility[str(chiyoda_en)]["minutes"],
             by_facility[str(chiyoda_en)]["total_yen"],
-        ) == (90, 2100)
+        ) == (90, 2100 + 3750)
         (c_claim,) = chiyoda_claims
         # C: use + late cancellation, 2 h × (¥1,400 + ¥600 support add-on).
         assert (
@@ -209,7 +211,7 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         claims_closed = [e.payload for e in closed if e.event_type == "billing.ClaimClosed"]
         assert sorted((p["municipality"], p["total_yen"]) for p in claims_closed) == [
             (CHIYODA, 4000),
-            (KAKEGAWA, 2100),
+            (KAKEGAWA, 2100 + 3750),
             (KAKEGAWA, 6800),
         ]
         # The addresses the notices go to (the facility's from booking's events).
@@ -274,7 +276,7 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         rows = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
         assert tuple(rows[0]) == COLUMNS
         assert len(rows) == 1 + 4  # A's three lines and B's one
-        assert sum(int(r[COLUMNS.index("claim_yen")]) for r in rows[1:]) == 6800 + 2100
+        assert sum(int(r[COLUMNS.index("claim_yen")]) for r in rows[1:]) == 6800 + 2100 + 3750
 
         # Tenants: another facility's staff, another municipality's officer, another guardian: 404.
         c_claim_id = c_claim["id"]

@@ -159,3 +159,16 @@ def test_the_support_addon_is_claimed_per_hour_and_rounded_on_the_line() -> None
     line = one(lines_from_settled(EVENT, settled(date(2026, 6, 2), booked=90)))
     charge = price_line(line, child(needs_support=True), PRICES)
     assert (charge.benefit_yen, charge.addon_yen, charge.claim_yen) == (2100, 900, 3000)
+
+
+def test_the_medical_care_addon_comes_with_the_certifications_answer() -> None:
+    # 医療的ケア児 加算 ¥2,500/h (FY2026 preset): 90 minutes → ¥3,750, besides the ¥2,100 給付.
+    line = one(lines_from_settled(EVENT, settled(date(2026, 6, 2), booked=90)))
+    charge = price_line(line, child(medical_care=True), PRICES)
+    assert (charge.benefit_yen, charge.addon_yen, charge.claim_yen) == (2100, 3750, 5850)
+    both = price_line(line, child(medical_care=True, needs_support=True), PRICES)
+    assert both.addon_yen == 3750 + 900
+    assert child(medical_care=True, needs_support=True).addons() == [
+        "needs_support",
+        "medical_care",
+    ]

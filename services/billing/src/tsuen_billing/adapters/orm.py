@@ -33,6 +33,7 @@ certifications = sa.Table(
     sa.Column("municipality", sa.String(6), nullable=False),  # pays the 給付
     sa.Column("birth_date", sa.Date, nullable=True),
     sa.Column("needs_support", sa.Boolean, nullable=False),
+    sa.Column("medical_care", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=False),
     sa.Column("source_event_id", sa.Uuid, nullable=False),

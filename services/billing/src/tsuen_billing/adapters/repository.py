@@ -41,6 +41,7 @@ async def save_certification(
         "municipality": certification.municipality,
         "birth_date": certification.birth_date,
         "needs_support": certification.needs_support,
+        "medical_care": certification.medical_care,
         "valid_from": certification.valid_from,
         "valid_until": certification.valid_until,
         "source_event_id": event_id,
@@ -164,6 +165,7 @@ async def certifications_of(
                 municipality=r["municipality"],
                 birth_date=r["birth_date"],
                 needs_support=r["needs_support"],
+                medical_care=r["medical_care"],
                 valid_from=r["valid_from"],
                 valid_until=r["valid_until"],
             )

@@ -32,6 +32,7 @@ class ChildFacts:
     municipality: str  # the certifying municipality: it pays the 給付 (広域 too)
     birth_date: date
     needs_support: bool = False
+    medical_care: bool = False
     # (effective from, category), any order; before the first: STANDARD.
     fee_categories: tuple[tuple[date, FeeCategory], ...] = field(default_factory=tuple)
 
@@ -43,7 +44,15 @@ class ChildFacts:
         return current
 
     def addons(self) -> list[str]:
-        return ["needs_support"] if self.needs_support else []
+        """The 加算 (per child-hour) that apply: the price table's rates by these names."""
+        return [
+            name
+            for name, applies in (
+                ("needs_support", self.needs_support),
+                ("medical_care", self.medical_care),
+            )
+            if applies
+        ]
 
 
 @dataclass(frozen=True)

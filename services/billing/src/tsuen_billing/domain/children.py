@@ -23,6 +23,7 @@ class Certification:
     needs_support: bool
     valid_from: date
     valid_until: date
+    medical_care: bool = False  # 医療的ケア (ChildCertified.considerations)
 
 
 def facts_on(
@@ -46,5 +47,6 @@ def facts_on(
         municipality=chosen.municipality,
         birth_date=chosen.birth_date,
         needs_support=chosen.needs_support,
+        medical_care=chosen.medical_care,
         fee_categories=tuple(fee_categories),
     )

@@ -68,8 +68,8 @@ class PriceTable(BaseModel):
     to_confirm: bool = True
     # 給付費: yen per child-hour the municipality pays the facility, by age band on the use date.
     benefit_per_hour: BenefitRates
-    # 加算 per child-hour. Only ``needs_support`` (配慮事項 from the certification) is known
-    # to the platform today; the others wait for an event that carries them.
+    # 加算 per child-hour: ``needs_support`` (配慮事項) and ``medical_care`` (医療的ケア) come
+    # with the certification; ``family_support`` waits for an event that carries it.
     addon_per_hour: dict[str, int] = Field(default_factory=dict)
     # 利用者負担: the standard fee per hour and the reduction per household category.
     parent_fee_per_hour: int = Field(ge=0)

@@ -33,6 +33,7 @@ async def on_child_certified(
             municipality=envelope.municipality,
             birth_date=event.birth_date,
             needs_support=event.needs_support,
+            medical_care=bool(event.considerations and event.considerations.medical_care),
             valid_from=event.valid_from,
             valid_until=event.valid_until,
         ),
