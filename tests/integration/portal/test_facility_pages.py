@@ -29,6 +29,7 @@ from tests.integration.portal.test_guardian_journey import (
     SESSION,
     bookable_day,
     certified_family,
+    keyboard_to,
 )
 
 
@@ -340,3 +341,56 @@ async def test_regular_use_applied_from_the_facility_page_answered_and_ended(
         await plan.get_by_role("button", name="定期利用を終了する").click()
         await expect(page.get_by_role("status")).to_contain_text("定期利用を終了しました")
         await check(page, "90-regular-ended")
+
+
+async def _choose(page: Page, selector: str, value: str) -> None:
+    """A <select> by the keyboard alone: focus it, then arrow down until ``value`` is chosen."""
+    await keyboard_to(page, selector)
+    for _ in range(60):
+        if await page.evaluate(f"document.querySelector({selector!r}).value") == value:
+            return
+        await page.keyboard.press("ArrowDown")
+    raise AssertionError(f"{value} not reached in {selector} with the arrow keys")
+
+
+async def test_the_guardians_journey_by_the_keyboard_alone(guardians: GuardianPlatform):
+    """Issue 15: menu → 施設をさがす → the facility → 柔軟利用 booked → cancelled with a reason,
+    with Tab, the arrow keys, Space and Enter only (login by keyboard has its own test)."""
+    gp = guardians
+    family = await certified_family(gp, "kibo", "カケガワ キボウ")
+    await booking_knows(gp.platform, family)
+    facility_id = await register_facility(gp.platform, KAKEGAWA, unique_email("kibo-en"))
+    await accepted(gp, family, facility_id)
+    day = bookable_day()
+
+    async with chromium() as browser:
+        context, page = await phone(browser)
+        await log_in(gp, page, family)
+        await keyboard_to(page, 'a.main-nav__link[href="/facilities"]')
+        await page.keyboard.press("Enter")
+        await expect(page.locator("h1")).to_contain_text("施設をさがす")
+        await keyboard_to(page, f'a[href="/facilities/{facility_id}"]', limit=80)
+        await page.keyboard.press("Enter")
+        await expect(page.locator("h1")).to_contain_text("ひまわり保育園")
+        # The bookable day's week, by the 次の週 link.
+        week = day - timedelta(days=day.weekday())
+        while not await page.locator(f'#day option[value="{day.isoformat()}"]').count():
+            await keyboard_to(page, ".week-nav a:last-of-type")
+            await page.keyboard.press("Enter")
+            await expect(page.locator("h1")).to_contain_text("ひまわり保育園")
+            assert page.url.split("week=")[1][:10] <= week.isoformat()
+        await _choose(page, "#day", day.isoformat())
+        await _choose(page, "#start", "10:00")
+        await _choose(page, "#end", "11:00")
+        await keyboard_to(page, "form[action$='/book'] button[type=submit]")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("h1")).to_have_text("予約の詳細")
+        await expect(page.get_by_role("status")).to_contain_text("予約しました")
+
+        # Cancel: Tab to the first reason, Space chooses it, Tab on to the button, Enter.
+        await keyboard_to(page, "input[type=radio]", limit=60)
+        await page.keyboard.press("Space")
+        await keyboard_to(page, "form[action$='/cancel'] button[type=submit]")
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("status")).to_contain_text("予約をキャンセルしました")
+        await context.close()
