@@ -216,26 +216,30 @@ async def open_round_for(
     return (await session.execute(query.limit(1))).scalar_one_or_none()
 
 
+async def locked_round(session: AsyncSession, municipality: str, round_id: uuid.UUID) -> Row[Any]:
+    """The round, locked for this transaction; another municipality's id is not found."""
+    rnd = (
+        await session.execute(
+            sa.select(lottery_rounds)
+            .where(lottery_rounds.c.municipality == municipality, lottery_rounds.c.id == round_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    if rnd is None:
+        raise NotFound(
+            f"no lottery round {round_id} in municipality {municipality}",
+            message_ja=ROUND_NOT_FOUND_JA,
+        )
+    return rnd
+
+
 async def draw_round(
     ctx: Eligibility, *, municipality: str, round_id: uuid.UUID, actor: str
 ) -> dict[str, Any]:
     now = ctx.now()
     today = now.date()
     async with ctx.sessions() as session, session.begin():
-        rnd = (
-            await session.execute(
-                sa.select(lottery_rounds)
-                .where(
-                    lottery_rounds.c.municipality == municipality, lottery_rounds.c.id == round_id
-                )
-                .with_for_update()
-            )
-        ).one_or_none()
-        if rnd is None:
-            raise NotFound(
-                f"no lottery round {round_id} in municipality {municipality}",
-                message_ja=ROUND_NOT_FOUND_JA,
-            )
+        rnd = await locked_round(session, municipality, round_id)
         if rnd.status == "drawn":
             raise Conflict(
                 "this round has already been drawn; its result is published",

@@ -18,11 +18,12 @@ import sqlalchemy as sa
 
 from tsuen_eligibility.adapters.orm import applications, lottery_rounds
 from tsuen_eligibility.service_layer.context import Eligibility, audit
-from tsuen_eligibility.service_layer.errors import ROUND_NOT_FOUND_JA, Conflict, NotFound
+from tsuen_eligibility.service_layer.errors import Conflict
 from tsuen_eligibility.service_layer.lottery import (
     applicant_list,
     eligible_applications,
     get_round,
+    locked_round,
 )
 
 
@@ -31,20 +32,7 @@ async def close_round(
 ) -> dict[str, Any]:
     now = ctx.now()
     async with ctx.sessions() as session, session.begin():
-        rnd = (
-            await session.execute(
-                sa.select(lottery_rounds)
-                .where(
-                    lottery_rounds.c.municipality == municipality, lottery_rounds.c.id == round_id
-                )
-                .with_for_update()
-            )
-        ).one_or_none()
-        if rnd is None:
-            raise NotFound(
-                f"no lottery round {round_id} in municipality {municipality}",
-                message_ja=ROUND_NOT_FOUND_JA,
-            )
+        rnd = await locked_round(session, municipality, round_id)
         if rnd.status == "closed":
             raise Conflict(
                 "this round is already closed; its list of entries is published",
