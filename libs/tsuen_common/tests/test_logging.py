@@ -169,6 +169,18 @@ def test_personal_query_parameters_in_access_log_lines_are_masked() -> None:
     assert "access_token=***" in redact("/facilities/F/display?access_token=eyJabc.def")
 
 
+def test_a_familys_position_and_a_scanned_code_are_masked_in_access_logs() -> None:
+    from tsuen_common.logging import redact
+
+    masked = redact("GET /facilities?mode=near&lat=34.769&lng=138.014&week=2026-12-14 HTTP/1.1")
+    assert "34.769" not in masked
+    assert "138.014" not in masked
+    assert "lat=***" in masked
+    assert "week=2026-12-14" in masked  # the names only, not every parameter
+    assert "1.abc" not in redact("GET /scan?t=1.abc.123.def HTTP/1.1")
+    assert "lon=***" in redact("GET /v1/facilities?lat=1&lon=2")
+
+
 def test_free_text_searches_in_access_log_lines_are_masked() -> None:
     from tsuen_common.logging import redact
 

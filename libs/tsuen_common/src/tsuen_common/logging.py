@@ -74,10 +74,11 @@ def mask_emails_in(text: str) -> str:
 
 
 # `birth_date=2024-04-10` in a URL (access logs): the value of any query parameter whose name
-# is personal data or a credential, and of free-text searches (`q=山田`: officers search by
-# name), is masked.
+# is personal data or a credential, of free-text searches (`q=山田`: officers search by name),
+# of a position (`lat`, `lng`, `lon`: 施設をさがす from where the family is) and of a scanned
+# 2D code (`t`) is masked.
 _QUERY_PARAM = re.compile(
-    r"(?P<key>[?&;](?:q|query|search|keyword|[A-Za-z_]*(?:"
+    r"(?P<key>[?&;](?:q|query|search|keyword|lat|lng|lon|latitude|longitude|t|[A-Za-z_]*(?:"
     + "|".join((*PERSONAL_DATA_KEYS, "token", "password", "secret"))
     + r")[A-Za-z_]*)=)(?P<value>[^&\s\"']*)",
     re.IGNORECASE,
