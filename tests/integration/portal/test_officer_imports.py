@@ -22,9 +22,8 @@ from tests.integration.e2e.journey import (
 )
 from tests.integration.portal.harness import check, chromium, phone
 from tests.integration.portal.platform import GuardianPlatform
-from tests.integration.portal.test_change_applications import officer_logs_in
 from tests.integration.portal.test_guardian_journey import eligible_birth
-from tests.integration.portal.test_officer_screens import officer_account
+from tests.integration.portal.test_officer_screens import officer_account, officer_logs_in
 from tsuen_common.timeutil import today_jst
 
 RESIDENTS = "child_kana,child_birth_date,moved_in_on,moved_out_on\n"
