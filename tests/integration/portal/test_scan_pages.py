@@ -17,16 +17,25 @@ from playwright.async_api import Page, expect
 from tests.integration import testbed
 from tests.integration.e2e.journey import (
     KAKEGAWA,
+    LINK_MAIL,
+    Applicant,
     Family,
+    approve,
     ok,
     register_facility,
+    register_residents,
     unique_email,
     wait_until_booking_knows,
 )
 from tests.integration.portal.harness import check, chromium, csrf_field, phone
 from tests.integration.portal.platform import GuardianPlatform, guardian_platform
+from tests.integration.portal.test_apply_pages import fill_application, mailed_link
 from tests.integration.portal.test_facility_pages import log_in
-from tests.integration.portal.test_guardian_journey import PASSWORD, certified_family
+from tests.integration.portal.test_guardian_journey import (
+    PASSWORD,
+    certified_family,
+    eligible_birth,
+)
 from tests.integration.portal.test_staff_screens import DAY, api, at, roster_lines
 from tsuen_common.timeutil import _test_clock
 
@@ -72,6 +81,37 @@ async def met_and_accepted(gp: GuardianPlatform, family: Family, facility_id: st
         f"/v1/interviews/{asked['id']}/schedule",
         staff,
         json={"starts_at": at(8, 30).isoformat()},
+    )
+    await api(
+        gp,
+        "POST",
+        f"/v1/interviews/{asked['id']}/held",
+        staff,
+        json={"health_check": "no_concerns"},
+    )
+    await api(
+        gp,
+        "PUT",
+        f"/v1/facilities/{facility_id}/acceptances/{family.child_id}",
+        staff,
+        json={"accepted": True},
+    )
+
+
+async def met_and_accepted_after_request(
+    gp: GuardianPlatform, family: Family, facility_id: str
+) -> None:
+    """The facility fixes the guardian's request for this morning, holds it and accepts."""
+    staff = gp.platform.staff(family.municipality, facility_id)
+    who = gp.platform.guardian(family.municipality, family.guardian_id)
+    async with gp.platform.client("booking") as booking:
+        mine = ok(await booking.get("/v1/interviews", headers=who))
+    [asked] = [i for i in mine if i["facility_id"] == facility_id]
+    when = _test_clock(gp.platform.clock_file)
+    assert when is not None
+    starts = (when + timedelta(minutes=30)).isoformat()
+    await api(
+        gp, "POST", f"/v1/interviews/{asked['id']}/schedule", staff, json={"starts_at": starts}
     )
     await api(
         gp,
@@ -210,4 +250,130 @@ async def test_a_parent_starts_and_ends_the_use_by_scanning_the_facilitys_code(
         await page.goto(f"{base}/visits?lang=en")
         await expect(page.locator("h1")).to_have_text("Today's use")
         await check(page, "87-visits-en")
+        await context.close()
+
+
+async def sign_in_again(gp: GuardianPlatform, page: Page, email: str) -> None:
+    """After the clock jumped past the session's idle time, as a parent would the next day."""
+    await page.goto(f"{gp.portal.url}/login")
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.get_by_role("button", name="ログイン", exact=True).click()
+    await expect(page.locator("h1")).to_have_text("ホーム")
+
+
+async def test_a_parents_whole_journey_from_the_first_mail_to_pickup(scanning: GuardianPlatform):
+    """Issue 15's walk, in one phone: the application link by mail, the form, the officer's
+    approval (API), the account mail's password, home, お子さんの情報, 施設をさがす, the 初回面談
+    (the facility's side by API), three bookings — one cancelled before Kakegawa's deadline
+    (12:00 the open day before) at no cost, one after it (the hour counts) — the hours left,
+    and the third used: the facility's 2D code scanned at arrival and at pickup. A week after
+    the other test's day, so the clock only moves forward."""
+    gp = scanning
+    base = gp.portal.url
+    day = DAY + timedelta(days=7)  # Tue–Thu: the next day is a weekday too
+    use_day = day + timedelta(days=1)
+    gp.platform.set_clock(at(8, 0, day))
+    email = unique_email("journey")
+    applicant = Applicant(KAKEGAWA, email, "カケガワ ツバサ", eligible_birth())
+    await register_residents(gp.platform, applicant)
+    facility_id = await register_facility(gp.platform, KAKEGAWA, unique_email("journey-en"))
+
+    async with chromium() as browser:
+        context, page = await phone(browser)
+        # 利用申請: the link by mail, the form, the receipt.
+        await page.goto(f"{base}/apply/link")
+        await page.get_by_role("link", name="静岡県").click()
+        card = page.locator("li.card", has_text="掛川市")
+        await card.get_by_role("link", name="掛川市に申請する").click()
+        await page.fill("#email", email)
+        await page.get_by_role("button", name="リンクを送信する").click()
+        await expect(page.locator("h1")).to_have_text("メールをご確認ください")
+        await page.goto(await mailed_link(gp.platform, email, LINK_MAIL, "/apply", base))
+        await fill_application(page, applicant.birth.isoformat())
+        await page.fill("#child_kana", applicant.kana)
+        await page.get_by_role("button", name="入力内容の確認").click()
+        await page.get_by_role("button", name="送信する").click()
+        await expect(page.locator("h1")).to_have_text("申請を受け付けました")
+        applicant.application_id = (await page.locator(".reference").inner_text()).strip()
+
+        # The ward certifies (its screens have their own tests); the account mail follows.
+        family = await approve(gp.platform, applicant)
+        await page.goto(await gp.link_in_mail(email, "/password/set"))
+        await page.fill("#password", PASSWORD)
+        await page.fill("#password_confirm", PASSWORD)
+        await page.get_by_role("button", name="パスワードを設定する").click()
+        await sign_in_again(gp, page, email)
+        await expect(page.locator("main")).to_contain_text("ご予約はありません")
+        await expect(page.locator("main")).to_contain_text("10時間")
+
+        # お子さんの情報登録, asked for by home.
+        await page.get_by_role("link", name="お子さんの情報を登録する").click()
+        await page.fill("#allergies", "卵")
+        await page.fill("#ec_0_name", "掛川 花子")
+        await page.fill("#ec_0_relation", "母")
+        await page.fill("#ec_0_phone", "090-1234-5678")
+        await page.get_by_role("button", name="保存する").click()
+        await expect(page.get_by_role("status")).to_contain_text("保存しました")
+
+        # 施設をさがす → the facility → 初回面談; the facility meets the child and accepts.
+        await wait_until_booking_knows(gp.platform, family)
+        await (
+            page.get_by_role("navigation", name="メニュー")
+            .get_by_role("link", name="施設をさがす")
+            .click()
+        )
+        await page.locator(f'a[href="/facilities/{facility_id}"]').first.click()
+        await page.fill("#proposed_0", f"{day.isoformat()}T08:30")
+        await page.get_by_role("button", name="初回面談を申し込む").click()
+        await expect(page.get_by_role("status")).to_contain_text("申し込みを施設に送りました")
+        await met_and_accepted_after_request(gp, family, facility_id)
+
+        # Three uses tomorrow, booked on the facility's page.
+        booked: list[str] = []
+        week = use_day - timedelta(days=use_day.weekday())
+        for start, end in (("10:00", "11:00"), ("11:00", "12:00"), ("13:00", "14:00")):
+            await page.goto(f"{base}/facilities/{facility_id}?week={week.isoformat()}")
+            await page.select_option("#day", use_day.isoformat())
+            await page.select_option("#start", start)
+            await page.select_option("#end", end)
+            await page.get_by_role("button", name="予約する").click()
+            await expect(page.get_by_role("status")).to_contain_text("予約しました")
+            booked.append(page.url.split("?")[0])
+
+        # Before the deadline: cancelling costs nothing.
+        await page.goto(booked[0])
+        await expect(page.locator("main")).to_contain_text("今月の利用可能時間に戻ります")
+        await page.get_by_label("子どもの体調不良").check()
+        await page.get_by_role("button", name="この予約をキャンセルする").click()
+        await expect(page.get_by_role("status")).to_contain_text("予約をキャンセルしました")
+
+        # After 12:00 the day before: the booked hour counts as used.
+        gp.platform.set_clock(at(13, 0, day))
+        await sign_in_again(gp, page, email)
+        await page.goto(booked[1])
+        await expect(page.locator("main")).to_contain_text("利用したものとして")
+        await page.get_by_label("子どもの体調不良").check()
+        await page.get_by_role("button", name="この予約をキャンセルする").click()
+        await expect(page.get_by_role("status")).to_contain_text("予約をキャンセルしました")
+        await page.goto(f"{base}/")
+        # 10 h − 1 h (the late cancellation) − 1 h (booked, not yet used).
+        await expect(page.locator(".summary__row", has_text="残り時間")).to_contain_text("8時間")
+        await check(page, "88-journey-home-hours-left")
+
+        # Tomorrow: the facility's code at arrival and at pickup.
+        gp.platform.set_clock(at(12, 50, use_day))
+        await sign_in_again(gp, page, email)
+        await page.goto(await code_url(gp, facility_id))
+        line = page.locator(".booking-list > li")
+        await line.get_by_role("button", name="利用開始").click()
+        await expect(page.locator(".notice--success")).to_contain_text("利用開始 12:50")
+        gp.platform.set_clock(at(14, 0, use_day))
+        await sign_in_again(gp, page, email)
+        await page.goto(await code_url(gp, facility_id))
+        await line.get_by_role("button", name="利用終了（お迎え）").click()
+        await expect(page.locator(".notice--success")).to_contain_text("利用終了 14:00")
+        await page.get_by_role("link", name="本日のご利用").first.click()
+        await expect(page.locator(".booking-list")).to_contain_text("利用終了")
+        await check(page, "89-journey-visit-finished")
         await context.close()
