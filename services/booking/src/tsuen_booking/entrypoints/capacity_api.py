@@ -15,6 +15,7 @@ from tsuen_booking.entrypoints.api import CHANGE, READ, TYPED, ContextDep, Manag
 from tsuen_booking.entrypoints.schemas import BookingOut, HoursOut
 from tsuen_booking.service_layer import capacity
 from tsuen_booking.service_layer.commands import BoundedDate, Hour, Hours, Places, Weekday
+from tsuen_common.problems import error_responses
 
 router = APIRouter(prefix="/v1")
 
@@ -103,7 +104,8 @@ async def facility_weeks(
     tags=["facilities"],
     summary="変更の前に: the bookings a new week would cancel (changes nothing)",
     response_model=WeekPreviewOut,
-    responses=READ,
+    # A body that is not JSON is a 400, a too large one a 413, as for every POST.
+    responses=error_responses(400, 401, 403, 404, 413, 422, 503),
     **TYPED,
 )
 async def preview_week(

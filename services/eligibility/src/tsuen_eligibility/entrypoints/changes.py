@@ -58,7 +58,7 @@ class RejectChangeIn(BaseModel):
 
 
 router = APIRouter(prefix="/v1/municipalities/{code}", tags=["change applications"])
-DECIDE = error_responses(401, 403, 404, 409, 413, 422, 503)
+DECIDE = error_responses(400, 401, 403, 404, 409, 413, 422, 503)
 READ = error_responses(401, 403, 404, 422, 503)
 
 

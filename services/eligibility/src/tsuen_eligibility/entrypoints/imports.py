@@ -83,7 +83,7 @@ router = APIRouter(prefix="/v1/municipalities/{code}/imports", tags=["registry i
     "/{kind}/preview",
     summary="Preview a registry CSV: line-numbered errors, changes, certifications ending",
     response_model=PreviewOut,
-    responses=error_responses(401, 403, 404, 413, 422, 503),
+    responses=error_responses(400, 401, 403, 404, 413, 422, 503),
 )
 async def preview(
     code: MunicipalityCode, kind: Kind, body: CsvIn, principal: OfficerDep, ctx: CtxDep
@@ -96,7 +96,7 @@ async def preview(
     "/{kind}",
     summary="Apply a previewed registry CSV (409 with errors or another fingerprint)",
     response_model=ImportedOut,
-    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422, 503),
 )
 async def apply(
     code: MunicipalityCode, kind: Kind, body: ApplyIn, principal: OfficerDep, ctx: CtxDep
