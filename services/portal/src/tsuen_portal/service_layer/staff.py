@@ -40,9 +40,6 @@ class Refused(Exception):
     japanese: bool = True
 
 
-_hhmm = clock_time
-
-
 def _when(value: Any) -> datetime | None:
     if not value:
         return None
@@ -188,11 +185,11 @@ def _roster_line(body: dict[str, Any]) -> RosterLine:
         booking_id=str(body["booking_id"]),
         child_name=str(body.get("child_name") or ""),
         kind=str(body.get("kind", "")),
-        start=_hhmm(body["starts_at"]) or "",
-        end=_hhmm(body["ends_at"]) or "",
+        start=clock_time(body["starts_at"]) or "",
+        end=clock_time(body["ends_at"]) or "",
         status=str(body["status"]),
-        checked_in_at=_hhmm(body.get("checked_in_at")),
-        checked_out_at=_hhmm(body.get("checked_out_at")),
+        checked_in_at=clock_time(body.get("checked_in_at")),
+        checked_out_at=clock_time(body.get("checked_out_at")),
         late_minutes=int(body.get("late_minutes") or 0),
         late_pickup=bool(body.get("late_pickup")),
         in_by_staff=bool(body.get("checked_in_by_staff")),

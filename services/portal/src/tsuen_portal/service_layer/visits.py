@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tsuen_portal.adapters.backends import BackendUnavailable, ServiceApi
+from tsuen_portal.adapters.backends import BackendUnavailable
 from tsuen_portal.domain.dates import clock_time
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer.facility_pages import Refusal, refusal
@@ -79,17 +79,13 @@ def _visit(body: dict[str, Any]) -> Visit:
     )
 
 
-def _attendance(api: Backends) -> ServiceApi | None:
-    return api.attendance
-
-
 def readable(token: str) -> bool:
     return 0 < len(token) <= TOKEN_MAX and token.isprintable()
 
 
 async def scan(api: Backends, token: str, code: str) -> Scanned | Refusal:
     """The guardian's bookings today at the facility whose code was scanned."""
-    attendance = _attendance(api)
+    attendance = api.attendance
     if attendance is None:
         return UNCONFIGURED
     if not readable(code):
@@ -109,7 +105,7 @@ async def register(
     api: Backends, token: str, action: str, code: str, booking_id: str
 ) -> Registered | Refusal:
     """利用開始 or 利用終了 of one booking; attendance makes a repeat harmless."""
-    attendance = _attendance(api)
+    attendance = api.attendance
     if attendance is None:
         return UNCONFIGURED
     if not readable(code):
@@ -132,7 +128,7 @@ async def register(
 
 async def today(api: Backends, token: str) -> list[Visit]:
     """本日のご利用: every booking of the family today, with its status (利用中…)."""
-    attendance = _attendance(api)
+    attendance = api.attendance
     if attendance is None:
         raise BackendUnavailable("attendance is not configured")
     body = await attendance.get("/v1/me/visits", token)
