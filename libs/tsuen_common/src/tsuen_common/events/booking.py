@@ -245,6 +245,49 @@ class RegularPlanBooked(_Booking):
     skipped: list[date] = Field(default_factory=list)
 
 
+class WaitlistJoined(_Booking):
+    """空き待ち (issue 17): a guardian refused for a full slot joined its wait list."""
+
+    event_type: ClassVar[str] = "booking.WaitlistJoined"
+
+    entry_id: uuid.UUID
+    child_id: uuid.UUID
+    facility_id: uuid.UUID
+    use_date: date
+    start: str  # HH:MM
+    end: str
+
+
+class WaitlistPlaceOffered(_Booking):
+    """A place freed and is held for this child until ``hold_until``: the guardian is mailed a
+    link to book it (nobody is booked without asking)."""
+
+    event_type: ClassVar[str] = "booking.WaitlistPlaceOffered"
+
+    entry_id: uuid.UUID
+    child_id: uuid.UUID
+    child_name: str | None = None
+    guardian_email: EmailAddress
+    facility_id: uuid.UUID
+    facility_name: str
+    use_date: date
+    start: str  # HH:MM
+    end: str
+    hold_until: AwareDatetime
+
+
+class WaitlistOfferExpired(_Booking):
+    """The hold ran out (or the guardian declined): the place passes to the next child."""
+
+    event_type: ClassVar[str] = "booking.WaitlistOfferExpired"
+
+    entry_id: uuid.UUID
+    child_id: uuid.UUID
+    facility_id: uuid.UUID
+    use_date: date
+    declined: bool = False
+
+
 EVENTS: tuple[type[EventPayload], ...] = (
     InterviewScheduled,
     InterviewCancelled,
@@ -257,4 +300,7 @@ EVENTS: tuple[type[EventPayload], ...] = (
     RegularPlanApplied,
     RegularPlanDecided,
     RegularPlanBooked,
+    WaitlistJoined,
+    WaitlistPlaceOffered,
+    WaitlistOfferExpired,
 )

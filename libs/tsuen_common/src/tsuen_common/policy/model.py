@@ -313,6 +313,15 @@ def _check_digit(first_five: str) -> int:
     return (11 - total % 11) % 10
 
 
+class BookingPolicy(_Frozen):
+    """Booking rules beyond the quota and the cancellation deadline."""
+
+    waitlist_hold_minutes: int = Field(default=60, ge=5, le=1440)
+    """空き待ち (issue 17): how long a freed place is held for the first waiting child after the
+    offer mail, before it passes to the next. Long enough to read a mail at work, short
+    enough that the place is still useful to someone else."""
+
+
 class MunicipalityPolicy(_Frozen):
     """Everything that is a municipality's choice, for one municipality."""
 
@@ -324,6 +333,7 @@ class MunicipalityPolicy(_Frozen):
     prefecture: str
     quota: QuotaPolicy = QuotaPolicy()
     cancellation: CancellationRule
+    booking: BookingPolicy = BookingPolicy()
     attendance: AttendancePolicy = AttendancePolicy()
     eligibility: EligibilityPolicy
     lottery: LotteryPolicy = LotteryPolicy()
