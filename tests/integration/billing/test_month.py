@@ -1,5 +1,6 @@
 """A month of usage at two facilities in two municipalities, with a 広域 child, closes into the
-right claims and statements; a late event becomes an adjustment in the next month; the
+right claims and statements (each child's first visit with the 初回 add-on, the facility's 実費
+on the statements only); a late event becomes an adjustment in the next month; the
 reconciliation with booking's ledger (through booking's API) is empty. No mocks: booking runs
 for real and its events reach billing over Kafka."""
 
@@ -90,6 +91,24 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         await h.accept(KAKEGAWA, kakegawa_en, a)
         await h.accept(CHIYODA, chiyoda_en, b)
         await h.accept(CHIYODA, chiyoda_en, c)
+        # Chiyoda's facility charges 実費: a snack every visit, lunch once a day, dearer from
+        # the 8th (a change mid-month). Another facility's staff cannot touch its list.
+        chiyoda_staff = staff(CHIYODA, chiyoda_en)
+        for item in (
+            {"name": "おやつ", "unit": "visit", "yen": 100, "effective_from": "2027-06-01"},
+            {"name": "昼食", "unit": "day", "yen": 300, "effective_from": "2027-06-01"},
+            {"name": "昼食", "unit": "day", "yen": 350, "effective_from": "2027-06-08"},
+        ):
+            put = await s.billing.put(
+                f"/v1/facilities/{chiyoda_en}/cost-items", json=item, headers=auth(chiyoda_staff)
+            )
+            assert put.status_code == 204, put.text
+        foreign = await s.billing.put(
+            f"/v1/facilities/{chiyoda_en}/cost-items",
+            json={"name": "昼食", "unit": "day", "yen": 1, "effective_from": "2027-06-01"},
+            headers=auth(staff(KAKEGAWA, kakegawa_en)),
+        )
+        assert foreign.status_code == 404
 
         a1 = await _book(s, a, kakegawa_en, date(2027, 6, 1), time(10), time(12))
         a2 = await _book(s, a, kakegawa_en, date(2027, 6, 2), time(10), time(11))
@@ -152,19 +171,20 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         ).json()
         by_facility = {row["facility_id"]: row for row in kakegawa_claims}
         assert set(by_facility) == {str(kakegawa_en), str(chiyoda_en)}
-        # A, age 0 all of June's billed days: (2 h + 1 h late pickup + 1 h no-show) × ¥1,700.
+        # A, age 0 all of June's billed days: (2 h + 1 h late pickup + 1 h no-show) × ¥1,700,
+        # and ¥2,000 初回 for a1, A's first visit there (the no-show a2 is no visit).
         assert (
             by_facility[str(kakegawa_en)]["minutes"],
             by_facility[str(kakegawa_en)]["total_yen"],
-        ) == (240, 6800)
-        # B (広域), age 2: 1.5 h × (¥1,400 + ¥2,500 医療的ケア加算), claimed by Chiyoda's
-        # facility from Kakegawa.
+        ) == (240, 6800 + 2000)
+        # B (広域), age 2: 1.5 h × (¥1,400 + ¥2,500 医療的ケア加算) and its 初回, claimed by
+        # Chiyoda's facility from Kakegawa.
         assert (
             by_facility[str(chiyoda_en)]["minutes"],
             by_facility[str(chiyoda_en)]["total_yen"],
-        ) == (90, 2100 + 3750)
+        ) == (90, 2100 + 3750 + 2000)
         (c_claim,) = chiyoda_claims
-        # C: use + late cancellation, 2 h × (¥1,400 + ¥600 support add-on).
+        # C: use + late cancellation, 2 h × (¥1,400 + ¥600 support add-on), c1's 初回; no 実費.
         assert (
             c_claim["facility_id"],
             c_claim["minutes"],
@@ -174,18 +194,24 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
             str(chiyoda_en),
             120,
             2800,
-            1200,
+            1200 + 2000,
         )
 
-        # Statements: what each guardian owes the facility (¥300/h standard fee).
+        # Statements: what each guardian owes the facility (¥300/h standard fee), with 実費 at
+        # Chiyoda's facility: b1 on the 7th ¥100 + ¥300, c1 on the 8th ¥100 + ¥350 (new price);
+        # c2, cancelled late, was no visit: no 実費.
         def statement_total(child: Child) -> Any:
             return s.get(
                 "/v1/statements", guardian(child.municipality, child.guardian_id), month="2027-06"
             )
 
         assert [r["total_yen"] for r in (await statement_total(a)).json()] == [1200]
-        assert [r["total_yen"] for r in (await statement_total(b)).json()] == [450]
-        assert [r["total_yen"] for r in (await statement_total(c)).json()] == [600]
+        assert [
+            (r["actual_cost_yen"], r["total_yen"]) for r in (await statement_total(b)).json()
+        ] == [(400, 450 + 400)]
+        assert [
+            (r["actual_cost_yen"], r["total_yen"]) for r in (await statement_total(c)).json()
+        ] == [(450, 600 + 450)]
 
         # Each line says where it came from; a used booking's line shows attendance's times.
         a_statement_id = (await statement_total(a)).json()[0]["id"]
@@ -210,9 +236,9 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         closed = await _read(kafka.bootstrap_servers, topic_name(Topic.BILLING, topic_prefix), 6)
         claims_closed = [e.payload for e in closed if e.event_type == "billing.ClaimClosed"]
         assert sorted((p["municipality"], p["total_yen"]) for p in claims_closed) == [
-            (CHIYODA, 4000),
-            (KAKEGAWA, 2100 + 3750),
-            (KAKEGAWA, 6800),
+            (CHIYODA, 4000 + 2000),
+            (KAKEGAWA, 2100 + 3750 + 2000),
+            (KAKEGAWA, 6800 + 2000),
         ]
         # The addresses the notices go to (the facility's from booking's events).
         assert {p["facility_email"] for p in claims_closed} == {"en@example.jp"}
@@ -224,8 +250,8 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         ) == sorted(
             [
                 (KAKEGAWA, str(a.guardian_id), 1200),
-                (KAKEGAWA, str(b.guardian_id), 450),
-                (CHIYODA, str(c.guardian_id), 600),
+                (KAKEGAWA, str(b.guardian_id), 850),
+                (CHIYODA, str(c.guardian_id), 1050),
             ]
         )
         assert {e.payload["guardian_email"] for e in statements_closed} == {"hogosha@example.jp"}
@@ -251,7 +277,7 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
             await s.get(f"/v1/facilities/{kakegawa_en}/claims", staff(KAKEGAWA, kakegawa_en))
         ).json()
         assert [(r["month"], r["total_yen"]) for r in f1_claims] == [
-            ("2027-06", 6800),
+            ("2027-06", 6800 + 2000),
             ("2027-07", 1400),
         ]
         july_claim = (await s.get(f"/v1/claims/{f1_claims[1]['id']}", officer(KAKEGAWA))).json()
@@ -276,7 +302,24 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         rows = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
         assert tuple(rows[0]) == COLUMNS
         assert len(rows) == 1 + 4  # A's three lines and B's one
-        assert sum(int(r[COLUMNS.index("claim_yen")]) for r in rows[1:]) == 6800 + 2100 + 3750
+        assert sum(int(r[COLUMNS.index("claim_yen")]) for r in rows[1:]) == (
+            6800 + 2100 + 3750 + 2 * 2000
+        )
+        assert sum(int(r[COLUMNS.index("first_visit")]) for r in rows[1:]) == 2
+        # June is closed at Chiyoda's facility: its 実費 can change only from July on.
+        closed = await s.billing.put(
+            f"/v1/facilities/{chiyoda_en}/cost-items",
+            json={"name": "昼食", "unit": "day", "yen": 400, "effective_from": "2027-06-30"},
+            headers=auth(chiyoda_staff),
+        )
+        assert (closed.status_code, closed.json()["code"]) == (409, "cost_item_in_closed_month")
+        assert "2027年7月1日以降" in closed.json()["message_ja"]
+        listed = (
+            await s.get(
+                f"/v1/facilities/{chiyoda_en}/cost-items", guardian(KAKEGAWA, b.guardian_id)
+            )
+        ).json()
+        assert (listed["closed_until"], listed["first_open_day"]) == ("2027-06", "2027-07-01")
 
         # Tenants: another facility's staff, another municipality's officer, another guardian: 404.
         c_claim_id = c_claim["id"]

@@ -168,7 +168,7 @@ def test_the_medical_care_addon_comes_with_the_certifications_answer() -> None:
     assert (charge.benefit_yen, charge.addon_yen, charge.claim_yen) == (2100, 3750, 5850)
     both = price_line(line, child(medical_care=True, needs_support=True), PRICES)
     assert both.addon_yen == 3750 + 900
-    assert child(medical_care=True, needs_support=True).addons() == [
+    assert child(medical_care=True, needs_support=True).addons(date(2026, 6, 1)) == [
         "needs_support",
         "medical_care",
     ]

@@ -19,6 +19,7 @@ from tsuen_billing.domain.money import month_of
 from tsuen_billing.domain.prices import FeeCategory
 from tsuen_billing.domain.reconcile import compare
 from tsuen_billing.domain.usage import UsageBook, lines_from_cancelled, lines_from_settled
+from tsuen_billing.domain.visits import AlreadyBilled, CostItem, CostUnit, visit_extras
 from tsuen_common.events.booking import BookingCancelled, BookingSettled, SettlementStatus
 from tsuen_common.events.envelope import EventPayload
 
@@ -30,6 +31,7 @@ FACTS: dict[uuid.UUID, ChildFacts] = {
         municipality=CHIYODA,  # 広域: paid by Chiyoda wherever the child goes
         needs_support=True,
         fee_categories=((date(2026, 11, 16), FeeCategory.TAX_EXEMPT),),
+        family_support=((date(2026, 11, 10), date(2026, 11, 20)),),
     ),
     CHILDREN[2]: child(child_id=CHILDREN[2], municipality=KAKEGAWA, guardian_id=uuid.UUID(int=99)),
 }
@@ -88,11 +90,20 @@ def _lines(events: list[tuple[uuid.UUID, EventPayload]]) -> UsageBook:
     return book
 
 
+# 実費: a lunch per day whose price changes mid-November, a snack per visit.
+COST_ITEMS = [
+    CostItem("昼食", CostUnit.DAY, 300, date(2026, 4, 1)),
+    CostItem("昼食", CostUnit.DAY, 350, date(2026, 11, 16)),
+    CostItem("おやつ", CostUnit.VISIT, 100, date(2026, 4, 1)),
+]
+
+
 def _priced(book: UsageBook) -> list[PricedLine]:
+    extras = visit_extras(list(book), AlreadyBilled(), COST_ITEMS)
     return [
         PricedLine(
             line=line,
-            charge=price_line(line, FACTS[line.child_id], PRICES),
+            charge=price_line(line, FACTS[line.child_id], PRICES, extras.get(line.key)),
             paying_municipality=FACTS[line.child_id].municipality,
             guardian_id=FACTS[line.child_id].guardian_id,
             billing_month=month_of(line.use_date),

@@ -59,6 +59,8 @@ class StatementClosed(EventPayload):
     minutes: int = Field(ge=0)
     fee_yen: int = Field(ge=0)
     over_cap_yen: int = Field(ge=0)
+    # 実費 (meals, snacks: the facility's items), in total_yen; 0 from older producers.
+    actual_cost_yen: int = Field(default=0, ge=0)
     total_yen: int = Field(ge=0)
     closed_at: AwareDatetime
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from tsuen_common.messaging import add_messaging_tables
 
@@ -83,6 +84,10 @@ usage_lines = sa.Table(
     sa.Column("fiscal_year", sa.Integer, nullable=True),
     sa.Column("age_band", sa.String(8), nullable=True),
     sa.Column("fee_category", sa.String(16), nullable=True),
+    # A billed visit's extras (domain.visits): the 初回 add-on (in addon_yen) and its 実費.
+    sa.Column("first_visit", sa.Boolean, nullable=True),
+    sa.Column("actual_cost_yen", sa.Integer, nullable=True),
+    sa.Column("actual_costs", JSONB, nullable=True),  # [[item, yen], ...]
     sa.UniqueConstraint("booking_id", "kind", name="uq_usage_lines_booking_kind"),
     sa.Index("ix_usage_lines_facility_billing", "facility_id", "billing_month"),
     sa.Index("ix_usage_lines_facility_service", "facility_id", "service_month"),
@@ -118,6 +123,36 @@ guardian_contacts = sa.Table(
     metadata,
     sa.Column("guardian_id", sa.Uuid, primary_key=True),
     sa.Column("email", sa.Text, nullable=False),
+    _now(),
+)
+
+# A facility's 実費 items (meals, snacks), each change from a day on (domain.visits.CostItem);
+# staff edit them through the API, never for a day of a month the facility has closed.
+cost_items = sa.Table(
+    "cost_items",
+    metadata,
+    sa.Column("facility_id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("effective_from", sa.Date, primary_key=True),
+    sa.Column("facility_municipality", sa.String(6), nullable=False),
+    sa.Column("unit", sa.String(8), nullable=False),
+    sa.Column("yen", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("decided_by", sa.Text, nullable=False),
+    _now(),
+)
+
+# 要支援家庭: the spans an officer marked a certification with (eligibility's
+# FamilySupportMarked); the latest event for a (certification, from) wins.
+family_support = sa.Table(
+    "family_support",
+    metadata,
+    sa.Column("child_id", sa.Uuid, primary_key=True),
+    sa.Column("certification_id", sa.Uuid, primary_key=True),
+    sa.Column("valid_from", sa.Date, primary_key=True),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    sa.Column("municipality", sa.String(6), nullable=False),
+    sa.Column("source_event_id", sa.Uuid, nullable=False),
     _now(),
 )
 
@@ -164,6 +199,7 @@ statements = sa.Table(
     sa.Column("line_count", sa.Integer, nullable=False),
     sa.Column("fee_yen", sa.Integer, nullable=False),
     sa.Column("over_cap_yen", sa.Integer, nullable=False),
+    sa.Column("actual_cost_yen", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("total_yen", sa.Integer, nullable=False),
     sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint(

@@ -313,6 +313,7 @@ async def save_statement(
             line_count=statement.line_count,
             fee_yen=statement.fee_yen,
             over_cap_yen=statement.over_cap_yen,
+            actual_cost_yen=statement.actual_cost_yen,
             total_yen=statement.total_yen,
             closed_at=closed_at,
         )
@@ -344,5 +345,8 @@ async def bill_line(
             fiscal_year=charge.fiscal_year,
             age_band=charge.age_band.value if charge.age_band else None,
             fee_category=charge.fee_category.value if charge.fee_category else None,
+            first_visit=charge.first_visit,
+            actual_cost_yen=charge.actual_cost_yen,
+            actual_costs=[list(cost) for cost in charge.actual_costs],
         )
     )

@@ -30,6 +30,7 @@ def facts_on(
     certifications: Sequence[Certification],
     fee_categories: Sequence[tuple[date, FeeCategory]],
     use_date: date,
+    family_support: Sequence[tuple[date, date]] = (),
 ) -> ChildFacts | None:
     """None when no certification (with a birth date) is known yet: the line waits."""
     known = sorted(
@@ -49,4 +50,5 @@ def facts_on(
         needs_support=chosen.needs_support,
         medical_care=chosen.medical_care,
         fee_categories=tuple(fee_categories),
+        family_support=tuple(family_support),
     )

@@ -54,10 +54,11 @@ class StatementTotal:
     line_count: int
     fee_yen: int
     over_cap_yen: int
+    actual_cost_yen: int = 0  # 実費: the facility's items, never on a claim
 
     @property
     def total_yen(self) -> int:
-        return self.fee_yen + self.over_cap_yen
+        return self.fee_yen + self.over_cap_yen + self.actual_cost_yen
 
 
 def summarise(lines: Iterable[PricedLine]) -> tuple[list[ClaimTotal], list[StatementTotal]]:
@@ -93,6 +94,7 @@ def summarise(lines: Iterable[PricedLine]) -> tuple[list[ClaimTotal], list[State
             line_count=len(group),
             fee_yen=sum(p.charge.fee_yen for p in group),
             over_cap_yen=sum(p.charge.over_cap_yen for p in group),
+            actual_cost_yen=sum(p.charge.actual_cost_yen for p in group),
         )
         for (facility, guardian, month), group in sorted(statements.items(), key=_order)
     ]

@@ -42,3 +42,11 @@ CLAIM_NOT_FOUND_JA = "請求が見つかりませんでした。請求の一覧�
 STATEMENT_NOT_FOUND_JA = "利用料明細が見つかりませんでした。明細の一覧をご確認ください。"
 FACILITY_NOT_FOUND_JA = "施設が見つかりませんでした。施設をご確認ください。"
 CHILD_NOT_FOUND_JA = "お子さまの情報が見つかりませんでした。お子さまをご確認ください。"
+
+
+class CostItemInClosedMonth(BillingError, errors.Conflict):
+    code = "cost_item_in_closed_month"
+    message_ja = (
+        "請求を確定した月の日付からは実費を変更できません。"
+        "確定していない月の日付を指定してください。"
+    )

@@ -69,8 +69,10 @@ class PriceTable(BaseModel):
     # 給付費: yen per child-hour the municipality pays the facility, by age band on the use date.
     benefit_per_hour: BenefitRates
     # 加算 per child-hour: ``needs_support`` (配慮事項) and ``medical_care`` (医療的ケア) come
-    # with the certification; ``family_support`` waits for an event that carries it.
+    # with the certification; ``family_support`` (要支援家庭) with an officer's marked span.
     addon_per_hour: dict[str, int] = Field(default_factory=dict)
+    # 加算 per visit: ``first_visit`` (初回), on the child's first visit at the facility.
+    addon_per_visit: dict[str, int] = Field(default_factory=dict)
     # 利用者負担: the standard fee per hour and the reduction per household category.
     parent_fee_per_hour: int = Field(ge=0)
     reduction_per_hour: dict[FeeCategory, int] = Field(default_factory=dict)
@@ -80,7 +82,7 @@ class PriceTable(BaseModel):
         for category, off in self.reduction_per_hour.items():
             if not 0 <= off <= self.parent_fee_per_hour:
                 raise ValueError(f"reduction for {category} must be 0..parent_fee_per_hour")
-        for name, rate in self.addon_per_hour.items():
+        for name, rate in {**self.addon_per_hour, **self.addon_per_visit}.items():
             if rate < 0:
                 raise ValueError(f"addon {name} is negative")
         return self

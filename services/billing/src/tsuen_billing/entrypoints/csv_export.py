@@ -27,6 +27,7 @@ COLUMNS: tuple[str, ...] = (
     "addon_yen",  # 加算
     "claim_yen",  # benefit_yen + addon_yen
     "source_event_id",  # the booking event the line came from
+    "first_visit",  # 1: addon_yen includes the 初回 add-on (per visit); else 0
 )
 
 
@@ -55,6 +56,7 @@ def claim_csv(lines: Iterable[dict[str, Any]]) -> str:
                 line["addon_yen"],
                 line["benefit_yen"] + line["addon_yen"],
                 line["source_event_id"],
+                1 if line.get("first_visit") else 0,
             ]
         )
     return out.getvalue()

@@ -32,6 +32,11 @@ class LineOut(BaseModel):
     source_event_type: str
     checked_in_at: datetime | None = Field(default=None, description="attendance's check-in")
     checked_out_at: datetime | None = Field(default=None, description="attendance's check-out")
+    first_visit: bool | None = Field(default=None, description="addon_yen includes 初回加算")
+    actual_cost_yen: int | None = Field(default=None, description="実費 (guardian → facility)")
+    actual_costs: list[tuple[str, int]] | None = Field(
+        default=None, description="the 実費 items: (name, yen)"
+    )
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> LineOut:
@@ -70,6 +75,7 @@ class StatementOut(BaseModel):
     line_count: int
     fee_yen: int
     over_cap_yen: int
+    actual_cost_yen: int = Field(description="実費: the facility's items (meals, snacks)")
     total_yen: int
     closed_at: datetime
 

@@ -33,6 +33,15 @@ def _times(line: dict[str, Any]) -> str:
     return f"{start.astimezone(JST):%H:%M}–{end.astimezone(JST):%H:%M}"
 
 
+def _costs(line: dict[str, Any]) -> str:
+    """The visit's 実費 with its items: 「400円（昼食 300円、おやつ 100円）」."""
+    items = line.get("actual_costs") or []
+    if not items:
+        return _yen(line.get("actual_cost_yen"))
+    named = "、".join(f"{escape(str(name))} {_yen(int(yen))}" for name, yen in items)
+    return f"{_yen(line.get('actual_cost_yen'))}（{named}）"
+
+
 def _row(line: dict[str, Any]) -> str:
     kind = escape(KIND_JA.get(line["kind"], line["kind"]))
     if line["service_month"] != line["billing_month"]:
@@ -44,6 +53,7 @@ def _row(line: dict[str, Any]) -> str:
         f"<td class=n>{line['minutes']}分</td>",
         f"<td class=n>{_yen(line['fee_yen'])}</td>",
         f"<td class=n>{_yen(line['over_cap_yen'])}</td>",
+        f"<td class=n>{_costs(line)}</td>",
     ]
     return "<tr>" + "".join(cells) + "</tr>"
 
@@ -52,12 +62,13 @@ def statement_html(statement: dict[str, Any]) -> str:
     month = escape(statement["month"])
     head = "".join(
         f"<th>{h}</th>"
-        for h in ("利用日", "区分", "登園–降園", "時間", "利用者負担", "上限超過料金")
+        for h in ("利用日", "区分", "登園–降園", "時間", "利用者負担", "上限超過料金", "実費")
     )
     rows = "\n".join(_row(line) for line in statement["lines"])
-    fee, over, total = (
+    fee, over, costs, total = (
         _yen(statement["fee_yen"]),
         _yen(statement["over_cap_yen"]),
+        _yen(statement.get("actual_cost_yen")),
         _yen(statement["total_yen"]),
     )
     return (
@@ -66,7 +77,8 @@ def statement_html(statement: dict[str, Any]) -> str:
         f"<h1>利用料明細書（{month}）</h1>\n"
         f"<p>施設: {escape(statement['facility_name'])}</p>\n"
         f"<table><thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n"
-        f"<tfoot><tr><th colspan=4>合計</th><td class=n>{fee}</td><td class=n>{over}</td></tr>\n"
-        f"<tr><th colspan=4>お支払い額（施設へ）</th><td class=n colspan=2>{total}</td></tr>"
-        "</tfoot></table>\n<p>給食費などの実費は含みません。</p>\n</body></html>\n"
+        f"<tfoot><tr><th colspan=4>合計</th><td class=n>{fee}</td><td class=n>{over}</td>"
+        f"<td class=n>{costs}</td></tr>\n"
+        f"<tr><th colspan=4>お支払い額（施設へ）</th><td class=n colspan=3>{total}</td></tr>"
+        "</tfoot></table>\n<p>実費は施設が定める給食費などで、利用した日の分です。</p>\n</body></html>\n"
     )

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsuen_billing.adapters import extras
 from tsuen_billing.adapters import repository as repo
 from tsuen_billing.adapters.orm import facility_contacts, guardian_contacts
 from tsuen_billing.domain.charges import price_line
@@ -25,6 +26,7 @@ from tsuen_billing.domain.closing import ClaimTotal, PricedLine, StatementTotal,
 from tsuen_billing.domain.errors import MonthAlreadyClosed, MonthNotOver, PricesMissing
 from tsuen_billing.domain.money import month_bounds
 from tsuen_billing.domain.usage import LineKind, UsageLine
+from tsuen_billing.domain.visits import visit_extras
 from tsuen_billing.service_layer.context import Billing
 from tsuen_common.events.billing import ClaimClosed, StatementClosed
 from tsuen_common.logging import get_logger
@@ -113,7 +115,9 @@ async def _close_facility(
         municipality=facility_municipality,
         email=(await repo.emails(session, facility_contacts, [facility_id])).get(facility_id),
     )
-    priced, waiting = await _price(ctx, session, [line for _, _, line in pending], month)
+    priced, waiting = await _price(
+        ctx, session, facility_id, [line for _, _, line in pending], month
+    )
     claim_totals, statement_totals = summarise(p for _, p in priced)
     claim_ids = await _save_claims(ctx, session, facility, claim_totals, now)
     statement_ids = await _save_statements(ctx, session, facility, statement_totals, now)
@@ -212,6 +216,7 @@ async def _save_statements(
                 minutes=statement.minutes,
                 fee_yen=statement.fee_yen,
                 over_cap_yen=statement.over_cap_yen,
+                actual_cost_yen=statement.actual_cost_yen,
                 total_yen=statement.total_yen,
                 closed_at=now,
             ),
@@ -221,11 +226,18 @@ async def _save_statements(
 
 
 async def _price(
-    ctx: Billing, session: AsyncSession, lines: list[UsageLine], month: str
+    ctx: Billing, session: AsyncSession, facility_id: uuid.UUID, lines: list[UsageLine], month: str
 ) -> tuple[list[tuple[tuple[uuid.UUID, LineKind], PricedLine]], list[UsageLine]]:
     child_ids = {line.child_id for line in lines}
     certifications = await repo.certifications_of(session, child_ids)
     categories = await repo.fee_categories_of(session, child_ids)
+    spans = await extras.family_support_of(session, child_ids)
+    # Each visit's 初回 add-on and 実費, decided over all the facility's lines of this close.
+    visits = visit_extras(
+        lines,
+        await extras.already_billed(session, facility_id, child_ids),
+        await extras.cost_items_of(session, facility_id),
+    )
     priced: list[tuple[tuple[uuid.UUID, LineKind], PricedLine]] = []
     waiting: list[UsageLine] = []
     for line in lines:
@@ -233,6 +245,7 @@ async def _price(
             certifications.get(line.child_id, []),
             categories.get(line.child_id, []),
             line.use_date,
+            spans.get(line.child_id, []),
         )
         if facts is None:
             waiting.append(line)
@@ -242,7 +255,7 @@ async def _price(
                 line.key,
                 PricedLine(
                     line=line,
-                    charge=price_line(line, facts, ctx.prices),
+                    charge=price_line(line, facts, ctx.prices, visits.get(line.key)),
                     paying_municipality=facts.municipality,
                     # The guardian of the booking; the certification's when the event had none.
                     guardian_id=line.guardian_id or facts.guardian_id,
