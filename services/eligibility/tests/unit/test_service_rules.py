@@ -12,7 +12,7 @@ import pytest
 from tsuen_common.policy import EnrollmentType, load_policies
 from tsuen_eligibility.config import Settings
 from tsuen_eligibility.domain.lottery import new_seed, seed_commitment
-from tsuen_eligibility.service_layer.applications import _decode_attachments
+from tsuen_eligibility.service_layer.attachments import decode_attachments
 from tsuen_eligibility.service_layer.commands import (
     Attachment,
     EnrollmentIn,
@@ -73,20 +73,20 @@ def _attachment(data: bytes, content_type: str = "application/pdf") -> Attachmen
 
 def test_attachment_at_the_size_limit_is_accepted_one_byte_more_is_not() -> None:
     context = ctx(attachment_max_bytes=1000)
-    [f] = _decode_attachments(context, [_attachment(b"%PDF-" + b"x" * 995)])
+    [f] = decode_attachments(context, [_attachment(b"%PDF-" + b"x" * 995)])
     assert len(f.data) == 1000
     with pytest.raises(TooLarge, match="larger than 1000 bytes"):
-        _decode_attachments(context, [_attachment(b"%PDF-" + b"x" * 996)])
+        decode_attachments(context, [_attachment(b"%PDF-" + b"x" * 996)])
 
 
 def test_attachment_type_and_count_are_limited() -> None:
     with pytest.raises(UnsupportedType, match="image/png"):
-        _decode_attachments(ctx(), [_attachment(b"x", "text/html")])
+        decode_attachments(ctx(), [_attachment(b"x", "text/html")])
     with pytest.raises(Invalid, match="at most 1 attachments"):
-        _decode_attachments(ctx(attachment_max_count=1), [_attachment(b"%PDF-")] * 2)
+        decode_attachments(ctx(attachment_max_count=1), [_attachment(b"%PDF-")] * 2)
     # Parameters of the media type do not matter: "image/jpeg; name=a.jpg" is a JPEG.
     jpeg = b"\xff\xd8\xff\xe0"
-    [f] = _decode_attachments(ctx(), [_attachment(jpeg, "IMAGE/JPEG; name=a.jpg")])
+    [f] = decode_attachments(ctx(), [_attachment(jpeg, "IMAGE/JPEG; name=a.jpg")])
     assert f.content_type == "image/jpeg"
 
 

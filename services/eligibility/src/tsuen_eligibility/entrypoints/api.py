@@ -37,11 +37,18 @@ from tsuen_eligibility.entrypoints.schemas import (
     TierOut,
 )
 from tsuen_eligibility.service_layer import (
-    applications,
+    application_links,
+    approval,
+    attachments,
+    audit_trail,
     certifications,
     guardians,
     lottery,
+    priority_tiers,
     registries,
+    rejection,
+    review,
+    submission,
 )
 from tsuen_eligibility.service_layer.commands import (
     ApplicationForm,
@@ -179,7 +186,7 @@ class LinkRequest(BaseModel):
 async def request_link(
     code: MunicipalityCode, body: LinkRequest, request: Request, ctx: CtxDep
 ) -> dict[str, Any]:
-    issued = await applications.issue_link(
+    issued = await application_links.issue_link(
         ctx,
         municipality=code,
         email=str(body.email),
@@ -218,7 +225,7 @@ async def confirm_email_change(
     **TYPED,
 )
 async def submit(code: MunicipalityCode, form: ApplicationForm, ctx: CtxDep) -> dict[str, Any]:
-    return await applications.submit_application(ctx, municipality=code, form=form)
+    return await submission.submit_application(ctx, municipality=code, form=form)
 
 
 @public.post(
@@ -251,13 +258,13 @@ async def submit_multipart(
         # One byte over the limit is enough to know it is too large; do not read the rest.
         data = await upload.read(ctx.settings.attachment_max_bytes + 1)
         uploads.append(
-            applications.AttachmentFile(
+            attachments.AttachmentFile(
                 filename=upload.filename or "attachment",
                 content_type=upload.content_type or "application/octet-stream",
                 data=data,
             )
         )
-    return await applications.submit_application(ctx, municipality=code, form=form, uploads=uploads)
+    return await submission.submit_application(ctx, municipality=code, form=form, uploads=uploads)
 
 
 @public.get(
@@ -319,7 +326,7 @@ async def list_applications(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     officer_of(principal, code)
-    return await applications.list_applications(
+    return await review.list_applications(
         ctx,
         municipality=code,
         status=status_,
@@ -342,7 +349,7 @@ async def get_application(
     code: MunicipalityCode, application_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, Any]:
     officer_of(principal, code)
-    return await applications.get_application(ctx, municipality=code, application_id=application_id)
+    return await review.get_application(ctx, municipality=code, application_id=application_id)
 
 
 @officers.get(
@@ -364,7 +371,7 @@ async def get_attachment(
     ctx: CtxDep,
 ) -> Response:
     officer_of(principal, code)
-    filename, content_type, data = await applications.get_attachment(
+    filename, content_type, data = await attachments.get_attachment(
         ctx, municipality=code, application_id=application_id, attachment_id=attachment_id
     )
     # Always a download (never shown inline), never sniffed into another type.
@@ -392,7 +399,7 @@ async def approve(
     ctx: CtxDep,
     body: ApproveRequest | None = None,
 ) -> dict[str, Any]:
-    return await applications.approve(
+    return await approval.approve(
         ctx,
         municipality=code,
         application_id=application_id,
@@ -415,7 +422,7 @@ async def reject(
     principal: OfficerDep,
     ctx: CtxDep,
 ) -> dict[str, Any]:
-    return await applications.reject(
+    return await rejection.reject(
         ctx,
         municipality=code,
         application_id=application_id,
@@ -438,7 +445,7 @@ async def set_tier(
     principal: OfficerDep,
     ctx: CtxDep,
 ) -> dict[str, Any]:
-    return await applications.set_priority_tier(
+    return await priority_tiers.set_priority_tier(
         ctx,
         municipality=code,
         application_id=application_id,
@@ -465,7 +472,7 @@ async def audit_log(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     officer_of(principal, code)
-    return await applications.list_audit(
+    return await audit_trail.list_audit(
         ctx,
         municipality=code,
         application_id=application_id,
