@@ -2,7 +2,7 @@
 
 from datetime import date, time
 
-from tsuen_portal.service_layer.staff_capacity import Day, week_body
+from tsuen_portal.service_layer.staff.capacity import Day, week_body
 
 FIRST = date(2027, 1, 7)
 

@@ -37,9 +37,6 @@ from tsuen_portal.entrypoints.pages import (
     officer_records,
     plans,
     staff,
-    staff_capacity,
-    staff_display,
-    staff_report,
     visits,
 )
 from tsuen_portal.entrypoints.web import SECURITY_HEADERS, Portal, template_environments
@@ -76,9 +73,6 @@ def create(settings: Settings | None = None) -> FastAPI:
             late.router,
             money.router,
             interviews.router,
-            staff_report.router,
-            staff_display.router,
-            staff_capacity.router,
             visits.router,
             changes.router,
             dashboard.router,

@@ -11,7 +11,7 @@ from typing import Any
 from tsuen_portal.domain.dashboard import FacilityMonth, facility_month, totals
 from tsuen_portal.domain.sessions import Account
 from tsuen_portal.service_layer.guardian import Backends
-from tsuen_portal.service_layer.staff import _attendance
+from tsuen_portal.service_layer.staff.calls import attendance_api
 
 # Calls to attendance at once: a municipality may have dozens of facilities.
 PARALLEL_REPORTS = 8
@@ -36,7 +36,7 @@ async def _facilities(api: Backends, account: Account, token: str) -> list[tuple
 async def build(
     api: Backends, account: Account, token: str, month: str, trend_months: list[str]
 ) -> Dashboard:
-    attendance = _attendance(api)
+    attendance = attendance_api(api)
     facilities = await _facilities(api, account, token)
     gate = asyncio.Semaphore(PARALLEL_REPORTS)
 

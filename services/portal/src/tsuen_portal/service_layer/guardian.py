@@ -62,7 +62,7 @@ class ChildHome:
 class Backends:
     eligibility: ServiceApi
     booking: ServiceApi
-    attendance: ServiceApi | None = None  # the staff's roster (service_layer/staff.py)
+    attendance: ServiceApi | None = None  # the staff's roster (service_layer/staff/)
     identity: ServiceApi | None = None  # the officer's staff accounts (officer_accounts.py)
     billing: ServiceApi | None = None  # statements and claims (service_layer/money.py)
 

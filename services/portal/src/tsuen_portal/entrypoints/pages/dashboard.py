@@ -11,7 +11,7 @@ from tsuen_portal.entrypoints.pages.officer import officer_token
 from tsuen_portal.entrypoints.web import PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import dashboard
-from tsuen_portal.service_layer.staff_report import months_back
+from tsuen_portal.service_layer.staff.report import months_back
 
 router = APIRouter(prefix="/officer", include_in_schema=False)
 

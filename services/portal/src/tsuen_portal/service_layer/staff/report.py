@@ -8,7 +8,7 @@ from datetime import date
 from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.sessions import Account
 from tsuen_portal.service_layer.guardian import Backends
-from tsuen_portal.service_layer.staff import _attendance
+from tsuen_portal.service_layer.staff.calls import attendance_api
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def months_back(today: date, count: int = 6) -> list[str]:
 
 
 async def month(api: Backends, account: Account, token: str, chosen: str) -> list[ChildMonth]:
-    body = await _attendance(api).get(
+    body = await attendance_api(api).get(
         f"/v1/facilities/{account.facility_id}/report", token, {"month": chosen}
     )
     return [
@@ -51,7 +51,7 @@ async def month(api: Backends, account: Account, token: str, chosen: str) -> lis
 
 
 async def month_csv(api: Backends, account: Account, token: str, chosen: str) -> bytes:
-    response = await _attendance(api).send(
+    response = await attendance_api(api).send(
         "GET", f"/v1/facilities/{account.facility_id}/report.csv", token, params={"month": chosen}
     )
     if response.status_code != 200:

@@ -13,7 +13,8 @@ from typing import Any
 from tsuen_portal.adapters.backends import BackendNotFound, BackendRefused
 from tsuen_portal.domain.sessions import Account
 from tsuen_portal.service_layer.guardian import Backends
-from tsuen_portal.service_layer.staff import Booking, _act, _booking
+from tsuen_portal.service_layer.staff.bookings import Booking, booking_from
+from tsuen_portal.service_layer.staff.calls import act
 
 WEEK = range(7)
 
@@ -88,7 +89,7 @@ def _week(body: dict[str, Any]) -> Week:
 
 
 def _affected(items: list[dict[str, Any]]) -> list[Affected]:
-    return [Affected(_booking(b), str(b.get("misfit", ""))) for b in items]
+    return [Affected(booking_from(b), str(b.get("misfit", ""))) for b in items]
 
 
 def _hours(opens: time, closes: time) -> range:
@@ -130,7 +131,7 @@ async def weeks(api: Backends, account: Account, token: str) -> Weeks:
 
 async def preview(api: Backends, account: Account, token: str, week: dict[str, Any]) -> Preview:
     """Who the new week would cancel; nothing changes (a refusal → staff.Refused)."""
-    body = await _act(
+    body = await act(
         api.booking, "POST", f"/v1/facilities/{account.facility_id}/weeks/preview", token, week
     )
     return Preview(
@@ -151,7 +152,7 @@ async def apply(
     fingerprint: str,
 ) -> Changed:
     """The new week, cancelling exactly the previewed bookings (409 → staff.Refused)."""
-    body = await _act(
+    body = await act(
         api.booking,
         "POST",
         f"/v1/facilities/{account.facility_id}/weeks",

@@ -17,12 +17,12 @@ from fastapi.responses import Response
 from tsuen_common.timeutil import now_jst
 from tsuen_portal.domain.dates import parse_day
 from tsuen_portal.entrypoints.pages.forms import FormErrors
-from tsuen_portal.entrypoints.pages.staff import REASON_MAX, staff_token
+from tsuen_portal.entrypoints.pages.staff.access import REASON_MAX, staff_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
-from tsuen_portal.service_layer import staff_capacity
-from tsuen_portal.service_layer.staff import Refused
-from tsuen_portal.service_layer.staff_capacity import WEEK, Weeks, week_body
+from tsuen_portal.service_layer.staff import capacity as service
+from tsuen_portal.service_layer.staff.calls import Refused
+from tsuen_portal.service_layer.staff.capacity import WEEK, Weeks, week_body
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -113,7 +113,7 @@ async def capacity_form(page: PageDep, preview: str = "") -> Response:
     week would cancel, and the confirm button."""
     account, token = await staff_token(page)
     api = page.portal.backends
-    weeks = await staff_capacity.weeks(api, account, token)
+    weeks = await service.weeks(api, account, token)
     query = page.request.query_params
     values = {k: query.get(k, "").strip() for k in FIELDS} if preview else _values_from(weeks)
     errors = FormErrors()
@@ -123,7 +123,7 @@ async def capacity_form(page: PageDep, preview: str = "") -> Response:
         week = _week_input(values, errors)
         if week is not None:
             try:
-                shown = await staff_capacity.preview(api, account, token, week)
+                shown = await service.preview(api, account, token, week)
             except Refused as no:
                 refused = no
     return await _render(
@@ -148,7 +148,7 @@ async def change_capacity(page: PageDep) -> Response:
     refused: Refused | None = None
     if week is not None:
         try:
-            changed = await staff_capacity.apply(
+            changed = await service.apply(
                 api,
                 account,
                 token,
@@ -162,7 +162,7 @@ async def change_capacity(page: PageDep) -> Response:
             return await page.render(
                 "staff_capacity_done.html", changed=changed, reason=values["reason"]
             )
-    weeks = await staff_capacity.weeks(api, account, token)
+    weeks = await service.weeks(api, account, token)
     return await _render(
         page,
         409 if refused else 400,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from tsuen_portal.entrypoints.pages.staff import staff_token
+from tsuen_portal.entrypoints.pages.staff.access import staff_token
 from tsuen_portal.entrypoints.web import PageDep
-from tsuen_portal.service_layer.staff import _attendance
+from tsuen_portal.service_layer.staff.calls import attendance_api
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 @router.get("/display")
 async def display(page: PageDep) -> Response:
     account, token = await staff_token(page)
-    code = await _attendance(page.portal.backends).get(
+    code = await attendance_api(page.portal.backends).get(
         f"/v1/facilities/{account.facility_id}/code", token
     )
     # Reload just after the code turns (at most 5 s away, so a clock skew cannot strand it).

@@ -8,15 +8,15 @@ from fastapi.responses import Response
 
 from tsuen_common.timeutil import today_jst
 from tsuen_portal.adapters.backends import BackendNotFound
-from tsuen_portal.entrypoints.pages.staff import staff_token
+from tsuen_portal.entrypoints.pages.staff.access import staff_token
 from tsuen_portal.entrypoints.web import PageDep
-from tsuen_portal.service_layer import staff_report
+from tsuen_portal.service_layer.staff import report as service
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
 
 def _chosen(month: str) -> tuple[str, list[str]]:
-    months = staff_report.months_back(today_jst())
+    months = service.months_back(today_jst())
     return (month if month in months else months[0]), months
 
 
@@ -24,7 +24,7 @@ def _chosen(month: str) -> tuple[str, list[str]]:
 async def report(page: PageDep, month: str = "") -> Response:
     account, token = await staff_token(page)
     chosen, months = _chosen(month)
-    lines = await staff_report.month(page.portal.backends, account, token, chosen)
+    lines = await service.month(page.portal.backends, account, token, chosen)
     return await page.render("staff_report.html", lines=lines, chosen=chosen, months=months)
 
 
@@ -33,7 +33,7 @@ async def report_csv(page: PageDep, month: str = "") -> Response:
     account, token = await staff_token(page)
     chosen, _ = _chosen(month)
     try:
-        content = await staff_report.month_csv(page.portal.backends, account, token, chosen)
+        content = await service.month_csv(page.portal.backends, account, token, chosen)
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
     return Response(
