@@ -11,3 +11,6 @@ class Settings(ServiceSettings):
     service_name: str = "booking"
     database_url: str = "postgresql+asyncpg://tsuen:tsuen@127.0.0.1:5432/booking"
     http_port: int = 8002
+    waitlist_sweep_seconds: float = 15.0
+    """How often the consumer process looks at every 空き待ち list: expires unanswered holds and
+    offers places freed other than by an API cancellation (which offers at once)."""

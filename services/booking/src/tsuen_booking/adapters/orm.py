@@ -296,3 +296,44 @@ capacity_changes = sa.Table(
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Index("ix_capacity_changes_facility", "facility_id", "changed_at"),
 )
+
+# 空き待ち (service_layer/waitlist.py, issue 17): a child waiting for a full span of a facility's
+# day. While ``offered``, the span's cells carry one taken place for the child (``held_cells``)
+# until ``hold_until``, so nobody else can book it; accepting turns that hold into a booking.
+waitlist_entries = sa.Table(
+    "waitlist_entries",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("facility_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("child_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("guardian_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),  # the facility's
+    sa.Column("use_date", sa.Date, nullable=False),
+    sa.Column("start_time", sa.Time, nullable=False),
+    sa.Column("end_time", sa.Time, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("offered_at", sa.DateTime(timezone=True)),
+    sa.Column("hold_until", sa.DateTime(timezone=True)),
+    sa.Column("held_cells", pg.ARRAY(sa.Time)),
+    sa.Column("booking_id", pg.UUID(as_uuid=True)),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint(
+        "status IN ('waiting', 'offered', 'booked', 'left', 'declined', 'expired', 'lapsed')",
+        name="ck_waitlist_entries_status",
+    ),
+    sa.CheckConstraint("end_time > start_time", name="ck_waitlist_entries_span"),
+    # The same span twice for one child is refused by the database too (overlaps by the service).
+    sa.Index(
+        "uq_waitlist_entries_active",
+        "child_id",
+        "facility_id",
+        "use_date",
+        "start_time",
+        "end_time",
+        unique=True,
+        postgresql_where=sa.text("status IN ('waiting', 'offered')"),
+    ),
+    sa.Index("ix_waitlist_entries_day", "facility_id", "use_date", "joined_at"),
+    sa.Index("ix_waitlist_entries_guardian", "guardian_id", "use_date"),
+)

@@ -28,7 +28,7 @@ from tsuen_booking.entrypoints.schemas import (
 from tsuen_booking.service_layer import bookings as booking_cases
 from tsuen_booking.service_layer import closures as closure_cases
 from tsuen_booking.service_layer import facilities as facility_cases
-from tsuen_booking.service_layer import hot_cancel, hot_path
+from tsuen_booking.service_layer import hot_cancel, hot_path, waitlist_offers
 from tsuen_booking.service_layer import interviews as interview_cases
 from tsuen_booking.service_layer import quota as quota_cases
 from tsuen_booking.service_layer import regular as regular_cases
@@ -474,9 +474,11 @@ async def get_booking(
 async def cancel_booking(
     booking_id: uuid.UUID, body: CancelRequest, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, Any]:
-    return await hot_cancel.cancel(
+    cancelled = await hot_cancel.cancel(
         ctx, principal, booking_id, body.reason, cause=body.cause, called_at=body.called_at
     )
+    await waitlist_offers.after_cancellation(ctx, cancelled)  # the freed place, offered now
+    return cancelled
 
 
 @router.get(

@@ -6,7 +6,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from tsuen_booking.config import Settings
-from tsuen_booking.entrypoints import capacity_api
+from tsuen_booking.entrypoints import capacity_api, waitlist_api
 from tsuen_booking.entrypoints.api import add_error_handlers, router
 from tsuen_booking.entrypoints.idempotency import recover_with
 from tsuen_booking.service_layer.context import Context
@@ -49,7 +49,9 @@ def build(
     The server's lifespan closes the database engine; tests without a lifespan close
     ``app.state.ctx`` themselves.
     """
-    app = create_app(settings, title="tsuen booking", routers=[router, capacity_api.router])
+    app = create_app(
+        settings, title="tsuen booking", routers=[router, capacity_api.router, waitlist_api.router]
+    )
     configure_auth(app, verifier or TokenVerifier.from_settings(settings))
     add_error_handlers(app)
     # The same ceiling of 20 connections per worker as the default pool, all kept open: with 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tsuen_booking.entrypoints.waitlist_sweeper import SweepingWorker
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.events import EventHandlers
 from tsuen_common.events.attendance import CheckedIn, CheckedOut, NoShow
@@ -26,7 +27,7 @@ def build_worker(
     policies: PolicyRegistry | None = None,
     ctx: Context | None = None,
 ) -> ConsumerWorker:
-    worker = ConsumerWorker(settings)
+    worker = SweepingWorker(settings)  # the consumers and the 空き待ち sweep
     if ctx is None:
         from tsuen_common.db import make_sessions
 
@@ -35,6 +36,7 @@ def build_worker(
             outbox=Outbox(producer="booking", topic_prefix=settings.kafka_topic_prefix),
             policies=policies or load_policies(settings.policy_dir),
         )
+    worker.ctx = ctx
     handlers = EventHandlers(ctx)
     worker.add(
         ELIGIBILITY_CONSUMER,

@@ -42,6 +42,7 @@ from tsuen_booking.domain.facility import Facility, WeeklySchedule
 from tsuen_booking.service_layer.bookings import booking_out, cancel_locked, canceller
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.facilities import can_see_facility
+from tsuen_booking.service_layer.waitlist_offers import release_holds_from
 from tsuen_common.auth import Forbidden, Principal, Role
 
 WEEK_DAYS = range(7)
@@ -237,6 +238,7 @@ async def apply(
                 cause=CancellationCause.FACILITY,
                 recorded_by=principal.subject,
             )
+        await release_holds_from(session, facility_id, week.effective_from)  # 空き待ち
         await _set_places(session, after, week.effective_from)
         await session.execute(
             sa.insert(capacity_changes).values(
