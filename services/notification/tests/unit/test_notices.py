@@ -442,6 +442,7 @@ def test_every_template_renders_with_the_values_the_domain_gives_it() -> None:
         *(_change_decided(approved) for approved in (True, False)),
         *_plan_and_request_samples(),
         *_billing_samples(),
+        _waitlist_offer(),
     ]
     notices = [n for payload in samples for n in _notices(payload)]
     assert {n.template for n in notices} == set(Template)
@@ -752,3 +753,45 @@ def test_the_guardian_hears_the_officers_decision_on_a_change_either_way() -> No
     assert "住所、電話番号" in text
     assert "住民票の住所と一致しません" in text
     assert "反映できませんでした" in text
+
+
+# --- 空き待ち ----------------------------------------------------------------------------------
+
+
+def _waitlist_offer() -> Any:
+    from datetime import UTC
+
+    from tsuen_common.events.booking import WaitlistPlaceOffered
+
+    return WaitlistPlaceOffered(
+        entry_id=uuid.UUID("00000000-0000-0000-0000-00000000e001"),
+        child_id=uuid.uuid4(),
+        child_name="掛川 陽太",
+        guardian_email=GUARDIAN,
+        facility_id=uuid.uuid4(),
+        facility_name="ひまわり保育園",
+        use_date=date(2027, 6, 9),
+        start="10:00",
+        end="11:00",
+        hold_until=datetime(2027, 6, 7, 1, 15, tzinfo=UTC),  # 10:15 in Japan
+    )
+
+
+def test_a_waitlist_offer_mails_the_link_and_the_hold_deadline_in_japan_time() -> None:
+    from tsuen_common.policy import load_policies
+    from tsuen_notification.adapters.rendering import Renderer
+
+    [notice] = _notices(_waitlist_offer())
+    assert notice.recipient == GUARDIAN
+    assert notice.stale_after == datetime(2027, 6, 7, 10, 15, tzinfo=JST)  # pointless after it
+    mail = Renderer(portal_url="https://portal.example.jp/").render(
+        notice.template,
+        dict(notice.context),
+        recipient_kind=notice.recipient_kind,
+        policy=load_policies().get("222135"),
+    )
+    assert mail.subject == "空き待ちの施設に空きが出ました"
+    assert "確保の期限: 2027年6月7日(月) 10:15" in mail.text
+    assert "利用日: 2027年6月9日(水)" in mail.text
+    assert "https://portal.example.jp/waitlist/00000000-0000-0000-0000-00000000e001" in mail.text
+    assert "予約は、まだ確定していません" in mail.text

@@ -31,6 +31,7 @@ from tsuen_common.events.booking import (
     RegularPlanApplied,
     RegularPlanBooked,
     RegularPlanDecided,
+    WaitlistPlaceOffered,
 )
 from tsuen_common.events.eligibility import (
     ApplicationLinkIssued,
@@ -88,6 +89,7 @@ class Template(StrEnum):
     ACCOUNT_LOCKED = "account_locked"
     CHANGE_APPROVED = "change_approved"
     CHANGE_REJECTED = "change_rejected"
+    WAITLIST_OFFERED = "waitlist_offered"
 
 
 SUBJECTS: dict[Template, str] = {
@@ -122,6 +124,7 @@ SUBJECTS: dict[Template, str] = {
     Template.ACCOUNT_LOCKED: "アカウントの一時ロックのお知らせ",
     Template.CHANGE_APPROVED: "変更申請の受理のお知らせ",
     Template.CHANGE_REJECTED: "変更申請の結果のお知らせ",
+    Template.WAITLIST_OFFERED: "空き待ちの施設に空きが出ました",
 }
 
 
@@ -205,6 +208,8 @@ def notices_for(payload: EventPayload, *, reminder_hour: int, now: datetime) -> 
             return _plan_declined(payload)
         case RegularPlanBooked():
             return [_plan_booked(payload)]
+        case WaitlistPlaceOffered():
+            return [_waitlist_offered(payload)]
         case ClaimClosed():
             return _claim_closed(payload)
         case StatementClosed():
@@ -665,4 +670,23 @@ def _account_locked(p: AccountLocked) -> Notice:
         str(p.email),
         _holder(p.role),
         {"locked_until": datetime_ja(p.locked_until)},
+    )
+
+
+def _waitlist_offered(p: WaitlistPlaceOffered) -> Notice:
+    """空き待ち: the place is held until ``hold_until`` (Japan time); the link opens the page
+    that books it. Past the hold the mail is pointless: the place has gone to the next child."""
+    return Notice(
+        Template.WAITLIST_OFFERED,
+        str(p.guardian_email),
+        RecipientKind.GUARDIAN,
+        {
+            "facility_name": p.facility_name,
+            "child_name": p.child_name,
+            "use_date": date_ja(p.use_date),
+            "time_range": f"{p.start}〜{p.end}",
+            "hold_until": datetime_ja(p.hold_until),
+            "page_path": f"/waitlist/{p.entry_id}",
+        },
+        stale_after=p.hold_until,
     )

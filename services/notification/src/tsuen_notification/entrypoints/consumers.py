@@ -28,6 +28,7 @@ from tsuen_common.events.booking import (
     RegularPlanApplied,
     RegularPlanBooked,
     RegularPlanDecided,
+    WaitlistPlaceOffered,
 )
 from tsuen_common.events.eligibility import (
     ApplicationLinkIssued,
@@ -70,6 +71,7 @@ BOOKING_EVENTS = (
     RegularPlanApplied,
     RegularPlanDecided,
     RegularPlanBooked,
+    WaitlistPlaceOffered,
 )
 ATTENDANCE_EVENTS = (CheckedOut,)
 IDENTITY_EVENTS = (AccountIssued, PasswordResetRequested, AccountLocked)
