@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from tests.integration.booking.support import CHIYODA, KAKEGAWA, Harness, auth, staff
+from tests.integration.booking.support import CHIYODA, KAKEGAWA, Harness, auth, officer, staff
 from tsuen_booking.service_layer.events import EventHandlers
 from tsuen_booking.service_layer.quota import reconcile
 from tsuen_common.events.attendance import CheckedOut
@@ -292,3 +292,75 @@ async def test_a_closure_shows_who_it_affects_then_cancels_them_at_no_cost(
     )
     assert by_parent.status_code == 403
     assert (await reconcile(harness.ctx))[1] == []
+
+
+async def test_the_officers_trail_names_what_staff_changed_in_their_municipality_only(
+    harness: Harness,
+) -> None:
+    # Issue 16: every staff action that changes data is in a trail the officers can read —
+    # here a booking made for a family (代理予約), a cancellation they phoned in, and a closure.
+    facility = await harness.register(KAKEGAWA, places_per_slot=3)
+    child = await harness.certify(KAKEGAWA)
+    await harness.accept(KAKEGAWA, facility, child)
+    staff_headers = auth(staff(KAKEGAWA, facility))
+    proxy = await harness.client.post(
+        "/v1/bookings",
+        json={
+            "facility_id": str(facility),
+            "child_id": str(child.child_id),
+            "use_date": WEDNESDAY.isoformat(),
+            "start": "10:00",
+            "end": "11:00",
+        },
+        headers=staff_headers,
+    )
+    assert proxy.status_code == 201, proxy.text
+    phoned = await harness.client.post(
+        f"/v1/bookings/{proxy.json()['id']}/cancel",
+        json={"reason": "電話連絡: 発熱", "called_at": "2027-05-20T08:30:00"},
+        headers=staff_headers,
+    )
+    assert phoned.status_code == 200, phoned.text
+    closed = await harness.client.post(
+        f"/v1/facilities/{facility}/closures",
+        json={"from": "2027-06-10", "to": "2027-06-10", "reason": "台風"},
+        headers=staff_headers,
+    )
+    assert closed.status_code == 200, closed.text
+
+    trail = await harness.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/staff-audit", headers=auth(officer(KAKEGAWA))
+    )
+    assert trail.status_code == 200, trail.text
+    ours = {line["action"]: line for line in trail.json() if line["facility_id"] == str(facility)}
+    assert set(ours) == {
+        "interview.scheduled",
+        "interview.held",
+        "child.accepted",
+        "booking.booked_for_guardian",
+        "booking.cancelled_for_guardian",
+        "facility.closed",
+    }
+    closure = ours["facility.closed"]
+    cancelled = ours["booking.cancelled_for_guardian"]
+    booked = ours["booking.booked_for_guardian"]
+    assert closure["actor"] == f"staff-{facility}"
+    assert closure["detail"] == {
+        "days": ["2027-06-10"],
+        "reason": "台風",
+        "bookings_cancelled": 0,
+    }
+    assert cancelled["actor"] == f"staff-{facility}"
+    assert cancelled["subject_id"] == proxy.json()["id"]
+    called_at = datetime.fromisoformat(cancelled["detail"]["called_at"])
+    assert called_at == datetime(2027, 5, 20, 8, 30, tzinfo=JST)
+    assert booked["actor"] == str(facility)  # the hot path knows the facility, not the account
+    assert ours["child.accepted"]["actor"] == f"staff-{facility}"
+    assert ours["interview.held"]["detail"] == {"health_check": "no_concerns"}
+    assert all(line["facility_name"] for line in ours.values())
+    # Another municipality's officer, the facility's staff and a guardian cannot read it.
+    for principal in (officer(CHIYODA), staff(KAKEGAWA, facility), child.principal):
+        refused = await harness.client.get(
+            f"/v1/municipalities/{KAKEGAWA}/staff-audit", headers=auth(principal)
+        )
+        assert refused.status_code == 403, principal.role

@@ -297,6 +297,24 @@ capacity_changes = sa.Table(
     sa.Index("ix_capacity_changes_facility", "facility_id", "changed_at"),
 )
 
+# The staff audit trail (domain/audit.py, issue 16): what a facility worker or an officer
+# changed, written in the same transaction as the change. Proxy bookings and cancellations are
+# read off the bookings' own columns instead (by_proxy, cancel_recorded_by, called_at).
+staff_audit = sa.Table(
+    "staff_audit",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("municipality", sa.Text, nullable=False),  # the facility's
+    sa.Column("facility_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),  # the account (token subject)
+    sa.Column("actor_role", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),  # domain.audit.StaffAction
+    sa.Column("subject_id", pg.UUID(as_uuid=True)),  # the interview, plan, child, closure…
+    sa.Column("detail", pg.JSONB, nullable=False),  # ids, days and reasons: no names
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_staff_audit_municipality_at", "municipality", "at"),
+)
+
 # 空き待ち (service_layer/waitlist.py, issue 17): a child waiting for a full span of a facility's
 # day. While ``offered``, the span's cells carry one taken place for the child (``held_cells``)
 # until ``hold_until``, so nobody else can book it; accepting turns that hold into a booking.

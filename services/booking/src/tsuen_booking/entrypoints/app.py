@@ -6,7 +6,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from tsuen_booking.config import Settings
-from tsuen_booking.entrypoints import capacity_api, waitlist_api
+from tsuen_booking.entrypoints import audit_api, capacity_api, waitlist_api
 from tsuen_booking.entrypoints.api import add_error_handlers, router
 from tsuen_booking.entrypoints.idempotency import recover_with
 from tsuen_booking.service_layer.context import Context
@@ -50,7 +50,9 @@ def build(
     ``app.state.ctx`` themselves.
     """
     app = create_app(
-        settings, title="tsuen booking", routers=[router, capacity_api.router, waitlist_api.router]
+        settings,
+        title="tsuen booking",
+        routers=[router, capacity_api.router, audit_api.router, waitlist_api.router],
     )
     configure_auth(app, verifier or TokenVerifier.from_settings(settings))
     add_error_handlers(app)

@@ -29,6 +29,7 @@ from tsuen_booking.adapters.orm import (
     interviews,
 )
 from tsuen_booking.domain.acceptance import check_may_accept, check_medical_care_consulted
+from tsuen_booking.domain.audit import StaffAction
 from tsuen_booking.domain.booking import (
     ACTIVE_STATUSES,
     BookingStatus,
@@ -50,6 +51,7 @@ from tsuen_booking.domain.errors import (
 )
 from tsuen_booking.domain.facility import Facility, cells
 from tsuen_booking.domain.ledger import Balance, MonthAccount, month_of
+from tsuen_booking.service_layer import audit
 from tsuen_booking.service_layer.context import Context, claim_uuid, retry_on_conflict
 from tsuen_booking.service_layer.facilities import can_see_facility
 from tsuen_common.auth import Forbidden, Principal, Role
@@ -579,6 +581,18 @@ async def cancel_bulk(
                 cause=cause,
                 recorded_by=principal.subject,
             )
+        for facility_id in sorted({r["facility_id"] for r in ordered}):
+            here = [r for r in ordered if r["facility_id"] == facility_id]
+            await audit.record(
+                session,
+                principal,
+                StaffAction.BOOKINGS_CANCELLED,
+                municipality=here[0]["municipality"],
+                facility_id=facility_id,
+                at=now,
+                subject_id=bulk_id,
+                detail={"reason": reason, "bookings_cancelled": len(here)},
+            )
         result = [booking_out(await _reload(session, i)) for i in ids]
     return {"bulk_id": bulk_id, "bookings": result}
 
@@ -657,6 +671,19 @@ async def record_acceptance(
                 accepted=accepted,
             ),
             municipality=frow["municipality"],
+        )
+        await audit.record(
+            session,
+            principal,
+            StaffAction.CHILD_ACCEPTED if accepted else StaffAction.CHILD_DECLINED,
+            municipality=frow["municipality"],
+            facility_id=facility_id,
+            at=ctx.clock(),
+            subject_id=child_id,
+            detail={
+                "override_reason": override_reason,
+                "medical_care_consulted": medical_care_consulted,
+            },
         )
     return {
         "facility_id": facility_id,

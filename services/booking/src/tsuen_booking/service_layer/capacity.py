@@ -27,6 +27,7 @@ from tsuen_booking.adapters.orm import (
     facilities,
     facility_slots,
 )
+from tsuen_booking.domain.audit import StaffAction
 from tsuen_booking.domain.booking import ACTIVE_STATUSES
 from tsuen_booking.domain.cancellation import CancellationCause
 from tsuen_booking.domain.capacity import (
@@ -39,6 +40,7 @@ from tsuen_booking.domain.capacity import (
 )
 from tsuen_booking.domain.errors import FACILITY_NOT_FOUND_JA, Conflict, InvalidRequest, NotFound
 from tsuen_booking.domain.facility import Facility, WeeklySchedule
+from tsuen_booking.service_layer import audit
 from tsuen_booking.service_layer.bookings import booking_out, cancel_locked, canceller
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.facilities import can_see_facility
@@ -254,6 +256,20 @@ async def apply(
                 ],
                 changed_by=principal.subject,
             )
+        )
+        await audit.record(
+            session,
+            principal,
+            StaffAction.CAPACITY_CHANGED,
+            municipality=row["municipality"],
+            facility_id=facility_id,
+            at=now,
+            subject_id=change_id,
+            detail={
+                "effective_from": week.effective_from.isoformat(),
+                "reason": reason,
+                "bookings_cancelled": len(affected),
+            },
         )
         cancelled = (
             (

@@ -19,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import bookings, children, facilities
+from tsuen_booking.domain.audit import StaffAction
 from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.cancellation import CancellationCause
 from tsuen_booking.domain.errors import FACILITY_NOT_FOUND_JA, InvalidRequest, NotFound
+from tsuen_booking.service_layer import audit
 from tsuen_booking.service_layer.bookings import booking_out, cancel_locked, canceller
 from tsuen_booking.service_layer.commands import FacilitySpec
 from tsuen_booking.service_layer.context import Context
@@ -130,6 +132,20 @@ async def close(
                 cause=CancellationCause.FACILITY,
                 recorded_by=principal.subject,
             )
+        await audit.record(
+            session,
+            principal,
+            StaffAction.FACILITY_CLOSED,
+            municipality=row["municipality"],
+            facility_id=facility_id,
+            at=now,
+            subject_id=closure_id,
+            detail={
+                "days": [d.isoformat() for d in days],
+                "reason": reason,
+                "bookings_cancelled": len(rows),
+            },
+        )
         cancelled = [
             booking_out(r)
             for r in (

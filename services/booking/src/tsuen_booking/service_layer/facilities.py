@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import bookings, facilities, favourites, interviews
+from tsuen_booking.domain.audit import StaffAction
 from tsuen_booking.domain.errors import (
     FACILITY_NOT_FOUND_JA,
     MUNICIPALITY_NOT_FOUND_JA,
@@ -28,6 +29,7 @@ from tsuen_booking.domain.errors import (
     NotFound,
 )
 from tsuen_booking.domain.facility import Facility, cell_minutes, grid_cells
+from tsuen_booking.service_layer import audit
 from tsuen_booking.service_layer.commands import FacilityPatch, FacilitySpec
 from tsuen_booking.service_layer.context import Context, claim_uuid
 from tsuen_common.auth import Forbidden, Principal, Role
@@ -170,6 +172,15 @@ async def update(
             .values(**spec.to_row(), updated_at=sa.func.now())
         )
         await repo.refresh_future_places(session, facility, ctx.clock().date())
+        await audit.record(
+            session,
+            principal,
+            StaffAction.FACILITY_UPDATED,
+            municipality=row["municipality"],
+            facility_id=facility_id,
+            at=ctx.clock(),
+            detail={"fields": sorted(changes)},
+        )
         stored = await repo.facility_row(session, facility_id)
     assert stored is not None
     return facility_out(stored)

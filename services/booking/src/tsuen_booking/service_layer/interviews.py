@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import children, facilities, interviews
 from tsuen_booking.domain.acceptance import HealthCheck, InterviewStatus, check_may_record_held
+from tsuen_booking.domain.audit import StaffAction
 from tsuen_booking.domain.errors import (
     CHILD_NOT_FOUND_JA,
     FACILITY_NOT_FOUND_JA,
@@ -26,6 +27,7 @@ from tsuen_booking.domain.errors import (
     NotFound,
     ja_date,
 )
+from tsuen_booking.service_layer import audit
 from tsuen_booking.service_layer.bookings import (
     can_see_booking,
     can_see_child,
@@ -211,6 +213,16 @@ async def schedule(
             ),
             municipality=row["municipality"],
         )
+        await audit.record(
+            session,
+            principal,
+            StaffAction.INTERVIEW_SCHEDULED,
+            municipality=row["municipality"],
+            facility_id=facility.id,
+            at=ctx.clock(),
+            subject_id=interview_id,
+            detail={"starts_at": moment.isoformat()},
+        )
         updated = await _row(session, interview_id)
         assert updated is not None
     return interview_out(updated, frow)
@@ -245,6 +257,16 @@ async def record_held(
                 health_check_note=note,
                 updated_at=sa.func.now(),
             )
+        )
+        await audit.record(
+            session,
+            principal,
+            StaffAction.INTERVIEW_HELD,
+            municipality=row["municipality"],
+            facility_id=row["facility_id"],
+            at=ctx.clock(),
+            subject_id=interview_id,
+            detail={"health_check": health_check.value},
         )
         frow = await repo.facility_row(session, row["facility_id"])
         assert frow is not None

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.orm import bookings, regular_plans
+from tsuen_booking.domain.audit import StaffAction
 from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.errors import (
     CHILD_NOT_FOUND_JA,
@@ -31,6 +32,7 @@ from tsuen_booking.domain.errors import (
     NotFound,
 )
 from tsuen_booking.domain.regular import occurrences
+from tsuen_booking.service_layer import audit
 from tsuen_booking.service_layer.bookings import (
     booking_out,
     can_see_booking,
@@ -208,6 +210,16 @@ async def decide(
         child = await repo.get_child(session, row["child_id"])
         assert frow is not None
         assert child is not None
+        await audit.record(
+            session,
+            principal,
+            StaffAction.PLAN_APPROVED if approve else StaffAction.PLAN_DECLINED,
+            municipality=row["municipality"],
+            facility_id=row["facility_id"],
+            at=ctx.clock(),
+            subject_id=plan_id,
+            detail={},
+        )
         await ctx.outbox.add(
             session,
             RegularPlanDecided(
