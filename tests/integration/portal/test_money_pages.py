@@ -4,7 +4,10 @@ facilities for a morning (the staff register arrival and pickup at attendance, b
 the visits, billing takes the settlements), the month ends and billing's close command bills
 it. Then the guardian reads 利用料のお知らせ and the printable statement, the facility's staff
 the claim, its lines and the CSV streamed from billing, and the month's fees per family, and
-the officer billing's totals by facility and the month's CSV. Every amount on a page is
+the officer billing's totals by facility and the month's CSV. Before the close the staff set
+the facility's 実費 (a lunch per day) on 実費の設定; the statement then carries it and the
+guardian's 利用料のしくみ shows the household's fee category, the hourly fee and the
+facility's items. Every amount on a page is
 billing's answer written in yen. Another family's statement, another facility's claim and
 another municipality's claim are 404s exactly like a missing id. Every page passes axe-core
 on a phone and is photographed."""
@@ -253,6 +256,29 @@ async def test_a_closed_month_in_the_guardians_staffs_and_officers_pages(
             await set_password(gp, page, email)
             pages[email] = page
 
+        # Before the close, the staff set the facility's 実費 from the month's first day: a
+        # mistake is explained at its field first, then the item is saved and listed.
+        _context, costs_page = await phone(browser)
+        await log_in(gp, costs_page, staff_email)
+        await expect(costs_page.locator("h1")).to_contain_text("本日の利用予定")
+        await costs_page.goto(f"{base}/staff/costs")
+        await expect(costs_page.locator("h1")).to_have_text("実費")
+        await expect(costs_page.locator(".empty")).to_have_text("実費はありません")
+        await costs_page.fill("#yen", "300")
+        await costs_page.get_by_role("button", name="保存").click()
+        await expect(costs_page.locator("#name-error")).to_contain_text("項目名を入力してください")
+        await check(costs_page, "money-89a-staff-costs-error")
+        await costs_page.fill("#name", "昼食")
+        await costs_page.get_by_label("1日あたり（1日に1回）").check()
+        await costs_page.fill("#yen", "300")
+        await costs_page.fill("#effective_from", DAY.replace(day=1).isoformat())
+        await costs_page.get_by_role("button", name="保存").click()
+        await expect(costs_page.get_by_role("status")).to_contain_text("保存しました")
+        await expect(costs_page.locator("dl.summary")).to_contain_text("昼食")
+        await expect(costs_page.locator("dl.summary")).to_contain_text("300円 1日あたり")
+        await check(costs_page, "money-89b-staff-costs")
+        await _context.close()
+
         # The month ends; billing's monthly close (cron on the 1st) bills it.
         gp.platform.set_clock(next_month())
         closed = gp.platform.run_command("billing", "close", "--month", MONTH)
@@ -267,6 +293,8 @@ async def test_a_closed_month_in_the_guardians_staffs_and_officers_pages(
         )
         assert [s["month"] for s in mine] == [MONTH]
         assert mine[0]["minutes"] == 120
+        # The visit's 実費 (hinata's lunch) is the guardian's; Mei's facility set none.
+        assert (mine[0]["actual_cost_yen"], theirs[0]["actual_cost_yen"]) == (300, 0)
         claims = await billing_get(
             gp, f"/v1/municipalities/{KAKEGAWA}/claims", gp.platform.officer(KAKEGAWA), month=MONTH
         )
@@ -300,6 +328,8 @@ async def test_a_closed_month_in_the_guardians_staffs_and_officers_pages(
         lines = page.locator(".statement-lines > li")
         await expect(lines).to_have_count(mine[0]["line_count"])
         await expect(lines.first).to_contain_text("09:00–11:00")  # attendance's times
+        await expect(page.locator("#statement-costs")).to_have_text(yen(300))
+        await expect(lines.first).to_contain_text("昼食")
         await check(page, "money-91-guardian-statement")
         # Printed, the menus and links are left out (the certificate's print styles).
         await page.emulate_media(media="print")
@@ -318,6 +348,22 @@ async def test_a_closed_month_in_the_guardians_staffs_and_officers_pages(
             assert await status_of(page, f"{base}/statements/{other}") == 404, other
             await expect(page.locator("h1")).to_have_text("ページが見つかりません")
         await check(page, "money-94-guardian-other-statement-404")
+        # 利用料のしくみ: the household's category and hourly fee (billing's), and the 実費 of
+        # the facility the family uses.
+        await page.goto(f"{base}/statements")
+        await page.get_by_role("link", name="利用料のしくみ").click()
+        await expect(page.locator("h1")).to_have_text("利用料のしくみ")
+        (fee,) = await billing_get(
+            gp, "/v1/fees", gp.platform.guardian(KAKEGAWA, haruto.guardian_id)
+        )
+        assert (fee["category"], fee["fee_per_hour"]) == ("standard", 300)
+        child_fee = page.locator(f"#fee-{haruto.child_id}")
+        await expect(child_fee).to_contain_text("標準")
+        await expect(child_fee).to_contain_text(yen(fee["fee_per_hour"]))
+        await expect(page.locator(f"#f-{hinata}")).to_be_visible()
+        await expect(page.locator(f"#f-{asahi}")).to_have_count(0)
+        await expect(page.get_by_text("昼食")).to_be_visible()
+        await check(page, "money-94b-guardian-fees")
 
         # --- the facility's staff: claims, a claim's lines and CSV, fees per family ---------
         page = pages[staff_email]
@@ -368,7 +414,7 @@ async def test_a_closed_month_in_the_guardians_staffs_and_officers_pages(
         await check(page, "money-98-staff-other-claim-404")
         # A guardian gets none of the staff's or the officer's money pages.
         guardian_page = pages[haruto.email]
-        for path in ("/staff/claims", "/officer/claims", "/officer/claims.csv"):
+        for path in ("/staff/claims", "/staff/costs", "/officer/claims", "/officer/claims.csv"):
             assert await status_of(guardian_page, f"{base}{path}") == 403, path
 
         # --- the officer: totals by facility, each claim, the month's CSV -------------------

@@ -40,6 +40,9 @@ class Line:
     age_band: str | None
     checked_in_at: datetime | None
     checked_out_at: datetime | None
+    actual_cost_yen: int | None = None  # 実費 of the visit (the guardian's to pay)
+    actual_costs: tuple[tuple[str, int], ...] = ()  # (item, yen)
+    first_visit: bool = False  # addon_yen includes the 初回 add-on
 
     @property
     def visit(self) -> str:
@@ -66,6 +69,7 @@ class Statement:
     total_yen: int
     closed_at: datetime
     lines: list[Line] = field(default_factory=list)
+    actual_cost_yen: int = 0  # 実費 (meals, snacks), in total_yen
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,9 @@ def _line(body: dict[str, Any]) -> Line:
         age_band=str(body["age_band"]) if body.get("age_band") else None,
         checked_in_at=_moment(body.get("checked_in_at")),
         checked_out_at=_moment(body.get("checked_out_at")),
+        actual_cost_yen=_optional(body.get("actual_cost_yen")),
+        actual_costs=tuple((str(n), int(y)) for n, y in body.get("actual_costs") or []),
+        first_visit=bool(body.get("first_visit")),
     )
 
 
@@ -159,6 +166,7 @@ def _statement(body: dict[str, Any]) -> Statement:
         total_yen=int(body["total_yen"]),
         closed_at=datetime.fromisoformat(str(body["closed_at"])),
         lines=[_line(line) for line in body.get("lines", [])],
+        actual_cost_yen=int(body.get("actual_cost_yen") or 0),
     )
 
 

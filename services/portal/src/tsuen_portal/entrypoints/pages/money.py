@@ -24,6 +24,7 @@ from starlette.background import BackgroundTask
 from tsuen_common.timeutil import today_jst
 from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.money import by_month, chosen_month, closable_months, month_label, yen
+from tsuen_portal.entrypoints.pages import fees
 from tsuen_portal.entrypoints.pages.guardian import guardian_token
 from tsuen_portal.entrypoints.pages.officer import officer_token
 from tsuen_portal.entrypoints.pages.staff import staff_token
@@ -32,6 +33,8 @@ from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import money
 
 router = APIRouter(include_in_schema=False)
+# 利用料のしくみ and 実費の設定 come with the money pages (registered through this router).
+router.include_router(fees.router)
 
 LINE_KINDS = {
     "use": N_("Used (came)"),
@@ -117,6 +120,8 @@ async def _statement_page(
         kinds=LINE_KINDS,
         back=back.format(month=found.month),
         back_label=back_label,
+        # The fee page is the guardian's; staff see their own list of 実費.
+        fees_link="/fees" if back.startswith("/statements") else "/staff/costs",
     )
 
 
