@@ -38,6 +38,7 @@ from tsuen_portal.entrypoints.pages import (
     plans,
     staff,
     visits,
+    waitlist,
 )
 from tsuen_portal.entrypoints.web import SECURITY_HEADERS, Portal, template_environments
 from tsuen_portal.service_layer.guardian import Backends
@@ -76,6 +77,7 @@ def create(settings: Settings | None = None) -> FastAPI:
             visits.router,
             changes.router,
             dashboard.router,
+            waitlist.router,
         ],
     )
     app.openapi_url = None  # pages, not an API: no /docs

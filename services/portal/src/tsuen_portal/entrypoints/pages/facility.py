@@ -70,6 +70,7 @@ async def _facility_page(
     chosen: dict[str, str] | None = None,
     status_code: int = 200,
     notice: str = "",
+    waitlist_offer: bool = False,
 ) -> Response:
     try:
         shown = await fp.facility(
@@ -90,6 +91,7 @@ async def _facility_page(
         this_week=fp.monday(today_jst()),
         proposals=range(PROPOSALS),
         regular_weekdays=plans.WEEKDAYS,
+        waitlist_offer=waitlist_offer,  # a full time: 空き待ちに登録する
     )
 
 
@@ -149,8 +151,9 @@ async def book(facility_id: str, page: PageDep) -> Response:
         if isinstance(outcome, str):
             return page.redirect(f"/bookings/{outcome}?booked=1")
         return await _facility_page(
-            page, account, token, fid, week, refusal=outcome, chosen=chosen, status_code=409
-        )
+            page, account, token, fid, week, refusal=outcome, chosen=chosen, status_code=409,
+            waitlist_offer=outcome.detail.startswith("no free place"),
+        )  # fmt: skip
     return await _facility_page(
         page, account, token, fid, week, errors=errors, chosen=chosen, status_code=400
     )
