@@ -6,9 +6,8 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import Response
 
 from tsuen_portal.adapters.backends import BackendNotFound
+from tsuen_portal.entrypoints.access import guardian_token, officer_token, uuid_or_404
 from tsuen_portal.entrypoints.pages.forms import FormErrors, looks_like_email
-from tsuen_portal.entrypoints.pages.guardian import guardian_token
-from tsuen_portal.entrypoints.pages.officer import _uuid, officer_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import changes
@@ -67,13 +66,15 @@ async def change_form(certification_id: str, page: PageDep, done: str = "") -> R
             "We also sent a link to the new e-mail address: open it to use that address."
         ),
     }
-    return await _change_page(page, token, _uuid(certification_id), done=notices.get(done, ""))
+    return await _change_page(
+        page, token, uuid_or_404(certification_id), done=notices.get(done, "")
+    )
 
 
 @router.post("/certificates/{certification_id}/change")
 async def ask_change(certification_id: str, page: PageDep) -> Response:
     account, token = await guardian_token(page, only_guardians=True)
-    cid = _uuid(certification_id)
+    cid = uuid_or_404(certification_id)
     form = await page.form()
     asked = {name: form.get(name, "").strip()[:FIELD_MAX] for name in changes.FIELDS}
     errors = FormErrors()
@@ -141,7 +142,7 @@ async def decide(request_id: str, decision: str, page: PageDep) -> Response:
     if decision not in ("approve", "reject"):
         raise HTTPException(status.HTTP_404_NOT_FOUND)
     account, token = await officer_token(page)
-    rid = _uuid(request_id)
+    rid = uuid_or_404(request_id)
     form = await page.form()
     reason = form.get(f"reason-{rid}", "").strip()[:REASON_MAX]
     if decision == "reject" and not reason:

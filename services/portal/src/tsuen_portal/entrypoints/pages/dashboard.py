@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from tsuen_common.timeutil import today_jst
 from tsuen_portal.domain.dashboard import BAR_ROW, bars, dashboard_csv, share_percent
-from tsuen_portal.entrypoints.pages.officer import officer_token
+from tsuen_portal.entrypoints.access import officer_token
 from tsuen_portal.entrypoints.web import PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import dashboard

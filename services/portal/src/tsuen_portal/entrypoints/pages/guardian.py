@@ -12,30 +12,13 @@ from fastapi.responses import Response
 
 from tsuen_portal.adapters.backends import BackendNotFound, BackendUnauthorized
 from tsuen_portal.domain.dates import parse_day
-from tsuen_portal.domain.sessions import Account
+from tsuen_portal.entrypoints.access import GUARDIAN, guardian_token
 from tsuen_portal.entrypoints.pages.forms import FormErrors
-from tsuen_portal.entrypoints.web import LoginRequired, Page, PageDep, login_url
+from tsuen_portal.entrypoints.web import LoginRequired, PageDep, login_url
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import guardian
 
 router = APIRouter(include_in_schema=False)
-
-GUARDIAN = "guardian"
-
-
-async def guardian_token(page: Page, *, only_guardians: bool = False) -> tuple[Account, str]:
-    """The signed-in account and a fresh access token, or off to the login page; with
-    ``only_guardians`` staff and officers get the 403 page (their screens come later)."""
-    session = page.session
-    if session is None or not session.signed_in or session.account is None:
-        raise LoginRequired(login_url(page.request))
-    if only_guardians and session.account.role != GUARDIAN:
-        raise HTTPException(status.HTTP_403_FORBIDDEN)
-    try:
-        token = await page.portal.sessions.access_token(session, page.client_ip)
-    except BackendUnauthorized:
-        raise LoginRequired(login_url(page.request)) from None
-    return session.account, token
 
 
 @router.get("/")

@@ -15,8 +15,8 @@ from fastapi.responses import Response
 
 from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.lottery import NAME_MAX, places_asked
+from tsuen_portal.entrypoints.access import officer_token
 from tsuen_portal.entrypoints.pages.forms import FormErrors
-from tsuen_portal.entrypoints.pages.officer import officer_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import applying, lottery

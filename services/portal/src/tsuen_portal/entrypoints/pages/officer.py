@@ -15,8 +15,9 @@ from fastapi.responses import Response
 
 from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.sessions import Account
+from tsuen_portal.entrypoints.access import officer_token
 from tsuen_portal.entrypoints.pages.forms import FormErrors
-from tsuen_portal.entrypoints.web import Page, PageDep, signed_in_as
+from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import officer
 
@@ -27,11 +28,6 @@ DONE = {
     "approved": N_("The child is certified. The guardian is mailed with how to set a password."),
     "rejected": N_("The application is rejected."),
 }
-
-
-async def officer_token(page: Page) -> tuple[Account, str]:
-    """The signed-in officer and a fresh access token; anyone else gets the 403 page."""
-    return await signed_in_as(page, officer.OFFICER, tenant="municipality")
 
 
 def _uuid(value: str) -> str:

@@ -14,8 +14,8 @@ from starlette.datastructures import UploadFile
 
 from tsuen_portal.adapters.backends import submitting
 from tsuen_portal.domain import csrf
+from tsuen_portal.entrypoints.access import officer_token
 from tsuen_portal.entrypoints.pages.forms import FormErrors
-from tsuen_portal.entrypoints.pages.officer import officer_token
 from tsuen_portal.entrypoints.web import CsrfRefused, Page, PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import officer_imports as imports

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from tsuen_portal.entrypoints.access import staff_token
 from tsuen_portal.entrypoints.pages.staff import (
     bookings,
     capacity,
@@ -21,7 +22,6 @@ from tsuen_portal.entrypoints.pages.staff import (
     requests,
     roster,
 )
-from tsuen_portal.entrypoints.pages.staff.access import staff_token
 
 __all__ = ["router", "staff_token"]
 

@@ -12,8 +12,9 @@ from fastapi.responses import Response
 
 from tsuen_common.timeutil import today_jst
 from tsuen_portal.domain.dates import parse_day
+from tsuen_portal.entrypoints.access import staff_token
 from tsuen_portal.entrypoints.pages.forms import FormErrors
-from tsuen_portal.entrypoints.pages.staff.access import REASON_MAX, staff_token
+from tsuen_portal.entrypoints.pages.staff.shared import REASON_MAX
 from tsuen_portal.entrypoints.web import PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer.staff import closures as service

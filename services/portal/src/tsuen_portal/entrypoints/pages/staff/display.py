@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from tsuen_portal.entrypoints.pages.staff.access import staff_token
+from tsuen_portal.entrypoints.access import staff_token
 from tsuen_portal.entrypoints.web import PageDep
 from tsuen_portal.service_layer.staff.calls import attendance_api
 

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from tsuen_common.timeutil import today_jst
 from tsuen_portal.adapters.backends import BackendNotFound
-from tsuen_portal.entrypoints.pages.staff.access import staff_token
+from tsuen_portal.entrypoints.access import staff_token
 from tsuen_portal.entrypoints.web import PageDep
 from tsuen_portal.service_layer.staff import report as service
 

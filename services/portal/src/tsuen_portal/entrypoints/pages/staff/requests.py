@@ -13,8 +13,9 @@ from tsuen_common.timeutil import JST, now_jst, today_jst
 from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.dates import parse_day
 from tsuen_portal.domain.sessions import Account
+from tsuen_portal.entrypoints.access import staff_token, uuid_or_404
 from tsuen_portal.entrypoints.pages.forms import FormErrors
-from tsuen_portal.entrypoints.pages.staff.access import DONE, staff_token, uuid_or_404
+from tsuen_portal.entrypoints.pages.staff.shared import DONE
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer.plans import WEEKDAYS

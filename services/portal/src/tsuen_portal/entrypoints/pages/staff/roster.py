@@ -12,7 +12,8 @@ from fastapi.responses import Response
 from tsuen_common.timeutil import today_jst
 from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.dates import parse_day
-from tsuen_portal.entrypoints.pages.staff.access import DONE, staff_token, uuid_or_404
+from tsuen_portal.entrypoints.access import staff_token, uuid_or_404
+from tsuen_portal.entrypoints.pages.staff.shared import DONE
 from tsuen_portal.entrypoints.web import PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer.staff import roster as service
