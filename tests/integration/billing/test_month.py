@@ -31,6 +31,7 @@ from tsuen_billing.entrypoints.csv_export import COLUMNS
 from tsuen_billing.service_layer.closing import close_month
 from tsuen_billing.service_layer.reconcile import reconcile_month
 from tsuen_common.events.attendance import CheckedOut, NoShow
+from tsuen_common.events.eligibility import FamilySupportMarked
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.events.topics import Topic, topic_name
 from tsuen_common.messaging import OutboxRelay
@@ -155,6 +156,26 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         await s.lines_arrive(6)
         await s.caught_up()
         assert await s.scalar("SELECT count(*) FROM usage_lines WHERE booking_id = :b", b=b2) == 0
+        # Chiyoda's officer marks C's certification 要支援家庭 from the 9th (mid-month), as
+        # eligibility announces it: c2 on the 9th carries the add-on, c1 on the 8th does not.
+        await s.publish(
+            FamilySupportMarked(
+                certification_id=await s.scalar(
+                    "SELECT certification_id FROM certifications WHERE child_id = :c",
+                    c=c.child_id,
+                ),
+                child_id=c.child_id,
+                valid_from=date(2027, 6, 9),
+                valid_until=date(2027, 9, 30),
+            ),
+            CHIYODA,
+            "eligibility",
+        )
+
+        async def marked() -> bool:
+            return bool(await s.scalar("SELECT count(*) FROM family_support"))
+
+        await eventually(marked, what="the 要支援家庭 span in billing")
 
         june = await close_month(s.ctx, "2027-06")
         assert sorted((f.claims, f.statements, f.lines) for f in june.facilities) == [
@@ -184,7 +205,8 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
             by_facility[str(chiyoda_en)]["total_yen"],
         ) == (90, 2100 + 3750 + 2000)
         (c_claim,) = chiyoda_claims
-        # C: use + late cancellation, 2 h × (¥1,400 + ¥600 support add-on), c1's 初回; no 実費.
+        # C: use + late cancellation, 2 h × (¥1,400 + ¥600 support add-on), c1's 初回, and
+        # 1 h × ¥600 要支援家庭 for c2 (the 9th, within the span); no 実費.
         assert (
             c_claim["facility_id"],
             c_claim["minutes"],
@@ -194,7 +216,7 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
             str(chiyoda_en),
             120,
             2800,
-            1200 + 2000,
+            1200 + 2000 + 600,
         )
 
         # Statements: what each guardian owes the facility (¥300/h standard fee), with 実費 at
@@ -236,7 +258,7 @@ async def test_a_month_closes_into_claims_per_paying_municipality_and_reconciles
         closed = await _read(kafka.bootstrap_servers, topic_name(Topic.BILLING, topic_prefix), 6)
         claims_closed = [e.payload for e in closed if e.event_type == "billing.ClaimClosed"]
         assert sorted((p["municipality"], p["total_yen"]) for p in claims_closed) == [
-            (CHIYODA, 4000 + 2000),
+            (CHIYODA, 4000 + 2000 + 600),
             (KAKEGAWA, 2100 + 3750 + 2000),
             (KAKEGAWA, 6800 + 2000),
         ]

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import sqlalchemy as sa
 
-from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, officer, token
+from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, new_id, officer, token
 from tsuen_common.auth import Role
 from tsuen_common.timeutil import JST, set_test_clock
 from tsuen_eligibility.adapters.orm import resident_records
@@ -354,3 +354,38 @@ async def test_registry_csv_as_a_file_upload(service):
     )
     assert uploaded.status_code == 200, uploaded.text
     assert uploaded.json()["rows"] == 1
+
+
+async def test_an_officer_marks_a_certification_family_support_for_billing(service):
+    """要支援家庭 from/to within the certification: announced for billing (FamilySupportMarked)
+    and on the audit trail; outside the validity a Japanese reason; another municipality's
+    officer gets the same 404 as for a missing certification."""
+    cert = await certify(service, KAKEGAWA, "ヨウシエン ハナ", date(2025, 5, 5))
+    cid = cert["certification_id"]
+    url = f"/v1/municipalities/{KAKEGAWA}/certifications/{cid}/family-support"
+    start = date.fromisoformat(cert["valid_from"])
+    marked = await service.client.put(
+        url, json={"from": start.isoformat(), "to": cert["valid_until"]}, headers=officer(KAKEGAWA)
+    )
+    assert marked.status_code == 200, marked.text
+    (event,) = await service.outbox_events("eligibility.FamilySupportMarked")
+    assert (event["payload"]["certification_id"], event["payload"]["valid_from"]) == (
+        cid,
+        start.isoformat(),
+    )
+    outside = await service.client.put(
+        url,
+        json={"from": start.isoformat(), "to": "2099-01-01"},
+        headers=officer(KAKEGAWA),
+    )
+    assert outside.status_code == 422
+    assert "認定の有効期間" in outside.json()["message_ja"]
+    foreign = f"/v1/municipalities/{CHIYODA}/certifications/{cid}/family-support"
+    for path in (foreign, foreign.replace(cid, new_id())):
+        answer = await service.client.put(
+            path,
+            json={"from": start.isoformat(), "to": start.isoformat()},
+            headers=officer(CHIYODA),
+        )
+        assert answer.status_code == 404, path
+    assert len(await service.outbox_events("eligibility.FamilySupportMarked")) == 1

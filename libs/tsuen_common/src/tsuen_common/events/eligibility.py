@@ -251,6 +251,21 @@ class ChangeApplicationDecided(_Eligibility):
     reason: Annotated[PlainText, StringConstraints(max_length=500)] = ""
 
 
+class FamilySupportMarked(_Eligibility):
+    """An officer marked the certification 要支援家庭 (a family the municipality supports)
+    from ``valid_from`` to ``valid_until`` (both included): billing claims the 要支援家庭 加算
+    on use dates within the span. The same certification and ``valid_from`` again replaces
+    the span's end (how an officer ends it early)."""
+
+    event_type: ClassVar[str] = "eligibility.FamilySupportMarked"
+    aggregate_field: ClassVar[str] = "child_id"
+
+    certification_id: uuid.UUID
+    child_id: uuid.UUID
+    valid_from: date
+    valid_until: date
+
+
 EVENTS: tuple[type[EventPayload], ...] = (
     ApplicationLinkIssued,
     ApplicationSubmitted,
@@ -262,4 +277,5 @@ EVENTS: tuple[type[EventPayload], ...] = (
     LotteryResultDecided,
     ChildProfileUpdated,
     ChangeApplicationDecided,
+    FamilySupportMarked,
 )

@@ -1,5 +1,5 @@
-"""Billing's inputs: booking's settlements and cancellations, eligibility's certifications,
-attendance's check-outs (the visit's times)."""
+"""Billing's inputs: booking's settlements and cancellations, eligibility's certifications
+(and 要支援家庭 spans), attendance's check-outs (the visit's times)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from tsuen_billing.config import Settings
 from tsuen_billing.service_layer import usage
 from tsuen_common.events.attendance import CheckedOut
 from tsuen_common.events.booking import BookingCancelled, BookingConfirmed, BookingSettled
-from tsuen_common.events.eligibility import CertificationChanged, ChildCertified
+from tsuen_common.events.eligibility import (
+    CertificationChanged,
+    ChildCertified,
+    FamilySupportMarked,
+)
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.events.topics import Topic
 from tsuen_common.messaging import ConsumerWorker
@@ -65,9 +69,18 @@ def build_worker(settings: ServiceSettings) -> ConsumerWorker:
     ) -> None:
         await usage.on_checked_out(session, envelope, payload)
 
+    async def on_family_support(
+        session: AsyncSession, envelope: EventEnvelope, payload: FamilySupportMarked
+    ) -> None:
+        await usage.on_family_support_marked(session, envelope, payload)
+
     worker.add(
         ELIGIBILITY_CONSUMER,
-        {ChildCertified: on_certified, CertificationChanged: on_changed},
+        {
+            ChildCertified: on_certified,
+            CertificationChanged: on_changed,
+            FamilySupportMarked: on_family_support,
+        },
         Topic.ELIGIBILITY,
     )
     worker.add(ATTENDANCE_CONSUMER, {CheckedOut: on_checked_out}, Topic.ATTENDANCE)

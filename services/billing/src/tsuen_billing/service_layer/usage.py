@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsuen_billing.adapters import extras
 from tsuen_billing.adapters import repository as repo
 from tsuen_billing.adapters.orm import facility_contacts, guardian_contacts
 from tsuen_billing.domain.children import Certification
 from tsuen_billing.domain.usage import lines_from_cancelled, lines_from_settled
 from tsuen_common.events.attendance import CheckedOut
 from tsuen_common.events.booking import BookingCancelled, BookingConfirmed, BookingSettled
-from tsuen_common.events.eligibility import CertificationChanged, ChildCertified
+from tsuen_common.events.eligibility import (
+    CertificationChanged,
+    ChildCertified,
+    FamilySupportMarked,
+)
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.logging import get_logger
 
@@ -51,6 +56,22 @@ async def on_certification_changed(
     """A confirmed change of the guardian's address: statements go to the new one."""
     await repo.save_contact(
         session, guardian_contacts, event.guardian_id, str(event.guardian_email)
+    )
+
+
+async def on_family_support_marked(
+    session: AsyncSession, envelope: EventEnvelope, event: FamilySupportMarked
+) -> None:
+    """要支援家庭 from an officer: the 加算 applies on use dates within the span, from the next
+    close on (a closed month keeps what it billed)."""
+    await extras.save_family_support(
+        session,
+        child_id=event.child_id,
+        certification_id=event.certification_id,
+        valid_from=event.valid_from,
+        valid_until=event.valid_until,
+        municipality=envelope.municipality,
+        event_id=envelope.event_id,
     )
 
 

@@ -17,7 +17,14 @@ from tsuen_common.service import create_app, dispose_on_shutdown
 from tsuen_common.timeutil import now_jst
 from tsuen_eligibility.config import Settings
 from tsuen_eligibility.domain.lottery import LotteryError
-from tsuen_eligibility.entrypoints import changes, imports, lottery_entries, profiles, stats
+from tsuen_eligibility.entrypoints import (
+    changes,
+    family_support,
+    imports,
+    lottery_entries,
+    profiles,
+    stats,
+)
 from tsuen_eligibility.entrypoints.api import ROUTERS
 from tsuen_eligibility.service_layer.context import Eligibility
 
@@ -74,6 +81,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = now_jst) ->
             *changes.ROUTERS,
             *stats.ROUTERS,
             *imports.ROUTERS,
+            *family_support.ROUTERS,
         ),
         body_limits=body_limits(settings),
     )
