@@ -22,9 +22,8 @@ from fastapi.responses import Response
 from tsuen_common.timeutil import today_jst
 from tsuen_portal.domain.dates import parse_day
 from tsuen_portal.domain.money import yen
+from tsuen_portal.entrypoints.access import guardian_token, staff_token
 from tsuen_portal.entrypoints.pages.forms import FormErrors
-from tsuen_portal.entrypoints.pages.guardian import guardian_token
-from tsuen_portal.entrypoints.pages.staff import staff_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import fees
