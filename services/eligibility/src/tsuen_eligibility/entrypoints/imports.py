@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from tsuen_common.auth import MunicipalityCode, OfficerDep
 from tsuen_common.problems import error_responses
-from tsuen_eligibility.entrypoints.api import officer_of
+from tsuen_eligibility.entrypoints.deps import officer_of
 from tsuen_eligibility.entrypoints.schemas import ImportedOut
 from tsuen_eligibility.service_layer import registry_imports
 from tsuen_eligibility.service_layer.context import Eligibility
