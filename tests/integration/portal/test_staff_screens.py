@@ -691,6 +691,25 @@ async def test_the_officers_dashboard_adds_up_the_facilities_month(staffed: Guar
         await page.set_viewport_size(PHONE)
         await page.reload()
         await check(page, "69-officer-dashboard-phone")
+
+        # 操作の記録: what the facility's staff did earlier in this module is in the officer's
+        # trail (booking's staff audit merged with eligibility's), under the staff's e-mail.
+        await page.get_by_role("link", name="操作の記録").click()
+        rows = page.locator("tbody tr")
+        closure = rows.filter(has_text="臨時休園").first
+        await expect(closure).to_contain_text(re.compile(r"hoikushi\.[0-9a-f]{8}@example\.jp"))
+        await expect(closure).to_contain_text("ひまわり保育園")  # the facility's name
+        for action in (
+            "面談日時の確定",
+            "面談・健康状態の確認の記録",
+            "受け入れ",
+            "定期利用の承認",
+            "代理予約",
+            "電話連絡による代理キャンセル",
+        ):
+            await expect(rows.filter(has_text=action).first).to_be_visible()
+        await expect(rows.filter(has_text="認定").first).to_be_visible()  # eligibility's too
+        await check(page, "69b-officer-audit-with-staff-actions")
         await context.close()
 
         # Chiyoda's officer sees Chiyoda's facilities only.

@@ -129,6 +129,7 @@ class Identity:
             municipality=body.get("municipality"),
             guardian_id=body.get("guardian_id"),
             facility_id=body.get("facility_id"),
+            account_id=body.get("account_id"),
         )
         tokens = Tokens(
             access_token=str(body["access_token"]),

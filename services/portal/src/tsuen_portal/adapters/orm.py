@@ -16,6 +16,8 @@ portal_sessions = sa.Table(
     sa.Column("municipality", sa.Text),
     sa.Column("guardian_id", sa.Text),
     sa.Column("facility_id", sa.Text),
+    # identity's account id (migration 0002): disabling an account ends its sessions at once.
+    sa.Column("account_id", sa.Text),
     # Fernet-encrypted when TSUEN_PORTAL_TOKEN_KEY is set, else as identity issued them.
     sa.Column("access_token", sa.Text),
     sa.Column("refresh_token", sa.Text),
@@ -24,4 +26,5 @@ portal_sessions = sa.Table(
     sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_portal_sessions_expires_at", "expires_at"),
+    sa.Index("ix_portal_sessions_account_id", "account_id"),
 )

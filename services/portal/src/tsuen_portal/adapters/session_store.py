@@ -46,6 +46,7 @@ class SessionStore:
             "municipality": account.municipality if account else None,
             "guardian_id": account.guardian_id if account else None,
             "facility_id": account.facility_id if account else None,
+            "account_id": account.account_id if account else None,
             "access_token": self._box.seal(tokens.access_token) if tokens else None,
             "refresh_token": self._box.seal(tokens.refresh_token) if tokens else None,
             "access_expires_at": tokens.access_expires_at if tokens else None,
@@ -62,6 +63,7 @@ class SessionStore:
                 municipality=row.municipality,
                 guardian_id=row.guardian_id,
                 facility_id=row.facility_id,
+                account_id=row.account_id,
             )
         if row.access_token is not None and row.refresh_token is not None:
             access = self._box.open(row.access_token)
@@ -135,6 +137,15 @@ class SessionStore:
             await conn.execute(
                 sa.delete(portal_sessions).where(portal_sessions.c.id_hash == id_hash)
             )
+
+    async def delete_account(self, account_id: str) -> int:
+        """End every session of one account (an officer disabled it): on every replica at once,
+        since they share this table."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sa.delete(portal_sessions).where(portal_sessions.c.account_id == account_id)
+            )
+        return int(result.rowcount or 0)
 
     async def delete_expired(self, now: datetime) -> int:
         async with self._engine.begin() as conn:

@@ -37,6 +37,8 @@ class Account:
     municipality: str | None
     guardian_id: str | None = None
     facility_id: str | None = None
+    # identity's account id: an officer who disables the account ends its sessions by it.
+    account_id: str | None = None
 
 
 @dataclass(frozen=True)

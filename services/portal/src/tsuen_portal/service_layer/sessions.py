@@ -115,6 +115,14 @@ class Sessions:
             raise BackendUnauthorized("the session has ended")
         return updated.tokens.access_token
 
+    async def end_account(self, account_id: str) -> int:
+        """Sign out every session of an account that was just disabled. identity has already
+        revoked its refresh tokens, but the access tokens the portal holds would otherwise keep
+        the pages working until they expire (minutes): a disabled person must be out now."""
+        ended = await self.store.delete_account(account_id)
+        log.info("sessions ended for a disabled account", sessions=ended)
+        return ended
+
     async def end(self, session: Session, client_ip: str | None) -> None:
         await self.store.delete(session.id_hash)
         if session.tokens is not None:

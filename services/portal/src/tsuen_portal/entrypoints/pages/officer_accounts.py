@@ -169,6 +169,8 @@ async def _set_enabled(page: Page, account_id: str, *, enabled: bool) -> Respons
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
     if refused is not None:
         return await _staff_page(page, refused=refused, status_code=409)
+    if not enabled:
+        await page.portal.sessions.end_account(target)
     return page.redirect(f"/officer/staff?done={'enabled' if enabled else 'disabled'}")
 
 

@@ -11,6 +11,7 @@ from tsuen_portal.domain.dates import parse_day
 from tsuen_portal.entrypoints.pages.officer import _uuid, officer_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
+from tsuen_portal.service_layer import officer_audit
 from tsuen_portal.service_layer import officer_records as records
 from tsuen_portal.service_layer.officer import Refused
 
@@ -81,5 +82,5 @@ async def revoke(certification_id: str, page: PageDep) -> Response:
 @router.get("/audit")
 async def audit(page: PageDep) -> Response:
     account, token = await officer_token(page)
-    lines = await records.audit(page.portal.backends.eligibility, account, token)
-    return await page.render("officer_audit.html", lines=lines, actions=records.AUDIT_ACTIONS)
+    lines = await officer_audit.trail(page.portal.backends, account, token)
+    return await page.render("officer_audit.html", lines=lines, actions=officer_audit.ACTIONS)
