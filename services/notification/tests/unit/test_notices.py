@@ -711,6 +711,14 @@ def test_the_month_s_claim_and_statement_are_mailed() -> None:
     [to_guardian] = _notices(statement)
     assert (to_guardian.template, to_guardian.recipient) == (Template.MONTHLY_STATEMENT, GUARDIAN)
     assert to_guardian.context["over_cap"] == yen_text(1500)
+    assert to_guardian.context["actual_costs"] is None
+    [with_costs] = _notices(
+        statement.model_copy(update={"actual_cost_yen": 600, "total_yen": 5100})
+    )
+    assert (with_costs.context["actual_costs"], with_costs.context["total"]) == (
+        yen_text(600),
+        yen_text(5100),
+    )
     nobody = statement.model_copy(update={"guardian_email": None})
     assert _notices(nobody) == []
 

@@ -534,6 +534,8 @@ def _statement_closed(p: StatementClosed) -> list[Notice]:
                 "hours": minutes_ja(p.minutes),
                 "fee": yen(p.fee_yen),
                 "over_cap": yen(p.over_cap_yen) if p.over_cap_yen else None,
+                # 実費 (the facility's meals and snacks) are in the total: named, not hidden.
+                "actual_costs": yen(p.actual_cost_yen) if p.actual_cost_yen else None,
                 "total": yen(p.total_yen),
             },
         )
