@@ -16,13 +16,9 @@ from tsuen_attendance.domain.times import jst_day
 from tsuen_attendance.domain.visits import VisitStatus
 from tsuen_attendance.entrypoints.deps import AnyCaller, BearerCaller, ServiceDep
 from tsuen_attendance.service_layer import late_notices
-from tsuen_attendance.service_layer.attendance import (
-    FACILITY_NOT_FOUND_JA,
-    IssuedCode,
-    NotFound,
-    Registration,
-    StaffAction,
-)
+from tsuen_attendance.service_layer.facility_codes import IssuedCode
+from tsuen_attendance.service_layer.registrations import Registration, StaffAction
+from tsuen_attendance.service_layer.tenancy import FACILITY_NOT_FOUND_JA, NotFound
 from tsuen_common.age import months_old
 from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.errors import install_error_handler

@@ -30,7 +30,8 @@ from tsuen_attendance.domain.times import hhmm, jst_day
 from tsuen_attendance.domain.visits import AttendanceError, VisitStatus
 from tsuen_attendance.entrypoints.api import code_out, require_display
 from tsuen_attendance.entrypoints.deps import SESSION_COOKIE, ServiceDep, caller_or_none
-from tsuen_attendance.service_layer.attendance import NotFound, Registration, StaffAction
+from tsuen_attendance.service_layer.registrations import Registration, StaffAction
+from tsuen_attendance.service_layer.tenancy import NotFound
 from tsuen_common.auth import (
     Forbidden,
     InvalidToken,

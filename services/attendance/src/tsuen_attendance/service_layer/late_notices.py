@@ -7,11 +7,8 @@ import uuid
 from tsuen_attendance.adapters import late_notices as store
 from tsuen_attendance.adapters import repository as repo
 from tsuen_attendance.domain.late_notice import LateKind, LateNotice, check_late_notice
-from tsuen_attendance.service_layer.attendance import (
-    BOOKING_NOT_FOUND_JA,
-    AttendanceService,
-    NotFound,
-)
+from tsuen_attendance.service_layer.attendance import AttendanceService
+from tsuen_attendance.service_layer.tenancy import BOOKING_NOT_FOUND_JA, NotFound
 from tsuen_common.auth import Principal, Role
 from tsuen_common.logging import get_logger
 

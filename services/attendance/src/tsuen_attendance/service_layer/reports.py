@@ -11,12 +11,8 @@ import sqlalchemy as sa
 from tsuen_attendance.adapters.orm import visits
 from tsuen_attendance.adapters.repository import record_from
 from tsuen_attendance.domain.report import ChildMonth, month_report
-from tsuen_attendance.service_layer.attendance import (
-    FACILITY_NOT_FOUND_JA,
-    AttendanceService,
-    NotFound,
-    _sees_facility,
-)
+from tsuen_attendance.service_layer.attendance import AttendanceService
+from tsuen_attendance.service_layer.tenancy import FACILITY_NOT_FOUND_JA, NotFound, sees_facility
 from tsuen_common.auth import Principal, Role
 
 
@@ -31,7 +27,7 @@ def month_bounds(month: str) -> tuple[date, date]:
 async def facility_month(
     service: AttendanceService, *, viewer: Principal, facility_id: uuid.UUID, month: str
 ) -> list[ChildMonth]:
-    if not _sees_facility(viewer, None, facility_id):
+    if not sees_facility(viewer, None, facility_id):
         raise NotFound(f"no facility {facility_id}", message_ja=FACILITY_NOT_FOUND_JA)
     first, following = month_bounds(month)
     query = sa.select(visits).where(
