@@ -135,6 +135,26 @@ async def visits_of_facility(
     return [_record(row) for row in (await session.execute(query)).all()]
 
 
+async def visits_of_facility_between(
+    session: AsyncSession,
+    facility_id: uuid.UUID,
+    first: date,
+    following: date,
+    *,
+    municipality: str | None = None,
+) -> list[VisitRecord]:
+    """The facility's visits from ``first`` up to (not including) ``following``: a month."""
+    query = sa.select(visits).where(
+        visits.c.facility_id == facility_id,
+        visits.c.use_date >= first,
+        visits.c.use_date < following,
+    )
+    if municipality is not None:
+        query = query.where(visits.c.municipality == municipality)
+    rows = (await session.execute(query)).mappings().all()
+    return [record_from(row) for row in rows]
+
+
 async def visits_of_guardian(
     session: AsyncSession,
     guardian_id: uuid.UUID,

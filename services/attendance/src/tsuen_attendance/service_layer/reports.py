@@ -6,10 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-import sqlalchemy as sa
-
-from tsuen_attendance.adapters.orm import visits
-from tsuen_attendance.adapters.repository import record_from
+from tsuen_attendance.adapters import repository as repo
 from tsuen_attendance.domain.report import ChildMonth, month_report
 from tsuen_attendance.service_layer.attendance import AttendanceService
 from tsuen_attendance.service_layer.tenancy import FACILITY_NOT_FOUND_JA, NotFound, sees_facility
@@ -30,14 +27,10 @@ async def facility_month(
     if not sees_facility(viewer, None, facility_id):
         raise NotFound(f"no facility {facility_id}", message_ja=FACILITY_NOT_FOUND_JA)
     first, following = month_bounds(month)
-    query = sa.select(visits).where(
-        visits.c.facility_id == facility_id,
-        visits.c.use_date >= first,
-        visits.c.use_date < following,
-    )
-    if viewer.role is Role.MUNICIPALITY_OFFICER:
-        query = query.where(visits.c.municipality == viewer.municipality)
+    # Officers see their own municipality's children only; staff see their facility.
+    municipality = viewer.municipality if viewer.role is Role.MUNICIPALITY_OFFICER else None
     async with service.sessions() as session:
-        rows = (await session.execute(query)).mappings().all()
-    records = [record_from(row) for row in rows]
+        records = await repo.visits_of_facility_between(
+            session, facility_id, first, following, municipality=municipality
+        )
     return month_report(((r.visit, r.child_name or "") for r in records), service.now())
