@@ -141,4 +141,10 @@ async def test_a_parent_waits_for_a_full_hour_and_books_the_offered_place(
             return bool(entry["status"] == "waiting" and entry["position"] == 1)
 
         await eventually(third_waits, within=10, what="the third family next in line")
+
+        # The list in English too.
+        await page.goto(f"{base}/waitlist?lang=en")
+        await expect(page.locator("h1")).to_have_text("Wait list")
+        await expect(page.locator(".booking-list")).to_contain_text("Booked")
+        await check(page, "wl-06-list-en")
         await context.close()

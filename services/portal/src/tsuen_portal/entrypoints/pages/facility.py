@@ -21,7 +21,7 @@ from tsuen_portal.entrypoints.pages.guardian import guardian_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import facility_pages as fp
-from tsuen_portal.service_layer import late, plans
+from tsuen_portal.service_layer import late, plans, waitlist
 
 router = APIRouter(include_in_schema=False)
 
@@ -152,7 +152,7 @@ async def book(facility_id: str, page: PageDep) -> Response:
             return page.redirect(f"/bookings/{outcome}?booked=1")
         return await _facility_page(
             page, account, token, fid, week, refusal=outcome, chosen=chosen, status_code=409,
-            waitlist_offer=outcome.detail.startswith("no free place"),
+            waitlist_offer=waitlist.is_full(outcome),
         )  # fmt: skip
     return await _facility_page(
         page, account, token, fid, week, errors=errors, chosen=chosen, status_code=400
