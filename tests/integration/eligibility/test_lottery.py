@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.eligibility.conftest import CHIYODA, KAKEGAWA, officer, running_service
 from tsuen_eligibility.entrypoints.cli import replay_draw
-from tsuen_eligibility.service_layer.lottery import lapse_acceptances
+from tsuen_eligibility.service_layer.waitlist import lapse_acceptances
 
 KANA = ["アオキ ア", "イトウ イ", "ウエダ ウ", "エンドウ エ", "オノ オ", "カトウ カ"]
 

@@ -21,8 +21,8 @@ from tsuen_eligibility.service_layer.commands import (
     ResidentRecordIn,
 )
 from tsuen_eligibility.service_layer.context import Eligibility
+from tsuen_eligibility.service_layer.draw_replay import replay
 from tsuen_eligibility.service_layer.errors import Invalid, TooLarge, UnsupportedType
-from tsuen_eligibility.service_layer.lottery import replay
 from tsuen_eligibility.service_layer.registries import parse_csv
 
 

@@ -28,7 +28,7 @@ from tsuen_common.service import run_cli
 from tsuen_common.settings import ServiceSettings
 from tsuen_common.timeutil import at_jst, now_jst, today_jst
 from tsuen_eligibility.config import Settings
-from tsuen_eligibility.service_layer import certifications, lottery, registries
+from tsuen_eligibility.service_layer import certifications, draw_replay, registries, waitlist
 from tsuen_eligibility.service_layer.commands import ReplayRequest, ResidentRecordIn
 from tsuen_eligibility.service_layer.context import Eligibility
 from tsuen_eligibility.service_layer.errors import UseCaseError
@@ -93,7 +93,7 @@ def lapse_acceptances(settings: ServiceSettings, argv: list[str]) -> int:
         "lapse-acceptances", "Winners past their acceptance deadline lose the place to the 補欠."
     ).parse_args(argv)
     on = args.on or today_jst()
-    count = _with_context(settings, on, lambda ctx: lottery.lapse_acceptances(ctx, on=on))
+    count = _with_context(settings, on, lambda ctx: waitlist.lapse_acceptances(ctx, on=on))
     print(json.dumps({"on": on.isoformat(), "lapsed": count}))
     return 0
 
@@ -128,7 +128,7 @@ def replay_draw(settings: ServiceSettings, argv: list[str]) -> int:
         print(f"not a drawn round: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
         return 2
     try:
-        result = lottery.replay(request)
+        result = draw_replay.replay(request)
     except UseCaseError as exc:
         print(str(exc))
         return 1

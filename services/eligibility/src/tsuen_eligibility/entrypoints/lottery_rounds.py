@@ -12,7 +12,7 @@ from tsuen_common.auth import MunicipalityCode, OfficerDep
 from tsuen_common.problems import error_responses
 from tsuen_eligibility.entrypoints.deps import CHANGE, PUBLIC_READ, TYPED, CtxDep, officer_of
 from tsuen_eligibility.entrypoints.schemas import DeclinedOut, ReplayOut, RoundOut
-from tsuen_eligibility.service_layer import lottery
+from tsuen_eligibility.service_layer import draw_replay, round_draw, rounds, waitlist
 from tsuen_eligibility.service_layer.commands import OpenRoundRequest, ReplayRequest
 
 public = APIRouter(prefix="/v1", tags=["public"])
@@ -26,7 +26,7 @@ public = APIRouter(prefix="/v1", tags=["public"])
     **TYPED,
 )
 async def public_round(code: MunicipalityCode, round_id: uuid.UUID, ctx: CtxDep) -> dict[str, Any]:
-    return await lottery.get_round(ctx, municipality=code, round_id=round_id)
+    return await rounds.get_round(ctx, municipality=code, round_id=round_id)
 
 
 @public.get(
@@ -37,7 +37,7 @@ async def public_round(code: MunicipalityCode, round_id: uuid.UUID, ctx: CtxDep)
     **TYPED,
 )
 async def public_rounds(code: MunicipalityCode, ctx: CtxDep) -> list[dict[str, Any]]:
-    return await lottery.list_rounds(ctx, municipality=code)
+    return await rounds.list_rounds(ctx, municipality=code)
 
 
 @public.post(
@@ -49,8 +49,8 @@ async def public_rounds(code: MunicipalityCode, ctx: CtxDep) -> list[dict[str, A
 )
 async def replay(body: ReplayRequest, request: Request, ctx: CtxDep) -> dict[str, Any]:
     # Anyone may re-run a draw, so how often one client may is limited (it costs a draw).
-    await lottery.limit_replays(ctx, client=request.client.host if request.client else None)
-    return lottery.replay(body)
+    await draw_replay.limit_replays(ctx, client=request.client.host if request.client else None)
+    return draw_replay.replay(body)
 
 
 officers = APIRouter(prefix="/v1/municipalities/{code}", tags=["officers"])
@@ -67,7 +67,7 @@ officers = APIRouter(prefix="/v1/municipalities/{code}", tags=["officers"])
 async def open_round(
     code: MunicipalityCode, body: OpenRoundRequest, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, Any]:
-    return await lottery.open_round(
+    return await rounds.open_round(
         ctx, municipality=code, request=body, actor=officer_of(principal, code)
     )
 
@@ -82,7 +82,7 @@ async def open_round(
 async def draw_round(
     code: MunicipalityCode, round_id: uuid.UUID, principal: OfficerDep, ctx: CtxDep
 ) -> dict[str, Any]:
-    return await lottery.draw_round(
+    return await round_draw.draw_round(
         ctx, municipality=code, round_id=round_id, actor=officer_of(principal, code)
     )
 
@@ -101,7 +101,7 @@ async def decline(
     principal: OfficerDep,
     ctx: CtxDep,
 ) -> dict[str, Any]:
-    return await lottery.decline(
+    return await waitlist.decline(
         ctx,
         municipality=code,
         round_id=round_id,

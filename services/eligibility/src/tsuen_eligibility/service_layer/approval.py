@@ -24,7 +24,7 @@ from tsuen_eligibility.domain.certification import (
 )
 from tsuen_eligibility.domain.checks import AgeStatus, CheckResults
 from tsuen_eligibility.domain.names import guardian_key
-from tsuen_eligibility.service_layer import guardians, lottery
+from tsuen_eligibility.service_layer import guardians, waitlist
 from tsuen_eligibility.service_layer.commands import ApproveRequest
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import Conflict
@@ -80,7 +80,7 @@ async def approve(
             decided_by=actor,
         )
         if entry is not None:
-            await lottery.take_up(session, entry)
+            await waitlist.take_up(session, entry)
         await audit(
             session,
             municipality=municipality,
@@ -120,13 +120,13 @@ async def _check_approvable(
     """Pending, and not held back by a lottery: the lottery entry whose place it takes up."""
     if app.status in ("waitlisted", "not_selected"):
         # The lottery's refusal says more (補欠 number, outcome) than "not pending".
-        await lottery.check_may_approve(session, municipality=municipality, app=app)
+        await waitlist.check_may_approve(session, municipality=municipality, app=app)
     if app.status != "pending":
         raise Conflict(
             f"the application is {app.status}; only pending ones can be approved",
             message_ja="この申請は審査中ではないため、承認できません。申請の状態をご確認ください。",
         )
-    return await lottery.check_may_approve(session, municipality=municipality, app=app)
+    return await waitlist.check_may_approve(session, municipality=municipality, app=app)
 
 
 def _check_results_allow(checks: CheckResults, request: ApproveRequest) -> None:

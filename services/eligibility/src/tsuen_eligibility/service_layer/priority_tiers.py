@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from tsuen_eligibility.adapters import application_store
-from tsuen_eligibility.service_layer import lottery
+from tsuen_eligibility.service_layer import waitlist
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import Conflict, Invalid
 from tsuen_eligibility.service_layer.review import (
@@ -28,7 +28,7 @@ async def set_priority_tier(
     async with ctx.sessions() as session, session.begin():
         app = await application_to_decide(session, municipality, application_id)
         await check_not_on_a_closed_list(session, app.id)
-        if await lottery.entry_for(session, app.id) is not None:
+        if await waitlist.entry_for(session, app.id) is not None:
             raise Conflict(
                 "the application has already been drawn; its tier can no longer change",
                 message_ja="この申請はすでに抽選済みのため、優先順位の区分は変更できません。",

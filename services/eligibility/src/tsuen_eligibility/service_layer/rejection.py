@@ -8,7 +8,7 @@ from typing import Any
 from tsuen_common.events.eligibility import ApplicationRejected
 from tsuen_common.logging import get_logger
 from tsuen_eligibility.adapters import application_store
-from tsuen_eligibility.service_layer import lottery
+from tsuen_eligibility.service_layer import waitlist
 from tsuen_eligibility.service_layer.commands import RejectRequest
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import Conflict
@@ -46,14 +46,14 @@ async def reject(
             decided_by=actor,
             decision_reason=request.reason,
         )
-        entry = await lottery.entry_for(session, application_id)
-        if entry is not None and entry.outcome in lottery.HOLDING:
+        entry = await waitlist.entry_for(session, application_id)
+        if entry is not None and entry.outcome in waitlist.HOLDING:
             # A rejected winner frees the place for the next 補欠.
-            await lottery.give_up_place(
+            await waitlist.give_up_place(
                 ctx, session, entry, outcome="rejected", actor=actor, today=now.date()
             )
         elif entry is not None and entry.outcome == "waitlisted":
-            await lottery.set_outcome(session, entry, "rejected")
+            await waitlist.set_outcome(session, entry, "rejected")
         await audit(
             session,
             municipality=municipality,

@@ -15,7 +15,7 @@ from tsuen_eligibility.adapters import (
     certification_store,
     lottery_store,
 )
-from tsuen_eligibility.service_layer import lottery
+from tsuen_eligibility.service_layer import waitlist
 from tsuen_eligibility.service_layer.audit_trail import audit_view
 from tsuen_eligibility.service_layer.context import Eligibility
 from tsuen_eligibility.service_layer.errors import APPLICATION_NOT_FOUND_JA, Conflict, NotFound
@@ -127,10 +127,10 @@ async def application_to_decide(
 
 async def check_not_on_a_closed_list(session: AsyncSession, application_id: uuid.UUID) -> None:
     """A closed round draws the list it published: its applications wait for the draw."""
-    listed = await lottery.closed_round_listing(session, application_id)
+    listed = await waitlist.closed_round_listing(session, application_id)
     if listed is not None:
         raise Conflict(
             f"the application is on the closed list of lottery round {listed}; decide after "
             "the draw",
-            message_ja=lottery.LISTED_JA,
+            message_ja=waitlist.LISTED_JA,
         )

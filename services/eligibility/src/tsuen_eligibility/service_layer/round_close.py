@@ -2,9 +2,9 @@
 
 The seed's hash was published when the round opened, so the list cannot be fitted to the seed;
 closing publishes the list (ids, tiers, family tokens) while the seed is still secret, and the
-draw then draws exactly that list (``lottery.draw_round``). Until the draw, the listed
+draw then draws exactly that list (``round_draw.draw_round``). Until the draw, the listed
 applications can be neither approved, rejected nor given another tier
-(``lottery.closed_round_listing``). An application arriving after the close is in no round: it
+(``waitlist.closed_round_listing``). An application arriving after the close is in no round: it
 waits for the next one, as one arriving after a draw does. A round may also be drawn straight
 from open, which closes and draws at once.
 """
@@ -14,14 +14,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
-
-from tsuen_eligibility.adapters.orm import applications, lottery_rounds
+from tsuen_eligibility.adapters import lottery_store
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import Conflict
-from tsuen_eligibility.service_layer.lottery import (
+from tsuen_eligibility.service_layer.rounds import (
+    applicant_json,
     applicant_list,
-    eligible_applications,
     get_round,
     locked_round,
 )
@@ -43,24 +41,15 @@ async def close_round(
                 "this round has already been drawn; its result is published",
                 message_ja="この回はすでに抽選済みです。結果は公開されています。",
             )
-        rows = (
-            await session.execute(
-                eligible_applications(municipality, rnd.facility_id)
-                .order_by(applications.c.id)
-                .with_for_update(of=applications)
-            )
-        ).all()
+        rows = await lottery_store.eligible_applications_for_update(
+            session, municipality, rnd.facility_id
+        )
         published = applicant_list(rows, rnd.priority_tiers)
-        await session.execute(
-            sa.update(lottery_rounds)
-            .where(lottery_rounds.c.id == round_id)
-            .values(
-                status="closed",
-                applicants=[
-                    {"application_id": str(a.application_id), "tier": a.tier, "family": a.family}
-                    for a in published
-                ],
-            )
+        await lottery_store.update_round(
+            session,
+            round_id,
+            status="closed",
+            applicants=[applicant_json(a) for a in published],
         )
         await audit(
             session,

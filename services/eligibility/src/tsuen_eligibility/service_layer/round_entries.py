@@ -1,11 +1,11 @@
 """Who is in a lottery round, with names, for the officer's page of the round.
 
-The public round (``lottery.round_view``) lists application ids only. The officer of the
+The public round (``rounds.round_view``) lists application ids only. The officer of the
 municipality also needs to know whose applications they are: while open, the applications the
 draw would take now (pending, in no round yet, of the round's facility for a facility round);
 once closed, the published list; after the draw, every entry in drawn order with its outcome
 and its place on the waitlist.
-Kept apart from ``lottery.py`` (the draw and its side effects) because it only reads.
+Kept apart from ``round_draw.py`` (the draw and its side effects) because it only reads.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tsuen_eligibility.adapters.lottery_store import eligible_applications
 from tsuen_eligibility.adapters.orm import applications, lottery_entries, lottery_rounds
 from tsuen_eligibility.service_layer.context import Eligibility
 from tsuen_eligibility.service_layer.errors import ROUND_NOT_FOUND_JA, NotFound
-from tsuen_eligibility.service_layer.lottery import eligible_applications
 
 _PEOPLE = (
     applications.c.child_name,
