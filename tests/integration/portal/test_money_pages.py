@@ -4,10 +4,10 @@ facilities for a morning (the staff register arrival and pickup at attendance, b
 the visits, billing takes the settlements), the month ends and billing's close command bills
 it. Then the guardian reads 利用料のお知らせ and the printable statement, the facility's staff
 the claim, its lines and the CSV streamed from billing, and the month's fees per family, and
-the officer billing's totals by facility and the month's CSV. Before the close the staff set
-the facility's 実費 (a lunch per day) on 実費の設定; the statement then carries it and the
-guardian's 利用料のしくみ shows the household's fee category, the hourly fee and the
-facility's items. Every amount on a page is
+the officer billing's totals by facility and the month's CSV, and marks a family 要支援家庭.
+Before the close the staff set the facility's 実費 (a lunch per day) on 実費の設定; the
+statement then carries it and the guardian's 利用料のしくみ shows the household's fee
+category, the hourly fee and the facility's items. Every amount on a page is
 billing's answer written in yen. Another family's statement, another facility's claim and
 another municipality's claim are 404s exactly like a missing id. Every page passes axe-core
 on a phone and is photographed."""
@@ -440,6 +440,23 @@ async def test_a_closed_month_in_the_guardians_staffs_and_officers_pages(
         content = await downloaded_csv(page, "CSVでダウンロード")
         assert content.splitlines()[0] == ",".join(COLUMNS)
         assert used[asahi] in content
+        # 要支援家庭: from the certifications list, the officer marks Haruto's family for the
+        # rest of his certification; eligibility announces it for billing's next close.
+        await page.goto(f"{base}/officer/certifications")
+        await (
+            page.locator(f"#c-{haruto.certification_id}")
+            .get_by_role("link", name="要支援家庭")
+            .click()
+        )
+        await expect(page.locator("h1")).to_have_text("要支援家庭")
+        await page.fill("#to", "2099-12-31")  # beyond the certification: eligibility says no
+        await page.get_by_role("button", name="要支援家庭として設定する").click()
+        await expect(page.get_by_role("alert")).to_contain_text("認定の有効期間")
+        await page.fill("#from", next_month().date().isoformat())
+        await page.fill("#to", (next_month().date() + timedelta(days=20)).isoformat())
+        await page.get_by_role("button", name="要支援家庭として設定する").click()
+        await expect(page.get_by_role("status")).to_contain_text("設定しました")
+        await check(page, "money-99d-officer-family-support")
 
         # Another municipality's officer: Kakegawa's claims are 404s, its own month is empty.
         page = pages[chiyoda_email]
@@ -447,6 +464,7 @@ async def test_a_closed_month_in_the_guardians_staffs_and_officers_pages(
         for path in (
             f"/officer/claims/{claim_of[hinata]['id']}",
             f"/officer/claims/{claim_of[hinata]['id']}/lines.csv",
+            f"/officer/certifications/{haruto.certification_id}/family-support",
         ):
             assert await status_of(page, f"{base}{path}") == 404, path
         await page.goto(f"{base}/officer/claims?month={MONTH}")
