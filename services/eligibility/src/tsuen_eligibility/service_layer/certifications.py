@@ -7,7 +7,7 @@ or after ``effective_date`` are void).
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -202,9 +202,28 @@ async def change_certification(
                 new_email=new_email,
                 actor=principal.subject,
             )
+    return _change_answer(
+        certification_id,
+        changes=changes,
+        applied=not review,
+        request_id=request_id,
+        confirmation_expires_at=confirmation_expires_at,
+    )
+
+
+def _change_answer(
+    certification_id: uuid.UUID,
+    *,
+    changes: dict[str, str],
+    applied: bool,
+    request_id: uuid.UUID | None,
+    confirmation_expires_at: datetime | None,
+) -> dict[str, Any]:
+    """What changed now, what waits for an officer or for the new address's owner, and a
+    Japanese note saying so."""
     answer: dict[str, Any] = {
         "certification_id": certification_id,
-        "changed_fields": [] if review else list(changes),
+        "changed_fields": list(changes) if applied else [],
     }
     notes: list[str] = []
     if request_id is not None:
