@@ -130,13 +130,14 @@ async def test_close_prices_a_past_month_with_the_shipped_tables_and_the_officer
             params={"month": "2026-11"},
             headers=auth(guardian(KAKEGAWA, guardian_id)),
         )
-        # ¥300 on the 10th, ¥60 (300 − 240) on the 20th; 2 h × ¥1,400 claimed (age 1).
+        # ¥300 on the 10th, ¥60 (300 − 240) on the 20th; 2 h × ¥1,400 claimed (age 1) and
+        # the ¥2,000 初回 add-on of the 10th, the child's first visit at the facility.
         assert [(s["month"], s["fee_yen"]) for s in statements.json()] == [("2026-11", 360)]
         async with ctx.sessions() as session:
             claimed = await session.scalar(
                 sa.text("SELECT sum(total_yen) FROM claims WHERE month = '2026-11'")
             )
-        assert claimed == 2800
+        assert claimed == 2800 + 2000
     finally:
         await client.aclose()
         await app.state.engine.dispose()
