@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -81,21 +81,7 @@ async def approve(
         )
         if entry is not None:
             await waitlist.take_up(session, entry)
-        await audit(
-            session,
-            municipality=municipality,
-            actor=actor,
-            action="application.approved",
-            at=now,
-            application_id=application_id,
-            certification_id=cert.certification_id,
-            detail={
-                "checks_passed": checks.passed,
-                "acknowledged_failed_checks": request.acknowledge_failed_checks
-                and not checks.passed,
-            },
-        )
-        await ctx.outbox.add(session, _child_certified(app, cert), municipality=municipality)
+        await _record_approval(ctx, session, app, cert, checks, request, actor=actor, at=now)
     log.info(
         "application approved",
         application_id=str(application_id),
@@ -205,6 +191,34 @@ async def _certify(
         status="active",
     )
     return cert
+
+
+async def _record_approval(
+    ctx: Eligibility,
+    session: AsyncSession,
+    app: Row[Any],
+    cert: Certificate,
+    checks: CheckResults,
+    request: ApproveRequest,
+    *,
+    actor: str,
+    at: datetime,
+) -> None:
+    """The audit line (with any failed check the officer acknowledged) and ChildCertified."""
+    await audit(
+        session,
+        municipality=app.municipality,
+        actor=actor,
+        action="application.approved",
+        at=at,
+        application_id=app.id,
+        certification_id=cert.certification_id,
+        detail={
+            "checks_passed": checks.passed,
+            "acknowledged_failed_checks": request.acknowledge_failed_checks and not checks.passed,
+        },
+    )
+    await ctx.outbox.add(session, _child_certified(app, cert), municipality=app.municipality)
 
 
 def _child_certified(app: Row[Any], cert: Certificate) -> ChildCertified:

@@ -87,21 +87,8 @@ async def submit_application(
                 files=files,
                 now=now,
             )
-            await audit(
-                session,
-                municipality=municipality,
-                actor=f"guardian-link:{link.id}",
-                action="application.submitted",
-                at=now,
-                application_id=application_id,
-                detail={"attachments": len(files)},
-            )
-            await ctx.outbox.add(
-                session,
-                ApplicationSubmitted(
-                    application_id=application_id, desired_facility_id=form.desired_facility_id
-                ),
-                municipality=municipality,
+            await _record_submission(
+                ctx, session, municipality, application_id, link, form, len(files), now
             )
     except IntegrityError as exc:
         # Two submissions for the same child at once: the partial unique index decides.
@@ -223,6 +210,35 @@ async def _store_application(
         files=[(f.filename, f.content_type, f.data) for f in files],
     )
     await application_store.mark_link_used(session, link.id, at=now)
+
+
+async def _record_submission(
+    ctx: Eligibility,
+    session: AsyncSession,
+    municipality: str,
+    application_id: uuid.UUID,
+    link: Row[Any],
+    form: ApplicationForm,
+    attachment_count: int,
+    now: datetime,
+) -> None:
+    """The audit line (the link is the only actor the applicant has) and ApplicationSubmitted."""
+    await audit(
+        session,
+        municipality=municipality,
+        actor=f"guardian-link:{link.id}",
+        action="application.submitted",
+        at=now,
+        application_id=application_id,
+        detail={"attachments": attachment_count},
+    )
+    await ctx.outbox.add(
+        session,
+        ApplicationSubmitted(
+            application_id=application_id, desired_facility_id=form.desired_facility_id
+        ),
+        municipality=municipality,
+    )
 
 
 def _duplicate_message() -> str:
