@@ -78,3 +78,22 @@ def test_every_translation_keeps_the_placeholders_of_its_message():
                     lang,
                     message.id,
                 )
+
+
+def test_no_message_is_written_twice_in_a_catalog():
+    # Several people append to the catalogs; a second copy of an entry is a merge slip, and
+    # a second copy with another translation would make the page's text depend on file order.
+    from babel.messages.pofile import read_po
+
+    for lang in ("ja", "en"):
+        path = PACKAGE / "locale" / lang / "LC_MESSAGES" / "messages.po"
+        seen: set[str] = set()
+        twice = []
+        for line in path.read_text("utf-8").splitlines():
+            if line.startswith('msgid "') and line != 'msgid ""':
+                if line in seen:
+                    twice.append(line)
+                seen.add(line)
+        assert twice == [], f"{lang}: {twice[:5]}"
+        with path.open("rb") as catalog:
+            assert len(read_po(catalog)) > 0
