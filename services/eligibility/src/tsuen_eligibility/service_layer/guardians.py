@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.events.eligibility import CertificationChanged, GuardianEmailChangeRequested
@@ -155,49 +156,8 @@ async def confirm_email_change(
     """The new address's owner opened the link: the account and every active child follow."""
     now = ctx.now()
     async with ctx.sessions() as session, session.begin():
-        change = (
-            await session.execute(
-                sa.select(email_changes)
-                .where(
-                    email_changes.c.municipality == municipality,
-                    email_changes.c.token_hash == token_hash(token),
-                )
-                .with_for_update()
-            )
-        ).one_or_none()
-        if change is None:
-            raise NotFound(
-                "this confirmation link is not valid; ask for the change again",
-                message_ja="この確認リンクは無効です。もう一度、変更を申請してください。",
-            )
-        if change.confirmed_at is not None:
-            raise Gone(
-                "this address has already been confirmed",
-                message_ja="このメールアドレスは確認済みです。",
-            )
-        if now >= change.expires_at:
-            raise Gone(
-                "this confirmation link has expired (or a newer one was sent); ask for the "
-                "change again",
-                message_ja="この確認リンクは有効期限が切れています（または新しいリンクが送られています）。"
-                "もう一度、変更を申請してください。",
-            )
-        taken = (
-            await session.execute(
-                sa.select(guardian_accounts.c.id).where(
-                    guardian_accounts.c.municipality == municipality,
-                    guardian_accounts.c.email == change.new_email,
-                    guardian_accounts.c.id != change.guardian_id,
-                )
-            )
-        ).first()
-        if taken is not None:
-            raise Conflict(
-                "another guardian account of this municipality already uses that e-mail "
-                "address; choose another one",
-                message_ja="このメールアドレスは別のアカウントで使われています。別のアドレスを"
-                "お選びください。",
-            )
+        change = await _confirmable_change(session, municipality, token, now)
+        await _check_address_free(session, municipality, change)
         await session.execute(
             sa.update(guardian_accounts)
             .where(guardian_accounts.c.id == change.guardian_id)
@@ -206,50 +166,113 @@ async def confirm_email_change(
         await session.execute(
             sa.update(email_changes).where(email_changes.c.id == change.id).values(confirmed_at=now)
         )
-        # Siblings share the account: booking and notification keep the address per
-        # certification, so each active one is told.
-        active = (
-            await session.execute(
-                sa.select(certifications)
-                .where(
-                    certifications.c.municipality == municipality,
-                    certifications.c.guardian_id == change.guardian_id,
-                    certifications.c.status == "active",
-                )
-                .order_by(certifications.c.id)
-                .with_for_update()
-            )
-        ).all()
-        for cert in active:
-            await session.execute(
-                sa.update(applications)
-                .where(applications.c.id == cert.application_id)
-                .values(guardian_email=change.new_email)
-            )
-            await audit(
-                session,
-                municipality=municipality,
-                actor=f"email-confirmation:{change.id}",
-                action="certification.changed",
-                at=now,
-                application_id=cert.application_id,
-                certification_id=cert.id,
-                detail={"changed_fields": ["guardian_email"], "change_id": str(change.id)},
-            )
-            await ctx.outbox.add(
-                session,
-                CertificationChanged(
-                    certification_id=cert.id,
-                    child_id=cert.child_id,
-                    guardian_id=cert.guardian_id,
-                    guardian_email=change.new_email,
-                    changed_fields=["guardian_email"],
-                ),
-                municipality=municipality,
-            )
+        changed = await _tell_each_certification(ctx, session, municipality, change, now)
     log.info("guardian e-mail change confirmed", municipality=municipality)
     return {
         "status": "confirmed",
-        "certifications_changed": len(active),
+        "certifications_changed": changed,
         "message_ja": "メールアドレスの変更が完了しました。",
     }
+
+
+async def _confirmable_change(
+    session: AsyncSession, municipality: str, token: str, now: datetime
+) -> Row[Any]:
+    """The change of this token, locked: not confirmed yet and not expired."""
+    change = (
+        await session.execute(
+            sa.select(email_changes)
+            .where(
+                email_changes.c.municipality == municipality,
+                email_changes.c.token_hash == token_hash(token),
+            )
+            .with_for_update()
+        )
+    ).one_or_none()
+    if change is None:
+        raise NotFound(
+            "this confirmation link is not valid; ask for the change again",
+            message_ja="この確認リンクは無効です。もう一度、変更を申請してください。",
+        )
+    if change.confirmed_at is not None:
+        raise Gone(
+            "this address has already been confirmed",
+            message_ja="このメールアドレスは確認済みです。",
+        )
+    if now >= change.expires_at:
+        raise Gone(
+            "this confirmation link has expired (or a newer one was sent); ask for the "
+            "change again",
+            message_ja="この確認リンクは有効期限が切れています（または新しいリンクが送られています）。"
+            "もう一度、変更を申請してください。",
+        )
+    return change
+
+
+async def _check_address_free(session: AsyncSession, municipality: str, change: Row[Any]) -> None:
+    """No other guardian account of the municipality uses the new address."""
+    taken = (
+        await session.execute(
+            sa.select(guardian_accounts.c.id).where(
+                guardian_accounts.c.municipality == municipality,
+                guardian_accounts.c.email == change.new_email,
+                guardian_accounts.c.id != change.guardian_id,
+            )
+        )
+    ).first()
+    if taken is not None:
+        raise Conflict(
+            "another guardian account of this municipality already uses that e-mail "
+            "address; choose another one",
+            message_ja="このメールアドレスは別のアカウントで使われています。別のアドレスを"
+            "お選びください。",
+        )
+
+
+async def _tell_each_certification(
+    ctx: Eligibility, session: AsyncSession, municipality: str, change: Row[Any], now: datetime
+) -> int:
+    """Each active certification of the account takes the new address (CertificationChanged);
+    how many did."""
+    # Siblings share the account: booking and notification keep the address per
+    # certification, so each active one is told.
+    active = (
+        await session.execute(
+            sa.select(certifications)
+            .where(
+                certifications.c.municipality == municipality,
+                certifications.c.guardian_id == change.guardian_id,
+                certifications.c.status == "active",
+            )
+            .order_by(certifications.c.id)
+            .with_for_update()
+        )
+    ).all()
+    for cert in active:
+        await session.execute(
+            sa.update(applications)
+            .where(applications.c.id == cert.application_id)
+            .values(guardian_email=change.new_email)
+        )
+        await audit(
+            session,
+            municipality=municipality,
+            actor=f"email-confirmation:{change.id}",
+            action="certification.changed",
+            at=now,
+            application_id=cert.application_id,
+            certification_id=cert.id,
+            detail={"changed_fields": ["guardian_email"], "change_id": str(change.id)},
+        )
+        await ctx.outbox.add(
+            session,
+            CertificationChanged(
+                certification_id=cert.id,
+                child_id=cert.child_id,
+                guardian_id=cert.guardian_id,
+                guardian_email=change.new_email,
+                changed_fields=["guardian_email"],
+            ),
+            municipality=municipality,
+        )
+    return len(active)
