@@ -107,16 +107,7 @@ async def save_profile(
     data = profile.model_dump(mode="json")
     async with ctx.sessions() as session, session.begin():
         guardian_id = await _guardian_of_child(session, principal, municipality, child_id)
-        current = (
-            await session.execute(
-                sa.select(child_profiles.c.version, child_profiles.c.profile)
-                .where(
-                    child_profiles.c.municipality == municipality,
-                    child_profiles.c.child_id == child_id,
-                )
-                .with_for_update()
-            )
-        ).one_or_none()
+        current = await _locked_version(session, municipality, child_id)
         version_now = current.version if current is not None else 0
         if expected_version is not None and expected_version != version_now:
             raise Conflict(
@@ -125,46 +116,19 @@ async def save_profile(
             )
         before = dict(current.profile) if current is not None else None
         if before == data:
-            return _view(
-                child_id,
-                (
-                    await session.execute(
-                        sa.select(child_profiles).where(
-                            child_profiles.c.municipality == municipality,
-                            child_profiles.c.child_id == child_id,
-                        )
-                    )
-                ).one(),
-            )
-        version = version_now + 1
-        values = {
-            "municipality": municipality,
-            "child_id": child_id,
-            "guardian_id": guardian_id,
-            "version": version,
-            "profile": data,
-            "updated_at": now,
-            "updated_by": principal.subject,
-        }
-        insert = pg.insert(child_profiles).values(**values)
-        # Two first registrations at once find no row to lock: the second one's upsert then
-        # takes the next version from the row the first wrote, so versions never repeat and
-        # the facilities keep the record eligibility keeps.
-        version = (
-            await session.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[child_profiles.c.municipality, child_profiles.c.child_id],
-                    set_={
-                        **{
-                            k: insert.excluded[k]
-                            for k in values
-                            if k not in ("municipality", "child_id", "version")
-                        },
-                        "version": child_profiles.c.version + 1,
-                    },
-                ).returning(child_profiles.c.version)
-            )
-        ).scalar_one()
+            return _view(child_id, await _record(session, municipality, child_id))
+        version = await _write_record(
+            session,
+            {
+                "municipality": municipality,
+                "child_id": child_id,
+                "guardian_id": guardian_id,
+                "version": version_now + 1,
+                "profile": data,
+                "updated_at": now,
+                "updated_by": principal.subject,
+            },
+        )
         await audit(
             session,
             municipality=municipality,
@@ -188,3 +152,52 @@ async def save_profile(
             municipality=municipality,
         )
     return {"child_id": child_id, "version": version, "updated_at": now, "profile": data}
+
+
+async def _locked_version(session: AsyncSession, municipality: str, child_id: uuid.UUID) -> Any:
+    """The record's version and profile, locked for the save; None before the first save."""
+    return (
+        await session.execute(
+            sa.select(child_profiles.c.version, child_profiles.c.profile)
+            .where(
+                child_profiles.c.municipality == municipality,
+                child_profiles.c.child_id == child_id,
+            )
+            .with_for_update()
+        )
+    ).one_or_none()
+
+
+async def _record(session: AsyncSession, municipality: str, child_id: uuid.UUID) -> Any:
+    return (
+        await session.execute(
+            sa.select(child_profiles).where(
+                child_profiles.c.municipality == municipality,
+                child_profiles.c.child_id == child_id,
+            )
+        )
+    ).one()
+
+
+async def _write_record(session: AsyncSession, values: dict[str, Any]) -> int:
+    """Insert or replace the record; the version it now has."""
+    insert = pg.insert(child_profiles).values(**values)
+    # Two first registrations at once find no row to lock: the second one's upsert then
+    # takes the next version from the row the first wrote, so versions never repeat and
+    # the facilities keep the record eligibility keeps.
+    version: int = (
+        await session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[child_profiles.c.municipality, child_profiles.c.child_id],
+                set_={
+                    **{
+                        k: insert.excluded[k]
+                        for k in values
+                        if k not in ("municipality", "child_id", "version")
+                    },
+                    "version": child_profiles.c.version + 1,
+                },
+            ).returning(child_profiles.c.version)
+        )
+    ).scalar_one()
+    return version
