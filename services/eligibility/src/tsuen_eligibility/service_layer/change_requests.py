@@ -5,6 +5,7 @@ CertificationChanged, the event booking and attendance already act on."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -197,6 +198,30 @@ async def list_requests(
     return [_view(r) for r in rows]
 
 
+async def _pending_request(
+    session: AsyncSession, municipality: str, request_id: uuid.UUID
+) -> Row[Any]:
+    """The change request, locked: of this municipality and not decided yet."""
+    row = (
+        await session.execute(
+            sa.select(change_requests)
+            .where(
+                change_requests.c.municipality == municipality,
+                change_requests.c.id == request_id,
+            )
+            .with_for_update()
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no change request {request_id}", message_ja=REQUEST_NOT_FOUND_JA)
+    if row.status != PENDING:
+        raise Conflict(
+            f"the change request was already {row.status}",
+            message_ja="この変更申請はすでに処理されています。",
+        )
+    return row
+
+
 async def decide(
     ctx: Eligibility,
     *,
@@ -209,23 +234,7 @@ async def decide(
     """Approve (the change applies now) or reject with a reason; each once."""
     now = ctx.now()
     async with ctx.sessions() as session, session.begin():
-        row = (
-            await session.execute(
-                sa.select(change_requests)
-                .where(
-                    change_requests.c.municipality == municipality,
-                    change_requests.c.id == request_id,
-                )
-                .with_for_update()
-            )
-        ).one_or_none()
-        if row is None:
-            raise NotFound(f"no change request {request_id}", message_ja=REQUEST_NOT_FOUND_JA)
-        if row.status != PENDING:
-            raise Conflict(
-                f"the change request was already {row.status}",
-                message_ja="この変更申請はすでに処理されています。",
-            )
+        row = await _pending_request(session, municipality, request_id)
         cert = (
             await session.execute(
                 sa.select(certifications)
@@ -253,28 +262,43 @@ async def decide(
                 reason=reason,
             )
         )
-        await audit(
-            session,
-            municipality=municipality,
-            actor=principal.subject,
-            action="certification.change_approved" if approve else "certification.change_rejected",
-            at=now,
-            application_id=cert.application_id,
+        decided = ChangeApplicationDecided(
+            change_request_id=request_id,
             certification_id=cert.id,
-            detail={"change_request_id": str(request_id), "fields": list(changes)},
+            child_id=cert.child_id,
+            guardian_id=cert.guardian_id,
+            guardian_email=email,
+            approved=approve,
+            fields=list(changes),
+            reason=reason,
         )
-        await ctx.outbox.add(
-            session,
-            ChangeApplicationDecided(
-                change_request_id=request_id,
-                certification_id=cert.id,
-                child_id=cert.child_id,
-                guardian_id=cert.guardian_id,
-                guardian_email=email,
-                approved=approve,
-                fields=list(changes),
-                reason=reason,
-            ),
-            municipality=municipality,
+        await _record_decision(
+            ctx, session, municipality, cert, decided, actor=principal.subject, at=now
         )
     return {"id": request_id, "status": APPROVED if approve else REJECTED}
+
+
+async def _record_decision(
+    ctx: Eligibility,
+    session: AsyncSession,
+    municipality: str,
+    cert: Row[Any],
+    decided: ChangeApplicationDecided,
+    *,
+    actor: str,
+    at: datetime,
+) -> None:
+    """The audit line and ChangeApplicationDecided (the guardian is mailed the outcome)."""
+    await audit(
+        session,
+        municipality=municipality,
+        actor=actor,
+        action="certification.change_approved"
+        if decided.approved
+        else "certification.change_rejected",
+        at=at,
+        application_id=cert.application_id,
+        certification_id=cert.id,
+        detail={"change_request_id": str(decided.change_request_id), "fields": decided.fields},
+    )
+    await ctx.outbox.add(session, decided, municipality=municipality)
