@@ -183,6 +183,15 @@ FIELDS: tuple[Field, ...] = (
     FACILITY,
 )
 BY_NAME = {f.name: f for f in FIELDS}
+# The form's fields in the order the page shows them: the error summary lists them so.
+ON_PAGE: tuple[str, ...] = (
+    *(f.name for f in (*GUARDIAN, *CHILD, *CONSIDERATIONS)),
+    *(f.name for row in PROXIES for f in row),
+    PRIOR.name,
+    FACILITY.name,
+    "attachments",
+    *(f.name for f in CONSENTS),
+)
 GENDERS = {
     "female": N_("Female"),
     "male": N_("Male"),

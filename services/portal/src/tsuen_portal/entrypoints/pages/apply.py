@@ -95,6 +95,11 @@ def _context(municipality: str, token: str, application: applying.Application) -
     }
 
 
+def _place_on_page(error: tuple[str, str]) -> int:
+    name = error[0]
+    return applying.ON_PAGE.index(name) if name in applying.ON_PAGE else len(applying.ON_PAGE)
+
+
 async def _form_page(
     page: Page,
     municipality: str,
@@ -105,11 +110,14 @@ async def _form_page(
     message_ja: str = "",
     status_code: int = 200,
 ) -> Response:
+    shown = FormErrors()  # in the page's order, whichever check found them first
+    for name, message in sorted((errors or FormErrors()).items(), key=_place_on_page):
+        shown.add(name, message)
     return await page.render(
         "apply_form.html",
         status_code,
         form=True,
-        errors=errors or FormErrors(),
+        errors=shown,
         message_ja=message_ja,
         **_context(municipality, token, application),
     )
