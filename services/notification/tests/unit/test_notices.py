@@ -33,6 +33,7 @@ from tsuen_common.events.identity import AccountIssued, AccountLocked, PasswordR
 from tsuen_common.timeutil import JST, at_jst
 from tsuen_notification.domain.formatting import yen as yen_text
 from tsuen_notification.domain.notices import (
+    DISPATCH,
     SUBJECTS,
     RecipientKind,
     Template,
@@ -45,7 +46,11 @@ FACILITY = "hoikuen@example.jp"
 
 
 def _notices(payload):  # type: ignore[no-untyped-def]
-    return notices_for(payload, reminder_hour=18, now=NOW)
+    notices = notices_for(payload, reminder_hour=18, now=NOW)
+    # Every mail comes from a template the dispatch table names for the event.
+    named = DISPATCH[type(payload)].templates if type(payload) in DISPATCH else ()
+    assert {n.template for n in notices} <= set(named)
+    return notices
 
 
 def _confirmed(use_date: date = date(2026, 12, 10)) -> BookingConfirmed:

@@ -15,32 +15,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tsuen_common.events.attendance import CheckedOut
-from tsuen_common.events.billing import ClaimClosed, StatementClosed
-from tsuen_common.events.booking import (
-    BookingCancelled,
-    BookingConfirmed,
-    FacilityAcceptanceRecorded,
-    InterviewCancelled,
-    InterviewRequested,
-    InterviewScheduled,
-    QuotaOverCapCharged,
-    RegularPlanApplied,
-    RegularPlanBooked,
-    RegularPlanDecided,
-    WaitlistPlaceOffered,
-)
-from tsuen_common.events.eligibility import (
-    ApplicationLinkIssued,
-    CertificationChanged,
-    CertificationRevoked,
-    ChangeApplicationDecided,
-    ChildCertified,
-    GuardianEmailChangeRequested,
-    LotteryResultDecided,
-)
-from tsuen_common.events.identity import AccountIssued, AccountLocked, PasswordResetRequested
-from tsuen_common.events.topics import Topic
 from tsuen_common.messaging import ConsumerWorker, Outbox
 from tsuen_common.policy import PolicyRegistry, load_policies
 from tsuen_common.settings import ServiceSettings
@@ -48,34 +22,9 @@ from tsuen_common.timeutil import now_jst
 from tsuen_notification.adapters.rendering import Renderer
 from tsuen_notification.adapters.smtp import SmtpTransport
 from tsuen_notification.config import Settings
+from tsuen_notification.domain.notices import SUBSCRIPTIONS, events_of
 from tsuen_notification.service_layer.handlers import queue_notices
 from tsuen_notification.service_layer.sender import MailSender
-
-ELIGIBILITY_EVENTS = (
-    ApplicationLinkIssued,
-    ChildCertified,
-    GuardianEmailChangeRequested,
-    LotteryResultDecided,
-    CertificationRevoked,
-    CertificationChanged,  # no mail; redirects scheduled ones to a new address
-    ChangeApplicationDecided,
-)
-BOOKING_EVENTS = (
-    InterviewScheduled,
-    InterviewCancelled,
-    FacilityAcceptanceRecorded,
-    BookingConfirmed,
-    BookingCancelled,
-    QuotaOverCapCharged,
-    InterviewRequested,
-    RegularPlanApplied,
-    RegularPlanDecided,
-    RegularPlanBooked,
-    WaitlistPlaceOffered,
-)
-ATTENDANCE_EVENTS = (CheckedOut,)
-IDENTITY_EVENTS = (AccountIssued, PasswordResetRequested, AccountLocked)
-BILLING_EVENTS = (ClaimClosed, StatementClosed)
 
 
 def build_transport(settings: Settings) -> SmtpTransport:
@@ -124,17 +73,14 @@ class NotificationWorker(ConsumerWorker):
         super().__init__(settings, engine=engine)
         policies = load_policies(settings.policy_dir)
         handler = queue_notices(policies, clock, on_committed=self._wake_sender)
-        self.add(
-            "notification-eligibility",
-            dict.fromkeys(ELIGIBILITY_EVENTS, handler),
-            Topic.ELIGIBILITY,
-        )
-        self.add("notification-booking", dict.fromkeys(BOOKING_EVENTS, handler), Topic.BOOKING)
-        self.add(
-            "notification-attendance", dict.fromkeys(ATTENDANCE_EVENTS, handler), Topic.ATTENDANCE
-        )
-        self.add("notification-identity", dict.fromkeys(IDENTITY_EVENTS, handler), Topic.IDENTITY)
-        self.add("notification-billing", dict.fromkeys(BILLING_EVENTS, handler), Topic.BILLING)
+        # One consumer per producing service, each subscribed to the events the dispatch table
+        # gives it (domain/notices/dispatch.py), all handled by the one handler.
+        for subscription in SUBSCRIPTIONS:
+            self.add(
+                subscription.group,
+                dict.fromkeys(events_of(subscription), handler),
+                subscription.topic,
+            )
         self.sender = (
             build_sender(settings, self.engine, policies) if settings.sender_in_consumer else None
         )

@@ -18,15 +18,19 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsuen_common.events.booking import BookingCancelled
-from tsuen_common.events.eligibility import CertificationChanged
 from tsuen_common.events.envelope import EventEnvelope, EventPayload
 from tsuen_common.logging import get_logger
 from tsuen_common.messaging import PermanentFailure
 from tsuen_common.messaging.consumer import Handler
 from tsuen_common.policy import PolicyRegistry, UnknownMunicipality
 from tsuen_notification.adapters import mail_queue
-from tsuen_notification.domain.notices import notices_for
+from tsuen_notification.domain.notices import (
+    QueueChange,
+    RedirectScheduledMails,
+    WithdrawReminders,
+    notices_for,
+    queue_changes_for,
+)
 
 log = get_logger(__name__)
 
@@ -45,16 +49,8 @@ def queue_notices(
             # until the policy is deployed and the event replayed.
             raise PermanentFailure(str(exc)) from None
         notices = notices_for(payload, reminder_hour=policy.notification.reminder_hour, now=clock())
-        if isinstance(payload, BookingCancelled):
-            withdrawn = await mail_queue.cancel_booking_reminders(session, payload.booking_id)
-            if withdrawn:
-                log.info("reminder withdrawn", booking_id=str(payload.booking_id))
-        if isinstance(payload, CertificationChanged):
-            redirected = await mail_queue.redirect_scheduled_mails(
-                session, payload.child_id, str(payload.guardian_email)
-            )
-            if redirected:
-                log.info("scheduled mails redirected", child_id=str(payload.child_id))
+        for change in queue_changes_for(payload):
+            await _apply(session, change)
         # A reminder whose booking is already cancelled is left out by enqueue itself.
         queued = await mail_queue.enqueue(session, envelope, notices)
         if queued and on_committed is not None:
@@ -69,6 +65,17 @@ def queue_notices(
         )
 
     return handle
+
+
+async def _apply(session: AsyncSession, change: QueueChange) -> None:
+    """Carry out what an event changes in the mails already queued (the dispatch table says)."""
+    match change:
+        case WithdrawReminders(booking_id=booking_id):
+            if await mail_queue.cancel_booking_reminders(session, booking_id):
+                log.info("reminder withdrawn", booking_id=str(booking_id))
+        case RedirectScheduledMails(child_id=child_id, email=email):
+            if await mail_queue.redirect_scheduled_mails(session, child_id, email):
+                log.info("scheduled mails redirected", child_id=str(child_id))
 
 
 _AFTER_COMMIT = "tsuen_notification.after_commit"
