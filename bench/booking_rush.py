@@ -41,7 +41,7 @@ from tests.integration import testbed
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.config import Settings
 from tsuen_booking.entrypoints.app import build_context
-from tsuen_booking.service_layer import bookings as booking_cases
+from tsuen_booking.service_layer import acceptance
 from tsuen_booking.service_layer import facilities as facility_cases
 from tsuen_booking.service_layer import quota as quota_cases
 from tsuen_booking.service_layer.commands import FacilitySpec
@@ -150,7 +150,7 @@ async def setup(
                 role=Role.MUNICIPALITY_OFFICER,
                 municipality=kid.municipality,
             )
-            await booking_cases.record_acceptance(
+            await acceptance.record_acceptance(
                 ctx, officer, kid.facility_id, kid.child_id, True, "bench seed"
             )
 

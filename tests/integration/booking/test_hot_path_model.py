@@ -45,7 +45,7 @@ from tsuen_booking.domain.booking import BookingStatus, span_text
 from tsuen_booking.domain.facility import cells
 from tsuen_booking.domain.ledger import Balance, MonthAccount, QuotaExceeded, month_of
 from tsuen_booking.entrypoints.app import build
-from tsuen_booking.service_layer import bookings as booking_cases
+from tsuen_booking.service_layer import settlement
 from tsuen_booking.service_layer.quota import reconcile
 from tsuen_common.events.eligibility import ChildCertified
 from tsuen_common.events.envelope import EventEnvelope
@@ -256,7 +256,7 @@ class BookingRules(RuleBasedStateMachine):
             producer="attendance",
         )
         async with ctx.sessions() as session, session.begin():
-            return await booking_cases.settle(
+            return await settlement.settle(
                 ctx,
                 session,
                 booking_id=booking_id,

@@ -2,7 +2,7 @@
 
 Pure: the caller hands in the facility, the municipality's quota policy, the child and the clock.
 Places and the month's hours are not checked here; the database guards those (see
-``service_layer.bookings``), because only it can be exact under concurrency.
+``service_layer.hot_path``), because only it can be exact under concurrency.
 """
 
 from __future__ import annotations

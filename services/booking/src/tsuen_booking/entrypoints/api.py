@@ -25,10 +25,17 @@ from tsuen_booking.entrypoints.schemas import (
     QuotaOut,
     RegularPlanOut,
 )
-from tsuen_booking.service_layer import bookings as booking_cases
+from tsuen_booking.service_layer import (
+    acceptance,
+    cancellation,
+    deadlines,
+    hot_cancel,
+    hot_path,
+    listing,
+    waitlist_offers,
+)
 from tsuen_booking.service_layer import closures as closure_cases
 from tsuen_booking.service_layer import facilities as facility_cases
-from tsuen_booking.service_layer import hot_cancel, hot_path, waitlist_offers
 from tsuen_booking.service_layer import interviews as interview_cases
 from tsuen_booking.service_layer import quota as quota_cases
 from tsuen_booking.service_layer import regular as regular_cases
@@ -282,7 +289,7 @@ async def record_acceptance(
     principal: Manager,
     ctx: ContextDep,
 ) -> dict[str, Any]:
-    return await booking_cases.record_acceptance(
+    return await acceptance.record_acceptance(
         ctx,
         principal,
         facility_id,
@@ -424,10 +431,10 @@ async def list_bookings(
     date_to: Annotated[BoundedDate | None, Query(alias="to")] = None,
     upcoming: bool = False,
 ) -> list[dict[str, Any]]:
-    return await booking_cases.list_bookings(
+    return await listing.list_bookings(
         ctx,
         principal,
-        booking_cases.BookingFilter(
+        listing.BookingFilter(
             kind=kind,
             status=status_,
             facility_id=facility_id,
@@ -450,7 +457,7 @@ async def list_bookings(
 async def bulk_cancel(
     body: BulkCancelRequest, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, Any]:
-    return await booking_cases.cancel_bulk(
+    return await cancellation.cancel_bulk(
         ctx, principal, body.booking_ids, body.reason, cause=body.cause
     )
 
@@ -461,7 +468,7 @@ async def bulk_cancel(
 async def get_booking(
     booking_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, Any]:
-    return await booking_cases.get_booking(ctx, principal, booking_id)
+    return await listing.get_booking(ctx, principal, booking_id)
 
 
 @router.post(
@@ -491,7 +498,7 @@ async def cancel_booking(
 async def booking_deadline(
     booking_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep
 ) -> dict[str, str]:
-    deadline = await booking_cases.booking_deadline(ctx, principal, booking_id)
+    deadline = await deadlines.booking_deadline(ctx, principal, booking_id)
     return {"deadline": deadline.isoformat()}
 
 
@@ -511,7 +518,7 @@ async def preview_deadline(
     principal: PrincipalDep,
     ctx: ContextDep,
 ) -> dict[str, str]:
-    deadline = await booking_cases.preview_deadline(ctx, principal, code, facility_id, start)
+    deadline = await deadlines.preview_deadline(ctx, principal, code, facility_id, start)
     return {"deadline": deadline.isoformat()}
 
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from tsuen_booking.domain.booking import ACTIVE_STATUSES
 from tsuen_booking.domain.errors import BookingError
-from tsuen_booking.service_layer import bookings as booking_cases
+from tsuen_booking.service_layer import listing
 from tsuen_booking.service_layer.commands import BookingRequest
 from tsuen_booking.service_layer.context import Context
 from tsuen_common.auth import Forbidden
@@ -34,7 +34,7 @@ def recover_with(ctx: Context) -> Recover:
                 return await _booking_made(ctx, attempt)
             if (match := _CANCEL.fullmatch(attempt.path)) is not None:
                 booking = uuid.UUID(match.group(1))
-                return 200, await booking_cases.get_booking(ctx, attempt.principal, booking)
+                return 200, await listing.get_booking(ctx, attempt.principal, booking)
         except (BookingError, Forbidden, ValidationError, ValueError):
             return None
         return None
@@ -44,10 +44,10 @@ def recover_with(ctx: Context) -> Recover:
 
 async def _booking_made(ctx: Context, attempt: Attempt) -> tuple[int, Any] | None:
     request = BookingRequest.model_validate(json.loads(attempt.body))
-    same_day = await booking_cases.list_bookings(
+    same_day = await listing.list_bookings(
         ctx,
         attempt.principal,
-        booking_cases.BookingFilter(
+        listing.BookingFilter(
             child_id=request.child_id,
             facility_id=request.facility_id,
             date_from=request.use_date,

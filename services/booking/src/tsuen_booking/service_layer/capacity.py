@@ -41,9 +41,10 @@ from tsuen_booking.domain.capacity import (
 from tsuen_booking.domain.errors import FACILITY_NOT_FOUND_JA, Conflict, InvalidRequest, NotFound
 from tsuen_booking.domain.facility import Facility, WeeklySchedule
 from tsuen_booking.service_layer import audit
-from tsuen_booking.service_layer.bookings import booking_out, cancel_locked, canceller
+from tsuen_booking.service_layer.cancellation import cancel_locked, canceller
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.facilities import can_see_facility
+from tsuen_booking.service_layer.views import booking_out
 from tsuen_booking.service_layer.waitlist_offers import release_holds_from
 from tsuen_common.auth import Forbidden, Principal, Role
 

@@ -24,10 +24,11 @@ from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.cancellation import CancellationCause
 from tsuen_booking.domain.errors import FACILITY_NOT_FOUND_JA, InvalidRequest, NotFound
 from tsuen_booking.service_layer import audit
-from tsuen_booking.service_layer.bookings import booking_out, cancel_locked, canceller
+from tsuen_booking.service_layer.cancellation import cancel_locked, canceller
 from tsuen_booking.service_layer.commands import FacilitySpec
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.facilities import can_see_facility, facility_out
+from tsuen_booking.service_layer.views import booking_out
 from tsuen_common.auth import Forbidden, Principal, Role
 
 MAX_CLOSURE_DAYS = 31

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsuen_booking.adapters.orm import children, pending_certification_updates
 from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.errors import NotFound
-from tsuen_booking.service_layer import bookings as booking_cases
+from tsuen_booking.service_layer import settlement
 from tsuen_booking.service_layer.context import Context
 from tsuen_common.events.attendance import CheckedIn, CheckedOut, NoShow
 from tsuen_common.events.eligibility import (
@@ -131,7 +131,7 @@ class EventHandlers:
                     updated_at=sa.func.now(),
                 )
             )
-            cancelled = await booking_cases.cancel_from(
+            cancelled = await settlement.cancel_from(
                 self.ctx,
                 session,
                 child_id=event.child_id,
@@ -197,7 +197,7 @@ class EventHandlers:
                 child_id=str(event.child_id),
             )
             return
-        cancelled = await booking_cases.cancel_from(
+        cancelled = await settlement.cancel_from(
             self.ctx,
             session,
             child_id=event.child_id,
@@ -243,7 +243,7 @@ class EventHandlers:
     async def checked_in(
         self, session: AsyncSession, envelope: EventEnvelope, event: CheckedIn
     ) -> None:
-        await booking_cases.mark_checked_in(session, event.booking_id)
+        await settlement.mark_checked_in(session, event.booking_id)
 
     async def checked_out(
         self, session: AsyncSession, envelope: EventEnvelope, event: CheckedOut
@@ -264,7 +264,7 @@ class EventHandlers:
         penalty: int,
     ) -> None:
         try:
-            await booking_cases.settle(
+            await settlement.settle(
                 self.ctx,
                 session,
                 booking_id=booking_id,

@@ -24,9 +24,8 @@ from tsuen_booking.domain.cancellation import CancellationCause, check_called_at
 from tsuen_booking.domain.errors import BOOKING_NOT_FOUND_JA, Conflict, NotFound
 from tsuen_booking.domain.facility import cells
 from tsuen_booking.domain.ledger import month_of
-from tsuen_booking.service_layer.bookings import (
-    booking_out,
-    can_see_booking,
+from tsuen_booking.service_layer.access import can_see_booking
+from tsuen_booking.service_layer.cancellation import (
     cancelled_event,
     canceller,
     check_cause,
@@ -34,6 +33,7 @@ from tsuen_booking.service_layer.bookings import (
 )
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.hot_path import engine_of
+from tsuen_booking.service_layer.views import booking_out
 from tsuen_common.auth import Principal
 from tsuen_common.logging import get_logger
 

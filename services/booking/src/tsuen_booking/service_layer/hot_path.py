@@ -41,10 +41,11 @@ from tsuen_booking.domain.errors import (
 )
 from tsuen_booking.domain.facility import Facility
 from tsuen_booking.domain.ledger import QuotaExceeded, month_of
-from tsuen_booking.service_layer.bookings import booking_out, can_see_child
+from tsuen_booking.service_layer.access import can_see_child
 from tsuen_booking.service_layer.commands import BookingRequest
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.facilities import can_see_facility
+from tsuen_booking.service_layer.views import booking_out
 from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.events.booking import BookingConfirmed, BookingKind
 from tsuen_common.logging import get_logger

@@ -1,7 +1,7 @@
 """初回面談: the guardian asks for a first interview, the facility schedules it.
 
 After the interview and the health check the facility records its acceptance
-(:func:`tsuen_booking.service_layer.bookings.record_acceptance`); only accepted children book.
+(:func:`tsuen_booking.service_layer.acceptance.record_acceptance`); only accepted children book.
 """
 
 from __future__ import annotations
@@ -28,12 +28,8 @@ from tsuen_booking.domain.errors import (
     ja_date,
 )
 from tsuen_booking.service_layer import audit
-from tsuen_booking.service_layer.bookings import (
-    can_see_booking,
-    can_see_child,
-    canceller,
-    tenant_filter,
-)
+from tsuen_booking.service_layer.access import can_see_booking, can_see_child, tenant_filter
+from tsuen_booking.service_layer.cancellation import canceller
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.facilities import can_see_facility
 from tsuen_common.auth import Forbidden, Principal, Role

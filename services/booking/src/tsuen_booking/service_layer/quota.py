@@ -22,7 +22,7 @@ from tsuen_booking.domain.ledger import (
     MonthAccount,
     month_of,
 )
-from tsuen_booking.service_layer.bookings import can_see_child
+from tsuen_booking.service_layer.access import can_see_child
 from tsuen_booking.service_layer.commands import check_year
 from tsuen_booking.service_layer.context import Context
 from tsuen_common.auth import Principal

@@ -33,19 +33,14 @@ from tsuen_booking.domain.errors import (
 )
 from tsuen_booking.domain.regular import occurrences
 from tsuen_booking.service_layer import audit
-from tsuen_booking.service_layer.bookings import (
-    booking_out,
-    can_see_booking,
-    can_see_child,
-    cancel_locked,
-    canceller,
-    tenant_filter,
-)
+from tsuen_booking.service_layer.access import can_see_booking, can_see_child, tenant_filter
+from tsuen_booking.service_layer.cancellation import cancel_locked, canceller
 from tsuen_booking.service_layer.commands import BoundedDate
 from tsuen_booking.service_layer.context import Context, retry_on_conflict
 from tsuen_booking.service_layer.facilities import can_see_facility
 from tsuen_booking.service_layer.hot_path import place_booking
 from tsuen_booking.service_layer.quota import parse_month
+from tsuen_booking.service_layer.views import booking_out
 from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.events.booking import (
     BookingKind,

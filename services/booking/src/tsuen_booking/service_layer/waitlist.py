@@ -46,11 +46,12 @@ from tsuen_booking.domain.waitlist import (
     spans_overlap,
 )
 from tsuen_booking.service_layer import waitlist_offers as offers
-from tsuen_booking.service_layer.bookings import booking_out, can_see_child
+from tsuen_booking.service_layer.access import can_see_child
 from tsuen_booking.service_layer.commands import BookingRequest
 from tsuen_booking.service_layer.context import Context, claim_uuid, retry_on_conflict
 from tsuen_booking.service_layer.facilities import can_see_facility
 from tsuen_booking.service_layer.hot_path import decide, place_booking
+from tsuen_booking.service_layer.views import booking_out
 from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.events.booking import (
     BookingKind,
