@@ -181,12 +181,63 @@ async def roster_record(gp: GuardianPlatform, facility_id: str, booking_id: str)
         await eventually(arrived, within=60, what="the child's record on attendance's roster")
 
 
+async def certified_by_the_officer_in_the_portal(
+    gp: GuardianPlatform, applicant: Applicant
+) -> Family:
+    """The municipality's officer reviews the application in the portal (second factor, the
+    automatic checks, the guardian's answers) and certifies it with 認定する."""
+    # Here, not at the top: test_officer_screens imports this module's helpers.
+    from tests.integration.portal.test_officer_screens import officer_account, officer_logs_in
+
+    officer = await officer_account(gp, applicant.municipality, "review-officer")
+    async with chromium() as browser:
+        context, page = await tablet(browser)
+        await officer_logs_in(gp, page, officer)
+        await page.locator(f"#a-{applicant.application_id}").get_by_role("link").click()
+        await expect(page.locator("h1")).to_contain_text("審査待ち")
+        await expect(page.locator("main")).to_contain_text("住民登録あり")
+        await expect(page.locator("main")).to_contain_text(applicant.kana)
+        await page.get_by_role("button", name="認定する").click()
+        await expect(page.locator(".notice--success")).to_contain_text("認定しました")
+        await check(page, "59-officer-certifies-for-the-facility-day")
+        await context.close()
+    code = applicant.municipality
+    async with gp.platform.client("eligibility") as eligibility:
+        application = ok(
+            await eligibility.get(
+                f"/v1/municipalities/{code}/applications/{applicant.application_id}",
+                headers=gp.platform.officer(code),
+            )
+        )
+        certification = ok(
+            await eligibility.get(
+                f"/v1/municipalities/{code}/certifications/{application['certification_id']}",
+                headers=gp.platform.officer(code),
+            )
+        )
+    return Family(
+        municipality=code,
+        email=applicant.email,
+        application_id=applicant.application_id,
+        certification_id=str(certification["certification_id"]),
+        child_id=str(certification["child_id"]),
+        guardian_id=str(certification["guardian_id"]),
+    )
+
+
 async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatform):
+    """With test_officer_lottery.py (Chiyoda's lottery and its promotion from the waiting list:
+    only Chiyoda's policy has one), this is issue 16's "done when": the officer certifies in the
+    portal, the facility is mailed the interview request and runs the child's days."""
     gp = staffed
     base = gp.portal.url
-    facility_id = await register_facility(gp.platform, KAKEGAWA, unique_email("hinata"))
+    facility_email = unique_email("hinata")
+    facility_id = await register_facility(gp.platform, KAKEGAWA, facility_email)
     other_facility = await register_facility(gp.platform, KAKEGAWA, unique_email("other"))
-    haruto = await certified_family(gp, "haruto", "カケガワ ハルト")
+    applicant = Applicant(KAKEGAWA, unique_email("haruto"), "カケガワ ハルト", eligible_birth())
+    await register_residents(gp.platform, applicant)
+    await apply(gp.platform, applicant)
+    haruto = await certified_by_the_officer_in_the_portal(gp, applicant)
     mei = await certified_family(gp, "mei", "カケガワ メイ")
     for family in (haruto, mei):
         await wait_until_booking_knows(gp.platform, family)
@@ -211,6 +262,8 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
         )
         for f in (haruto, mei)
     }
+    # The facility is told of each request by mail.
+    await gp.mailbox.wait_for(facility_email, "初回面談の申込みのお知らせ(施設向け)", count=2)
 
     async with chromium() as browser:
         context, page = await tablet(browser)
@@ -487,6 +540,7 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
         gone = await api(gp, "GET", f"/v1/bookings/{later[mei.child_id]['id']}", guardian(mei))
         assert gone["status"] == "cancelled"
         assert gone["cancel_cause"] == "facility"
+        assert gone["consumed_minutes"] == 0  # the facility's cancellation costs no hours
 
         async def mailed() -> bool:
             return any("休園" in (m.body("plain") or "") for m in gp.mailbox.to(mei.email))
