@@ -259,6 +259,8 @@ async def test_the_application_form_by_the_keyboard_alone(keyboard: GuardianPlat
         await page.keyboard.type("掛川 花子")
         await type_into(page, "#guardian_kana", "カケガワ ハナコ")
         await type_date(page, "#guardian_birth_date", "1992-05-01")
+        assert_focus_visible(await focused(page))  # the date field draws the ring too
+        await page.screenshot(path=str(screenshot_path("kb-01a-apply-date-focused")))
         await type_into(page, "#guardian_address", "静岡県掛川市長谷1-1-1")
         await type_into(page, "#guardian_phone", "0537-21-1111")
         await _choose(page, "#guardian_gender", "female")
@@ -276,6 +278,8 @@ async def test_the_application_form_by_the_keyboard_alone(keyboard: GuardianPlat
         await expect(page.locator("#sc_medical-yes")).to_be_checked()
         assert_focus_visible(await focused(page))
         await type_into(page, "#sc_content", "食後にたんの吸引が必要です")
+        assert_focus_visible(await focused(page))  # and a textarea
+        await page.screenshot(path=str(screenshot_path("kb-01b-apply-textarea-focused")))
         await type_into(page, "#sc_care", "たんの吸引")
         await type_into(page, "#proxy_0_name", "掛川 和子")
         await type_into(page, "#proxy_0_kana", "カケガワ カズコ")
