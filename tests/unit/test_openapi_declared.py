@@ -18,7 +18,7 @@ def _routers(service: str) -> Iterable[APIRouter]:
     if service == "booking":
         from tsuen_booking.entrypoints import api as booking
 
-        return [booking.router]
+        return booking.ROUTERS
     if service == "eligibility":
         from tsuen_eligibility.entrypoints import api as eligibility
         from tsuen_eligibility.entrypoints import profiles

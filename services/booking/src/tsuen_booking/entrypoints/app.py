@@ -6,8 +6,8 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from tsuen_booking.config import Settings
-from tsuen_booking.entrypoints import audit_api, capacity_api, waitlist_api
-from tsuen_booking.entrypoints.api import add_error_handlers, router
+from tsuen_booking.entrypoints.api import ROUTERS
+from tsuen_booking.entrypoints.deps import add_error_handlers
 from tsuen_booking.entrypoints.idempotency import recover_with
 from tsuen_booking.service_layer.context import Context
 from tsuen_common.auth import TokenVerifier, configure_auth
@@ -52,7 +52,7 @@ def build(
     app = create_app(
         settings,
         title="tsuen booking",
-        routers=[router, capacity_api.router, audit_api.router, waitlist_api.router],
+        routers=ROUTERS,
     )
     configure_auth(app, verifier or TokenVerifier.from_settings(settings))
     add_error_handlers(app)

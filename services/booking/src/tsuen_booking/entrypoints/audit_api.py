@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tsuen_booking.domain.audit import StaffAction
-from tsuen_booking.entrypoints.api import LIST, ContextDep
+from tsuen_booking.entrypoints.deps import LIST, ContextDep
 from tsuen_booking.service_layer import audit
 from tsuen_common.auth import MunicipalityCode, OfficerDep
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from tsuen_booking.domain.facility import OpeningHours, WeeklySchedule
-from tsuen_booking.entrypoints.api import CHANGE, READ, TYPED, ContextDep, Manager
+from tsuen_booking.entrypoints.deps import CHANGE, READ, TYPED, ContextDep, Manager
 from tsuen_booking.entrypoints.schemas import BookingOut, HoursOut
 from tsuen_booking.service_layer import capacity
 from tsuen_booking.service_layer.commands import BoundedDate, Hour, Hours, Places, Weekday

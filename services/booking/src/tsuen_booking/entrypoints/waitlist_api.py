@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
-from tsuen_booking.entrypoints.api import CHANGE, LIST, READ, TYPED, ContextDep
+from tsuen_booking.entrypoints.deps import CHANGE, LIST, READ, TYPED, ContextDep
 from tsuen_booking.entrypoints.schemas import BookingOut
 from tsuen_booking.service_layer import waitlist
 from tsuen_booking.service_layer.commands import BookingRequest, BoundedDate
