@@ -10,19 +10,12 @@ Guarantees, and the one window that remains:
   died before the row was marked ``sent``. Then the mail goes out once more, with the same
   Message-ID (derived from the notice id), so mail clients that de-duplicate by Message-ID show
   one. SMTP has no idempotency key of its own, so closing this window would need the server's
-  cooperation; the window is one SMTP round trip plus one small UPDATE wide: each mail is
-  marked in its own transaction right after the server accepted it, so a crash re-sends at most
-  one mail per lane.
+  cooperation; each mail is marked in its own transaction right after the server's verdict
+  (``outcomes.py``), so a crash re-sends at most one mail per lane.
 - A lease shorter than a batch could let two senders hold the same mail; the loop therefore
   stops working on a batch whose lease is about to run out and leaves the rest to be reclaimed.
-- **A restarted sender does not wait for its own leases** (issue 18). A sender is named
-  ``<host>-<pid>-<random>``. At start, :meth:`MailSender.reclaim_predecessors` releases the
-  leases held by earlier senders on the same host that are surely dead: the same process id as
-  this one (a container restarted: its process gets the same id), or a process id no longer
-  alive here. Their mails are sent at once instead of after ``lease_seconds``; the one mail a
-  kill caught between the server's 250 and its mark goes out again with the same Message-ID,
-  as above. A sender on another host (a rescheduled pod) still waits for the lease: whether
-  that one is dead cannot be known from here.
+- **A restarted sender does not wait for its own leases** (issue 18): at start it releases the
+  leases of this host's dead senders (``reclaim.py``).
 
 Latency: :meth:`MailSender.run` runs ``concurrency`` lanes, each claiming its share of a batch
 and sending it over its own SMTP connection, so no lane waits for the slowest before claiming
@@ -40,22 +33,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 import time
-import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TypeVar
 
 from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tsuen_common.db import database_unavailable
-from tsuen_common.events.notification import EmailDelivered, EmailFailed
 from tsuen_common.heartbeat import beat
-from tsuen_common.logging import get_logger, mask_email, mask_emails_in
+from tsuen_common.logging import get_logger
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import PolicyRegistry, UnknownMunicipality
 from tsuen_common.timeutil import now_jst
@@ -64,34 +49,13 @@ from tsuen_notification.adapters.mail_queue import ClaimedMail
 from tsuen_notification.adapters.message import compose
 from tsuen_notification.adapters.rendering import Renderer
 from tsuen_notification.adapters.smtp import SendFailed, SmtpSession, SmtpTransport
-from tsuen_notification.domain.delivery import (
-    FailureKind,
-    dead_predecessor,
-    gives_up,
-    retry_delay_seconds,
-)
+from tsuen_notification.domain.delivery import FailureKind, gives_up
+from tsuen_notification.service_layer.outcomes import Outcomes, SenderStats
+from tsuen_notification.service_layer.reclaim import new_sender_id, reclaim_predecessors
+
+__all__ = ["MailSender", "SenderStats"]
 
 log = get_logger(__name__)
-
-T = TypeVar("T")
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    return True
-
-
-@dataclass
-class SenderStats:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    expired: int = 0
 
 
 @dataclass
@@ -112,9 +76,7 @@ class MailSender:
     # Liveness for the exec probe when the sender runs alone (`send`); inside `consume` the
     # consumer worker beats, and a healthy sender must not hide a stuck consumer.
     heartbeat: bool = False
-    sender_id: str = field(
-        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    )
+    sender_id: str = field(default_factory=new_sender_id)
     # A kept SMTP connection unused for this long is closed (servers drop idle clients).
     smtp_idle_seconds: float = 60.0
     stats: SenderStats = field(default_factory=SenderStats)
@@ -123,6 +85,17 @@ class MailSender:
     # lane was busy, for the next lane that would otherwise go to sleep.
     _idle: list[asyncio.Event] = field(default_factory=list)
     _wake_pending: bool = False
+    _outcomes: Outcomes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._outcomes = Outcomes(
+            engine=self.engine,
+            outbox=self.outbox,
+            sender_id=self.sender_id,
+            stats=self.stats,
+            retry_base_seconds=self.retry_base_seconds,
+            retry_max_seconds=self.retry_max_seconds,
+        )
 
     def wake(self) -> None:
         """New mails were committed: one lane claims now instead of at the next poll.
@@ -185,7 +158,7 @@ class MailSender:
     async def _lane(self, smtp: SmtpSession, mails: list[ClaimedMail], deadline: float) -> None:
         # One database connection for the lane's marks: checking one out of the pool per mail
         # cost a pre-ping round trip each time. Each mark is still its own transaction, and
-        # one that finds the connection dead is redone on a fresh one (_marked).
+        # one that finds the connection dead is redone on a fresh one (Outcomes.marked).
         async with self.engine.connect() as conn:
             for done, mail in enumerate(mails):
                 if time.monotonic() > deadline:
@@ -193,49 +166,9 @@ class MailSender:
                     log.warning("lease nearly over; leaving the rest", left=len(mails) - done)
                     return
                 if mail.stale:
-                    await self._expired(conn, mail, deadline)
+                    await self._outcomes.expired(conn, mail, deadline)
                     continue
                 await self._deliver(conn, smtp, mail, deadline)
-
-    async def _marked(
-        self,
-        conn: AsyncConnection,
-        mark: Callable[[AsyncConnection], Awaitable[T]],
-        deadline: float,
-    ) -> T:
-        """Run ``mark`` in a transaction on the lane's connection; if the database is away
-        (the connection died, PostgreSQL restarts or fails over), again on fresh connections
-        with backoff until the lane's deadline.
-
-        Without this, a mail the SMTP server has just accepted would stay unmarked until its
-        lease ran out and then go out again: a database blip must not widen the one duplicate
-        window (a crash of this process). Redoing a mark is safe: it applies only while this
-        sender still holds the claim (see ``_sent`` for a mark that landed after all).
-        """
-        try:
-            async with conn.begin():
-                return await mark(conn)
-        except Exception as exc:
-            if not database_unavailable(exc):
-                raise
-            log.warning("database unavailable while marking a mail; trying again")
-        delay = 0.2
-        while True:
-            try:
-                async with self.engine.begin() as fresh:
-                    return await mark(fresh)
-            except Exception as exc:
-                if not database_unavailable(exc) or time.monotonic() + delay > deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-
-    async def _expired(self, conn: AsyncConnection, mail: ClaimedMail, deadline: float) -> None:
-        await self._marked(
-            conn, lambda c: mail_queue.mark_expired(c, mail.id, sender=self.sender_id), deadline
-        )
-        self.stats.expired += 1
-        log.info("mail expired unsent", notice_id=str(mail.notice_id), template=str(mail.template))
 
     async def _deliver(
         self, conn: AsyncConnection, smtp: SmtpSession, mail: ClaimedMail, deadline: float
@@ -254,7 +187,9 @@ class MailSender:
             )
         except (UnknownMunicipality, TemplateError, ValueError) as exc:
             # Our side cannot build this mail; sending it again unchanged cannot help.
-            await self._failed(conn, mail, f"cannot compose: {type(exc).__name__}: {exc}", deadline)
+            await self._outcomes.failed(
+                conn, mail, f"cannot compose: {type(exc).__name__}: {exc}", deadline
+            )
             return
         try:
             await smtp.send(
@@ -264,133 +199,22 @@ class MailSender:
             if exc.kind is FailureKind.PERMANENT or gives_up(
                 mail.attempts, max_attempts=self.max_attempts
             ):
-                await self._failed(
+                await self._outcomes.failed(
                     conn, mail, str(exc), deadline, permanent=exc.kind is FailureKind.PERMANENT
                 )
             else:
-                await self._retry(conn, mail, str(exc), deadline)
+                await self._outcomes.retry(conn, mail, str(exc), deadline)
             return
         # Marked at once, before the next mail goes out: the crash window stays one mail wide.
-        await self._sent(conn, mail, deadline)
-
-    async def _sent(self, conn: AsyncConnection, mail: ClaimedMail, deadline: float) -> None:
-        async def mark(c: AsyncConnection) -> datetime | None:
-            sent_at = await mail_queue.mark_sent(c, mail.id, sender=self.sender_id)
-            if sent_at is None:
-                # Nothing to mark: either the claim was lost, or this is a redo and the first
-                # attempt's COMMIT landed before its connection died (its EmailDelivered with
-                # it). Only the second is ours to count.
-                return await mail_queue.sent_by(c, mail.id, sender=self.sender_id)
-            await self.outbox.add(
-                c,
-                EmailDelivered(
-                    notice_id=mail.notice_id,
-                    template=str(mail.template),
-                    caused_by_event=mail.event_id,
-                    delivered_at=sent_at,
-                ),
-                municipality=mail.municipality,
-            )
-            return sent_at
-
-        sent_at = await self._marked(conn, mark, deadline)
-        if sent_at is None:
-            # The claim was lost (lease ran out, or a cancellation won the race): the mail has
-            # gone out anyway; the row keeps whatever the other party decided.
-            log.warning("mail sent but claim lost", notice_id=str(mail.notice_id))
-            return
-        self.stats.sent += 1
-        log.info(
-            "mail sent",
-            notice_id=str(mail.notice_id),
-            template=str(mail.template),
-            to=mask_email(mail.recipient),
-            attempts=mail.attempts,
-        )
-
-    async def _retry(
-        self, conn: AsyncConnection, mail: ClaimedMail, error: str, deadline: float
-    ) -> None:
-        delay = retry_delay_seconds(
-            mail.attempts, base=self.retry_base_seconds, cap=self.retry_max_seconds
-        )
-        await self._marked(
-            conn,
-            lambda c: mail_queue.mark_retry(
-                c, mail.id, sender=self.sender_id, delay_seconds=delay, error=error
-            ),
-            deadline,
-        )
-        self.stats.retried += 1
-        log.warning(
-            "mail deferred",
-            notice_id=str(mail.notice_id),
-            template=str(mail.template),
-            attempts=mail.attempts,
-            retry_in_seconds=delay,
-            error=mask_emails_in(error),
-        )
-
-    async def _failed(
-        self,
-        conn: AsyncConnection,
-        mail: ClaimedMail,
-        error: str,
-        deadline: float,
-        *,
-        permanent: bool = True,
-    ) -> None:
-        async def mark(c: AsyncConnection) -> None:
-            if await mail_queue.mark_failed(c, mail.id, sender=self.sender_id, error=error):
-                await self.outbox.add(
-                    c,
-                    EmailFailed(
-                        notice_id=mail.notice_id,
-                        template=str(mail.template),
-                        caused_by_event=mail.event_id,
-                        # Replies quote the address ("<taro@…>: user unknown"): mask it.
-                        error=mask_emails_in(error)[:500],
-                        permanent=permanent,
-                    ),
-                    municipality=mail.municipality,
-                )
-
-        await self._marked(conn, mark, deadline)
-        self.stats.failed += 1
-        log.error(
-            "mail failed",
-            notice_id=str(mail.notice_id),
-            template=str(mail.template),
-            attempts=mail.attempts,
-            error=mask_emails_in(error),
-            action="inspect with `tsuen-notification mails`, then `tsuen-notification resend`",
-        )
+        await self._outcomes.sent(conn, mail, deadline)
 
     async def purge(self) -> int:
         async with self.engine.begin() as conn:
             return await mail_queue.purge_finished(conn, older_than_seconds=self.retention_seconds)
 
     async def reclaim_predecessors(self) -> int:
-        """Release the leases of this host's dead senders (see the module docstring); the
-        number of mails released. A database that is away only delays it to the leases."""
-        host = socket.gethostname()
-        try:
-            async with self.engine.begin() as conn:
-                holders = await mail_queue.holders_starting_with(conn, f"{host}-")
-                dead = [
-                    h
-                    for h in holders
-                    if dead_predecessor(
-                        h, host=host, pid=os.getpid(), me=self.sender_id, alive=pid_alive
-                    )
-                ]
-                released = await mail_queue.release(conn, dead) if dead else 0
-        except Exception as exc:
-            log.warning("could not reclaim a dead sender's mails", error=type(exc).__name__)
-            return 0
-        if released:
-            log.info("reclaimed the mails of a dead sender", senders=dead, mails=released)
-        return released
+        """Release the leases of this host's dead senders (``reclaim.py``); how many mails."""
+        return await reclaim_predecessors(self.engine, self.sender_id)
 
     async def run(self) -> None:
         """Send until :meth:`stop`: ``concurrency`` lanes, each claiming its own share of a
