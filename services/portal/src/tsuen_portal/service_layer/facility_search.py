@@ -17,8 +17,8 @@ from tsuen_portal.domain.facility_search import (
     most_recent_first,
     nearest_first,
 )
-from tsuen_portal.service_layer.applying import municipalities
 from tsuen_portal.service_layer.guardian import Backends
+from tsuen_portal.service_layer.public_links import municipalities
 
 
 @dataclass(frozen=True)

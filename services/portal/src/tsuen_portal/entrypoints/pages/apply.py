@@ -17,7 +17,7 @@ from tsuen_portal.domain import csrf
 from tsuen_portal.entrypoints.pages.forms import FormErrors, looks_like_email
 from tsuen_portal.entrypoints.web import CsrfRefused, Page, PageDep
 from tsuen_portal.i18n import N_
-from tsuen_portal.service_layer import applying
+from tsuen_portal.service_layer import applying, public_links
 
 router = APIRouter(include_in_schema=False)
 
@@ -201,7 +201,7 @@ async def send_application(page: PageDep) -> Response:
 @router.get("/apply/link")
 async def link_page(page: PageDep, prefecture: str = "", municipality: str = "") -> Response:
     """都道府県 → 市区町村 → e-mail address: three plain steps, each a link or a form."""
-    found = await applying.municipalities(page.portal.backends.eligibility)
+    found = await public_links.municipalities(page.portal.backends.eligibility)
     chosen = next((m for m in found if m.code == municipality), None)
     if chosen is not None:
         return await page.render("apply_link.html", form=True, chosen=chosen, email="")
@@ -221,7 +221,7 @@ async def request_link(page: PageDep) -> Response:
     form = await page.form()
     code = _code(form.get("municipality", ""))
     email = form.get("email", "").strip()
-    found = await applying.municipalities(page.portal.backends.eligibility)
+    found = await public_links.municipalities(page.portal.backends.eligibility)
     chosen = next((m for m in found if m.code == code), None)
     if chosen is None:
         return page.redirect("/apply/link")
@@ -234,7 +234,7 @@ async def request_link(page: PageDep) -> Response:
         return await page.render(
             "apply_link.html", 400, form=True, chosen=chosen, email=email, errors=errors
         )
-    refused = await applying.request_link(page.portal.backends.eligibility, code, email)
+    refused = await public_links.request_link(page.portal.backends.eligibility, code, email)
     if refused:
         return await page.render(
             "apply_link.html", 409, form=True, chosen=chosen, email=email, refused=refused
@@ -267,7 +267,7 @@ async def email_confirm(page: PageDep) -> Response:
     code, token = _code(form.get("municipality", "")), form.get("token", "")
     if not code or not 10 <= len(token) <= 200:
         return await page.render("email_confirmed.html", 410, ok=False, message_ja="")
-    done = await applying.confirm_email(page.portal.backends.eligibility, code, token)
+    done = await public_links.confirm_email(page.portal.backends.eligibility, code, token)
     return await page.render(
         "email_confirmed.html",
         200 if done.ok or done.already else 410,

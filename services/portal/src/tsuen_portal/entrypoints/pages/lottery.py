@@ -19,7 +19,7 @@ from tsuen_portal.entrypoints.access import officer_token
 from tsuen_portal.entrypoints.pages.forms import FormErrors
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
-from tsuen_portal.service_layer import applying, lottery
+from tsuen_portal.service_layer import lottery, public_links
 from tsuen_portal.service_layer.officer import Refused
 
 router = APIRouter(include_in_schema=False)
@@ -183,7 +183,7 @@ async def _published(page: Page, municipality: str, round_id: str) -> lottery.Ro
 async def _public_page(
     page: Page, rnd: lottery.Round, replayed: lottery.Replayed | None = None
 ) -> Response:
-    towns = await applying.municipalities(page.portal.backends.eligibility)
+    towns = await public_links.municipalities(page.portal.backends.eligibility)
     return await page.render(
         "lottery_public.html",
         form=rnd.drawn,
