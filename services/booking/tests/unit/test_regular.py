@@ -31,7 +31,7 @@ def test_february_of_a_leap_year() -> None:
 
 
 def test_approval_books_up_to_the_month_the_monthly_run_has_reached() -> None:
-    from tsuen_booking.service_layer.regular import horizon_months
+    from tsuen_booking.service_layer.regular_occurrences import horizon_months
 
     # Before the 20th only this month; from the 20th (the monthly run) next month too.
     assert horizon_months(date(2026, 12, 5), date(2026, 12, 7)) == ["2026-12"]

@@ -18,7 +18,7 @@ from tsuen_booking.entrypoints.app import build_context
 from tsuen_booking.entrypoints.consumers import build_worker
 from tsuen_booking.service_layer import facilities as facility_cases
 from tsuen_booking.service_layer import quota as quota_cases
-from tsuen_booking.service_layer import regular as regular_cases
+from tsuen_booking.service_layer import regular_occurrences
 from tsuen_booking.service_layer.commands import FacilitySpec, Hours
 from tsuen_common import idempotency
 from tsuen_common.service import run_cli
@@ -119,7 +119,7 @@ def generate_regular(settings: ServiceSettings, args: list[str]) -> int:
     async def run() -> list[dict[str, Any]]:
         ctx = build_context(_settings(settings), pool_size=2)
         try:
-            return await regular_cases.generate_all(ctx, opts.month)
+            return await regular_occurrences.generate_all(ctx, opts.month)
         finally:
             await ctx.close()
 

@@ -14,6 +14,7 @@ from tsuen_booking.entrypoints.schemas import (
     RegularPlanOut,
 )
 from tsuen_booking.service_layer import regular as regular_cases
+from tsuen_booking.service_layer import regular_occurrences
 from tsuen_common.auth import (
     PrincipalDep,
 )
@@ -96,4 +97,4 @@ async def generate_regular_month(
     ctx: ContextDep,
     month: Annotated[str, Query(description="YYYY-MM")],
 ) -> dict[str, Any]:
-    return await regular_cases.generate(ctx, principal, plan_id, month)
+    return await regular_occurrences.generate(ctx, principal, plan_id, month)
