@@ -104,6 +104,8 @@ async def test_a_parent_sets_a_password_logs_in_and_sees_home_and_certificate(
         await page.fill("#password_confirm", "password123")
         await page.get_by_role("button", name="パスワードを設定する").click()
         await expect(page.get_by_role("alert")).to_contain_text("よく使われて")
+        # The answer opens on its list of problems (the shared error summary has the focus).
+        await expect(page.locator(".error-summary")).to_be_focused()
         await check(page, "20-password-set-refused-by-identity")
 
         await page.fill("#password", PASSWORD)
