@@ -4,25 +4,17 @@ the child is booked see it on their roster."""
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import Response
 
 from tsuen_portal.adapters.backends import BackendNotFound
+from tsuen_portal.entrypoints.access import uuid_or_404
 from tsuen_portal.entrypoints.pages.forms import FormErrors
 from tsuen_portal.entrypoints.pages.guardian import guardian_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.service_layer import child_record, guardian
 
 router = APIRouter(include_in_schema=False)
-
-
-def _child_id(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND) from None
 
 
 async def _child_name(page: Page, token: str, child_id: str) -> str:
@@ -66,7 +58,7 @@ async def _render(
 @router.get("/children/{child_id}/record")
 async def record_page(child_id: str, page: PageDep, saved: str = "") -> Response:
     account, token = await guardian_token(page, only_guardians=True)
-    child = _child_id(child_id)
+    child = uuid_or_404(child_id)
     try:
         form = await child_record.load(
             page.portal.backends.eligibility, token, account.municipality or "", child
@@ -80,7 +72,7 @@ async def record_page(child_id: str, page: PageDep, saved: str = "") -> Response
 @router.post("/children/{child_id}/record")
 async def save_record(child_id: str, page: PageDep) -> Response:
     account, token = await guardian_token(page, only_guardians=True)
-    child = _child_id(child_id)
+    child = uuid_or_404(child_id)
     form = child_record.RecordForm.from_form(await page.form())
     errors = FormErrors()
     for name, message in form.check().items():

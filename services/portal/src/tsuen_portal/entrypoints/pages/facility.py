@@ -4,7 +4,6 @@ asking for a 初回面談), a booking's page (cancellation deadline, cancel with
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from tsuen_portal import i18n
 from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.dates import parse_day
 from tsuen_portal.domain.sessions import Account
+from tsuen_portal.entrypoints.access import uuid_or_404
 from tsuen_portal.entrypoints.pages.forms import FormErrors
 from tsuen_portal.entrypoints.pages.guardian import guardian_token
 from tsuen_portal.entrypoints.web import Page, PageDep
@@ -39,13 +39,6 @@ INTERVIEW_REASONS = {
     "illness": N_("The child is ill"),
     "other": N_("Other reason"),
 }
-
-
-def _uuid(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND) from None
 
 
 def _week(value: str) -> date:
@@ -106,7 +99,7 @@ async def facility_detail(
         "interview": N_("Your request for a first interview has been sent to the facility"),
     }.get(done, "")
     return await _facility_page(
-        page, account, token, _uuid(facility_id), _week(week), notice=notice
+        page, account, token, uuid_or_404(facility_id), _week(week), notice=notice
     )
 
 
@@ -114,7 +107,7 @@ async def facility_detail(
 async def favourite(facility_id: str, page: PageDep) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
     form = await page.form()
-    fid = _uuid(facility_id)
+    fid = uuid_or_404(facility_id)
     on = form.get("favourite") == "add"
     try:
         await fp.set_favourite(page.portal.backends, token, fid, on=on)
@@ -129,7 +122,7 @@ async def favourite(facility_id: str, page: PageDep) -> Response:
 async def book(facility_id: str, page: PageDep) -> Response:
     account, token = await guardian_token(page, only_guardians=True)
     form = await page.form()
-    fid = _uuid(facility_id)
+    fid = uuid_or_404(facility_id)
     chosen = {k: form.get(k, "") for k in ("child", "day", "start", "end")}
     week = _week(chosen["day"])
     errors = FormErrors()
@@ -163,7 +156,7 @@ async def book(facility_id: str, page: PageDep) -> Response:
 async def ask_interview(facility_id: str, page: PageDep) -> Response:
     account, token = await guardian_token(page, only_guardians=True)
     form = await page.form()
-    fid = _uuid(facility_id)
+    fid = uuid_or_404(facility_id)
     chosen = {"interview_child": form.get("interview_child", "")}
     errors = FormErrors()
     if not chosen["interview_child"]:
@@ -245,14 +238,14 @@ async def booking_detail(
         if told
         else ""
     )
-    return await _booking_page(page, token, _uuid(booking_id), notice=notice)
+    return await _booking_page(page, token, uuid_or_404(booking_id), notice=notice)
 
 
 @router.post("/bookings/{booking_id}/cancel")
 async def cancel(booking_id: str, page: PageDep) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
     form = await page.form()
-    bid = _uuid(booking_id)
+    bid = uuid_or_404(booking_id)
     reason = form.get("reason", "")
     errors = FormErrors()
     if reason not in CANCEL_REASONS:
@@ -301,16 +294,16 @@ async def interview_list(
 async def facility_form_address(facility_id: str, action: str, page: PageDep) -> Response:
     if action not in ("book", "interview", "favourite", "regular"):
         raise HTTPException(status.HTTP_404_NOT_FOUND)
-    return page.redirect(f"/facilities/{_uuid(facility_id)}")
+    return page.redirect(f"/facilities/{uuid_or_404(facility_id)}")
 
 
 @router.get("/interviews/{interview_id}/cancel")
 async def interview_form_address(interview_id: str, page: PageDep) -> Response:
-    _uuid(interview_id)
+    uuid_or_404(interview_id)
     return page.redirect("/interviews")
 
 
 @router.get("/bookings/{booking_id}/late")
 @router.get("/bookings/{booking_id}/cancel")
 async def cancel_form_address(booking_id: str, page: PageDep) -> Response:
-    return page.redirect(f"/bookings/{_uuid(booking_id)}")
+    return page.redirect(f"/bookings/{uuid_or_404(booking_id)}")

@@ -8,7 +8,8 @@ from fastapi.responses import Response
 
 from tsuen_portal import i18n
 from tsuen_portal.adapters.backends import BackendNotFound
-from tsuen_portal.entrypoints.pages.facility import INTERVIEW_REASONS, _uuid
+from tsuen_portal.entrypoints.access import uuid_or_404
+from tsuen_portal.entrypoints.pages.facility import INTERVIEW_REASONS
 from tsuen_portal.entrypoints.pages.guardian import guardian_token
 from tsuen_portal.entrypoints.web import PageDep
 from tsuen_portal.service_layer import facility_pages as fp
@@ -20,7 +21,7 @@ router = APIRouter(include_in_schema=False)
 async def cancel_interview(interview_id: str, page: PageDep) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
     form = await page.form()
-    iid = _uuid(interview_id)
+    iid = uuid_or_404(interview_id)
     reason = form.get("reason", "")
     if reason not in INTERVIEW_REASONS:
         reason = "other"

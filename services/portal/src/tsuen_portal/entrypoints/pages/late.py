@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from tsuen_portal.entrypoints.pages.facility import _booking_page, _uuid
+from tsuen_portal.entrypoints.access import uuid_or_404
+from tsuen_portal.entrypoints.pages.facility import _booking_page
 from tsuen_portal.entrypoints.pages.forms import FormErrors
 from tsuen_portal.entrypoints.pages.guardian import guardian_token
 from tsuen_portal.entrypoints.web import PageDep
@@ -21,7 +22,7 @@ NOTE_MAX = 200
 async def tell_late(booking_id: str, page: PageDep) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
     form = await page.form()
-    bid = _uuid(booking_id)
+    bid = uuid_or_404(booking_id)
     kind = form.get("late_kind", "")
     errors = FormErrors()
     if kind not in late.KINDS:

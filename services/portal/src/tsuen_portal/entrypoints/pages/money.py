@@ -13,7 +13,6 @@ facility's (or municipality's) claim is its 404, shown exactly like a missing id
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
@@ -24,6 +23,7 @@ from starlette.background import BackgroundTask
 from tsuen_common.timeutil import today_jst
 from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.money import by_month, chosen_month, closable_months, month_label, yen
+from tsuen_portal.entrypoints.access import uuid_or_404
 from tsuen_portal.entrypoints.pages import fees
 from tsuen_portal.entrypoints.pages.guardian import guardian_token
 from tsuen_portal.entrypoints.pages.officer import officer_token
@@ -45,14 +45,6 @@ LINE_KINDS = {
     "not_charged_cancel": N_("Cancelled by the facility (not charged)"),
 }
 AGE_BANDS = {"age_0": N_("Age 0"), "age_1_2": N_("Ages 1–2")}
-
-
-def _uuid(value: str) -> str:
-    """An id from a URL; anything else is the same 404 as an unknown id."""
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND) from None
 
 
 def _months(month: str) -> tuple[str, list[str]]:
@@ -110,7 +102,7 @@ async def _statement_page(
 ) -> Response:
     """A statement; ``back`` may name the statement's ``{month}`` (the staff's month)."""
     try:
-        found = await money.statement(page.portal.backends, token, _uuid(statement_id))
+        found = await money.statement(page.portal.backends, token, uuid_or_404(statement_id))
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
     return await _render(
@@ -151,7 +143,7 @@ async def staff_claims(page: PageDep, month: str = "") -> Response:
 async def staff_claim(claim_id: str, page: PageDep) -> Response:
     account, token = await staff_token(page)
     try:
-        found = await money.claim(page.portal.backends, token, _uuid(claim_id))
+        found = await money.claim(page.portal.backends, token, uuid_or_404(claim_id))
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
     names = await money.child_names(page.portal.backends, account, token, found.month)
@@ -171,7 +163,7 @@ async def staff_claim(claim_id: str, page: PageDep) -> Response:
 async def staff_claim_csv(claim_id: str, page: PageDep) -> Response:
     _, token = await staff_token(page)
     try:
-        response = await money.claim_csv(page.portal.backends, token, _uuid(claim_id))
+        response = await money.claim_csv(page.portal.backends, token, uuid_or_404(claim_id))
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
     return _streamed(response, "claim.csv")
@@ -219,7 +211,7 @@ async def officer_claims_csv(page: PageDep, month: str = "") -> Response:
 async def officer_claim(claim_id: str, page: PageDep) -> Response:
     _, token = await officer_token(page)
     try:
-        found = await money.claim(page.portal.backends, token, _uuid(claim_id))
+        found = await money.claim(page.portal.backends, token, uuid_or_404(claim_id))
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
     return await _render(
@@ -238,7 +230,7 @@ async def officer_claim(claim_id: str, page: PageDep) -> Response:
 async def officer_claim_csv(claim_id: str, page: PageDep) -> Response:
     _, token = await officer_token(page)
     try:
-        response = await money.claim_csv(page.portal.backends, token, _uuid(claim_id))
+        response = await money.claim_csv(page.portal.backends, token, uuid_or_404(claim_id))
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
     return _streamed(response, "claim.csv")

@@ -8,14 +8,12 @@ municipality's application id is a 404 from eligibility exactly like a missing o
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import Response
 
 from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.sessions import Account
-from tsuen_portal.entrypoints.access import officer_token
+from tsuen_portal.entrypoints.access import officer_token, uuid_or_404
 from tsuen_portal.entrypoints.pages.forms import FormErrors
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
@@ -28,13 +26,6 @@ DONE = {
     "approved": N_("The child is certified. The guardian is mailed with how to set a password."),
     "rejected": N_("The application is rejected."),
 }
-
-
-def _uuid(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND) from None
 
 
 @router.get("")
@@ -97,13 +88,13 @@ async def _review(
 @router.get("/applications/{application_id}")
 async def review(application_id: str, page: PageDep, done: str = "") -> Response:
     account, token = await officer_token(page)
-    return await _review(page, account, token, _uuid(application_id), done=DONE.get(done))
+    return await _review(page, account, token, uuid_or_404(application_id), done=DONE.get(done))
 
 
 @router.post("/applications/{application_id}/approve")
 async def approve(application_id: str, page: PageDep) -> Response:
     account, token = await officer_token(page)
-    app_id = _uuid(application_id)
+    app_id = uuid_or_404(application_id)
     form = await page.form()
     try:
         refused = await officer.approve(
@@ -123,7 +114,7 @@ async def approve(application_id: str, page: PageDep) -> Response:
 @router.post("/applications/{application_id}/reject")
 async def reject(application_id: str, page: PageDep) -> Response:
     account, token = await officer_token(page)
-    app_id = _uuid(application_id)
+    app_id = uuid_or_404(application_id)
     form = await page.form()
     reason = form.get("reason", "").strip()
     errors = FormErrors()
@@ -157,8 +148,8 @@ async def download(application_id: str, attachment_id: str, page: PageDep) -> Re
             page.portal.backends.eligibility,
             account,
             token,
-            _uuid(application_id),
-            _uuid(attachment_id),
+            uuid_or_404(application_id),
+            uuid_or_404(attachment_id),
         )
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None

@@ -20,8 +20,9 @@ from tsuen_portal.domain.facility_registration import (
     read_facility_form,
     registration_body,
 )
+from tsuen_portal.entrypoints.access import uuid_or_404
 from tsuen_portal.entrypoints.pages.forms import FormErrors, looks_like_email
-from tsuen_portal.entrypoints.pages.officer import _uuid, officer_token
+from tsuen_portal.entrypoints.pages.officer import officer_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import officer_accounts as admin
@@ -159,7 +160,7 @@ async def invite(page: PageDep) -> Response:
 
 async def _set_enabled(page: Page, account_id: str, *, enabled: bool) -> Response:
     account, token = await officer_token(page)
-    target = _uuid(account_id)
+    target = uuid_or_404(account_id)
     await page.form()
     try:
         refused = await admin.set_enabled(

@@ -8,7 +8,8 @@ from fastapi.responses import Response
 from tsuen_common.timeutil import today_jst
 from tsuen_portal.adapters.backends import BackendNotFound
 from tsuen_portal.domain.dates import parse_day
-from tsuen_portal.entrypoints.pages.officer import _uuid, officer_token
+from tsuen_portal.entrypoints.access import uuid_or_404
+from tsuen_portal.entrypoints.pages.officer import officer_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
 from tsuen_portal.service_layer import officer_audit
@@ -56,7 +57,7 @@ async def certifications(page: PageDep, status: str = "active", done: str = "") 
 async def revoke(certification_id: str, page: PageDep) -> Response:
     account, token = await officer_token(page)
     form = await page.form()
-    cid = _uuid(certification_id)
+    cid = uuid_or_404(certification_id)
     reason = form.get(f"reason-{cid}", "")
     effective = form.get(f"effective-{cid}", "")
     try:

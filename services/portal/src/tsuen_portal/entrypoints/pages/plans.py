@@ -8,7 +8,8 @@ from fastapi.responses import Response
 
 from tsuen_common.timeutil import today_jst
 from tsuen_portal.domain.dates import parse_day
-from tsuen_portal.entrypoints.pages.facility import _facility_page, _uuid, _week
+from tsuen_portal.entrypoints.access import uuid_or_404
+from tsuen_portal.entrypoints.pages.facility import _facility_page, _week
 from tsuen_portal.entrypoints.pages.forms import FormErrors
 from tsuen_portal.entrypoints.pages.guardian import guardian_token
 from tsuen_portal.entrypoints.web import Page, PageDep
@@ -36,7 +37,7 @@ def _day_error(value: str, name: str, errors: FormErrors, *, required: bool) -> 
 async def apply_regular(facility_id: str, page: PageDep) -> Response:
     account, token = await guardian_token(page, only_guardians=True)
     form = await page.form()
-    fid = _uuid(facility_id)
+    fid = uuid_or_404(facility_id)
     chosen = {k: form.get(k, "").strip() for k in FIELDS}
     errors = FormErrors()
     if not chosen["regular_child"]:
@@ -110,7 +111,7 @@ async def plan_list(page: PageDep, applied: str = "", ended: str = "") -> Respon
 async def end_plan(plan_id: str, page: PageDep) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
     form = await page.form()
-    plan = _uuid(plan_id)
+    plan = uuid_or_404(plan_id)
     last_day = form.get(f"last_day-{plan}", "").strip()
     try:
         parse_day(last_day)

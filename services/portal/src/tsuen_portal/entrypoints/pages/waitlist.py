@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import Response
 
 from tsuen_portal.adapters.backends import BackendNotFound
-from tsuen_portal.entrypoints.pages.facility import _uuid
+from tsuen_portal.entrypoints.access import uuid_or_404
 from tsuen_portal.entrypoints.pages.guardian import guardian_token
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
@@ -60,7 +60,7 @@ async def join(page: PageDep) -> Response:
     if not all(chosen.values()):
         raise HTTPException(status.HTTP_400_BAD_REQUEST)  # the hidden fields are always sent
     outcome = await waitlist.join(
-        page.portal.backends, token, _uuid(chosen["facility"]), chosen["child"],
+        page.portal.backends, token, uuid_or_404(chosen["facility"]), chosen["child"],
         chosen["day"], chosen["start"], chosen["end"],
     )  # fmt: skip
     if isinstance(outcome, Refusal):
@@ -87,14 +87,14 @@ async def _entry_page(
 @router.get("/waitlist/{entry_id}")
 async def entry_detail(entry_id: str, page: PageDep) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
-    return await _entry_page(page, token, _uuid(entry_id))
+    return await _entry_page(page, token, uuid_or_404(entry_id))
 
 
 @router.post("/waitlist/{entry_id}/accept")
 async def accept(entry_id: str, page: PageDep) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
     await page.form()
-    eid = _uuid(entry_id)
+    eid = uuid_or_404(entry_id)
     try:
         outcome = await waitlist.accept(page.portal.backends, token, eid)
     except BackendNotFound:
@@ -108,7 +108,7 @@ async def accept(entry_id: str, page: PageDep) -> Response:
 async def leave(entry_id: str, page: PageDep) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
     await page.form()
-    eid = _uuid(entry_id)
+    eid = uuid_or_404(entry_id)
     try:
         refused = await waitlist.leave(page.portal.backends, token, eid)
     except BackendNotFound:
@@ -123,4 +123,4 @@ async def entry_form_address(entry_id: str, action: str, page: PageDep) -> Respo
     """A GET on a form's address (the language link of a page shown after a POST)."""
     if action not in ("accept", "leave"):
         raise HTTPException(status.HTTP_404_NOT_FOUND)
-    return page.redirect(f"/waitlist/{_uuid(entry_id)}")
+    return page.redirect(f"/waitlist/{uuid_or_404(entry_id)}")
