@@ -13,7 +13,6 @@ error summary has the focus and each of its links moves the focus to its field (
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -48,9 +47,12 @@ from tests.integration.portal.test_guardian_journey import (
     eligible_birth,
     keyboard_to,
 )
-from tests.integration.portal.test_scan_pages import code_url, sign_in_again
+from tests.integration.portal.test_scan_pages import (
+    code_url,
+    met_and_accepted_after_request,
+    sign_in_again,
+)
 from tests.integration.portal.test_staff_screens import DAY, api, at, roster_lines
-from tsuen_common.timeutil import _test_clock
 
 SUBMIT = "main form button[type=submit]"  # not the header's ログアウト
 DOCTORS_LETTER = FilePayload(name="shijisho.png", mimeType="image/png", buffer=PNG)
@@ -365,37 +367,18 @@ async def test_the_childs_details_by_the_keyboard_alone(keyboard: GuardianPlatfo
 
 
 async def met_and_accepted_now(gp: GuardianPlatform, family: Family, facility_id: str) -> None:
-    """The 初回面談 half an hour from the platform's clock, held, and the child accepted (the
-    facility's API; test_scan_pages' ``met_and_accepted`` fixes 08:30, past for a later test)."""
-    staff = gp.platform.staff(family.municipality, facility_id)
+    """The guardian asks for the 初回面談; the facility fixes it half an hour from the platform's
+    clock, holds it and accepts the child (test_scan_pages' ``met_and_accepted`` fixes 08:30,
+    past for a later test)."""
     who = gp.platform.guardian(family.municipality, family.guardian_id)
-    now = _test_clock(gp.platform.clock_file)
-    assert now is not None
-    asked = await api(
+    await api(
         gp,
         "POST",
         "/v1/interviews",
         who,
         json={"facility_id": facility_id, "child_id": family.child_id},
     )
-    starts = (now + timedelta(minutes=30)).isoformat()
-    await api(
-        gp, "POST", f"/v1/interviews/{asked['id']}/schedule", staff, json={"starts_at": starts}
-    )
-    await api(
-        gp,
-        "POST",
-        f"/v1/interviews/{asked['id']}/held",
-        staff,
-        json={"health_check": "no_concerns"},
-    )
-    await api(
-        gp,
-        "PUT",
-        f"/v1/facilities/{facility_id}/acceptances/{family.child_id}",
-        staff,
-        json={"accepted": True},
-    )
+    await met_and_accepted_after_request(gp, family, facility_id)
 
 
 async def booked_today(
