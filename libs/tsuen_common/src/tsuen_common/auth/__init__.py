@@ -13,17 +13,16 @@ from tsuen_common.auth.dependencies import (
     get_token_verifier,
     require_roles,
 )
-from tsuen_common.auth.tokens import (
+from tsuen_common.auth.errors import (
     AuthConfigError,
     AuthError,
     Forbidden,
     InvalidToken,
-    Principal,
-    Role,
     TokenExpired,
-    TokenIssuer,
-    TokenVerifier,
 )
+from tsuen_common.auth.issuer import TokenIssuer
+from tsuen_common.auth.principal import Principal, Role
+from tsuen_common.auth.verifier import TokenVerifier
 
 __all__ = [
     "AuthConfigError",

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tsuen_common.auth.tokens import AuthConfigError, Principal, Role, TokenIssuer
+from tsuen_common.auth.errors import AuthConfigError
+from tsuen_common.auth.issuer import TokenIssuer
+from tsuen_common.auth.principal import Principal, Role
 
 
 def _parser() -> argparse.ArgumentParser:

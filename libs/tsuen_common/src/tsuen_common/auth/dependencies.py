@@ -28,7 +28,9 @@ from fastapi import Depends, FastAPI, Path, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from tsuen_common.auth.tokens import Forbidden, InvalidToken, Principal, Role, TokenVerifier
+from tsuen_common.auth.errors import Forbidden, InvalidToken
+from tsuen_common.auth.principal import Principal, Role
+from tsuen_common.auth.verifier import TokenVerifier
 from tsuen_common.errors import FORBIDDEN_JA, UNAUTHORIZED_JA, error_body
 
 # auto_error=False: FastAPI's own error lacks the RFC 6750 error code, so we raise our own.

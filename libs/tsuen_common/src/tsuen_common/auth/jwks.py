@@ -20,7 +20,7 @@ from collections.abc import Callable
 from jwt import PyJWK, PyJWKClient, PyJWKSet
 from jwt.exceptions import PyJWKClientError, PyJWKError, PyJWKSetError
 
-from tsuen_common.auth.tokens import InvalidToken
+from tsuen_common.auth.errors import InvalidToken
 from tsuen_common.logging import get_logger
 
 log = get_logger(__name__)

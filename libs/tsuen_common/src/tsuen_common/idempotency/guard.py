@@ -13,7 +13,9 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tsuen_common.auth.tokens import InvalidToken, Principal, TokenVerifier
+from tsuen_common.auth.errors import InvalidToken
+from tsuen_common.auth.principal import Principal
+from tsuen_common.auth.verifier import TokenVerifier
 from tsuen_common.db import database_unavailable
 from tsuen_common.edge import ASGIApp, Message, Receive, Scope, Send
 from tsuen_common.idempotency.answers import (
