@@ -1,7 +1,9 @@
 """空き待ち (issue 17) through booking's HTTP API on a real database: a guardian refused for a
 full hour joins its wait list; a cancellation offers the place to the first in line and holds
 it (another family is refused it); accepting books it under the booking rules; an unanswered
-hold expires at the sweep and passes to the next; leaving; another family's entry is a 404."""
+hold expires at the sweep and passes to the next; leaving; another family's entry is a 404.
+The facility's list (its staff, its municipality's officers) names the children; another
+facility's staff and another municipality's officers get 404 for it."""
 
 from __future__ import annotations
 
@@ -9,7 +11,15 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from tests.integration.booking.support import CHIYODA, Child, Harness, auth, staff
+from tests.integration.booking.support import (
+    CHIYODA,
+    KAKEGAWA,
+    Child,
+    Harness,
+    auth,
+    officer,
+    staff,
+)
 from tsuen_booking.service_layer import waitlist_offers
 
 WEDNESDAY = date(2027, 6, 9)
@@ -177,3 +187,65 @@ async def test_a_declined_offer_passes_on_and_a_closed_day_offers_nothing(harnes
         "SELECT coalesce(sum(taken), 0) FROM facility_slots WHERE facility_id = :f", f=facility
     )
     assert taken == 0  # the hold was given back
+
+
+async def test_the_facility_sees_its_list_with_names_and_other_tenants_get_404(harness: Harness):
+    h = harness
+    facility = await h.register(CHIYODA, places_per_slot=1)
+    elsewhere = await h.register(CHIYODA, places_per_slot=1)
+    first, ben, chika = [await h.certify(CHIYODA) for _ in range(3)]
+    for child in (first, ben, chika):
+        await h.accept(CHIYODA, facility, child)
+    booked = (await h.book(first, facility, WEDNESDAY, time(10), time(11))).json()
+    ben_entry = (await join(h, ben, facility, 10, 11)).json()
+    chika_entry = (await join(h, chika, facility, 10, 11)).json()
+    path = f"/v1/facilities/{facility}/waitlist"
+
+    async def listed(who: Any, **params: str) -> list[dict[str, Any]]:
+        found = await h.client.get(path, params=params, headers=auth(who))
+        assert found.status_code == 200, found.text
+        return list(found.json())
+
+    # The facility's staff: each child named and read as on the roster, in the list's order.
+    waiting = await listed(staff(CHIYODA, facility))
+    assert [(e["id"], e["status"], e["position"]) for e in waiting] == [
+        (ben_entry["id"], "waiting", 1),
+        (chika_entry["id"], "waiting", 2),
+    ]
+    short = ben.child_id.hex[:4]
+    assert (waiting[0]["child_name"], waiting[0]["child_kana"]) == (
+        f"テスト {short}",
+        f"テスト {short}",
+    )
+    assert (waiting[0]["start"], waiting[0]["end"], waiting[0]["hold_until"]) == (
+        "10:00",
+        "11:00",
+        None,
+    )
+    # The municipality's officer reads the same list; one day only, or none on another day.
+    assert [e["id"] for e in await listed(officer(CHIYODA))] == [e["id"] for e in waiting]
+    assert len(await listed(staff(CHIYODA, facility), day=WEDNESDAY.isoformat())) == 2
+    later = (WEDNESDAY + timedelta(days=1)).isoformat()
+    assert await listed(staff(CHIYODA, facility), day=later) == []
+
+    # A freed place: the first in line holds it until the deadline; the second stays waiting.
+    await cancel(h, first, booked["id"])
+    offered, behind = await listed(staff(CHIYODA, facility))
+    assert (offered["status"], offered["position"]) == ("offered", None)
+    assert datetime.fromisoformat(offered["hold_until"]) == h.clock.now + HOLD
+    assert (behind["status"], behind["position"]) == ("waiting", 1)
+
+    # Another facility's staff and another municipality's officer: the 404 of a missing
+    # facility, for this facility's id as for a made-up one; a guardian is refused.
+    for who in (staff(CHIYODA, elsewhere), officer(KAKEGAWA)):
+        for facility_id in (facility, uuid.uuid4()):
+            refused = await h.client.get(
+                f"/v1/facilities/{facility_id}/waitlist", headers=auth(who)
+            )
+            assert refused.status_code == 404, refused.text
+            assert refused.json()["message_ja"].startswith("施設が見つかりませんでした")
+    assert (await h.client.get(path, headers=auth(ben.principal))).status_code == 403
+    theirs = await h.client.get(
+        f"/v1/facilities/{elsewhere}/waitlist", headers=auth(staff(CHIYODA, elsewhere))
+    )
+    assert theirs.json() == []  # their own list holds nothing of this facility's

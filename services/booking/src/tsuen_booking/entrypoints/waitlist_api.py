@@ -1,6 +1,8 @@
 """HTTP API of 空き待ち (service_layer/waitlist.py, issue 17): join a full span's wait list,
 see one's entries and offers, accept an offer (a booking under every booking rule), decline
-or leave. Another family's entry is a 404 exactly like a missing one."""
+or leave. Another family's entry is a 404 exactly like a missing one. The facility's whole
+list, with the children's names and readings, is ``GET /v1/facilities/{id}/waitlist``
+(service_layer/waitlist_facility.py): its staff and its municipality's officers only."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
-from tsuen_booking.entrypoints.deps import CHANGE, LIST, READ, TYPED, ContextDep
+from tsuen_booking.entrypoints.deps import CHANGE, LIST, READ, TYPED, ContextDep, Manager
 from tsuen_booking.entrypoints.schemas import BookingOut
-from tsuen_booking.service_layer import waitlist
+from tsuen_booking.service_layer import waitlist, waitlist_facility
 from tsuen_booking.service_layer.commands import BookingRequest, BoundedDate
 from tsuen_common.auth import PrincipalDep
 
@@ -34,6 +36,10 @@ class WaitlistEntryOut(BaseModel):
     hold_until: datetime | None  # while offered: the place is held until then (Japan time)
     position: int | None  # while waiting: 1 = the next to be offered a place
     booking_id: uuid.UUID | None
+
+
+class FacilityWaitlistEntryOut(WaitlistEntryOut):
+    child_kana: str | None  # the reading, as the staff's roster shows it (None: not received)
 
 
 @router.post(
@@ -92,3 +98,23 @@ async def accept(entry_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep) 
 )
 async def leave(entry_id: uuid.UUID, principal: PrincipalDep, ctx: ContextDep) -> dict[str, Any]:
     return await waitlist.leave(ctx, principal, entry_id)
+
+
+@router.get(
+    "/facilities/{facility_id}/waitlist",
+    tags=["waitlist"],
+    summary="施設の空き待ち: every entry of one day (or from today on) with the children's "
+    "names and readings, places in line and holds; the facility's staff and its "
+    "municipality's officers only",
+    response_model=list[FacilityWaitlistEntryOut],
+    responses=READ,
+)
+async def facility_list(
+    facility_id: uuid.UUID,
+    principal: Manager,
+    ctx: ContextDep,
+    day: BoundedDate | None = Query(
+        default=None, description="only this day (default: from today)"
+    ),
+) -> list[dict[str, Any]]:
+    return await waitlist_facility.facility_entries(ctx, principal, facility_id, day=day)

@@ -95,7 +95,9 @@ _POSITION = (
     .scalar_subquery()
 )
 
-_LISTED = sa.select(
+# An entry with its facility's and child's names and its place in line; waitlist_facility.py
+# adds the reading for the facility's own list.
+LISTED = sa.select(
     entries,
     facilities.c.name.label("facility_name"),
     children.c.name.label("child_name"),
@@ -129,7 +131,7 @@ def entry_out(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 async def _listed(session: AsyncSession, entry_id: uuid.UUID) -> dict[str, Any]:
-    row = (await session.execute(_LISTED.where(entries.c.id == entry_id))).mappings().one()
+    row = (await session.execute(LISTED.where(entries.c.id == entry_id))).mappings().one()
     return entry_out(row)
 
 
@@ -141,7 +143,7 @@ async def list_entries(
     since = since or ctx.clock().astimezone(JST).date()
     async with ctx.sessions() as session:
         rows = await session.execute(
-            _LISTED.where(_tenant(principal), entries.c.use_date >= since)
+            LISTED.where(_tenant(principal), entries.c.use_date >= since)
             .order_by(entries.c.use_date, entries.c.start_time, entries.c.joined_at)
             .limit(500)
         )
@@ -151,7 +153,7 @@ async def list_entries(
 async def get_entry(ctx: Context, principal: Principal, entry_id: uuid.UUID) -> dict[str, Any]:
     async with ctx.sessions() as session:
         row = (
-            (await session.execute(_LISTED.where(entries.c.id == entry_id, _tenant(principal))))
+            (await session.execute(LISTED.where(entries.c.id == entry_id, _tenant(principal))))
             .mappings()
             .first()
         )
@@ -375,4 +377,4 @@ async def leave(ctx: Context, principal: Principal, entry_id: uuid.UUID) -> dict
     return left
 
 
-__all__ = ["accept", "get_entry", "join", "leave", "list_entries"]
+__all__ = ["LISTED", "accept", "entry_out", "get_entry", "join", "leave", "list_entries"]
