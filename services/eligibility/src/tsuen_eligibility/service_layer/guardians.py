@@ -17,19 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.events.eligibility import CertificationChanged, GuardianEmailChangeRequested
 from tsuen_common.logging import get_logger
-from tsuen_eligibility.adapters.orm import (
-    applications,
-    certifications,
-    email_changes,
-    guardian_accounts,
-)
+from tsuen_eligibility.adapters import application_store, certification_rows, guardian_store
 from tsuen_eligibility.domain.links import new_token, token_hash
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import Conflict, Gone, NotFound
@@ -57,29 +50,13 @@ async def account_for_applicant(
     session: AsyncSession, *, municipality: str, email: str, identity: str
 ) -> uuid.UUID:
     """The account the certified child joins: the applicant's own, or a new one."""
-    await session.execute(
-        insert(guardian_accounts)
-        .values(id=uuid.uuid4(), municipality=municipality, email=email, identity_key=identity)
-        .on_conflict_do_nothing(constraint="uq_guardian_accounts_email")
+    account = await guardian_store.account_of_email_for_update(
+        session, municipality=municipality, email=email, identity_if_new=identity
     )
-    account = (
-        await session.execute(
-            sa.select(guardian_accounts.c.id, guardian_accounts.c.identity_key)
-            .where(
-                guardian_accounts.c.municipality == municipality,
-                guardian_accounts.c.email == email,
-            )
-            .with_for_update()
-        )
-    ).one()
     if account.identity_key is None:
         # An account from before identities were kept, with no certified child yet whose form
         # could tell who it is: the first certified guardian becomes it.
-        await session.execute(
-            sa.update(guardian_accounts)
-            .where(guardian_accounts.c.id == account.id)
-            .values(identity_key=identity)
-        )
+        await guardian_store.set_identity(session, account.id, identity)
     elif account.identity_key != identity:
         raise AddressBelongsToAnotherGuardian()
     return uuid.UUID(str(account.id))
@@ -101,28 +78,20 @@ async def request_email_change(
     token = new_token()
     change_id = uuid.uuid4()
     # One open request at a time: an earlier link stops working when a newer one is sent.
-    await session.execute(
-        sa.update(email_changes)
-        .where(
-            email_changes.c.municipality == municipality,
-            email_changes.c.guardian_id == guardian_id,
-            email_changes.c.confirmed_at.is_(None),
-            email_changes.c.expires_at > now,
-        )
-        .values(expires_at=now)
+    await guardian_store.expire_open_changes(
+        session, municipality=municipality, guardian_id=guardian_id, now=now
     )
-    await session.execute(
-        sa.insert(email_changes).values(
-            id=change_id,
-            municipality=municipality,
-            guardian_id=guardian_id,
-            certification_id=certification_id,
-            new_email=new_email,
-            token_hash=token_hash(token),
-            requested_by=actor,
-            requested_at=now,
-            expires_at=expires_at,
-        )
+    await guardian_store.add_change(
+        session,
+        id=change_id,
+        municipality=municipality,
+        guardian_id=guardian_id,
+        certification_id=certification_id,
+        new_email=new_email,
+        token_hash=token_hash(token),
+        requested_by=actor,
+        requested_at=now,
+        expires_at=expires_at,
     )
     url = f"{ctx.settings.email_change_url_base}?" + urlencode(
         {"municipality": municipality, "token": token}
@@ -158,14 +127,8 @@ async def confirm_email_change(
     async with ctx.sessions() as session, session.begin():
         change = await _confirmable_change(session, municipality, token, now)
         await _check_address_free(session, municipality, change)
-        await session.execute(
-            sa.update(guardian_accounts)
-            .where(guardian_accounts.c.id == change.guardian_id)
-            .values(email=change.new_email)
-        )
-        await session.execute(
-            sa.update(email_changes).where(email_changes.c.id == change.id).values(confirmed_at=now)
-        )
+        await guardian_store.set_email(session, change.guardian_id, change.new_email)
+        await guardian_store.mark_change_confirmed(session, change.id, at=now)
         changed = await _tell_each_certification(ctx, session, municipality, change, now)
     log.info("guardian e-mail change confirmed", municipality=municipality)
     return {
@@ -179,16 +142,9 @@ async def _confirmable_change(
     session: AsyncSession, municipality: str, token: str, now: datetime
 ) -> Row[Any]:
     """The change of this token, locked: not confirmed yet and not expired."""
-    change = (
-        await session.execute(
-            sa.select(email_changes)
-            .where(
-                email_changes.c.municipality == municipality,
-                email_changes.c.token_hash == token_hash(token),
-            )
-            .with_for_update()
-        )
-    ).one_or_none()
+    change = await guardian_store.change_for_update(
+        session, municipality=municipality, token_hash=token_hash(token)
+    )
     if change is None:
         raise NotFound(
             "this confirmation link is not valid; ask for the change again",
@@ -211,16 +167,9 @@ async def _confirmable_change(
 
 async def _check_address_free(session: AsyncSession, municipality: str, change: Row[Any]) -> None:
     """No other guardian account of the municipality uses the new address."""
-    taken = (
-        await session.execute(
-            sa.select(guardian_accounts.c.id).where(
-                guardian_accounts.c.municipality == municipality,
-                guardian_accounts.c.email == change.new_email,
-                guardian_accounts.c.id != change.guardian_id,
-            )
-        )
-    ).first()
-    if taken is not None:
+    if await guardian_store.another_account_uses(
+        session, municipality=municipality, email=change.new_email, guardian_id=change.guardian_id
+    ):
         raise Conflict(
             "another guardian account of this municipality already uses that e-mail "
             "address; choose another one",
@@ -236,23 +185,12 @@ async def _tell_each_certification(
     how many did."""
     # Siblings share the account: booking and notification keep the address per
     # certification, so each active one is told.
-    active = (
-        await session.execute(
-            sa.select(certifications)
-            .where(
-                certifications.c.municipality == municipality,
-                certifications.c.guardian_id == change.guardian_id,
-                certifications.c.status == "active",
-            )
-            .order_by(certifications.c.id)
-            .with_for_update()
-        )
-    ).all()
+    active = await certification_rows.active_of_guardian_for_update(
+        session, municipality, change.guardian_id
+    )
     for cert in active:
-        await session.execute(
-            sa.update(applications)
-            .where(applications.c.id == cert.application_id)
-            .values(guardian_email=change.new_email)
+        await application_store.update_application(
+            session, cert.application_id, guardian_email=change.new_email
         )
         await audit(
             session,
