@@ -104,6 +104,16 @@ async def application(
     return (await session.execute(query)).one_or_none()
 
 
+async def application_form(session: AsyncSession, application_id: uuid.UUID) -> dict[str, Any]:
+    """The application's form as the guardian filled it in (changes since applied to it)."""
+    form = (
+        await session.execute(
+            sa.select(applications.c.form).where(applications.c.id == application_id)
+        )
+    ).scalar_one()
+    return dict(form)
+
+
 async def update_application(
     session: AsyncSession, application_id: uuid.UUID, **values: Any
 ) -> None:

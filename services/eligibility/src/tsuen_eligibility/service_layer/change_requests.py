@@ -8,17 +8,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.auth import Principal
 from tsuen_common.events.eligibility import CertificationChanged, ChangeApplicationDecided
-from tsuen_eligibility.adapters.orm import (
-    applications,
-    certifications,
-    change_requests,
-    guardian_accounts,
+from tsuen_eligibility.adapters import (
+    application_store,
+    certification_rows,
+    change_store,
+    guardian_store,
 )
 from tsuen_eligibility.domain.changes import (
     APPROVED,
@@ -35,22 +34,13 @@ REQUEST_NOT_FOUND_JA = "変更申請が見つかりません。"
 
 
 async def form_of(session: AsyncSession, application_id: uuid.UUID) -> dict[str, Any]:
-    form = (
-        await session.execute(
-            sa.select(applications.c.form).where(applications.c.id == application_id)
-        )
-    ).scalar_one()
-    return dict(form)
+    """The form on record, which a change is applied to."""
+    return await application_store.application_form(session, application_id)
 
 
 async def email_of(session: AsyncSession, guardian_id: uuid.UUID) -> str:
-    return str(
-        (
-            await session.execute(
-                sa.select(guardian_accounts.c.email).where(guardian_accounts.c.id == guardian_id)
-            )
-        ).scalar_one()
-    )
+    """The guardian's address, which the decision is mailed to."""
+    return await guardian_store.email_of(session, guardian_id)
 
 
 async def file(
@@ -61,15 +51,7 @@ async def file(
     actor: str,
 ) -> uuid.UUID:
     """Keep the guardian's change for an officer; one open request per certification."""
-    waiting = (
-        await session.execute(
-            sa.select(change_requests.c.id).where(
-                change_requests.c.certification_id == cert.id,
-                change_requests.c.status == PENDING,
-            )
-        )
-    ).scalar_one_or_none()
-    if waiting is not None:
+    if await change_store.open_request_of(session, cert.id, status=PENDING) is not None:
         raise Conflict(
             "a change application of this certification is waiting for review",
             message_ja=(
@@ -78,17 +60,16 @@ async def file(
         )
     request_id = uuid.uuid4()
     now = ctx.now()
-    await session.execute(
-        sa.insert(change_requests).values(
-            id=request_id,
-            municipality=cert.municipality,
-            certification_id=cert.id,
-            guardian_id=cert.guardian_id,
-            requested=changes,
-            requested_by=actor,
-            requested_at=now,
-            status=PENDING,
-        )
+    await change_store.add_request(
+        session,
+        id=request_id,
+        municipality=cert.municipality,
+        certification_id=cert.id,
+        guardian_id=cert.guardian_id,
+        requested=changes,
+        requested_by=actor,
+        requested_at=now,
+        status=PENDING,
     )
     await audit(
         session,
@@ -117,9 +98,7 @@ async def apply(
     values: dict[str, Any] = {"form": form}
     if "guardian_name" in changes:
         values["guardian_name"] = changes["guardian_name"]
-    await session.execute(
-        sa.update(applications).where(applications.c.id == cert.application_id).values(values)
-    )
+    await application_store.update_application(session, cert.application_id, **values)
     await audit(
         session,
         municipality=cert.municipality,
@@ -162,20 +141,6 @@ def _view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _query(municipality: str) -> sa.Select[Any]:
-    return (
-        sa.select(
-            change_requests,
-            certifications.c.certificate_number,
-            applications.c.child_name,
-            applications.c.form,
-        )
-        .join(certifications, certifications.c.id == change_requests.c.certification_id)
-        .join(applications, applications.c.id == certifications.c.application_id)
-        .where(change_requests.c.municipality == municipality)
-    )
-
-
 async def list_requests(
     ctx: Eligibility,
     *,
@@ -186,15 +151,14 @@ async def list_requests(
 ) -> list[dict[str, Any]]:
     """The officer's queue (oldest first) or, narrowed, one guardian's own requests."""
     ctx.policy(municipality)
-    query = _query(municipality)
-    if status:
-        query = query.where(change_requests.c.status == status)
-    if certification_id is not None:
-        query = query.where(change_requests.c.certification_id == certification_id)
-    if guardian_id is not None:
-        query = query.where(change_requests.c.guardian_id == guardian_id)
     async with ctx.sessions() as session:
-        rows = (await session.execute(query.order_by(change_requests.c.requested_at))).all()
+        rows = await change_store.requests(
+            session,
+            municipality=municipality,
+            status=status,
+            certification_id=certification_id,
+            guardian_id=guardian_id,
+        )
     return [_view(r) for r in rows]
 
 
@@ -202,16 +166,7 @@ async def _pending_request(
     session: AsyncSession, municipality: str, request_id: uuid.UUID
 ) -> Row[Any]:
     """The change request, locked: of this municipality and not decided yet."""
-    row = (
-        await session.execute(
-            sa.select(change_requests)
-            .where(
-                change_requests.c.municipality == municipality,
-                change_requests.c.id == request_id,
-            )
-            .with_for_update()
-        )
-    ).one_or_none()
+    row = await change_store.request_for_update(session, municipality, request_id)
     if row is None:
         raise NotFound(f"no change request {request_id}", message_ja=REQUEST_NOT_FOUND_JA)
     if row.status != PENDING:
@@ -235,13 +190,7 @@ async def decide(
     now = ctx.now()
     async with ctx.sessions() as session, session.begin():
         row = await _pending_request(session, municipality, request_id)
-        cert = (
-            await session.execute(
-                sa.select(certifications)
-                .where(certifications.c.id == row.certification_id)
-                .with_for_update()
-            )
-        ).one()
+        cert = await certification_rows.certification_for_update(session, row.certification_id)
         if approve and cert.status != "active":
             raise Conflict(
                 "the certification has ended; the change cannot apply",
@@ -252,15 +201,13 @@ async def decide(
         if approve:
             form = await form_of(session, cert.application_id)
             await apply(ctx, session, cert, form, changes, email, principal.subject)
-        await session.execute(
-            sa.update(change_requests)
-            .where(change_requests.c.id == request_id)
-            .values(
-                status=APPROVED if approve else REJECTED,
-                decided_by=principal.subject,
-                decided_at=now,
-                reason=reason,
-            )
+        await change_store.record_decision(
+            session,
+            request_id,
+            status=APPROVED if approve else REJECTED,
+            decided_by=principal.subject,
+            decided_at=now,
+            reason=reason,
         )
         decided = ChangeApplicationDecided(
             change_request_id=request_id,
