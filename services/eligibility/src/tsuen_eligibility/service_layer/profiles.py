@@ -15,13 +15,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.events.eligibility import ChildProfile, ChildProfileUpdated
-from tsuen_eligibility.adapters.orm import certifications, child_profiles
+from tsuen_eligibility.adapters import certification_rows, profile_store
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import Conflict, NotFound
 
@@ -37,17 +35,7 @@ async def _guardian_of_child(
     session: AsyncSession, principal: Principal, municipality: str, child_id: uuid.UUID
 ) -> uuid.UUID:
     """The guardian of the child's newest certification, if the caller may see the child."""
-    row = (
-        await session.execute(
-            sa.select(certifications.c.guardian_id, certifications.c.status)
-            .where(
-                certifications.c.municipality == municipality,
-                certifications.c.child_id == child_id,
-            )
-            .order_by(certifications.c.created_at.desc())
-            .limit(1)
-        )
-    ).one_or_none()
+    row = await certification_rows.newest_of_child(session, municipality, child_id)
     if row is None or not principal.can_access_guardian(municipality, str(row.guardian_id)):
         raise _not_found(municipality, child_id)
     return uuid.UUID(str(row.guardian_id))
@@ -71,14 +59,7 @@ async def get_profile(
     ctx.policy(municipality)
     async with ctx.sessions() as session:
         await _guardian_of_child(session, principal, municipality, child_id)
-        row = (
-            await session.execute(
-                sa.select(child_profiles).where(
-                    child_profiles.c.municipality == municipality,
-                    child_profiles.c.child_id == child_id,
-                )
-            )
-        ).one_or_none()
+        row = await profile_store.profile(session, municipality, child_id)
     return _view(child_id, row)
 
 
@@ -107,7 +88,7 @@ async def save_profile(
     data = profile.model_dump(mode="json")
     async with ctx.sessions() as session, session.begin():
         guardian_id = await _guardian_of_child(session, principal, municipality, child_id)
-        current = await _locked_version(session, municipality, child_id)
+        current = await profile_store.version_for_update(session, municipality, child_id)
         version_now = current.version if current is not None else 0
         if expected_version is not None and expected_version != version_now:
             raise Conflict(
@@ -116,8 +97,8 @@ async def save_profile(
             )
         before = dict(current.profile) if current is not None else None
         if before == data:
-            return _view(child_id, await _record(session, municipality, child_id))
-        version = await _write_record(
+            return _view(child_id, await profile_store.profile(session, municipality, child_id))
+        version = await profile_store.write(
             session,
             {
                 "municipality": municipality,
@@ -152,52 +133,3 @@ async def save_profile(
             municipality=municipality,
         )
     return {"child_id": child_id, "version": version, "updated_at": now, "profile": data}
-
-
-async def _locked_version(session: AsyncSession, municipality: str, child_id: uuid.UUID) -> Any:
-    """The record's version and profile, locked for the save; None before the first save."""
-    return (
-        await session.execute(
-            sa.select(child_profiles.c.version, child_profiles.c.profile)
-            .where(
-                child_profiles.c.municipality == municipality,
-                child_profiles.c.child_id == child_id,
-            )
-            .with_for_update()
-        )
-    ).one_or_none()
-
-
-async def _record(session: AsyncSession, municipality: str, child_id: uuid.UUID) -> Any:
-    return (
-        await session.execute(
-            sa.select(child_profiles).where(
-                child_profiles.c.municipality == municipality,
-                child_profiles.c.child_id == child_id,
-            )
-        )
-    ).one()
-
-
-async def _write_record(session: AsyncSession, values: dict[str, Any]) -> int:
-    """Insert or replace the record; the version it now has."""
-    insert = pg.insert(child_profiles).values(**values)
-    # Two first registrations at once find no row to lock: the second one's upsert then
-    # takes the next version from the row the first wrote, so versions never repeat and
-    # the facilities keep the record eligibility keeps.
-    version: int = (
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[child_profiles.c.municipality, child_profiles.c.child_id],
-                set_={
-                    **{
-                        k: insert.excluded[k]
-                        for k in values
-                        if k not in ("municipality", "child_id", "version")
-                    },
-                    "version": child_profiles.c.version + 1,
-                },
-            ).returning(child_profiles.c.version)
-        )
-    ).scalar_one()
-    return version
