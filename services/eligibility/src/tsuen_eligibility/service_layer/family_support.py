@@ -8,11 +8,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-import sqlalchemy as sa
-
 from tsuen_common.auth import Principal
 from tsuen_common.events.eligibility import FamilySupportMarked
-from tsuen_eligibility.adapters.orm import certifications
+from tsuen_eligibility.adapters import certification_rows
 from tsuen_eligibility.domain.family_support import family_support_refusal
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import CERTIFICATION_NOT_FOUND_JA, Invalid, NotFound
@@ -27,16 +25,9 @@ async def mark_family_support(
     end: date,
 ) -> FamilySupportMarked:
     async with ctx.sessions() as session, session.begin():
-        cert = (
-            await session.execute(
-                sa.select(certifications)
-                .where(
-                    certifications.c.municipality == municipality,
-                    certifications.c.id == certification_id,
-                )
-                .with_for_update()
-            )
-        ).one_or_none()
+        cert = await certification_rows.municipality_certification_for_update(
+            session, municipality, certification_id
+        )
         if cert is None:
             # Another municipality's certification is answered like a missing one.
             raise NotFound(
