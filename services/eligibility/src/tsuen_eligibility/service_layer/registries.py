@@ -12,14 +12,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TypeVar
 
-import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.events.eligibility import RevocationReason
 from tsuen_common.policy import EnrollmentType
-from tsuen_eligibility.adapters.orm import certifications, enrollments, resident_records
+from tsuen_eligibility.adapters import certification_rows, registry_store
 from tsuen_eligibility.domain.checks import (
     CheckResults,
     EnrollmentFacts,
@@ -44,28 +42,12 @@ async def child_checks(
     birth_date: date,
     on: date,
 ) -> CheckResults:
-    residents = (
-        await session.execute(
-            sa.select(resident_records.c.moved_in_on, resident_records.c.moved_out_on).where(
-                resident_records.c.municipality == municipality,
-                resident_records.c.child_kana_key == child_kana_key,
-                resident_records.c.child_birth_date == birth_date,
-            )
-        )
-    ).all()
-    enrolled = (
-        await session.execute(
-            sa.select(
-                enrollments.c.facility_type,
-                enrollments.c.enrolled_from,
-                enrollments.c.enrolled_until,
-            ).where(
-                enrollments.c.municipality == municipality,
-                enrollments.c.child_kana_key == child_kana_key,
-                enrollments.c.child_birth_date == birth_date,
-            )
-        )
-    ).all()
+    residents = await registry_store.residence_of_child(
+        session, municipality, child_kana_key, birth_date
+    )
+    enrolled = await registry_store.enrollments_of_child(
+        session, municipality, child_kana_key, birth_date
+    )
     return run_checks(
         birth_date=birth_date,
         on=on,
@@ -119,22 +101,13 @@ async def import_residents(
     async with ctx.sessions() as session, session.begin():
         for row in rows:
             key = kana_key(row.child_kana)
-            stmt = insert(resident_records).values(
+            await registry_store.put_resident_record(
+                session,
                 municipality=municipality,
                 child_kana_key=key,
                 child_birth_date=row.child_birth_date,
                 moved_in_on=row.moved_in_on,
                 moved_out_on=row.moved_out_on,
-            )
-            await session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["municipality", "child_kana_key", "child_birth_date"],
-                    set_={
-                        "moved_in_on": stmt.excluded.moved_in_on,
-                        "moved_out_on": stmt.excluded.moved_out_on,
-                        "updated_at": sa.func.now(),
-                    },
-                )
             )
             if row.moved_out_on is not None:
                 revoked += await _revoke_child(
@@ -166,19 +139,14 @@ async def import_enrollments(
     async with ctx.sessions() as session, session.begin():
         for row in rows:
             key = kana_key(row.child_kana)
-            stmt = insert(enrollments).values(
+            await registry_store.put_enrollment(
+                session,
                 municipality=municipality,
                 child_kana_key=key,
                 child_birth_date=row.child_birth_date,
                 facility_type=str(row.facility_type),
                 enrolled_from=row.enrolled_from,
                 enrolled_until=row.enrolled_until,
-            )
-            await session.execute(
-                stmt.on_conflict_do_update(
-                    constraint="uq_enrollments_child_type_from",
-                    set_={"enrolled_until": stmt.excluded.enrolled_until},
-                )
             )
             if policy.excludes(row.facility_type):
                 revoked += await _revoke_child(
@@ -215,18 +183,9 @@ async def _revoke_child(
 ) -> int:
     from tsuen_eligibility.service_layer.certifications import revoke_row
 
-    active = (
-        await session.execute(
-            sa.select(certifications)
-            .where(
-                certifications.c.municipality == municipality,
-                certifications.c.child_kana_key == child_kana_key,
-                certifications.c.child_birth_date == birth_date,
-                certifications.c.status == "active",
-            )
-            .with_for_update()
-        )
-    ).all()
+    active = await certification_rows.active_of_child_for_update(
+        session, municipality, child_kana_key, birth_date
+    )
     for cert in active:
         await revoke_row(ctx, session, cert, reason=reason, event_date=event_date, actor=actor)
     return len(active)

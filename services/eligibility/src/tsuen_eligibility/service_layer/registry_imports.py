@@ -13,17 +13,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.events.eligibility import RevocationReason
-from tsuen_eligibility.adapters.orm import (
-    applications,
-    certifications,
-    enrollments,
-    resident_records,
-)
+from tsuen_eligibility.adapters import certification_rows, registry_store
 from tsuen_eligibility.domain import registry_import as rules
 from tsuen_eligibility.domain.certification import revocation_effective_date
 from tsuen_eligibility.domain.names import kana_key
@@ -53,13 +46,7 @@ def _keys(rows: list[tuple[int, Any]]) -> list[str]:
 async def _residents_on_record(
     session: AsyncSession, municipality: str, keys: list[str]
 ) -> dict[Any, dict[str, str | None]]:
-    # One array parameter, not one per key: a 50,000-row file stays one query.
-    found = await session.execute(
-        sa.select(resident_records).where(
-            resident_records.c.municipality == municipality,
-            resident_records.c.child_kana_key == sa.any_(sa.literal(keys, ARRAY(sa.Text))),
-        )
-    )
+    found = await registry_store.residents_of_children(session, municipality, keys)
     return {
         (r.child_kana_key, r.child_birth_date): rules.resident_values(r.moved_in_on, r.moved_out_on)
         for r in found
@@ -69,12 +56,7 @@ async def _residents_on_record(
 async def _enrollments_on_record(
     session: AsyncSession, municipality: str, keys: list[str]
 ) -> dict[Any, dict[str, str | None]]:
-    found = await session.execute(
-        sa.select(enrollments).where(
-            enrollments.c.municipality == municipality,
-            enrollments.c.child_kana_key == sa.any_(sa.literal(keys, ARRAY(sa.Text))),
-        )
-    )
+    found = await registry_store.enrollments_of_children(session, municipality, keys)
     return {
         (r.child_kana_key, r.child_birth_date, r.facility_type, r.enrolled_from): (
             rules.enrollment_values(r.enrolled_until)
@@ -86,23 +68,7 @@ async def _enrollments_on_record(
 async def _active_certifications(
     session: AsyncSession, municipality: str, keys: list[str]
 ) -> dict[tuple[str, date], list[Any]]:
-    found = await session.execute(
-        sa.select(
-            certifications.c.id,
-            certifications.c.certificate_number,
-            certifications.c.child_kana_key,
-            certifications.c.child_birth_date,
-            certifications.c.valid_until,
-            applications.c.child_name,
-        )
-        .join(applications, applications.c.id == certifications.c.application_id)
-        .where(
-            certifications.c.municipality == municipality,
-            certifications.c.status == "active",
-            certifications.c.child_kana_key == sa.any_(sa.literal(keys, ARRAY(sa.Text))),
-        )
-        .order_by(certifications.c.certificate_number)
-    )
+    found = await certification_rows.active_of_children(session, municipality, keys)
     by_child: dict[tuple[str, date], list[Any]] = {}
     for r in found:
         by_child.setdefault((r.child_kana_key, r.child_birth_date), []).append(r)
