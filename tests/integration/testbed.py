@@ -58,6 +58,7 @@ __all__ = [
     "LABEL",
     "KafkaHandle",
     "PostgresHandle",
+    "free_port",
     "kafka_image",
     "missing_images",
     "postgres_image",
@@ -263,7 +264,7 @@ def start_kafka(
     started = time.monotonic()
     deadline = started + timeout
     for attempt in range(1, 4):
-        port = _free_port()
+        port = free_port()
         container = _container(image, "kafka")
         # Same port inside and outside: the advertised address then works from the host and
         # from the broker itself (inter-broker / transaction marker connections).
@@ -390,6 +391,14 @@ def remove_stale_containers(*, include_live: bool = False) -> int:
     finally:
         client.close()
     return removed
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (the OS picked it), for a server a
+    test starts. The one helper for this: every harness imports it from here."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -522,12 +531,6 @@ def _require_image(image: str) -> None:
         ) from None
     finally:
         client.close()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def _port_taken(exc: docker.errors.APIError) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -20,6 +19,7 @@ from playwright.async_api import async_playwright
 
 from tests.integration.attendance.harness import CHIYODA, attendance_stack, new_booking
 from tests.integration.conftest import eventually
+from tests.integration.testbed import free_port
 from tsuen_common.auth import Principal, Role
 from tsuen_common.events.attendance import CheckedIn
 from tsuen_common.timeutil import JST, now_jst
@@ -34,13 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager

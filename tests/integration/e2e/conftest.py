@@ -16,11 +16,10 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from aiosmtpd.controller import Controller
 
 from tests.integration import testbed
 from tests.integration.conftest import eventually
+from tests.integration.testbed import free_port
 from tsuen_common.auth import Principal, Role, TokenIssuer
 from tsuen_common.messaging.provision import ensure_topics
 from tsuen_common.timeutil import set_test_clock
@@ -39,12 +39,7 @@ from tsuen_notification.adapters.mailcatcher import CaughtMail, MailCatcher
 
 SERVICES = ("eligibility", "booking", "attendance", "notification")
 BIN = Path(sys.executable).parent  # the workspace venv, where the tsuen-* scripts live
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((testbed.HOST, 0))
-        return int(s.getsockname()[1])
+ALL = ("all", "--migrate", "--host", testbed.HOST)  # how operators run a service (compose, dev)
 
 
 @dataclass
@@ -53,6 +48,7 @@ class ServiceProcess:
     port: int
     log: Path
     process: subprocess.Popen[bytes]
+    terminated: bool = field(default=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -65,11 +61,18 @@ class ServiceProcess:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self) -> None:
-        """SIGTERM the supervisor's process group (it forwards to its children), then SIGKILL."""
-        if self.process.poll() is None:
+    def terminate(self) -> None:
+        """SIGTERM the supervisor's process group (it forwards to its children), once: a
+        second SIGTERM would make uvicorn force its exit instead of shutting down."""
+        if not self.terminated and self.process.poll() is None:
+            self.terminated = True
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
+
+    def stop(self) -> None:
+        """SIGTERM (unless :meth:`terminate` sent it), up to 20 s to finish, then SIGKILL."""
+        if self.process.poll() is None:
+            self.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=20)
         # Children that outlived their supervisor (or a supervisor that would not stop).
@@ -77,6 +80,16 @@ class ServiceProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=10)
+
+
+def stop_services(services: Iterable[ServiceProcess]) -> None:
+    """Stop them together: every one is told first and then waited for, so the platform's
+    shutdown takes as long as its slowest service, not the sum of all."""
+    services = list(services)
+    for svc in services:
+        svc.terminate()
+    for svc in services:
+        svc.stop()
 
 
 @dataclass
@@ -182,6 +195,44 @@ def _base_env() -> dict[str, str]:
     return env
 
 
+def start_service(
+    name: str, args: Iterable[str], env: dict[str, str], port: int, workdir: Path
+) -> ServiceProcess:
+    """``tsuen-<name> <args>`` in its own process group (stopped as a whole), its output in
+    ``workdir/<name>.log``. Returns at once: wait with :func:`wait_healthy`."""
+    log = workdir / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(BIN / f"tsuen-{name}"), *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return ServiceProcess(name, port, log, process)
+
+
+async def wait_healthy(services: Iterable[ServiceProcess], *, within: float = 240) -> None:
+    """Until every service answers ``/healthz``; polled together (they start in parallel, so
+    the wait is the slowest one's, not the sum), every 0.1 s. A process that exits fails the
+    test with its log."""
+    waiting = list(services)
+    async with httpx.AsyncClient(timeout=2.0) as client:
+
+        async def all_up() -> bool:
+            for svc in list(waiting):
+                if svc.process.poll() is not None:
+                    pytest.fail(f"{svc.name} exited:\n{svc.tail()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{svc.url}/healthz")).status_code == 200:
+                        waiting.remove(svc)
+            return not waiting
+
+        await eventually(
+            all_up, within=within, what=f"/healthz of {', '.join(s.name for s in waiting)}"
+        )
+
+
 @pytest.fixture(scope="module")
 async def platform(
     kafka: testbed.KafkaHandle,
@@ -236,20 +287,9 @@ async def platform(
             databases.append(db_name)
             envs[name] = {**shared, **specific[name], "TSUEN_DATABASE_URL": url}
         for name in SERVICES:
-            log = workdir / f"{name}.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(  # noqa: ASYNC220 - returns at once
-                    [
-                        str(BIN / f"tsuen-{name}"),
-                        *("all", "--migrate", "--host", testbed.HOST),
-                        *("--port", str(ports[name])),
-                    ],
-                    env=envs[name],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # its own process group: stopped as a whole
-                )
-            services[name] = ServiceProcess(name, ports[name], log, process)
+            services[name] = start_service(
+                name, (*ALL, "--port", str(ports[name])), envs[name], ports[name], workdir
+            )
         platform = Platform(
             services=services,
             clock_file=clock_file,
@@ -258,22 +298,10 @@ async def platform(
             env=shared,
             envs=envs,
         )
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            for name, svc in services.items():
-
-                async def healthy(svc: ServiceProcess = svc) -> bool:
-                    if svc.process.poll() is not None:
-                        pytest.fail(f"{svc.name} exited:\n{platform.logs()}")
-                    with contextlib.suppress(httpx.HTTPError):
-                        response = await client.get(f"{svc.url}/healthz")
-                        return response.status_code == 200
-                    return False
-
-                await eventually(healthy, within=90, what=f"{name} /healthz")
+        await wait_healthy(services.values(), within=90)
         yield platform
     finally:
-        for svc in services.values():
-            svc.stop()
+        stop_services(services.values())
         smtp.stop()
         await _drop_databases(postgres, databases)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,17 +16,12 @@ import pytest
 
 from tests.integration.conftest import eventually
 from tests.integration.identity.harness import identity_stack
+from tests.integration.testbed import free_port
 from tsuen_common.auth import Role, TokenVerifier
 from tsuen_common.settings import ServiceSettings
 from tsuen_identity.adapters.keys import generate_key_file
 
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -74,7 +68,7 @@ async def test_verifiers_follow_a_key_rotation_through_the_jwks(
     old_key = tmp_path / "identity-signing.pem"  # the stack's key
     new_key = tmp_path / "identity-2027.pem"
     generate_key_file(new_key)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         "TSUEN_DATABASE_URL": url,

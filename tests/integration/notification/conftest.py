@@ -9,7 +9,6 @@ and a Kafka producer that plays the other services.
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +25,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.integration import testbed
+from tests.integration.testbed import free_port
 from tsuen_common.auth import Principal, Role, TokenIssuer
 from tsuen_common.db import make_engine
 from tsuen_common.events.envelope import EventEnvelope, EventPayload
@@ -74,18 +74,12 @@ class RejectingCatcher(MailCatcher):
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((testbed.HOST, 0))
-        return int(s.getsockname()[1])
-
-
 class SmtpServer:
     """A real SMTP server that can be stopped (an outage) and started again on the same port."""
 
     def __init__(self) -> None:
         self.catcher = RejectingCatcher()
-        self.port = _free_port()
+        self.port = free_port()
         self._controller: Controller | None = None
 
     def start(self) -> None:

@@ -12,7 +12,7 @@ import aiosmtplib
 import httpx
 
 from tests.integration.conftest import eventually
-from tests.integration.notification.conftest import _free_port
+from tests.integration.testbed import free_port
 from tsuen_common.policy import load_policies
 from tsuen_common.timeutil import now_jst
 from tsuen_notification.adapters.message import build_message
@@ -21,7 +21,7 @@ from tsuen_notification.domain.notices import RecipientKind, Template
 
 
 async def test_mailcatcher_command_shows_caught_mails_decoded() -> None:
-    smtp_port, http_port = _free_port(), _free_port()
+    smtp_port, http_port = free_port(), free_port()
     process = subprocess.Popen(  # noqa: ASYNC220 - returns at once; the wait is off-loop
         [
             sys.executable,

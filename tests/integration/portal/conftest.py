@@ -5,9 +5,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.integration import testbed
-from tests.integration.e2e.conftest import ServiceProcess, _drop_databases, free_port
+from tests.integration.e2e.conftest import ServiceProcess, _drop_databases
 from tests.integration.portal.harness import PortalProcess, start_portal
 from tests.integration.portal.platform import GuardianPlatform, guardian_platform
+from tests.integration.testbed import free_port
 
 
 @pytest.fixture(scope="module")

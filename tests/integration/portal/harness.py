@@ -7,19 +7,21 @@ project's Chromium launch settings (Debian's browser, no downloads, no sandbox a
 from __future__ import annotations
 
 import contextlib
-import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.integration import testbed
-from tests.integration.conftest import eventually
-from tests.integration.e2e.conftest import BIN, ServiceProcess, _base_env, _create_database
+from tests.integration.e2e.conftest import (
+    ServiceProcess,
+    _base_env,
+    _create_database,
+    start_service,
+    wait_healthy,
+)
 from tests.integration.e2e.test_browser_check_in import CHROMIUM, CHROMIUM_ARGS
 
 SCREENSHOTS = Path(__file__).with_name("screenshots")
@@ -47,6 +49,35 @@ async def start_portal(
     extra_env: dict[str, str] | None = None,
 ) -> PortalProcess:
     """A portal process on 127.0.0.1:``port`` with a fresh database (drop it when done)."""
+    portal = await launch_portal(
+        postgres,
+        workdir,
+        port,
+        identity_url=identity_url,
+        eligibility_url=eligibility_url,
+        booking_url=booking_url,
+        extra_env=extra_env,
+    )
+    try:
+        await wait_healthy([portal.service], within=60)
+    except BaseException:
+        portal.service.stop()
+        raise
+    return portal
+
+
+async def launch_portal(
+    postgres: testbed.PostgresHandle,
+    workdir: Path,
+    port: int,
+    *,
+    identity_url: str = UNREACHABLE,
+    eligibility_url: str = UNREACHABLE,
+    booking_url: str = UNREACHABLE,
+    extra_env: dict[str, str] | None = None,
+) -> PortalProcess:
+    """As :func:`start_portal` but returns as soon as the process runs, so that a platform
+    starts it together with the services it calls (it needs only their addresses)."""
     db_name, url = await _create_database(postgres, "portal")
     env = {
         **_base_env(),
@@ -57,26 +88,13 @@ async def start_portal(
         "TSUEN_PORTAL_BOOKING_URL": booking_url,
         **(extra_env or {}),
     }
-    log = workdir / "portal.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: ASYNC220 - returns at once
-            [str(BIN / "tsuen-portal"), "all", "--migrate", "--host", testbed.HOST],
-            env={**env, "TSUEN_HTTP_PORT": str(port)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    portal = ServiceProcess("portal", port, log, process)
-    async with httpx.AsyncClient(timeout=2.0) as client:
-
-        async def healthy() -> bool:
-            if process.poll() is not None:
-                pytest.fail(f"portal exited:\n{portal.tail()}")
-            with contextlib.suppress(httpx.HTTPError):
-                return (await client.get(f"{portal.url}/healthz")).status_code == 200
-            return False
-
-        await eventually(healthy, within=60, what="portal /healthz")
+    portal = start_service(
+        "portal",
+        ("all", "--migrate", "--host", testbed.HOST),
+        {**env, "TSUEN_HTTP_PORT": str(port)},
+        port,
+        workdir,
+    )
     return PortalProcess(portal, db_name, env)
 
 

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import re
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-import pytest
 import yaml
 from aiosmtpd.controller import Controller
 
 from tests.integration import testbed
 from tests.integration.conftest import eventually
 from tests.integration.e2e.conftest import (
-    BIN,
+    ALL,
     Mailbox,
     Platform,
     ServiceProcess,
@@ -33,16 +30,19 @@ from tests.integration.e2e.conftest import (
     _create_database,
     _drop_databases,
     free_port,
+    start_service,
+    stop_services,
+    wait_healthy,
 )
-from tests.integration.portal.harness import start_portal
+from tests.integration.portal.harness import launch_portal
 from tsuen_billing.adapters.price_files import PRESETS
 from tsuen_common.auth import TokenIssuer
 from tsuen_common.messaging.provision import ensure_topics
 from tsuen_common.timeutil import JST, set_test_clock
+from tsuen_identity.adapters.keys import generate_key_file
 from tsuen_notification.adapters.mailcatcher import MailCatcher
 
 BACKENDS = ("identity", "eligibility", "booking", "notification")
-ALL = ("all", "--migrate", "--host", testbed.HOST)
 
 
 @dataclass
@@ -87,33 +87,6 @@ def price_tables(workdir: Path, clock: datetime | None) -> Path:
     return folder
 
 
-def _start(name: str, env: dict[str, str], port: int, workdir: Path) -> ServiceProcess:
-    log = workdir / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(BIN / f"tsuen-{name}"), *ALL, "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return ServiceProcess(name, port, log, process)
-
-
-async def _healthy(services: dict[str, ServiceProcess]) -> None:
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        for svc in services.values():
-
-            async def up(svc: ServiceProcess = svc) -> bool:
-                if svc.process.poll() is not None:
-                    pytest.fail(f"{svc.name} exited:\n{svc.tail()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    return (await client.get(f"{svc.url}/healthz")).status_code == 200
-                return False
-
-            await eventually(up, within=240, what=f"{svc.name} /healthz")
-
-
 @contextlib.asynccontextmanager
 async def guardian_platform(
     kafka: testbed.KafkaHandle,
@@ -137,7 +110,8 @@ async def guardian_platform(
     prefix = f"portal{uuid.uuid4().hex[:8]}."
     await ensure_topics(kafka.bootstrap_servers, prefix)
     key = workdir / "identity-signing.pem"
-    subprocess.run([str(BIN / "tsuen-identity"), "gen-key", str(key)], check=True)  # noqa: ASYNC221
+    # What `tsuen-identity gen-key` runs, without a process that imports the service (seconds).
+    generate_key_file(key)
     catcher = MailCatcher(limit=10_000)
     smtp_port = free_port()
     smtp = Controller(catcher, hostname=testbed.HOST, port=smtp_port, ready_timeout=10)
@@ -191,9 +165,12 @@ async def guardian_platform(
             db_name, url = await _create_database(postgres, name)
             databases.append(db_name)
             envs[name] = {**shared, **specific[name], "TSUEN_DATABASE_URL": url}
-            services[name] = _start(name, envs[name], ports[name], workdir)
-        await _healthy(services)
-        started = await start_portal(
+            services[name] = start_service(
+                name, (*ALL, "--port", str(ports[name])), envs[name], ports[name], workdir
+            )
+        # The portal needs only the services' addresses, not their answers: it starts with
+        # them instead of after them (every process's start is mostly Python importing).
+        started = await launch_portal(
             postgres,
             workdir,
             portal_port,
@@ -212,6 +189,7 @@ async def guardian_platform(
         )
         portal = started.service
         databases.append(started.database)
+        await wait_healthy([*services.values(), portal], within=240)
         platform = Platform(
             services=services,
             clock_file=clock_file,
@@ -222,7 +200,6 @@ async def guardian_platform(
         )
         yield GuardianPlatform(platform=platform, portal=portal)
     finally:
-        for svc in [*services.values(), *([portal] if portal else [])]:
-            svc.stop()
+        stop_services([*services.values(), *([portal] if portal else [])])
         smtp.stop()
         await _drop_databases(postgres, databases)
