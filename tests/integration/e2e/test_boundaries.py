@@ -1,5 +1,6 @@
-"""Issue 7, the two boundaries of the journey: a child ageing out mid-month, and a municipality
-officer who must not see another municipality's children (in any of the four services)."""
+"""The journey's boundaries: a child ageing out mid-month, a municipality officer who must not see
+another municipality's children (in any of the four services) — issue 7 — and a family moving
+from Chiyoda to Kakegawa mid-month, then a facility closing a day (issue 17: items 3 and 1)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from tests.integration.e2e.conftest import Platform
 from tests.integration.e2e.journey import (
     ACCOUNT_MAIL,
+    CANCELLED_MAIL,
     CERTIFICATION_ENDED_MAIL,
     CHIYODA,
     KAKEGAWA,
@@ -20,6 +22,7 @@ from tests.integration.e2e.journey import (
     d,
     day,
     jst,
+    mail_text,
     ok,
     plan_bookings,
     register_facility,
@@ -226,3 +229,151 @@ async def test_an_officer_cannot_see_another_municipalitys_children(platform: Pl
                 f"/municipalities/{code}/mails/{notice_id}", headers=foreign
             )
             assert detail.status_code == 404
+
+
+async def test_a_family_moving_mid_month_keeps_one_child_and_one_months_hours(
+    platform: Platform,
+) -> None:
+    """Chiyoda → Kakegawa on Monday 15 March 2027; then Kakegawa's facility closes a day."""
+    platform.set_clock(jst(2027, 3, 3, 10, 0))  # Wednesday
+    email = unique_email("sora")
+    chiyoda = await certified_family(
+        platform, Applicant(CHIYODA, email, "イドウ ソラ", day(2025, 6, 6))
+    )
+    chiyoda_en = await accepted_at_new_facility(platform, chiyoda)
+    thursday = ok(await book(platform, chiyoda, chiyoda_en, day(2027, 3, 4), "10:00", "12:00"), 201)
+    after_move = ok(
+        await book(platform, chiyoda, chiyoda_en, day(2027, 3, 22), "10:00", "11:00"), 201
+    )
+    # Thursday's booking is cancelled on the day (past 17:00 the day before): 2 hours used.
+    platform.set_clock(jst(2027, 3, 4, 8, 0))
+    assert (await cancel(platform, chiyoda, thursday["id"], "体調不良"))["consumed_minutes"] == 120
+    await wait_for_quota(
+        platform,
+        chiyoda,
+        d("2027-03"),
+        held_minutes=60,
+        consumed_minutes=120,
+        remaining_minutes=420,
+    )
+
+    # 15 March: the family lives in Kakegawa now and applies there, the same guardian with the
+    # same address. The officer sees the child's certification in Chiyoda before deciding.
+    platform.set_clock(jst(2027, 3, 15, 10, 0))
+    moving = Applicant(KAKEGAWA, email, "イドウ ソラ", day(2025, 6, 6))
+    await register_residents(platform, moving)
+    await apply(platform, moving)
+    officer = platform.officer(KAKEGAWA)
+    async with platform.client("eligibility") as eligibility:
+        path = f"/v1/municipalities/{KAKEGAWA}/applications/{moving.application_id}"
+        reviewed = ok(await eligibility.get(path, headers=officer))
+        [elsewhere] = reviewed["certified_elsewhere"]
+        assert (elsewhere["certification_id"], elsewhere["municipality"]) == (
+            chiyoda.certification_id,
+            CHIYODA,
+        )
+        assert elsewhere["same_guardian"] is True
+        moved = ok(await eligibility.post(f"{path}/approve", json={}, headers=officer))
+        # One child: the same id, the same login; Chiyoda's certification ends the day before.
+        assert moved["child_id"] == chiyoda.child_id
+        assert moved["guardian_id"] == chiyoda.guardian_id
+        assert moved["valid_from"] == d("2027-03-15")
+        assert moved["moved_from"] == {
+            "municipality": CHIYODA,
+            "certification_id": chiyoda.certification_id,
+            "last_day": d("2027-03-14"),
+        }
+        old = ok(
+            await eligibility.get(
+                f"/v1/municipalities/{CHIYODA}/certifications/{chiyoda.certification_id}",
+                headers=platform.officer(CHIYODA),
+            )
+        )
+        assert (old["status"], old["revoked_on"], old["revocation_reason"]) == (
+            "revoked",
+            d("2027-03-15"),
+            "moved_out",
+        )
+        # Nor can the child now be certified in Chiyoda a second time alongside.
+        again = ok(await eligibility.get(path, headers=officer))
+        assert again["certified_elsewhere"] == []
+    kakegawa = Family(
+        municipality=KAKEGAWA,
+        email=email,
+        application_id=moving.application_id,
+        certification_id=str(moved["certification_id"]),
+        child_id=chiyoda.child_id,
+        guardian_id=chiyoda.guardian_id,
+    )
+    mails = await platform.mailbox.wait_for(email, ACCOUNT_MAIL, count=2)
+    moved_in = f"転入前の市区町村での認定は{day(2027, 3, 14).year}年3月14日"
+    assert [moved_in in mail_text(m) for m in mails] == [False, True]
+    [ended] = await platform.mailbox.wait_for(email, CERTIFICATION_ENDED_MAIL)
+    assert "city.chiyoda" in str(ended.message["From"])
+
+    # The booking at Chiyoda's facility after the move is void at no cost; the two hours used
+    # before it stay used: March has 8 hours left, in Kakegawa.
+    await wait_for_quota(
+        platform,
+        kakegawa,
+        d("2027-03"),
+        held_minutes=0,
+        consumed_minutes=120,
+        remaining_minutes=480,
+    )
+    async with platform.client("booking") as booking:
+        # Read by Chiyoda's officer: the guardian's view follows the family to Kakegawa.
+        voided = ok(
+            await booking.get(f"/v1/bookings/{after_move['id']}", headers=platform.officer(CHIYODA))
+        )
+        assert (voided["status"], voided["cancelled_by"], voided["consumed_minutes"]) == (
+            "cancelled",
+            "system",
+            0,
+        )
+        # The Chiyoda login's old token no longer reaches the child: it lives in Kakegawa now.
+        stale = await booking.get(
+            f"/v1/children/{kakegawa.child_id}/quota",
+            headers=platform.guardian(CHIYODA, kakegawa.guardian_id),
+        )
+        assert stale.status_code == 404
+    await platform.mailbox.wait_for(email, CANCELLED_MAIL)
+
+    # In Kakegawa the month goes on: 8 hours fit, a ninth does not.
+    kakegawa_en = await accepted_at_new_facility(platform, kakegawa)
+    too_much = await book(platform, kakegawa, kakegawa_en, day(2027, 3, 17), "09:00", "18:00")
+    assert too_much.status_code in (409, 422), too_much.text
+    wednesday = ok(
+        await book(platform, kakegawa, kakegawa_en, day(2027, 3, 17), "10:00", "12:00"), 201
+    )
+    await wait_for_quota(
+        platform,
+        kakegawa,
+        d("2027-03"),
+        held_minutes=120,
+        consumed_minutes=120,
+        remaining_minutes=360,
+    )
+
+    # 臨時休園 on Wednesday 17th, decided the evening before (past Kakegawa's noon deadline):
+    # the facility's own cancellation costs the family nothing.
+    platform.set_clock(jst(2027, 3, 16, 19, 0))
+    async with platform.client("booking") as booking:
+        closed = ok(
+            await booking.post(
+                f"/v1/facilities/{kakegawa_en}/closures",
+                json={"from": d("2027-03-17"), "to": d("2027-03-17"), "reason": "設備点検"},
+                headers=platform.staff(KAKEGAWA, kakegawa_en),
+            )
+        )
+    assert [b["id"] for b in closed["cancelled"]] == [wednesday["id"]]
+    assert closed["cancelled"][0]["consumed_minutes"] == 0
+    await wait_for_quota(
+        platform,
+        kakegawa,
+        d("2027-03"),
+        held_minutes=0,
+        consumed_minutes=120,
+        remaining_minutes=480,
+    )
+    await platform.mailbox.wait_for(email, CANCELLED_MAIL, count=2)

@@ -22,6 +22,7 @@ from tests.integration.e2e.journey import (
     KAKEGAWA,
     Applicant,
     apply,
+    approve,
     register_residents,
     unique_email,
 )
@@ -29,7 +30,11 @@ from tests.integration.portal.harness import PHONE, check, chromium, phone
 from tests.integration.portal.platform import GuardianPlatform
 from tests.integration.portal.test_facility_pages import log_in
 from tests.integration.portal.test_guardian_journey import certified_family, eligible_birth
-from tests.integration.portal.test_staff_screens import set_password_and_log_in, tablet
+from tests.integration.portal.test_staff_screens import (
+    PASSWORD,
+    set_password_and_log_in,
+    tablet,
+)
 
 
 async def officer_account(gp: GuardianPlatform, municipality: str, who: str) -> str:
@@ -263,3 +268,55 @@ async def test_a_guardians_change_waits_for_the_officer_who_approves_or_rejects_
         await check(page, "96-change-en")
         await officer_context.close()
         await context.close()
+
+
+async def test_a_family_moving_here_is_the_same_child_and_keeps_its_login(
+    guardians: GuardianPlatform,
+):
+    """転入 (issue 17.3): the child certified in Chiyoda applies in Kakegawa; the officer sees
+    the Chiyoda certification, approves the move, and the guardian's login opens Kakegawa."""
+    gp = guardians
+    base = gp.portal.url
+    email, birth = unique_email("tennyu"), eligible_birth()
+    before = Applicant(CHIYODA, email, "テンニュウ ミナト", birth)
+    await register_residents(gp.platform, before)
+    await apply(gp.platform, before)
+    chiyoda = await approve(gp.platform, before)
+    officer = await officer_account(gp, KAKEGAWA, "tennyu-officer")
+
+    async with chromium() as browser:
+        _context, page = await phone(browser)
+        await log_in(gp, page, chiyoda)
+        await expect(page.locator("main")).to_contain_text(f"{CHIYODA}-")
+
+        moving = Applicant(KAKEGAWA, email, "テンニュウ ミナト", birth)
+        await register_residents(gp.platform, moving)
+        await apply(gp.platform, moving)
+        _officer_context, office = await tablet(browser)
+        await officer_logs_in(gp, office, officer)
+        await office.goto(f"{base}/officer/applications/{moving.application_id}")
+        # The same guardian: the move from Chiyoda is chosen already; "another child" is there.
+        moved = office.get_by_label("千代田区から転入", exact=False)
+        await expect(moved).to_be_checked()
+        await expect(office.locator("fieldset")).to_contain_text("同じ保護者")
+        await expect(office.get_by_label("別のお子さま（転入ではない）")).not_to_be_checked()
+        await check(office, "89a-officer-move-decision")
+        await office.get_by_role("button", name="認定する").click()
+        await expect(office.locator(".notice--success")).to_contain_text("認定しました")
+        await office.set_viewport_size(PHONE)
+        await check(office, "89b-officer-moved-in")
+
+        # The guardian signs in again with the same address and password: Kakegawa's certificate
+        # is at home now, and Chiyoda's certificate is no longer theirs to open here.
+        await page.context.clear_cookies()
+        await page.goto(f"{base}/login")
+        await page.fill("#email", email)
+        await page.fill("#password", PASSWORD)
+        await page.get_by_role("button", name="ログイン", exact=True).click()
+        await expect(page.locator("h1")).to_have_text("ホーム")
+        await expect(page.locator("main")).to_contain_text(f"{KAKEGAWA}-")
+        await expect(page.locator("main")).not_to_contain_text(f"{CHIYODA}-")
+        await check(page, "89c-guardian-home-after-move")
+        old = await page.goto(f"{base}/certificates/{chiyoda.certification_id}")
+        assert old is not None
+        assert old.status == 404

@@ -114,3 +114,44 @@ def test_entries_move_a_positive_number_of_minutes() -> None:
 )
 def test_the_ledger_month_is_the_calendar_month_of_the_use_date(day: date, month: str) -> None:
     assert month_of(day) == month
+
+
+# -- a move to another municipality (転入, issue 17.3) -------------------------------------------
+
+
+def test_a_move_carries_the_hours_used_into_the_new_homes_cap() -> None:
+    before = account(cap=600).apply_all(
+        [
+            Entry(EntryKind.HOLD, Balance.NATIONAL, 240, B1),
+            Entry(EntryKind.CONSUME, Balance.NATIONAL, 240, B1),
+            Entry(EntryKind.HOLD, Balance.NATIONAL, 60, B2),
+        ]
+    )
+    after = before.moved_home(cap_minutes=600, topup_minutes=0)
+    assert after.available(at_home=True) == 300  # 10 h − 4 h used − 1 h still booked
+    assert (after.total_held, after.total_consumed) == (60, 240)  # nothing is lost
+
+
+def test_a_smaller_cap_at_the_new_home_leaves_nothing_rather_than_breaking_the_month() -> None:
+    before = account(cap=600).apply(Entry(EntryKind.HOLD, Balance.NATIONAL, 300, B1))
+    after = before.moved_home(cap_minutes=180, topup_minutes=0)  # 3 h (the transition cap)
+    assert after.cap_minutes == 300
+    assert after.available(at_home=True) == 0
+    after.check()
+    # The booking made before the move can still be used or released.
+    assert after.apply_all(MonthAccount.plan_consume({Balance.NATIONAL: 300}, B1)).total_consumed
+
+
+def test_the_old_homes_top_up_stays_with_what_it_paid_for_and_the_new_one_comes_in_full() -> None:
+    before = account(cap=600, topup=2280).apply_all(
+        [
+            Entry(EntryKind.HOLD, Balance.NATIONAL, 600, B1),
+            Entry(EntryKind.HOLD, Balance.TOPUP, 120, B1),
+        ]
+    )
+    to_no_topup = before.moved_home(cap_minutes=600, topup_minutes=0)
+    assert to_no_topup.available(at_home=True) == 0
+    assert to_no_topup.held[Balance.TOPUP] == 120  # the old home's booking keeps its hours
+    to_topup = before.moved_home(cap_minutes=600, topup_minutes=600)
+    assert to_topup.available(at_home=True) == 600
+    assert to_topup.available(at_home=False) == 0

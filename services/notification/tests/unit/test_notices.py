@@ -146,6 +146,33 @@ def test_certified_child_gets_the_account_mail() -> None:
     assert n.context["valid_until"] == "2027年4月8日(木)"
 
 
+def test_a_child_who_moved_in_is_told_when_the_old_certification_ended() -> None:
+    from tsuen_common.events.eligibility import MovedFrom
+    from tsuen_common.policy import load_policies
+    from tsuen_notification.adapters.rendering import Renderer
+
+    moved = MovedFrom(
+        municipality="131016", certification_id=uuid.uuid4(), last_day=date(2027, 1, 13)
+    )
+    [n] = _notices(
+        ChildCertified(
+            certification_id=uuid.uuid4(),
+            child_id=uuid.uuid4(),
+            guardian_id=uuid.uuid4(),
+            guardian_email=GUARDIAN,
+            certificate_number="222135-2026-0001",
+            valid_from=date(2027, 1, 14),
+            valid_until=date(2027, 4, 8),
+            moved_from=moved,
+        )
+    )
+    assert n.context["moved_last_day"] == "2027年1月13日(水)"
+    policy = load_policies().get("222135")
+    text = Renderer().render(n.template, n.context, recipient_kind=n.recipient_kind, policy=policy)
+    assert "転入前の市区町村での認定は2027年1月13日(水)で終了しました" in text.text
+    assert "転入前の市区町村での認定は2027年1月13日(水)で終了しました" in text.html
+
+
 def test_rejection_sends_nothing() -> None:
     # Kakegawa: "利用認定不可の場合は、「アカウント発行のお知らせ」メールの通知は届きません".
     assert _notices(ApplicationRejected(application_id=uuid.uuid4(), reason="住所要件")) == []

@@ -67,6 +67,21 @@ class SpecialNeeds(BaseModel):
     medical_care: bool = False
 
 
+class MovedFrom(BaseModel):
+    """The certification a move (転入) ended: the child keeps its id, and so its month's hours.
+
+    The previous municipality's certification ends on ``last_day`` (its CertificationRevoked,
+    reason moved_out, comes just before this event on the same key); the new one starts the
+    next day, with neither a gap nor an overlap.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    municipality: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+    certification_id: uuid.UUID
+    last_day: date
+
+
 class ChildCertified(_Eligibility):
     """認定: アカウント発行のお知らせ is sent from this; booking learns the validity window."""
 
@@ -94,6 +109,9 @@ class ChildCertified(_Eligibility):
     # 配慮事項 and 医療的ケア from the application (issue 17.7): the facility sees them before it
     # accepts the child; None when the application had none (or predates this field).
     considerations: SpecialNeeds | None = None
+    # A move from another municipality on the platform (issue 17.3); None for a first
+    # certification. The guardian's login moves with the family when it is the same guardian.
+    moved_from: MovedFrom | None = None
 
 
 class RevocationReason(StrEnum):

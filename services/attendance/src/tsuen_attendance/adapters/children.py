@@ -43,6 +43,9 @@ async def remember_certified(
         insert.on_conflict_do_update(
             index_elements=[children.c.child_id],
             set_={
+                # The newest certification's municipality: a child who moved (転入, issue
+                # 17.3) keeps its id and its record, under its new home.
+                "municipality": insert.excluded.municipality,
                 "child_kana": sa.func.coalesce(insert.excluded.child_kana, children.c.child_kana),
                 "birth_date": sa.func.coalesce(insert.excluded.birth_date, children.c.birth_date),
             },

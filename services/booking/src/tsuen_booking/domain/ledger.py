@@ -175,6 +175,25 @@ class MonthAccount:
             entries.append(Entry(EntryKind.OVER_CAP, Balance.NATIONAL, left, booking_id))
         return entries
 
+    # -- a move (転入, issue 17.3) -----------------------------------------------------------------
+
+    def moved_home(self, *, cap_minutes: int, topup_minutes: int) -> MonthAccount:
+        """The month once the child's home is another municipality, with that one's credits.
+
+        The national hours are one quota wherever the child lives: the new home's cap, with
+        what was held or used before the move counted against it (never below that, so the
+        month stays whole). The old home's top-up was usable only at its own facilities: what
+        it already held or used stays on the month, and none of it is left to use; the new
+        home's top-up comes in full on top of it.
+        """
+        used_national = self.held[Balance.NATIONAL] + self.consumed[Balance.NATIONAL]
+        used_topup = self.held[Balance.TOPUP] + self.consumed[Balance.TOPUP]
+        return replace(
+            self,
+            cap_minutes=max(cap_minutes, used_national),
+            topup_minutes=topup_minutes + used_topup,
+        )
+
     # -- applying: the counters are the entries added up -----------------------------------------
 
     def apply(self, entry: Entry) -> MonthAccount:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tsuen_booking.adapters.orm import children, pending_certification_updates
 from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.errors import NotFound
-from tsuen_booking.service_layer import settlement
+from tsuen_booking.service_layer import moves, settlement
 from tsuen_booking.service_layer.context import Context
 from tsuen_common.events.attendance import CheckedIn, CheckedOut, NoShow
 from tsuen_common.events.eligibility import (
@@ -49,6 +49,7 @@ class EventHandlers:
     async def child_certified(
         self, session: AsyncSession, envelope: EventEnvelope, event: ChildCertified
     ) -> None:
+        home_before = await moves.previous_home(session, event.child_id)
         values = {
             "child_id": event.child_id,
             "municipality": envelope.municipality,
@@ -83,6 +84,15 @@ class EventHandlers:
                 },
             )
         )
+        if home_before is not None and home_before != envelope.municipality:
+            # 転入 (issue 17.3): the same child, a new home; the month's hours carry over.
+            await moves.rehome_months(
+                self.ctx,
+                session,
+                child_id=event.child_id,
+                municipality=envelope.municipality,
+                starting=event.valid_from,
+            )
         await self._apply_pending(session, envelope, event)
 
     async def _apply_pending(
@@ -181,8 +191,11 @@ class EventHandlers:
             .values(revoked_from=event.effective_date, updated_at=sa.func.now())
             .returning(children.c.child_id)
         )
-        if updated.first() is None:
-            # Out of order (ChildCertified not here yet): applied when it arrives.
+        known = updated.first() is not None
+        # Not this certification's row, but the child is known: it moved on to a newer
+        # certification already (the move's events reordered); the old one's bookings are
+        # still void. Not known at all: ChildCertified is not here yet, applied when it comes.
+        if not known and await moves.previous_home(session, event.child_id) is None:
             await self._remember(
                 session,
                 {
@@ -197,6 +210,14 @@ class EventHandlers:
                 child_id=str(event.child_id),
             )
             return
+        await self._void_from(session, envelope, event)
+
+    async def _void_from(
+        self, session: AsyncSession, envelope: EventEnvelope, event: CertificationRevoked
+    ) -> None:
+        """What the ended certification booked from its end on: cancelled, no hours used; its
+        plans stop the day before. Only what was made under that municipality's certification:
+        after a move, the new home's bookings stand."""
         cancelled = await settlement.cancel_from(
             self.ctx,
             session,
@@ -204,8 +225,17 @@ class EventHandlers:
             from_day=event.effective_date,
             reason=f"certification ended ({event.reason.value})",
             caused_by=envelope,
+            child_municipality=envelope.municipality,
         )
-        log.info("certification revoked", child_id=str(event.child_id), cancelled=cancelled)
+        plans = await moves.end_plans(
+            session,
+            child_id=event.child_id,
+            child_municipality=envelope.municipality,
+            ended_on=event.effective_date,
+        )
+        log.info(
+            "certification revoked", child_id=str(event.child_id), cancelled=cancelled, plans=plans
+        )
 
     async def certification_changed(
         self, session: AsyncSession, envelope: EventEnvelope, event: CertificationChanged

@@ -49,19 +49,21 @@ async def cancel_from(
     from_day: date,
     reason: str,
     caused_by: EventEnvelope,
+    child_municipality: str | None = None,
 ) -> int:
-    """The system cancels a child's active bookings on or after ``from_day``; no hours used."""
+    """The system cancels a child's active bookings on or after ``from_day``; no hours used.
+    ``child_municipality``: only those made under that municipality's certification."""
+    mine = [
+        bookings.c.child_id == child_id,
+        bookings.c.use_date >= from_day,
+        bookings.c.status == BookingStatus.CONFIRMED.value,
+    ]
+    if child_municipality is not None:
+        mine.append(bookings.c.child_municipality == child_municipality)
     rows = (
         (
             await session.execute(
-                sa.select(bookings)
-                .where(
-                    bookings.c.child_id == child_id,
-                    bookings.c.use_date >= from_day,
-                    bookings.c.status == BookingStatus.CONFIRMED.value,
-                )
-                .order_by(bookings.c.id)
-                .with_for_update()
+                sa.select(bookings).where(*mine).order_by(bookings.c.id).with_for_update()
             )
         )
         .mappings()

@@ -103,12 +103,36 @@ class LotteryPlaceOut(BaseModel):
     acceptance_deadline: date | None
 
 
+class CertifiedElsewhereOut(BaseModel):
+    """An active certification in another municipality of a child with this application's
+    child's reading and birth date: approving is then a move (転入) from it, or the officer
+    says it is another child (issue 17.3)."""
+
+    certification_id: uuid.UUID
+    municipality: str
+    valid_from: date
+    valid_until: date
+    same_guardian: bool = Field(
+        description="its guardian has the applicant's reading and birth date: approving without "
+        "a decision moves the child from it"
+    )
+
+
 class ApplicationOut(ApplicationSummaryOut):
     form: dict[str, Any] = Field(description="the form as submitted")
     attachments: list[AttachmentOut]
     audit: list[AuditOut]
     lottery: LotteryPlaceOut | None
     certification_id: uuid.UUID | None
+    certified_elsewhere: list[CertifiedElsewhereOut] = Field(
+        default_factory=list, description="only while the application is undecided"
+    )
+
+
+class MovedFromOut(BaseModel):
+    municipality: str
+    certification_id: uuid.UUID
+    last_day: date = Field(description="the previous certification's last day")
 
 
 class ApprovedOut(BaseModel):
@@ -120,6 +144,7 @@ class ApprovedOut(BaseModel):
     guardian_id: uuid.UUID
     valid_from: date
     valid_until: date
+    moved_from: MovedFromOut | None = None
 
 
 class RejectedOut(BaseModel):

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsuen_common.events.eligibility import ChildCertified
+from tsuen_common.events.eligibility import ChildCertified, MovedFrom
 from tsuen_common.logging import get_logger
 from tsuen_eligibility.adapters import application_store, certification_store
 from tsuen_eligibility.domain.certification import (
@@ -23,8 +23,9 @@ from tsuen_eligibility.domain.certification import (
     validity_window,
 )
 from tsuen_eligibility.domain.checks import AgeStatus, CheckResults
+from tsuen_eligibility.domain.moves import OfficerDecision
 from tsuen_eligibility.domain.names import guardian_key
-from tsuen_eligibility.service_layer import guardians, waitlist
+from tsuen_eligibility.service_layer import guardians, moves, waitlist
 from tsuen_eligibility.service_layer.commands import ApproveRequest
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import Conflict
@@ -44,6 +45,7 @@ class Certificate:
     guardian_id: uuid.UUID
     valid_from: date
     valid_until: date
+    moved_from: MovedFrom | None = None
 
 
 async def approve(
@@ -70,7 +72,7 @@ async def approve(
             on=today,
         )
         _check_results_allow(checks, request)
-        cert = await _certify(session, municipality, app, today)
+        cert = await _certify(ctx, session, app, request, today)
         await application_store.update_application(
             session,
             application_id,
@@ -97,6 +99,7 @@ async def approve(
         "guardian_id": cert.guardian_id,
         "valid_from": cert.valid_from,
         "valid_until": cert.valid_until,
+        "moved_from": cert.moved_from.model_dump() if cert.moved_from else None,
     }
 
 
@@ -134,9 +137,11 @@ def _check_results_allow(checks: CheckResults, request: ApproveRequest) -> None:
 
 
 async def _certify(
-    session: AsyncSession, municipality: str, app: Row[Any], today: date
+    ctx: Eligibility, session: AsyncSession, app: Row[Any], request: ApproveRequest, today: date
 ) -> Certificate:
-    """The certification: its validity window, the guardian's account, the child's id."""
+    """The certification: its validity window, the guardian's account, the child's id (kept
+    from a certification elsewhere when this is a move, service_layer/moves.py)."""
+    municipality = app.municipality
     try:
         valid_from, valid_until = validity_window(app.child_birth_date, today)
     except CertificationError as exc:
@@ -145,12 +150,7 @@ async def _certify(
             message_ja="認定期間を決められないため、承認できません。お子さまの生年月日をご確認ください。",
         ) from None
     guardian = app.form["guardian"]
-    guardian_id = await guardians.account_for_applicant(
-        session,
-        municipality=municipality,
-        email=app.guardian_email,
-        identity=guardian_key(guardian["kana"], guardian["birth_date"]),
-    )
+    identity = guardian_key(guardian["kana"], guardian["birth_date"])
     previous = await certification_store.latest_for_child(
         session,
         municipality=municipality,
@@ -164,10 +164,28 @@ async def _certify(
             message_ja="このお子さま（同じ読み仮名・生年月日）は、この市区町村ですでに認定を受けています。"
             "この申請を却下するか、既存の認定を取り消してください。",
         )
+    moved = await moves.move_in(
+        ctx,
+        session,
+        app,
+        identity=identity,
+        decision=OfficerDecision(
+            moved_from=request.moved_from_certification_id, another_child=request.another_child
+        ),
+        valid_from=valid_from,
+    )
+    guardian_id = moved.guardian_id if moved is not None else None
+    if guardian_id is None:
+        guardian_id = await guardians.account_for_applicant(
+            session, municipality=municipality, email=app.guardian_email, identity=identity
+        )
     certification_id = uuid.uuid4()
-    # A child certified again (moved back, left daycare) keeps its child id, so booking
-    # keeps one quota history per child.
-    child_id = previous.child_id if previous is not None else uuid.uuid4()
+    # A child certified again (moved back, left daycare) keeps its child id, and so does a
+    # child moving in from another municipality: booking keeps one quota history per child.
+    if moved is not None:
+        child_id = moved.child_id
+    else:
+        child_id = previous.child_id if previous is not None else uuid.uuid4()
     cert = Certificate(
         certification_id=certification_id,
         certificate_number=certificate_number(municipality, today, certification_id),
@@ -175,6 +193,7 @@ async def _certify(
         guardian_id=guardian_id,
         valid_from=valid_from,
         valid_until=valid_until,
+        moved_from=moved.moved_from if moved is not None else None,
     )
     await certification_store.add_certification(
         session,
@@ -236,4 +255,5 @@ def _child_certified(app: Row[Any], cert: Certificate) -> ChildCertified:
         child_kana=app.form.get("child", {}).get("kana"),
         decided_facility_id=app.desired_facility_id,
         considerations=special_needs(app.form),
+        moved_from=cert.moved_from,
     )

@@ -161,6 +161,16 @@ class ApproveRequest(_Input):
         default=False,
         description="approve although an automatic check failed (the officer verified it)",
     )
+    moved_from_certification_id: uuid.UUID | None = Field(
+        default=None,
+        description="転入: this child is the one certified by this certification in another "
+        "municipality; it ends the day before the new one starts and the child keeps its hours",
+    )
+    another_child: bool = Field(
+        default=False,
+        description="the child certified elsewhere with the same reading and birth date is "
+        "another child: certify this one on its own",
+    )
 
 
 class RejectRequest(_Input):

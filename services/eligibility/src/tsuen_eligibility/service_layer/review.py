@@ -15,7 +15,8 @@ from tsuen_eligibility.adapters import (
     certification_store,
     lottery_store,
 )
-from tsuen_eligibility.service_layer import waitlist
+from tsuen_eligibility.domain.names import guardian_key
+from tsuen_eligibility.service_layer import moves, waitlist
 from tsuen_eligibility.service_layer.audit_trail import audit_view
 from tsuen_eligibility.service_layer.context import Eligibility
 from tsuen_eligibility.service_layer.errors import APPLICATION_NOT_FOUND_JA, Conflict, NotFound
@@ -85,6 +86,7 @@ async def get_application(
         )
         entry = await lottery_store.entry_of_application(session, application_id)
         cert = await certification_store.certification_of_application(session, application_id)
+        elsewhere = await _certified_elsewhere(session, row)
     return {
         **_summary(row),
         "form": row.form,
@@ -99,6 +101,7 @@ async def get_application(
             for f in files
         ],
         "audit": [audit_view(a) for a in trail],
+        "certified_elsewhere": elsewhere,
         "lottery": None
         if entry is None
         else {
@@ -110,6 +113,25 @@ async def get_application(
         },
         "certification_id": cert,
     }
+
+
+async def _certified_elsewhere(session: AsyncSession, row: Row[Any]) -> list[dict[str, Any]]:
+    """While undecided: the child's active certifications in other municipalities, so the
+    officer can say whether approving is a move (issue 17.3)."""
+    if row.status not in ("pending", "waitlisted"):
+        return []
+    guardian = row.form.get("guardian", {})
+    identity = guardian_key(guardian.get("kana", ""), guardian.get("birth_date", ""))
+    return [
+        {
+            "certification_id": found.certification_id,
+            "municipality": found.municipality,
+            "valid_from": cert.valid_from,
+            "valid_until": cert.valid_until,
+            "same_guardian": found.same_guardian,
+        }
+        for found, cert in await moves.candidates_for(session, row, identity)
+    ]
 
 
 async def application_to_decide(

@@ -112,7 +112,11 @@ async def add_child(
             certification_id=certification_id,
             municipality=municipality,
         )
-        .on_conflict_do_nothing()
+        .on_conflict_do_update(
+            # The child's newest certification (a move keeps the child's id, issue 17.3).
+            index_elements=[guardian_children.c.account_id, guardian_children.c.child_id],
+            set_={"certification_id": certification_id, "municipality": municipality},
+        )
     )
 
 
@@ -134,6 +138,14 @@ async def set_email(session: AsyncSession, account_id: uuid.UUID, email: str) ->
         sa.update(accounts)
         .where(accounts.c.id == account_id)
         .values(email=email, updated_at=sa.func.now())
+    )
+
+
+async def set_municipality(session: AsyncSession, account_id: uuid.UUID, municipality: str) -> None:
+    await session.execute(
+        sa.update(accounts)
+        .where(accounts.c.id == account_id)
+        .values(municipality=municipality, updated_at=sa.func.now())
     )
 
 

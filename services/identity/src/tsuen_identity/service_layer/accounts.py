@@ -107,12 +107,29 @@ async def on_child_certified(
                 "the guardian's e-mail address is the login ID of another account; "
                 "an officer must resolve it (no child is attached by address alone)"
             )
+    elif _login_moves_here(stored.account, envelope, payload):
+        # 転入 (issue 17.3): eligibility moved this guardian's account with the family. The
+        # login keeps its password; its sessions end, so the next sign-in opens the new home.
+        await repo.set_municipality(session, payload.guardian_id, envelope.municipality)
+        await repo.bump_generation(session, payload.guardian_id)
+        log.info("guardian account moved", account_id=str(payload.guardian_id))
     await repo.add_child(
         session,
         payload.guardian_id,
         child_id=payload.child_id,
         certification_id=payload.certification_id,
         municipality=envelope.municipality,
+    )
+
+
+def _login_moves_here(account: Account, envelope: EventEnvelope, payload: ChildCertified) -> bool:
+    """A guardian's account of the municipality the child moved from, certified here now."""
+    moved = payload.moved_from
+    return (
+        moved is not None
+        and account.role is Role.GUARDIAN
+        and account.municipality == moved.municipality
+        and envelope.municipality != account.municipality
     )
 
 

@@ -98,6 +98,18 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Elsewhere:
+    """The child's active certification in another municipality (転入, issue 17.3): approving
+    moves the child from it, or the officer says it is another child."""
+
+    certification_id: str
+    municipality: str  # its code; the page names it
+    valid_from: date
+    valid_until: date
+    same_guardian: bool  # approving without a choice moves the child from it
+
+
+@dataclass(frozen=True)
 class ApplicationDetail:
     line: ApplicationLine
     checks: Checks
@@ -106,6 +118,14 @@ class ApplicationDetail:
     audit: list[AuditLine]
     decision_reason: str
     certification_id: str
+    elsewhere: tuple[Elsewhere, ...] = ()
+
+    @property
+    def move_preselected(self) -> str:
+        """The choice eligibility makes itself (one certification, the same guardian)."""
+        if len(self.elsewhere) == 1 and self.elsewhere[0].same_guardian:
+            return self.elsewhere[0].certification_id
+        return ""
 
 
 @dataclass(frozen=True)
@@ -222,6 +242,16 @@ async def application(
         ],
         decision_reason=str(body.get("decision_reason") or ""),
         certification_id=str(body.get("certification_id") or ""),
+        elsewhere=tuple(
+            Elsewhere(
+                certification_id=str(e["certification_id"]),
+                municipality=str(e["municipality"]),
+                valid_from=date.fromisoformat(str(e["valid_from"])),
+                valid_until=date.fromisoformat(str(e["valid_until"])),
+                same_guardian=bool(e.get("same_guardian")),
+            )
+            for e in body.get("certified_elsewhere") or []
+        ),
     )
 
 
@@ -231,14 +261,29 @@ def _refused(response: httpx.Response) -> Refused:
     return Refused(_message_ja(response) or N_("The decision was not accepted. Reload the page."))
 
 
+ANOTHER_CHILD = "another"  # the move choice "not a move: another child"
+
+
 async def approve(
-    eligibility: ServiceApi, account: Account, token: str, application_id: str, acknowledge: bool
+    eligibility: ServiceApi,
+    account: Account,
+    token: str,
+    application_id: str,
+    acknowledge: bool,
+    moved_from: str = "",
 ) -> Refused | None:
+    """``moved_from``: a certification id elsewhere (a move), ANOTHER_CHILD, or "" (no choice
+    made: eligibility refuses when the choice is needed)."""
+    body: dict[str, Any] = {"acknowledge_failed_checks": acknowledge}
+    if moved_from == ANOTHER_CHILD:
+        body["another_child"] = True
+    elif moved_from:
+        body["moved_from_certification_id"] = moved_from
     response = await eligibility.send(
         "POST",
         f"/v1/municipalities/{account.municipality}/applications/{application_id}/approve",
         token,
-        json={"acknowledge_failed_checks": acknowledge},
+        json=body,
     )
     return None if response.status_code == 200 else _refused(response)
 

@@ -78,6 +78,8 @@ def account_issued(p: ChildCertified, when: When) -> list[Notice]:
                 "valid_from": date_ja(p.valid_from),
                 "valid_until": date_ja(p.valid_until),
                 "child_name": p.child_name,
+                # 転入 (issue 17.3): the old certification's last day; the hours carry over.
+                "moved_last_day": date_ja(p.moved_from.last_day) if p.moved_from else None,
             },
         )
     ]

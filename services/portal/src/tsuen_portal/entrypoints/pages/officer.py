@@ -17,7 +17,7 @@ from tsuen_portal.entrypoints.access import officer_token, uuid_or_404
 from tsuen_portal.entrypoints.pages.forms import FormErrors
 from tsuen_portal.entrypoints.web import Page, PageDep
 from tsuen_portal.i18n import N_
-from tsuen_portal.service_layer import officer
+from tsuen_portal.service_layer import officer, public_links
 
 router = APIRouter(prefix="/officer", include_in_schema=False)
 
@@ -69,6 +69,11 @@ async def _review(
         )
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
+    towns = (
+        await public_links.municipalities(page.portal.backends.eligibility)
+        if detail.elsewhere
+        else []
+    )
     return await page.render(
         "officer_application.html",
         status_code,
@@ -82,6 +87,8 @@ async def _review(
         residency=officer.RESIDENCY,
         enrollment=officer.ENROLLMENT,
         actions=officer.ACTIONS,
+        town_names={m.code: m.name for m in towns},
+        another_child=officer.ANOTHER_CHILD,
     )
 
 
@@ -103,6 +110,7 @@ async def approve(application_id: str, page: PageDep) -> Response:
             token,
             app_id,
             acknowledge=form.get("acknowledge") == "yes",
+            moved_from=form.get("moved_from", "").strip()[:64],
         )
     except BackendNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
