@@ -5,11 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
-
+from tsuen_booking.adapters import interview_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import acceptances
 from tsuen_booking.domain.acceptance import check_may_accept, check_medical_care_consulted
 from tsuen_booking.domain.audit import StaffAction
 from tsuen_booking.domain.errors import CHILD_NOT_FOUND_JA, FACILITY_NOT_FOUND_JA, NotFound
@@ -66,18 +63,12 @@ async def record_acceptance(
             "override_reason": override_reason,
             "medical_care_consulted": medical_care_consulted,
         }
-        await session.execute(
-            insert(acceptances)
-            .values(
-                facility_id=facility_id,
-                child_id=child_id,
-                municipality=frow["municipality"],
-                **decision,
-            )
-            .on_conflict_do_update(
-                index_elements=["facility_id", "child_id"],
-                set_={**decision, "recorded_at": sa.func.now()},
-            )
+        await interview_store.record_acceptance(
+            session,
+            facility_id=facility_id,
+            child_id=child_id,
+            municipality=frow["municipality"],
+            decision=decision,
         )
         await ctx.outbox.add(
             session,

@@ -11,11 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
-
+from tsuen_booking.adapters import interview_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import children, facilities, interviews
+from tsuen_booking.adapters.orm import interviews
 from tsuen_booking.domain.acceptance import HealthCheck, InterviewStatus, check_may_record_held
 from tsuen_booking.domain.audit import StaffAction
 from tsuen_booking.domain.errors import (
@@ -92,42 +90,24 @@ async def request(
         if child is None or not can_see_child(principal, child):
             raise NotFound(f"child {child_id} not found", message_ja=CHILD_NOT_FOUND_JA)
         fresh = {"status": "requested", "proposed_times": [t.isoformat() for t in proposed]}
-        statement = insert(interviews).values(
+        # One interview per child and facility: a cancelled one is asked for again (same id);
+        # an open one is a conflict.
+        reopened = await interview_store.ask_for(
+            session,
+            fresh=fresh,
             id=interview_id,
             municipality=frow["municipality"],
             facility_id=facility_id,
             child_id=child_id,
             child_municipality=child.municipality,
             guardian_id=child.guardian_id,
-            **fresh,
-        )
-        # One interview per child and facility: a cancelled one is asked for again (same id);
-        # an open one is a conflict.
-        reopened = await session.scalar(
-            statement.on_conflict_do_update(
-                index_elements=[interviews.c.child_id, interviews.c.facility_id],
-                set_={
-                    **fresh,
-                    # Whose it is, as of now: the guardian (a changed account) or the
-                    # municipalities may have changed since it was cancelled.
-                    "guardian_id": statement.excluded.guardian_id,
-                    "child_municipality": statement.excluded.child_municipality,
-                    "municipality": statement.excluded.municipality,
-                    "starts_at": None,
-                    "cancelled_at": None,
-                    "cancelled_by": None,
-                    "cancel_reason": None,
-                    "updated_at": sa.func.now(),
-                },
-                where=interviews.c.status == "cancelled",
-            ).returning(interviews.c.id)
         )
         if reopened is None:
             raise Conflict(
                 "an interview with this facility was already requested for this child",
                 message_ja="この施設には、このお子さまの初回面談をすでに申し込んでいます。施設からの連絡をお待ちください。",
             )
-        row = await _row(session, reopened)
+        row = await interview_store.interview(session, reopened)
         assert row is not None
         await ctx.outbox.add(
             session,
@@ -156,7 +136,7 @@ async def schedule(
             message_ja="面談の日時は、現在より後の日時をご指定ください。",
         )
     async with ctx.sessions() as session, session.begin():
-        row = await _row(session, interview_id, lock=True)
+        row = await interview_store.interview(session, interview_id, lock=True)
         if row is None or not principal.can_access_facility(
             row["municipality"], str(row["facility_id"])
         ):
@@ -191,10 +171,8 @@ async def schedule(
             )
         child = await repo.get_child(session, row["child_id"])
         assert child is not None
-        await session.execute(
-            sa.update(interviews)
-            .where(interviews.c.id == interview_id)
-            .values(status="scheduled", starts_at=moment, updated_at=sa.func.now())
+        await interview_store.update_interview(
+            session, interview_id, status="scheduled", starts_at=moment
         )
         await ctx.outbox.add(
             session,
@@ -219,7 +197,7 @@ async def schedule(
             subject_id=interview_id,
             detail={"starts_at": moment.isoformat()},
         )
-        updated = await _row(session, interview_id)
+        updated = await interview_store.interview(session, interview_id)
         assert updated is not None
     return interview_out(updated, frow)
 
@@ -234,7 +212,7 @@ async def record_held(
 ) -> dict[str, Any]:
     """面談記録: the facility records that the interview took place, with the health check."""
     async with ctx.sessions() as session, session.begin():
-        row = await _row(session, interview_id, lock=True)
+        row = await interview_store.interview(session, interview_id, lock=True)
         if row is None or not principal.can_access_facility(
             row["municipality"], str(row["facility_id"])
         ):
@@ -242,17 +220,14 @@ async def record_held(
         if principal.role is Role.GUARDIAN:
             raise Forbidden("the facility records the interview")
         check_may_record_held(row["status"])
-        await session.execute(
-            sa.update(interviews)
-            .where(interviews.c.id == interview_id)
-            .values(
-                status=InterviewStatus.HELD.value,
-                held_at=ctx.clock(),
-                held_by=principal.subject,
-                health_check=health_check.value,
-                health_check_note=note,
-                updated_at=sa.func.now(),
-            )
+        await interview_store.update_interview(
+            session,
+            interview_id,
+            status=InterviewStatus.HELD.value,
+            held_at=ctx.clock(),
+            held_by=principal.subject,
+            health_check=health_check.value,
+            health_check_note=note,
         )
         await audit.record(
             session,
@@ -266,7 +241,7 @@ async def record_held(
         )
         frow = await repo.facility_row(session, row["facility_id"])
         assert frow is not None
-        updated = await _row(session, interview_id)
+        updated = await interview_store.interview(session, interview_id)
         assert updated is not None
     return interview_out(updated, frow)
 
@@ -281,7 +256,7 @@ async def cancel(
     """
     now = ctx.clock()
     async with ctx.sessions() as session, session.begin():
-        row = await _row(session, interview_id, lock=True)
+        row = await interview_store.interview(session, interview_id, lock=True)
         if row is None or not can_see_booking(principal, row):
             raise NotFound(f"interview {interview_id} not found", message_ja=INTERVIEW_NOT_FOUND_JA)
         if row["status"] == "cancelled":
@@ -301,16 +276,13 @@ async def cancel(
                 message_ja="この面談の日時はすでに過ぎているため、取り消せません。施設へ直接ご連絡ください。",
             )
         cancelled_by = canceller(principal)
-        await session.execute(
-            sa.update(interviews)
-            .where(interviews.c.id == interview_id)
-            .values(
-                status="cancelled",
-                cancelled_at=now,
-                cancelled_by=cancelled_by,
-                cancel_reason=reason,
-                updated_at=sa.func.now(),
-            )
+        await interview_store.update_interview(
+            session,
+            interview_id,
+            status="cancelled",
+            cancelled_at=now,
+            cancelled_by=cancelled_by,
+            cancel_reason=reason,
         )
         frow = await repo.facility_row(session, row["facility_id"])
         child = await repo.get_child(session, row["child_id"])
@@ -332,30 +304,17 @@ async def cancel(
             ),
             municipality=row["municipality"],
         )
-        updated = await _row(session, interview_id)
+        updated = await interview_store.interview(session, interview_id)
         assert updated is not None
     return interview_out(updated, frow)
 
 
 async def list_interviews(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
     """The caller's interviews with their facilities' details: one query, at most 1000."""
-    query = (
-        sa.select(
-            interviews,
-            facilities.c.name.label("facility_name"),
-            facilities.c.comments.label("facility_comments"),
-            facilities.c.interview_slots.label("facility_interview_slots"),
-            children.c.name.label("child_name"),
-            children.c.considerations.label("child_considerations"),
-        )
-        .join(facilities, facilities.c.id == interviews.c.facility_id)
-        .outerjoin(children, children.c.child_id == interviews.c.child_id)
-        .where(tenant_filter(principal, interviews))
-        .order_by(interviews.c.created_at, interviews.c.id)
-        .limit(1000)
-    )
     async with ctx.sessions() as session:
-        rows = (await session.execute(query)).mappings().all()
+        rows = await interview_store.interviews_with_facilities(
+            session, tenant_filter(principal, interviews), limit=1000
+        )
     return [
         interview_out(
             r,
@@ -367,12 +326,3 @@ async def list_interviews(ctx: Context, principal: Principal) -> list[dict[str, 
         )
         for r in rows
     ]
-
-
-async def _row(
-    session: Any, interview_id: uuid.UUID, *, lock: bool = False
-) -> Mapping[Any, Any] | None:
-    query = sa.select(interviews).where(interviews.c.id == interview_id)
-    if lock:
-        query = query.with_for_update()
-    return (await session.execute(query)).mappings().first()
