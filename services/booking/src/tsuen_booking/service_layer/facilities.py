@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-
+from tsuen_booking.adapters import facility_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import bookings, facilities, favourites, interviews
+from tsuen_booking.adapters.facility_store import GuardianOf, Word
 from tsuen_booking.domain.audit import StaffAction
 from tsuen_booking.domain.errors import (
     FACILITY_NOT_FOUND_JA,
@@ -112,7 +110,7 @@ async def register(
                 f"facility {facility_id} is already registered",
                 message_ja="この施設はすでに登録されています。",
             )
-        await session.execute(sa.insert(facilities).values(**row))
+        await facility_store.add_facility(session, **row)
         stored = await repo.facility_row(session, facility_id)
     assert stored is not None
     return facility_out(stored)
@@ -125,13 +123,9 @@ async def seed(ctx: Context, specs: list[tuple[str, FacilitySpec]]) -> int:
         for municipality, spec in specs:
             assert spec.id is not None
             spec.to_domain(spec.id, municipality)
-            result = await session.execute(
-                pg_insert(facilities)
-                .values(**spec.to_row(), id=spec.id, municipality=municipality)
-                .on_conflict_do_nothing(index_elements=["id"])
-                .returning(facilities.c.id)
+            added += await facility_store.add_facility_if_new(
+                session, **spec.to_row(), id=spec.id, municipality=municipality
             )
-            added += result.first() is not None
     return added
 
 
@@ -166,11 +160,7 @@ async def update(
             spec.to_domain(facility_id, row["municipality"]),
             schedules=repo.facility_from_row(row).schedules,
         )
-        await session.execute(
-            sa.update(facilities)
-            .where(facilities.c.id == facility_id)
-            .values(**spec.to_row(), updated_at=sa.func.now())
-        )
+        await facility_store.update_facility(session, facility_id, **spec.to_row())
         await repo.refresh_future_places(session, facility, ctx.clock().date())
         await audit.record(
             session,
@@ -205,28 +195,17 @@ class SearchQuery:
     favourites: bool = False  # お気に入りから探す
 
 
-def _like(text: str) -> str:
-    # Matched literally: % and _ typed by a guardian are not wildcards.
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _matches(ctx: Context, word: str) -> sa.ColumnElement[bool]:
+def _word(ctx: Context, word: str) -> Word:
     """One word of the keyword: in the name, reading or address (either kana script), or the
     name of the facility's municipality or prefecture (short forms too: 掛川, 静岡)."""
-    fields = [facilities.c.name, facilities.c.kana, facilities.c.address]
-    conditions: list[sa.ColumnElement[bool]] = [
-        field.ilike(_like(variant), escape="\\")
-        for variant in word_variants(word)
-        for field in fields
-    ]
-    places = [
-        p.code
-        for p in ctx.policies
-        if names_match(word, (p.name, p.name_kana, p.prefecture, short_name(p.name)))
-    ]
-    if places:
-        conditions.append(facilities.c.municipality.in_(places))
-    return sa.or_(*conditions)
+    return Word(
+        spellings=tuple(word_variants(word)),
+        municipalities=[
+            p.code
+            for p in ctx.policies
+            if names_match(word, (p.name, p.name_kana, p.prefecture, short_name(p.name)))
+        ],
+    )
 
 
 async def search(ctx: Context, principal: Principal, query: SearchQuery) -> list[dict[str, Any]]:
@@ -236,56 +215,41 @@ async def search(ctx: Context, principal: Principal, query: SearchQuery) -> list
             message_ja="近くの施設を探すには、緯度と経度の両方をご指定ください。",
         )
     allowed = visible_municipalities(ctx, principal)
-    stmt = sa.select(facilities)
-    if allowed is not None:
-        stmt = stmt.where(facilities.c.municipality.in_(sorted(allowed)))
-    if principal.role is Role.FACILITY_STAFF:
-        stmt = stmt.where(facilities.c.id == claim_uuid(principal.facility_id))
-    if query.municipality:
-        stmt = stmt.where(facilities.c.municipality == query.municipality)
+    # Staff find only their own facility.
+    only_facility = (
+        claim_uuid(principal.facility_id) if principal.role is Role.FACILITY_STAFF else None
+    )
+    in_prefecture = None
     if query.prefecture:
         prefecture = prefecture_named(query.prefecture) or query.prefecture
-        codes = [p.code for p in ctx.policies if p.prefecture == prefecture]
-        stmt = stmt.where(facilities.c.municipality.in_(codes))
-    for word in search_words(query.keyword or ""):
-        stmt = stmt.where(_matches(ctx, word))
+        in_prefecture = [p.code for p in ctx.policies if p.prefecture == prefecture]
+    used_by = favourites_of = None
     if query.used_before:
         if principal.role is not Role.GUARDIAN:
             raise InvalidRequest(
                 "used_before is a guardian's search",
                 message_ja="「利用したことのある施設」での絞り込みは、保護者の方のみご利用いただけます。",
             )
-        guardian_id = claim_uuid(principal.guardian_id)
-        stmt = stmt.where(
-            facilities.c.id.in_(
-                sa.union(
-                    sa.select(bookings.c.facility_id).where(
-                        bookings.c.guardian_id == guardian_id,
-                        bookings.c.child_municipality == principal.municipality,
-                    ),
-                    sa.select(interviews.c.facility_id).where(
-                        interviews.c.guardian_id == guardian_id,
-                        interviews.c.child_municipality == principal.municipality,
-                    ),
-                )
-            )
-        )
+        used_by = GuardianOf(claim_uuid(principal.guardian_id), principal.municipality)
     if query.favourites:
         if principal.role is not Role.GUARDIAN:
             raise InvalidRequest(
                 "favourites is a guardian's search",
                 message_ja="「お気に入り」での絞り込みは、保護者の方のみご利用いただけます。",
             )
-        stmt = stmt.where(
-            facilities.c.id.in_(
-                sa.select(favourites.c.facility_id).where(
-                    favourites.c.guardian_id == claim_uuid(principal.guardian_id),
-                    favourites.c.municipality == principal.municipality,
-                )
-            )
-        )
+        favourites_of = GuardianOf(claim_uuid(principal.guardian_id), principal.municipality)
     async with ctx.sessions() as session:
-        rows = (await session.execute(stmt.order_by(facilities.c.kana).limit(500))).mappings()
+        rows = await facility_store.search_facilities(
+            session,
+            visible=sorted(allowed) if allowed is not None else None,
+            only_facility=only_facility,
+            municipality=query.municipality,
+            in_municipalities=in_prefecture,
+            words=[_word(ctx, word) for word in search_words(query.keyword or "")],
+            used_by=used_by,
+            favourites_of=favourites_of,
+            limit=500,
+        )
         found = [facility_out(r) for r in rows]
     if query.lat is not None and query.lon is not None:
         for f in found:
@@ -366,21 +330,8 @@ async def set_favourite(
         row = await repo.facility_row(session, facility_id)
         if row is None or not can_see_facility(ctx, principal, row):
             raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
+        owner = GuardianOf(guardian_id, principal.municipality)
         if favourite:
-            await session.execute(
-                pg_insert(favourites)
-                .values(
-                    guardian_id=guardian_id,
-                    facility_id=facility_id,
-                    municipality=principal.municipality,
-                )
-                .on_conflict_do_nothing()
-            )
+            await facility_store.add_favourite(session, owner, facility_id)
         else:
-            await session.execute(
-                sa.delete(favourites).where(
-                    favourites.c.guardian_id == guardian_id,
-                    favourites.c.facility_id == facility_id,
-                    favourites.c.municipality == principal.municipality,
-                )
-            )
+            await facility_store.remove_favourite(session, owner, facility_id)
