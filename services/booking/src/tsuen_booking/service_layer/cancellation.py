@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsuen_booking.adapters import booking_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import bookings
 from tsuen_booking.domain.audit import StaffAction
 from tsuen_booking.domain.booking import ACTIVE_STATUSES, BookingStatus
 from tsuen_booking.domain.cancellation import (
@@ -87,21 +86,18 @@ async def cancel_locked(
     )
     for cell in cells(row["use_date"], row["start_time"], row["end_time"], row["cell_minutes"]):
         await repo.free_cell(session, facility.id, row["use_date"], cell)
-    await session.execute(
-        sa.update(bookings)
-        .where(bookings.c.id == row["id"])
-        .values(
-            status=BookingStatus.CANCELLED.value,
-            cancelled_at=now,
-            cancelled_by=cancelled_by,
-            cancel_reason=reason,
-            cancel_cause=cause.value,
-            called_at=called_at,
-            cancel_recorded_by=recorded_by,
-            bulk_id=bulk_id,
-            consumed_minutes=outcome.consumed_minutes,
-            updated_at=sa.func.now(),
-        )
+    await booking_store.record_cancellation(
+        session,
+        row["id"],
+        status=BookingStatus.CANCELLED.value,
+        cancelled_at=now,
+        cancelled_by=cancelled_by,
+        cancel_reason=reason,
+        cancel_cause=cause.value,
+        called_at=called_at,
+        cancel_recorded_by=recorded_by,
+        bulk_id=bulk_id,
+        consumed_minutes=outcome.consumed_minutes,
     )
     child = await repo.get_child(session, row["child_id"])
     assert child is not None  # a booking is only ever made for a projected child
@@ -249,18 +245,7 @@ async def cancel_bulk(
     ids = sorted(set(booking_ids))
     bulk_id = uuid.uuid4()
     async with ctx.sessions() as session, session.begin():
-        rows = (
-            (
-                await session.execute(
-                    sa.select(bookings)
-                    .where(bookings.c.id.in_(ids))
-                    .order_by(bookings.c.id)
-                    .with_for_update()
-                )
-            )
-            .mappings()
-            .all()
-        )
+        rows = await booking_store.bookings_for_update(session, ids)
         found = {r["id"]: r for r in rows if can_see_booking(principal, r)}
         missing = [str(i) for i in ids if i not in found]
         if missing:

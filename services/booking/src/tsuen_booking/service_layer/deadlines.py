@@ -6,10 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import sqlalchemy as sa
-
+from tsuen_booking.adapters import booking_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import bookings
 from tsuen_booking.domain.cancellation import cancellation_deadline
 from tsuen_booking.domain.errors import BOOKING_NOT_FOUND_JA, FACILITY_NOT_FOUND_JA, NotFound
 from tsuen_booking.service_layer.access import can_see_booking
@@ -22,11 +20,7 @@ from tsuen_common.timeutil import JST
 
 async def booking_deadline(ctx: Context, principal: Principal, booking_id: uuid.UUID) -> datetime:
     async with ctx.sessions() as session:
-        row = (
-            (await session.execute(sa.select(bookings).where(bookings.c.id == booking_id)))
-            .mappings()
-            .first()
-        )
+        row = await booking_store.booking(session, booking_id)
         if row is None or not can_see_booking(principal, row):
             raise NotFound(f"booking {booking_id} not found", message_ja=BOOKING_NOT_FOUND_JA)
         facility, _ = await facility_of(session, row["facility_id"])

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-
-from tsuen_booking.adapters.orm import bookings, children, interviews
+from tsuen_booking.adapters import booking_store, interview_store
+from tsuen_booking.adapters.orm import bookings, interviews
 from tsuen_booking.domain.booking import ACTIVE_STATUSES, BookingStatus
 from tsuen_booking.domain.errors import BOOKING_NOT_FOUND_JA, InvalidRequest, NotFound
 from tsuen_booking.service_layer.access import can_see_booking, tenant_filter
@@ -34,27 +33,24 @@ class BookingFilter:
 async def _list_interviews(
     ctx: Context, principal: Principal, flt: BookingFilter
 ) -> list[dict[str, Any]]:
-    stmt = sa.select(interviews).where(tenant_filter(principal, interviews))
-    if flt.facility_id is not None:
-        stmt = stmt.where(interviews.c.facility_id == flt.facility_id)
-    if flt.child_id is not None:
-        stmt = stmt.where(interviews.c.child_id == flt.child_id)
-    day = sa.func.date(sa.func.timezone("Asia/Tokyo", interviews.c.starts_at))
-    if flt.date_from is not None:
-        stmt = stmt.where(day >= flt.date_from)
-    if flt.date_to is not None:
-        stmt = stmt.where(day <= flt.date_to)
+    cancelled = None
     if flt.status is BookingStatus.CANCELLED:
-        stmt = stmt.where(interviews.c.status == "cancelled")
+        cancelled = True
     elif flt.upcoming:  # what is still ahead: not the called-off ones
-        stmt = stmt.where(interviews.c.status != "cancelled")
-    if flt.upcoming:
-        stmt = stmt.where(
-            sa.or_(interviews.c.starts_at.is_(None), interviews.c.starts_at > ctx.clock())
-        )
-    stmt = stmt.order_by(interviews.c.starts_at.nulls_last(), interviews.c.id).limit(1000)
+        cancelled = False
     async with ctx.sessions() as session:
-        return [interview_as_booking(r) for r in (await session.execute(stmt)).mappings()]
+        rows = await interview_store.list_interviews(
+            session,
+            tenant_filter(principal, interviews),
+            facility_id=flt.facility_id,
+            child_id=flt.child_id,
+            date_from=flt.date_from,
+            date_to=flt.date_to,
+            cancelled=cancelled,
+            starting_after=ctx.clock() if flt.upcoming else None,
+            limit=1000,
+        )
+    return [interview_as_booking(r) for r in rows]
 
 
 async def list_bookings(
@@ -68,40 +64,27 @@ async def list_bookings(
                 message_ja="初回面談には予約の状態がありません。状態の指定を外して検索してください。",
             )
         return await _list_interviews(ctx, principal, flt)
-    stmt = (
-        sa.select(bookings, children.c.name.label("child_name"))
-        .outerjoin(children, children.c.child_id == bookings.c.child_id)
-        .where(tenant_filter(principal, bookings))
-    )
-    if flt.kind is not None:
-        stmt = stmt.where(bookings.c.kind == flt.kind.value)
-    if flt.status is not None:
-        stmt = stmt.where(bookings.c.status == flt.status.value)
-    if flt.facility_id is not None:
-        stmt = stmt.where(bookings.c.facility_id == flt.facility_id)
-    if flt.child_id is not None:
-        stmt = stmt.where(bookings.c.child_id == flt.child_id)
-    if flt.date_from is not None:
-        stmt = stmt.where(bookings.c.use_date >= flt.date_from)
-    if flt.date_to is not None:
-        stmt = stmt.where(bookings.c.use_date <= flt.date_to)
-    if flt.upcoming:
-        stmt = stmt.where(
-            bookings.c.ends_at > ctx.clock(),
-            bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
-        )
-    stmt = stmt.order_by(bookings.c.starts_at, bookings.c.id).limit(1000)
     async with ctx.sessions() as session:
-        return [booking_out(r) for r in (await session.execute(stmt)).mappings()]
+        rows = await booking_store.list_uses(
+            session,
+            tenant_filter(principal, bookings),
+            kind=flt.kind.value if flt.kind is not None else None,
+            status=flt.status.value if flt.status is not None else None,
+            facility_id=flt.facility_id,
+            child_id=flt.child_id,
+            date_from=flt.date_from,
+            date_to=flt.date_to,
+            # 今後の予約: not over yet, and neither cancelled nor settled.
+            ending_after=ctx.clock() if flt.upcoming else None,
+            in_statuses=[s.value for s in ACTIVE_STATUSES] if flt.upcoming else None,
+            limit=1000,
+        )
+    return [booking_out(r) for r in rows]
 
 
 async def get_booking(ctx: Context, principal: Principal, booking_id: uuid.UUID) -> dict[str, Any]:
     async with ctx.sessions() as session:
-        row = (
-            (await session.execute(sa.select(bookings).where(bookings.c.id == booking_id)))
-            .mappings()
-            .first()
-        )
+        row = await booking_store.booking(session, booking_id)
     if row is None or not can_see_booking(principal, row):
         raise NotFound(f"booking {booking_id} not found", message_ja=BOOKING_NOT_FOUND_JA)
     return booking_out(row)
