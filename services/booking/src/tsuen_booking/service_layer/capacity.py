@@ -16,17 +16,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsuen_booking.adapters import booking_store, facility_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import (
-    bookings,
-    capacity_changes,
-    children,
-    facilities,
-    facility_slots,
-)
 from tsuen_booking.domain.audit import StaffAction
 from tsuen_booking.domain.booking import ACTIVE_STATUSES
 from tsuen_booking.domain.cancellation import CancellationCause
@@ -137,16 +130,12 @@ def _after(facility: Facility, week: WeeklySchedule, today: date) -> Facility:
         ) from None
 
 
-def _uses(facility_id: uuid.UUID, since: date) -> sa.Select[Any]:
-    return (
-        sa.select(bookings, children.c.name.label("child_name"))
-        .outerjoin(children, children.c.child_id == bookings.c.child_id)
-        .where(
-            bookings.c.facility_id == facility_id,
-            bookings.c.use_date >= since,
-            bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
-        )
-        .order_by(bookings.c.id)
+async def _uses(
+    session: AsyncSession, facility_id: uuid.UUID, since: date, *, lock: bool = False
+) -> Sequence[Mapping[Any, Any]]:
+    """The facility's active bookings from ``since`` on: the ones a new week may not fit."""
+    return await booking_store.in_statuses_from(
+        session, facility_id, since, [s.value for s in ACTIVE_STATUSES], lock=lock
     )
 
 
@@ -175,7 +164,7 @@ async def preview(
     async with ctx.sessions() as session:
         row = await _facility(ctx, session, principal, facility_id, lock=False)
         after = _after(repo.facility_from_row(row), week, today)
-        rows = (await session.execute(_uses(facility_id, week.effective_from))).mappings().all()
+        rows = await _uses(session, facility_id, week.effective_from)
     affected = no_longer_fit(after, [_booked(r) for r in rows], week.effective_from)
     return {
         "effective_from": week.effective_from,
@@ -205,15 +194,7 @@ async def apply(
         row = await _facility(ctx, session, principal, facility_id, lock=True)
         before = repo.facility_from_row(row)
         after = _after(before, week, today)
-        rows = (
-            (
-                await session.execute(
-                    _uses(facility_id, week.effective_from).with_for_update(of=bookings)
-                )
-            )
-            .mappings()
-            .all()
-        )
+        rows = await _uses(session, facility_id, week.effective_from, lock=True)
         affected = no_longer_fit(after, [_booked(r) for r in rows], week.effective_from)
         if fingerprint(week, affected) != previewed:
             raise Conflict(
@@ -223,10 +204,8 @@ async def apply(
                     "変更してください。"
                 ),
             )
-        await session.execute(
-            sa.update(facilities)
-            .where(facilities.c.id == facility_id)
-            .values(schedules=[week_to_json(w) for w in after.schedules], updated_at=sa.func.now())
+        await facility_store.update_facility(
+            session, facility_id, schedules=[week_to_json(w) for w in after.schedules]
         )
         by_id = {r["id"]: r for r in rows}
         for a in sorted(affected, key=lambda a: a.booking_id):
@@ -243,20 +222,19 @@ async def apply(
             )
         await release_holds_from(session, facility_id, week.effective_from)  # 空き待ち
         await _set_places(session, after, week.effective_from)
-        await session.execute(
-            sa.insert(capacity_changes).values(
-                id=change_id,
-                facility_id=facility_id,
-                municipality=row["municipality"],
-                effective_from=week.effective_from,
-                week_before=_in_force_json(before, week.effective_from),
-                week_after=week_to_json(week),
-                reason=reason,
-                cancelled=[
-                    {"booking_id": str(a.booking_id), "misfit": a.misfit.value} for a in affected
-                ],
-                changed_by=principal.subject,
-            )
+        await facility_store.add_capacity_change(
+            session,
+            id=change_id,
+            facility_id=facility_id,
+            municipality=row["municipality"],
+            effective_from=week.effective_from,
+            week_before=_in_force_json(before, week.effective_from),
+            week_after=week_to_json(week),
+            reason=reason,
+            cancelled=[
+                {"booking_id": str(a.booking_id), "misfit": a.misfit.value} for a in affected
+            ],
+            changed_by=principal.subject,
         )
         await audit.record(
             session,
@@ -272,17 +250,7 @@ async def apply(
                 "bookings_cancelled": len(affected),
             },
         )
-        cancelled = (
-            (
-                await session.execute(
-                    sa.select(bookings, children.c.name.label("child_name"))
-                    .outerjoin(children, children.c.child_id == bookings.c.child_id)
-                    .where(bookings.c.id.in_([a.booking_id for a in affected]))
-                )
-            )
-            .mappings()
-            .all()
-        )
+        cancelled = await booking_store.with_child_names(session, [a.booking_id for a in affected])
     return {
         "change_id": change_id,
         "effective_from": week.effective_from,
@@ -307,19 +275,13 @@ def _in_force_json(facility: Facility, day: date) -> dict[str, Any]:
 async def _set_places(session: AsyncSession, facility: Facility, since: date) -> None:
     """The cells already in use from ``since`` on get the new week's places. The bookings that
     did not fit are cancelled by now, so ``taken ≤ places`` holds (the table's CHECK proves it)."""
-    rows = await session.execute(
-        sa.select(facility_slots.c.use_date, facility_slots.c.cell_start)
-        .where(facility_slots.c.facility_id == facility.id, facility_slots.c.use_date >= since)
-        .order_by(facility_slots.c.use_date, facility_slots.c.cell_start)
-        .with_for_update()
-    )
-    for use_date, cell_start in rows.all():
-        await session.execute(
-            sa.update(facility_slots)
-            .where(
-                facility_slots.c.facility_id == facility.id,
-                facility_slots.c.use_date == use_date,
-                facility_slots.c.cell_start == cell_start,
-            )
-            .values(places=facility.places_at(use_date, cell_start.hour))
+    for use_date, cell_start in await facility_store.cells_in_use_from_for_update(
+        session, facility.id, since
+    ):
+        await facility_store.set_cell_places(
+            session,
+            facility.id,
+            use_date,
+            cell_start,
+            facility.places_at(use_date, cell_start.hour),
         )

@@ -10,17 +10,15 @@ confirm (``close``). A booking already in use (checked in) is left for the check
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsuen_booking.adapters import booking_store, facility_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import bookings, children, facilities
 from tsuen_booking.domain.audit import StaffAction
-from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.cancellation import CancellationCause
 from tsuen_booking.domain.errors import FACILITY_NOT_FOUND_JA, InvalidRequest, NotFound
 from tsuen_booking.service_layer import audit
@@ -59,21 +57,6 @@ async def _facility_for_staff(
     return row
 
 
-def _affected(facility_id: uuid.UUID, days: list[date], now: datetime) -> sa.Select[Any]:
-    # A use that is already over is settled by attendance, not cancelled by a closure.
-    return (
-        sa.select(bookings, children.c.name.label("child_name"))
-        .outerjoin(children, children.c.child_id == bookings.c.child_id)
-        .where(
-            bookings.c.facility_id == facility_id,
-            bookings.c.use_date.in_(days),
-            bookings.c.status == BookingStatus.CONFIRMED.value,
-            bookings.c.ends_at > now,
-        )
-        .order_by(bookings.c.use_date, bookings.c.start_time, bookings.c.id)
-    )
-
-
 async def preview(
     ctx: Context, principal: Principal, facility_id: uuid.UUID, first: date, last: date
 ) -> dict[str, Any]:
@@ -85,7 +68,7 @@ async def preview(
             raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
         if principal.role is Role.GUARDIAN:
             raise Forbidden("only the facility or its municipality closes a facility")
-        rows = (await session.execute(_affected(facility_id, days, ctx.clock()))).mappings().all()
+        rows = await _affected(session, facility_id, days, ctx.clock())
     return {"days": days, "bookings": [booking_out(r) for r in rows]}
 
 
@@ -111,16 +94,10 @@ async def close(
             {k: v for k, v in facility_out(row).items() if k not in ("id", "municipality")}
         )
         spec = spec.model_copy(update={"closed_days": sorted({*spec.closed_days, *days})})
-        await session.execute(
-            sa.update(facilities)
-            .where(facilities.c.id == facility_id)
-            .values(closed_days=spec.to_row()["closed_days"], updated_at=sa.func.now())
+        await facility_store.update_facility(
+            session, facility_id, closed_days=spec.to_row()["closed_days"]
         )
-        rows = (
-            (await session.execute(_affected(facility_id, days, now).with_for_update(of=bookings)))
-            .mappings()
-            .all()
-        )
+        rows = await _affected(session, facility_id, days, now, lock=True)
         for booking in rows:
             await cancel_locked(
                 ctx,
@@ -149,13 +126,20 @@ async def close(
         )
         cancelled = [
             booking_out(r)
-            for r in (
-                await session.execute(
-                    sa.select(bookings, children.c.name.label("child_name"))
-                    .outerjoin(children, children.c.child_id == bookings.c.child_id)
-                    .where(bookings.c.id.in_([r["id"] for r in rows]))
-                    .order_by(bookings.c.use_date, bookings.c.start_time, bookings.c.id)
-                )
-            ).mappings()
+            for r in await booking_store.with_child_names(session, [r["id"] for r in rows])
         ]
     return {"closure_id": closure_id, "days": days, "cancelled": cancelled}
+
+
+async def _affected(
+    session: AsyncSession,
+    facility_id: uuid.UUID,
+    days: list[date],
+    now: datetime,
+    *,
+    lock: bool = False,
+) -> Sequence[Mapping[Any, Any]]:
+    # A use that is already over is settled by attendance, not cancelled by a closure.
+    return await booking_store.confirmed_on_days(
+        session, facility_id, days, ending_after=now, lock=lock
+    )
