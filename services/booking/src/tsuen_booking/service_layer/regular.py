@@ -14,13 +14,12 @@ from collections.abc import Mapping
 from datetime import time
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tsuen_booking.adapters import regular_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import bookings, regular_plans
+from tsuen_booking.adapters.orm import regular_plans
 from tsuen_booking.domain.audit import StaffAction
-from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.errors import (
     CHILD_NOT_FOUND_JA,
     FACILITY_NOT_FOUND_JA,
@@ -35,7 +34,7 @@ from tsuen_booking.service_layer.cancellation import cancel_locked, canceller
 from tsuen_booking.service_layer.commands import BoundedDate
 from tsuen_booking.service_layer.context import Context, retry_on_conflict
 from tsuen_booking.service_layer.facilities import can_see_facility
-from tsuen_booking.service_layer.regular_occurrences import book_horizon, plan_row
+from tsuen_booking.service_layer.regular_occurrences import book_horizon
 from tsuen_booking.service_layer.views import booking_out
 from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.events.booking import (
@@ -117,24 +116,23 @@ async def apply(ctx: Context, principal: Principal, req: RegularPlanRequest) -> 
                 "開所時間内でお選びください。",
             )
         by_proxy = principal.role is Role.FACILITY_STAFF
-        await session.execute(
-            sa.insert(regular_plans).values(
-                id=plan_id,
-                municipality=frow["municipality"],
-                facility_id=req.facility_id,
-                child_id=req.child_id,
-                child_municipality=child.municipality,
-                guardian_id=child.guardian_id,
-                weekday=req.weekday,
-                start_time=req.start,
-                end_time=req.end,
-                valid_from=req.valid_from,
-                valid_until=req.valid_until,
-                status="approved" if by_proxy else "applied",
-                by_proxy=by_proxy,
-            )
+        await regular_store.add_plan(
+            session,
+            id=plan_id,
+            municipality=frow["municipality"],
+            facility_id=req.facility_id,
+            child_id=req.child_id,
+            child_municipality=child.municipality,
+            guardian_id=child.guardian_id,
+            weekday=req.weekday,
+            start_time=req.start,
+            end_time=req.end,
+            valid_from=req.valid_from,
+            valid_until=req.valid_until,
+            status="approved" if by_proxy else "applied",
+            by_proxy=by_proxy,
         )
-        row = await plan_row(session, plan_id)
+        row = await regular_store.plan(session, plan_id)
         assert row is not None
         if not by_proxy:
             await ctx.outbox.add(
@@ -167,7 +165,7 @@ async def decide(
     """Approve or decline an application; the guardian is told either way. An approved plan's
     occurrences are booked at once for the booking horizon (this month and the next)."""
     async with ctx.sessions() as session, session.begin():
-        row = await plan_row(session, plan_id, lock=True)
+        row = await regular_store.plan(session, plan_id, lock=True)
         if row is None or not principal.can_access_facility(
             row["municipality"], str(row["facility_id"])
         ):
@@ -177,12 +175,10 @@ async def decide(
                 f"regular plan {plan_id} is already {row['status']}",
                 message_ja="この定期利用の申込みには、すでに承認または辞退の回答がされています。",
             )
-        await session.execute(
-            sa.update(regular_plans)
-            .where(regular_plans.c.id == plan_id)
-            .values(status="approved" if approve else "declined", updated_at=sa.func.now())
+        await regular_store.update_plan(
+            session, plan_id, status="approved" if approve else "declined"
         )
-        updated = await plan_row(session, plan_id)
+        updated = await regular_store.plan(session, plan_id)
         assert updated is not None
         frow = await repo.facility_row(session, row["facility_id"])
         child = await repo.get_child(session, row["child_id"])
@@ -223,12 +219,8 @@ async def decide(
 
 async def list_plans(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
     async with ctx.sessions() as session:
-        rows = await session.execute(
-            sa.select(regular_plans)
-            .where(tenant_filter(principal, regular_plans))
-            .order_by(regular_plans.c.created_at)
-        )
-        return [plan_out(r) for r in rows.mappings()]
+        rows = await regular_store.plans(session, tenant_filter(principal, regular_plans))
+    return [plan_out(r) for r in rows]
 
 
 @retry_on_conflict
@@ -256,7 +248,7 @@ async def end(
     bulk_id = uuid.uuid4()
     async with ctx.sessions() as session, session.begin():
         # Lock order: plan → its bookings (by id) → months → cells, as generate and bulk cancel.
-        row = await plan_row(session, plan_id, lock=True)
+        row = await regular_store.plan(session, plan_id, lock=True)
         if row is None or not can_see_booking(principal, row):
             raise NotFound(f"regular plan {plan_id} not found", message_ja=PLAN_NOT_FOUND_JA)
         if row["status"] not in ("applied", "approved"):
@@ -269,31 +261,10 @@ async def end(
         # A plan that never ran (not yet approved, or ending before its first day) is
         # withdrawn; one that ran stays approved, valid until its last day.
         ran = row["status"] == "approved" and last_day >= row["valid_from"]
-        await session.execute(
-            sa.update(regular_plans)
-            .where(regular_plans.c.id == plan_id)
-            .values(
-                valid_until=last_day,
-                status="approved" if ran else "withdrawn",
-                updated_at=sa.func.now(),
-            )
+        await regular_store.update_plan(
+            session, plan_id, valid_until=last_day, status="approved" if ran else "withdrawn"
         )
-        after = (
-            (
-                await session.execute(
-                    sa.select(bookings)
-                    .where(
-                        bookings.c.plan_id == plan_id,
-                        bookings.c.use_date > last_day,
-                        bookings.c.status == BookingStatus.CONFIRMED.value,
-                    )
-                    .order_by(bookings.c.id)
-                    .with_for_update()
-                )
-            )
-            .mappings()
-            .all()
-        )
+        after = await regular_store.confirmed_after_for_update(session, plan_id, last_day)
         for booking in sorted(after, key=lambda r: (r["use_date"], r["start_time"], r["id"])):
             await cancel_locked(
                 ctx,
@@ -304,18 +275,8 @@ async def end(
                 now=now,
                 bulk_id=bulk_id,
             )
-        cancelled = (
-            (
-                await session.execute(
-                    sa.select(bookings)
-                    .where(bookings.c.id.in_([b["id"] for b in after]))
-                    .order_by(bookings.c.use_date, bookings.c.start_time)
-                )
-            )
-            .mappings()
-            .all()
-        )
-        updated = await plan_row(session, plan_id)
+        cancelled = await regular_store.bookings_by_day(session, [b["id"] for b in after])
+        updated = await regular_store.plan(session, plan_id)
         assert updated is not None
     log.info(
         "regular plan ended",

@@ -11,12 +11,10 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsuen_booking.adapters import regular_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import bookings, regular_plans
 from tsuen_booking.domain.errors import (
     PLAN_NOT_FOUND_JA,
     BookingError,
@@ -36,17 +34,6 @@ from tsuen_common.events.booking import (
 from tsuen_common.logging import get_logger
 
 log = get_logger(__name__)
-
-
-async def plan_row(
-    session: AsyncSession, plan_id: uuid.UUID, *, lock: bool = False, share: bool = False
-) -> Mapping[Any, Any] | None:
-    query = sa.select(regular_plans).where(regular_plans.c.id == plan_id)
-    if lock:
-        query = query.with_for_update()
-    elif share:
-        query = query.with_for_update(read=True)
-    return (await session.execute(query)).mappings().first()
 
 
 # The monthly run (Helm CronJob `generate-regular`, the dev stack's scheduler) books next month
@@ -72,7 +59,7 @@ def horizon_months(today: date, valid_from: date) -> list[str]:
 async def book_horizon(ctx: Context, plan_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
     """Book the plan's occurrences up to the horizon and tell the guardian in one mail."""
     async with ctx.sessions() as session:
-        row = await plan_row(session, plan_id)
+        row = await regular_store.plan(session, plan_id)
     assert row is not None
     booked: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
@@ -130,7 +117,7 @@ async def generate(
     mail the guardian one list of what was booked (RegularPlanBooked)."""
     month = parse_month(month)
     async with ctx.sessions() as session:
-        row = await plan_row(session, plan_id)
+        row = await regular_store.plan(session, plan_id)
     if row is None or (principal is not None and not can_see_booking(principal, row)):
         raise NotFound(f"regular plan {plan_id} not found", message_ja=PLAN_NOT_FOUND_JA)
     if principal is not None and principal.role is Role.GUARDIAN:
@@ -143,11 +130,7 @@ async def generate(
     booked: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     async with ctx.sessions() as session:
-        done = set(
-            await session.scalars(
-                sa.select(bookings.c.use_date).where(bookings.c.plan_id == plan_id)
-            )
-        )
+        done = await regular_store.booked_days(session, plan_id)
     days = occurrences(
         weekday=row["weekday"],
         valid_from=row["valid_from"],
@@ -162,7 +145,7 @@ async def generate(
             async with ctx.sessions() as session, session.begin():
                 # The plan again, share-locked: ending it (which locks it) while this runs must
                 # not leave an occurrence booked after its new last day.
-                current = await plan_row(session, plan_id, share=True)
+                current = await regular_store.plan(session, plan_id, share=True)
                 if current is None or not _plan_runs_on(current, day):
                     skipped.append({"date": day, "reason": "the plan has ended"})
                     continue
@@ -209,11 +192,5 @@ def _plan_runs_on(plan: Mapping[Any, Any], day: date) -> bool:
 
 async def generate_all(ctx: Context, month: str) -> list[dict[str, Any]]:
     async with ctx.sessions() as session:
-        ids = list(
-            await session.scalars(
-                sa.select(regular_plans.c.id)
-                .where(regular_plans.c.status == "approved")
-                .order_by(regular_plans.c.id)
-            )
-        )
+        ids = await regular_store.approved_plan_ids(session)
     return [await generate(ctx, None, plan_id, month) for plan_id in ids]
