@@ -9,10 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
+from tsuen_booking.adapters import ledger_scan
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import quota_entries, quota_months
 from tsuen_booking.domain.errors import CHILD_NOT_FOUND_JA, InvalidRequest, NotFound
 from tsuen_booking.domain.ledger import (
     Balance,
@@ -95,31 +93,17 @@ async def reconcile(ctx: Context, *, batch: int = RECONCILE_BATCH) -> tuple[int,
     """
     differences: list[Difference] = []
     checked = 0
-    key = sa.tuple_(quota_months.c.child_id, quota_months.c.month)
-    entry_key = sa.tuple_(quota_entries.c.child_id, quota_entries.c.month)
     async with ctx.sessions() as session, session.begin():
-        # One snapshot of both tables, so a booking committing meanwhile cannot look like a gap.
-        await session.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        await ledger_scan.read_one_snapshot(session)
         after: tuple[uuid.UUID, str] | None = None
         while True:
-            query = sa.select(quota_months).order_by(*key.clauses).limit(batch)
-            if after is not None:
-                query = query.where(key > sa.tuple_(*(sa.literal(v) for v in after)))
-            months = (await session.execute(query)).mappings().all()
+            months = await ledger_scan.months_after(session, after, batch=batch)
             if not months:
                 break
             first = (months[0]["child_id"], months[0]["month"])
             after = (months[-1]["child_id"], months[-1]["month"])
             entries_by_month: dict[tuple[uuid.UUID, str], list[Entry]] = defaultdict(list)
-            rows = await session.execute(
-                sa.select(quota_entries)
-                .where(
-                    entry_key >= sa.tuple_(*(sa.literal(v) for v in first)),
-                    entry_key <= sa.tuple_(*(sa.literal(v) for v in after)),
-                )
-                .order_by(quota_entries.c.id)
-            )
-            for e in rows.mappings():
+            for e in await ledger_scan.entries_between(session, first, after):
                 entries_by_month[(e["child_id"], e["month"])].append(
                     Entry(
                         EntryKind(e["kind"]), Balance(e["balance"]), e["minutes"], e["booking_id"]
@@ -130,20 +114,9 @@ async def reconcile(ctx: Context, *, batch: int = RECONCILE_BATCH) -> tuple[int,
                 found = _difference(m, entries_by_month.get((m["child_id"], m["month"]), []))
                 if found is not None:
                     differences.append(found)
-        orphans = await session.execute(
-            sa.select(quota_entries.c.child_id, quota_entries.c.month)
-            .where(
-                ~sa.exists().where(
-                    quota_months.c.child_id == quota_entries.c.child_id,
-                    quota_months.c.month == quota_entries.c.month,
-                )
-            )
-            .distinct()
-            .order_by(quota_entries.c.child_id, quota_entries.c.month)
-        )
         orphan_differences = [
             Difference(child_id, month, "entries without a month account")
-            for child_id, month in orphans
+            for child_id, month in await ledger_scan.months_of_orphan_entries(session)
         ]
     return checked, differences + orphan_differences
 
