@@ -186,9 +186,17 @@ async def _connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
         assert isinstance(raw, asyncpg.Connection)
         try:
             yield raw
-        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+        except (
+            OSError,
+            asyncpg.InterfaceError,  # "connection is closed": PostgreSQL restarted under it
+            asyncpg.InternalClientError,  # its protocol left mid-operation: not to be trusted
+            asyncpg.PostgresConnectionError,
+        ) as error:
             await conn.invalidate()  # a connection that died under the call is not reused
-            raise
+            # The raw driver's errors are not SQLAlchemy's "connection invalidated": said as
+            # ConnectionError, the guard answers 503 + Retry-After (the chaos suite's PostgreSQL
+            # restart met "connection is closed" here as a 500).
+            raise ConnectionError(f"database connection lost: {type(error).__name__}") from error
 
 
 # -- purge ---------------------------------------------------------------------------------------
