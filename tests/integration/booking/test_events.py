@@ -11,9 +11,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
 
 from tests.integration.booking.support import (
+    CHIYODA,
     KAKEGAWA,
     Child,
     Clock,
@@ -32,6 +34,7 @@ from tsuen_common.events.attendance import CheckedOut, NoShow
 from tsuen_common.events.eligibility import (
     CertificationChanged,
     CertificationRevoked,
+    MovedFrom,
     RevocationReason,
 )
 from tsuen_common.events.envelope import EventEnvelope, EventPayload
@@ -373,4 +376,78 @@ async def test_an_early_revocation_of_a_renewed_certification_cancels_the_later_
     refused = await harness.book(child, facility, date(2027, 6, 16), time(10), time(11))
     assert refused.status_code == 422, refused.text
     assert (await harness.quota(child, "2027-06"))["held_minutes"] == 60
+    assert (await reconcile(harness.ctx))[1] == []
+
+
+async def test_a_move_keeps_the_months_hours_and_voids_only_the_old_homes_bookings(
+    harness: Harness,
+) -> None:
+    # 転入 (issue 17.3), with the move's two events in the worse order: Kakegawa's
+    # ChildCertified first, then Chiyoda's revocation (same child id, hours carried).
+    handlers = EventHandlers(harness.ctx)
+
+    async def deliver(payload: EventPayload, handler: Any, municipality: str) -> None:
+        envelope = EventEnvelope.wrap(payload, municipality=municipality, producer="eligibility")
+        async with harness.ctx.sessions() as session, session.begin():
+            await handler(session, envelope, payload)
+
+    in_chiyoda = Child(uuid.uuid4(), uuid.uuid4(), CHIYODA)
+    chiyoda_certification = certified(in_chiyoda)
+    await deliver(chiyoda_certification, handlers.child_certified, CHIYODA)
+    chiyoda_en = await harness.register(CHIYODA)
+    await harness.accept(CHIYODA, chiyoda_en, in_chiyoda)
+    before = await harness.book(in_chiyoda, chiyoda_en, date(2027, 6, 14), time(10), time(12))
+    after = await harness.book(in_chiyoda, chiyoda_en, date(2027, 6, 16), time(10), time(11))
+    assert (before.status_code, after.status_code) == (201, 201), after.text
+
+    in_kakegawa = Child(in_chiyoda.child_id, in_chiyoda.guardian_id, KAKEGAWA)
+    moved = certified(in_kakegawa).model_copy(
+        update={
+            "valid_from": date(2027, 6, 15),
+            "moved_from": MovedFrom(
+                municipality=CHIYODA,
+                certification_id=chiyoda_certification.certification_id,
+                last_day=date(2027, 6, 14),
+            ),
+        }
+    )
+    await deliver(moved, handlers.child_certified, KAKEGAWA)
+    # June's account now lives in Kakegawa, with the three hours booked in Chiyoda counted.
+    home = await harness.scalar(
+        "SELECT municipality FROM quota_months WHERE child_id = :c AND month = '2027-06'",
+        c=in_chiyoda.child_id,
+    )
+    assert home == KAKEGAWA
+    kakegawa_en = await harness.register(KAKEGAWA)
+    await harness.accept(KAKEGAWA, kakegawa_en, in_kakegawa)
+    new_home = await harness.book(in_kakegawa, kakegawa_en, date(2027, 6, 17), time(10), time(11))
+    assert new_home.status_code == 201, new_home.text
+
+    revocation = CertificationRevoked(
+        certification_id=chiyoda_certification.certification_id,
+        child_id=in_chiyoda.child_id,
+        guardian_id=in_chiyoda.guardian_id,
+        guardian_email="hogosha@example.jp",
+        effective_date=date(2027, 6, 15),
+        reason=RevocationReason.MOVED_OUT,
+    )
+    for _ in range(2):  # redelivered: voids once
+        await deliver(revocation, handlers.certification_revoked, CHIYODA)
+
+    async with harness.ctx.sessions() as session:
+        statuses = dict(
+            (
+                await session.execute(
+                    sa.text("SELECT id::text, status FROM bookings WHERE child_id = :c"),
+                    {"c": in_chiyoda.child_id},
+                )
+            ).all()
+        )
+    assert statuses == {
+        before.json()["id"]: "confirmed",  # before the move: stands
+        after.json()["id"]: "cancelled",  # the old home's, after the move: void
+        new_home.json()["id"]: "confirmed",  # the new home's: untouched
+    }
+    quota = await harness.quota(in_kakegawa, "2027-06")
+    assert (quota["held_minutes"], quota["remaining_minutes"]) == (180, 420)
     assert (await reconcile(harness.ctx))[1] == []

@@ -191,25 +191,27 @@ class EventHandlers:
             .values(revoked_from=event.effective_date, updated_at=sa.func.now())
             .returning(children.c.child_id)
         )
-        known = updated.first() is not None
-        # Not this certification's row, but the child is known: it moved on to a newer
-        # certification already (the move's events reordered); the old one's bookings are
-        # still void. Not known at all: ChildCertified is not here yet, applied when it comes.
-        if not known and await moves.previous_home(session, event.child_id) is None:
-            await self._remember(
-                session,
-                {
-                    "certification_id": event.certification_id,
-                    "child_id": event.child_id,
-                    "revoked_from": event.effective_date,
-                    "revocation_reason": event.reason.value,
-                },
-            )
-            log.warning(
-                "revocation of an unknown certification kept for later",
-                child_id=str(event.child_id),
-            )
-            return
+        if updated.first() is None:
+            home = await moves.previous_home(session, event.child_id)
+            # Known under another municipality's newer certification: the child moved there
+            # already (the move's events reordered); this one's bookings are still void now.
+            # Otherwise ChildCertified is not here yet (a renewal, a relay's reordering):
+            # applied when it comes.
+            if home is None or home == envelope.municipality:
+                await self._remember(
+                    session,
+                    {
+                        "certification_id": event.certification_id,
+                        "child_id": event.child_id,
+                        "revoked_from": event.effective_date,
+                        "revocation_reason": event.reason.value,
+                    },
+                )
+                log.warning(
+                    "revocation of an unknown certification kept for later",
+                    child_id=str(event.child_id),
+                )
+                return
         await self._void_from(session, envelope, event)
 
     async def _void_from(
