@@ -214,3 +214,58 @@ async def places_past_deadline(
             .with_for_update(skip_locked=True)
         )
     ).all()
+
+
+# -- who is in a round, with names (the officer's page of the round) ------------------------------
+
+_PEOPLE = (
+    applications.c.child_name,
+    applications.c.guardian_name,
+    applications.c.priority_tier,
+    applications.c.submitted_at,
+    applications.c.status,
+)
+
+
+async def people_of_eligible(
+    session: AsyncSession, municipality: str, facility_id: uuid.UUID | None
+) -> Sequence[Row[Any]]:
+    """The applications a draw would take now (``eligible_applications``), with names, by id."""
+    eligible = eligible_applications(municipality, facility_id).subquery()
+    return (
+        await session.execute(
+            sa.select(applications.c.id, *_PEOPLE)
+            .where(applications.c.id.in_(sa.select(eligible.c.id)))
+            .order_by(applications.c.id)
+        )
+    ).all()
+
+
+async def people_of_applications(
+    session: AsyncSession, application_ids: Sequence[uuid.UUID]
+) -> Sequence[Row[Any]]:
+    """These applications with names, by id."""
+    return (
+        await session.execute(
+            sa.select(applications.c.id, *_PEOPLE)
+            .where(applications.c.id.in_(application_ids))
+            .order_by(applications.c.id)
+        )
+    ).all()
+
+
+async def drawn_entries_with_people(
+    session: AsyncSession, municipality: str, round_id: uuid.UUID
+) -> Sequence[Row[Any]]:
+    """The round's entries in drawn order, each with its application's names."""
+    return (
+        await session.execute(
+            sa.select(lottery_entries, *_PEOPLE)
+            .join(applications, applications.c.id == lottery_entries.c.application_id)
+            .where(
+                lottery_entries.c.municipality == municipality,
+                lottery_entries.c.round_id == round_id,
+            )
+            .order_by(lottery_entries.c.draw_position)
+        )
+    ).all()

@@ -13,20 +13,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
-
-from tsuen_eligibility.adapters.lottery_store import eligible_applications
-from tsuen_eligibility.adapters.orm import applications, lottery_entries, lottery_rounds
+from tsuen_eligibility.adapters import lottery_store
 from tsuen_eligibility.service_layer.context import Eligibility
 from tsuen_eligibility.service_layer.errors import ROUND_NOT_FOUND_JA, NotFound
-
-_PEOPLE = (
-    applications.c.child_name,
-    applications.c.guardian_name,
-    applications.c.priority_tier,
-    applications.c.submitted_at,
-    applications.c.status,
-)
 
 
 def _entry(row: Any, drawn: bool) -> dict[str, Any]:
@@ -49,17 +38,7 @@ async def round_entries(
 ) -> list[dict[str, Any]]:
     """The round's entries: drawn order after the draw, application id order before it."""
     async with ctx.sessions() as session:
-        rnd = (
-            await session.execute(
-                sa.select(
-                    lottery_rounds.c.status,
-                    lottery_rounds.c.facility_id,
-                    lottery_rounds.c.applicants,
-                ).where(
-                    lottery_rounds.c.municipality == municipality, lottery_rounds.c.id == round_id
-                )
-            )
-        ).one_or_none()
+        rnd = await lottery_store.round_of(session, municipality, round_id)
         if rnd is None:
             raise NotFound(
                 f"no lottery round {round_id} in municipality {municipality}",
@@ -67,35 +46,12 @@ async def round_entries(
             )
         if rnd.status == "open":
             # The same selection the draw makes, so the officer sees who the draw would take.
-            eligible = eligible_applications(municipality, rnd.facility_id).subquery()
-            rows = (
-                await session.execute(
-                    sa.select(applications.c.id, *_PEOPLE)
-                    .where(applications.c.id.in_(sa.select(eligible.c.id)))
-                    .order_by(applications.c.id)
-                )
-            ).all()
+            rows = await lottery_store.people_of_eligible(session, municipality, rnd.facility_id)
             return [_entry(r, drawn=False) for r in rows]
         if rnd.status == "closed":
             # Closed: the published list, which the draw will take whatever comes since.
             listed = [uuid.UUID(str(a["application_id"])) for a in rnd.applicants or []]
-            rows = (
-                await session.execute(
-                    sa.select(applications.c.id, *_PEOPLE)
-                    .where(applications.c.id.in_(listed))
-                    .order_by(applications.c.id)
-                )
-            ).all()
+            rows = await lottery_store.people_of_applications(session, listed)
             return [_entry(r, drawn=False) for r in rows]
-        rows = (
-            await session.execute(
-                sa.select(lottery_entries, *_PEOPLE)
-                .join(applications, applications.c.id == lottery_entries.c.application_id)
-                .where(
-                    lottery_entries.c.municipality == municipality,
-                    lottery_entries.c.round_id == round_id,
-                )
-                .order_by(lottery_entries.c.draw_position)
-            )
-        ).all()
+        rows = await lottery_store.drawn_entries_with_people(session, municipality, round_id)
     return [_entry(r, drawn=True) for r in rows]
