@@ -1,4 +1,5 @@
-"""Reading the audit trail (service_layer.context.audit writes it, in each use case)."""
+"""The audit trail: a line added in each use case's transaction (service_layer.context.audit),
+and the lines as officers read them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_eligibility.adapters.orm import audit_log
+
+
+async def add_line(session: AsyncSession, **values: Any) -> None:
+    await session.execute(sa.insert(audit_log).values(**values))
 
 
 async def audit_lines(

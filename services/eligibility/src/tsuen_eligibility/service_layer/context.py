@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tsuen_common.messaging import Outbox
 from tsuen_common.policy import MunicipalityPolicy, PolicyRegistry, UnknownMunicipality
 from tsuen_common.timeutil import JST, now_jst
-from tsuen_eligibility.adapters.orm import audit_log
+from tsuen_eligibility.adapters import audit_store
 from tsuen_eligibility.config import Settings
 from tsuen_eligibility.service_layer.errors import MUNICIPALITY_NOT_FOUND_JA, NotFound
 
@@ -58,15 +57,14 @@ async def audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """One line of the audit trail (who did what, when), in the use case's transaction."""
-    await session.execute(
-        sa.insert(audit_log).values(
-            municipality=municipality,
-            at=at,
-            actor=actor,
-            action=action,
-            application_id=application_id,
-            certification_id=certification_id,
-            round_id=round_id,
-            detail=detail or {},
-        )
+    await audit_store.add_line(
+        session,
+        municipality=municipality,
+        at=at,
+        actor=actor,
+        action=action,
+        application_id=application_id,
+        certification_id=certification_id,
+        round_id=round_id,
+        detail=detail or {},
     )
