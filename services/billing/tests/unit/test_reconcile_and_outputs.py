@@ -49,6 +49,20 @@ def test_the_certification_covering_the_use_date_decides_who_pays() -> None:
     assert october.fee_category_on(date(2026, 10, 1)) is FeeCategory.WELFARE
 
 
+def test_after_a_move_mid_month_the_new_home_pays_from_its_first_day() -> None:
+    # 転入 (issue 17.3): billing keeps no revocations, so the old certification still reads
+    # valid to the child's third birthday; the one that started later decides from its start.
+    chiyoda = _certification(CHIYODA, date(2026, 12, 6), date(2028, 10, 30), date(2025, 11, 1))
+    kakegawa = _certification(KAKEGAWA, date(2027, 3, 15), date(2028, 10, 30), date(2025, 11, 1))
+    for certs in ([chiyoda, kakegawa], [kakegawa, chiyoda]):
+        last_day = facts_on(certs, [], date(2027, 3, 14))
+        first_day = facts_on(certs, [], date(2027, 3, 15))
+        assert last_day is not None
+        assert last_day.municipality == CHIYODA
+        assert first_day is not None
+        assert first_day.municipality == KAKEGAWA
+
+
 def test_a_child_without_a_known_birth_date_waits() -> None:
     old = _certification(KAKEGAWA, date(2026, 4, 1), date(2027, 3, 31), None)
     assert facts_on([old], [], date(2026, 6, 1)) is None
