@@ -27,11 +27,21 @@ def _with_child_name() -> sa.Select[Any]:
     )
 
 
-async def booking(session: AsyncSession, booking_id: uuid.UUID) -> Mapping[Any, Any] | None:
+async def booking(
+    session: AsyncSession, booking_id: uuid.UUID, *, lock: bool = False
+) -> Mapping[Any, Any] | None:
+    query = sa.select(bookings).where(bookings.c.id == booking_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).mappings().first()
+
+
+async def written_booking(session: AsyncSession, booking_id: uuid.UUID) -> Mapping[Any, Any]:
+    """The booking as this transaction just wrote it (it exists)."""
     return (
         (await session.execute(sa.select(bookings).where(bookings.c.id == booking_id)))
         .mappings()
-        .first()
+        .one()
     )
 
 

@@ -144,3 +144,20 @@ async def record_acceptance(
             set_={**decision, "recorded_at": sa.func.now()},
         )
     )
+
+
+# Built once: 定期利用's monthly run asks it for every occurrence.
+_ACCEPTED = sa.select(acceptances.c.accepted).where(
+    acceptances.c.facility_id == sa.bindparam("facility_id"),
+    acceptances.c.child_id == sa.bindparam("child_id"),
+)
+
+
+async def accepted(
+    session: AsyncSession, facility_id: uuid.UUID, child_id: uuid.UUID
+) -> bool | None:
+    """The facility's decision on the child; None if it has recorded none."""
+    decision: bool | None = await session.scalar(
+        _ACCEPTED, {"facility_id": facility_id, "child_id": child_id}
+    )
+    return decision

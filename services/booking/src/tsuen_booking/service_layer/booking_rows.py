@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsuen_booking.adapters import booking_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import bookings
 from tsuen_booking.domain.errors import FACILITY_NOT_FOUND_JA, NotFound
 from tsuen_booking.domain.facility import Facility
 from tsuen_booking.domain.ledger import Balance, MonthAccount, month_of
@@ -49,23 +48,11 @@ async def lock_month_of(
 
 
 async def locked_booking(session: AsyncSession, booking_id: uuid.UUID) -> Mapping[Any, Any] | None:
-    return (
-        (
-            await session.execute(
-                sa.select(bookings).where(bookings.c.id == booking_id).with_for_update()
-            )
-        )
-        .mappings()
-        .first()
-    )
+    return await booking_store.booking(session, booking_id, lock=True)
 
 
 async def reload_booking(session: AsyncSession, booking_id: uuid.UUID) -> Mapping[Any, Any]:
-    return (
-        (await session.execute(sa.select(bookings).where(bookings.c.id == booking_id)))
-        .mappings()
-        .one()
-    )
+    return await booking_store.written_booking(session, booking_id)
 
 
 async def facility_of(

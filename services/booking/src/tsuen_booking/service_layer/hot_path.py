@@ -21,12 +21,11 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tsuen_booking.adapters import hot_path_sql as sql
+from tsuen_booking.adapters import interview_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import acceptances
 from tsuen_booking.domain.booking import BookingPlan, BookingStatus, plan_booking, span_text
 from tsuen_booking.domain.cancellation import cancellation_deadline
 from tsuen_booking.domain.child import CertifiedChild
@@ -337,11 +336,6 @@ async def book(ctx: Context, principal: Principal, request: BookingRequest) -> d
 
 # -- inside a caller's transaction: 定期利用's occurrences ------------------------------------
 
-_ACCEPTED = sa.select(acceptances.c.accepted).where(
-    acceptances.c.facility_id == sa.bindparam("facility_id"),
-    acceptances.c.child_id == sa.bindparam("child_id"),
-)
-
 
 async def place_booking(
     ctx: Context,
@@ -364,9 +358,7 @@ async def place_booking(
     aborted: the caller rolls it back)."""
     facility = repo.facility_from_row(frow)
     if accepted is None:
-        accepted = await session.scalar(
-            _ACCEPTED, {"facility_id": facility.id, "child_id": child.child_id}
-        )
+        accepted = await interview_store.accepted(session, facility.id, child.child_id)
     plan, call = decide(
         ctx,
         facility=facility,
