@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters import waitlist_places as places
-from tsuen_booking.adapters.orm import bookings, children, facilities
+from tsuen_booking.adapters import waitlist_store as store
 from tsuen_booking.adapters.orm import waitlist_entries as entries
 from tsuen_booking.domain.booking import ACTIVE_STATUSES, span_text
 from tsuen_booking.domain.errors import (
@@ -82,33 +82,6 @@ def _tenant(principal: Principal) -> sa.ColumnElement[bool]:
             return entries.c.guardian_id == claim_uuid(principal.guardian_id)
 
 
-_AHEAD = entries.alias("ahead")
-# Where a waiting entry stands on its day's list (1 = next to be offered a place).
-_POSITION = (
-    sa.select(sa.func.count())
-    .where(
-        _AHEAD.c.facility_id == entries.c.facility_id,
-        _AHEAD.c.use_date == entries.c.use_date,
-        _AHEAD.c.status == EntryStatus.WAITING.value,
-        sa.tuple_(_AHEAD.c.joined_at, _AHEAD.c.id) <= sa.tuple_(entries.c.joined_at, entries.c.id),
-    )
-    .scalar_subquery()
-)
-
-# An entry with its facility's and child's names and its place in line; waitlist_facility.py
-# adds the reading for the facility's own list.
-LISTED = sa.select(
-    entries,
-    facilities.c.name.label("facility_name"),
-    children.c.name.label("child_name"),
-    _POSITION.label("position"),
-).select_from(
-    entries.join(facilities, facilities.c.id == entries.c.facility_id).outerjoin(
-        children, children.c.child_id == entries.c.child_id
-    )
-)
-
-
 def entry_out(row: Mapping[Any, Any]) -> dict[str, Any]:
     waiting = row["status"] == EntryStatus.WAITING.value
     return {
@@ -131,7 +104,8 @@ def entry_out(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 async def _listed(session: AsyncSession, entry_id: uuid.UUID) -> dict[str, Any]:
-    row = (await session.execute(LISTED.where(entries.c.id == entry_id))).mappings().one()
+    row = await store.listed_entry(session, entry_id)
+    assert row is not None  # written in this transaction
     return entry_out(row)
 
 
@@ -142,21 +116,13 @@ async def list_entries(
     municipality's), from ``since`` (default: today), by day and time."""
     since = since or ctx.clock().astimezone(JST).date()
     async with ctx.sessions() as session:
-        rows = await session.execute(
-            LISTED.where(_tenant(principal), entries.c.use_date >= since)
-            .order_by(entries.c.use_date, entries.c.start_time, entries.c.joined_at)
-            .limit(500)
-        )
-        return [entry_out(r) for r in rows.mappings()]
+        rows = await store.listed_entries(session, _tenant(principal), since=since, limit=500)
+    return [entry_out(r) for r in rows]
 
 
 async def get_entry(ctx: Context, principal: Principal, entry_id: uuid.UUID) -> dict[str, Any]:
     async with ctx.sessions() as session:
-        row = (
-            (await session.execute(LISTED.where(entries.c.id == entry_id, _tenant(principal))))
-            .mappings()
-            .first()
-        )
+        row = await store.listed_entry(session, entry_id, tenant=_tenant(principal))
     if row is None:
         raise NotFound(f"wait-list entry {entry_id} not found", message_ja=ENTRY_NOT_FOUND_JA)
     return entry_out(row)
@@ -205,19 +171,18 @@ async def join(ctx: Context, principal: Principal, request: BookingRequest) -> d
             )
         await _refuse_overlaps(session, child.child_id, facility.id, plan.use_date, span)
         entry_id = uuid.uuid4()
-        await session.execute(
-            sa.insert(entries).values(
-                id=entry_id,
-                facility_id=facility.id,
-                child_id=child.child_id,
-                guardian_id=child.guardian_id,
-                municipality=facility.municipality,
-                use_date=plan.use_date,
-                start_time=plan.start,
-                end_time=plan.end,
-                status=EntryStatus.WAITING.value,
-                joined_at=now,
-            )
+        await store.add_entry(
+            session,
+            id=entry_id,
+            facility_id=facility.id,
+            child_id=child.child_id,
+            guardian_id=child.guardian_id,
+            municipality=facility.municipality,
+            use_date=plan.use_date,
+            start_time=plan.start,
+            end_time=plan.end,
+            status=EntryStatus.WAITING.value,
+            joined_at=now,
         )
         await ctx.outbox.add(
             session,
@@ -243,28 +208,19 @@ async def _refuse_overlaps(
     day: date,
     span: tuple[time, time],
 ) -> None:
-    waiting = await session.execute(
-        sa.select(entries.c.start_time, entries.c.end_time).where(
-            entries.c.child_id == child_id,
-            entries.c.facility_id == facility_id,
-            entries.c.use_date == day,
-            entries.c.status.in_(_ACTIVE),
-        )
+    waiting = await store.waiting_spans(
+        session, child_id=child_id, facility_id=facility_id, day=day, statuses=_ACTIVE
     )
-    if any(spans_overlap(span, (s, e)) for s, e in waiting.all()):
+    if any(spans_overlap(span, other) for other in waiting):
         raise Conflict(
             "the child is already on this wait list for an overlapping time",
             message_ja=f"お子さまは、{ja_date(day)}の重なる時間の空き待ちにすでに登録されています。"
             "空き待ちの一覧をご確認ください。",
         )
-    booked = await session.execute(
-        sa.select(bookings.c.start_time, bookings.c.end_time).where(
-            bookings.c.child_id == child_id,
-            bookings.c.use_date == day,
-            bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
-        )
+    booked = await store.booked_spans(
+        session, child_id=child_id, day=day, statuses=[s.value for s in ACTIVE_STATUSES]
     )
-    if any(spans_overlap(span, (s, e)) for s, e in booked.all()):
+    if any(spans_overlap(span, other) for other in booked):
         raise Conflict(
             f"child already has a booking overlapping {span_text(*span)} on {day.isoformat()}",
             message_ja=f"お子さまには、{ja_date(day)} {span_text(*span)}と重なる予約が"
@@ -278,17 +234,7 @@ async def _refuse_overlaps(
 async def _locked(
     session: AsyncSession, principal: Principal, entry_id: uuid.UUID
 ) -> Mapping[Any, Any]:
-    row = (
-        (
-            await session.execute(
-                sa.select(entries)
-                .where(entries.c.id == entry_id, _tenant(principal))
-                .with_for_update()
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = await store.entry_for_update(session, entry_id, _tenant(principal))
     if row is None or principal.role is not Role.GUARDIAN:
         raise NotFound(f"wait-list entry {entry_id} not found", message_ja=ENTRY_NOT_FOUND_JA)
     return row
@@ -377,4 +323,4 @@ async def leave(ctx: Context, principal: Principal, entry_id: uuid.UUID) -> dict
     return left
 
 
-__all__ = ["LISTED", "accept", "entry_out", "get_entry", "join", "leave", "list_entries"]
+__all__ = ["accept", "entry_out", "get_entry", "join", "leave", "list_entries"]

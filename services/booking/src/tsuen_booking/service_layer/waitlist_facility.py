@@ -16,18 +16,15 @@ from datetime import date
 from typing import Any
 
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import children
-from tsuen_booking.adapters.orm import waitlist_entries as entries
+from tsuen_booking.adapters import waitlist_store
 from tsuen_booking.domain.errors import FACILITY_NOT_FOUND_JA, NotFound
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.facilities import can_see_facility
-from tsuen_booking.service_layer.waitlist import LISTED, entry_out
+from tsuen_booking.service_layer.waitlist import entry_out
 from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.timeutil import JST
 
 __all__ = ["facility_entries"]
-
-_WITH_READING = LISTED.add_columns(children.c.kana.label("child_kana"))
 
 
 async def facility_entries(
@@ -45,20 +42,11 @@ async def facility_entries(
             raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
         if principal.role is Role.GUARDIAN:
             raise Forbidden("only the facility or its municipality sees its wait list")
-        when = (
-            entries.c.use_date == day
-            if day is not None
-            else entries.c.use_date >= ctx.clock().astimezone(JST).date()
+        rows = await waitlist_store.facility_list(
+            session,
+            facility_id,
+            day=day,
+            since=ctx.clock().astimezone(JST).date() if day is None else None,
+            limit=500,
         )
-        rows = await session.execute(
-            _WITH_READING.where(entries.c.facility_id == facility_id, when)
-            .order_by(
-                entries.c.use_date,
-                entries.c.start_time,
-                entries.c.end_time,
-                entries.c.joined_at,
-                entries.c.id,
-            )
-            .limit(500)
-        )
-        return [{**entry_out(r), "child_kana": r["child_kana"]} for r in rows.mappings()]
+    return [{**entry_out(r), "child_kana": r["child_kana"]} for r in rows]

@@ -17,13 +17,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters import waitlist_places as places
-from tsuen_booking.adapters.orm import bookings
-from tsuen_booking.adapters.orm import waitlist_entries as entries
+from tsuen_booking.adapters import waitlist_store as store
 from tsuen_booking.domain.booking import ACTIVE_STATUSES
 from tsuen_booking.domain.facility import Facility, cell_minutes
 from tsuen_booking.domain.waitlist import (
@@ -50,25 +48,9 @@ async def release_holds_from(session: AsyncSession, facility_id: uuid.UUID, sinc
     """Before a facility's places change from ``since``: held places go back (their entries
     wait again, first in line as before), so the new places never count a hold as a booking.
     The sweep offers again what the new week still has free."""
-    rows = await session.execute(
-        sa.select(entries)
-        .where(
-            entries.c.facility_id == facility_id,
-            entries.c.use_date >= since,
-            entries.c.status == EntryStatus.OFFERED.value,
-        )
-        .order_by(entries.c.use_date, entries.c.id)
-        .with_for_update()
-    )
-    for row in rows.mappings().all():
+    for row in await store.offered_from_for_update(session, facility_id, since):
         await places.release(session, row)
-        await session.execute(
-            sa.update(entries)
-            .where(entries.c.id == row["id"])
-            .values(
-                status=EntryStatus.WAITING.value, offered_at=None, hold_until=None, held_cells=None
-            )
-        )
+        await store.mark_waiting_again(session, row["id"])
 
 
 # -- the sweep ----------------------------------------------------------------------------------
@@ -80,31 +62,12 @@ async def sweep_day(ctx: Context, facility_id: uuid.UUID, day: date) -> int:
     places to the first waiting children whose spans fit. Returns how many were offered."""
     now = ctx.clock()
     async with ctx.sessions() as session, session.begin():
-        await session.execute(
-            sa.select(
-                sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"waitlist:{facility_id}:{day}"))
-            )
-        )
+        await store.lock_day(session, facility_id, day)
         frow = await repo.facility_row(session, facility_id, share=True)
         if frow is None:
             return 0
         facility = repo.facility_from_row(frow)
-        rows = (
-            (
-                await session.execute(
-                    sa.select(entries)
-                    .where(
-                        entries.c.facility_id == facility_id,
-                        entries.c.use_date == day,
-                        entries.c.status.in_(_ACTIVE),
-                    )
-                    .order_by(entries.c.joined_at, entries.c.id)
-                    .with_for_update()
-                )
-            )
-            .mappings()
-            .all()
-        )
+        rows = await store.day_entries_for_update(session, facility_id, day, _ACTIVE)
         closed = facility.hours_on(day) is None
         waiting: list[Waiting] = []
         offered_children: set[uuid.UUID] = set()
@@ -153,15 +116,8 @@ async def sweep_day(ctx: Context, facility_id: uuid.UUID, day: date) -> int:
             except places.Taken:
                 continue  # a booking took it meanwhile: nothing was held
             until = hold_until(now, policy.booking.waitlist_hold_minutes, day, entry.start)
-            await session.execute(
-                sa.update(entries)
-                .where(entries.c.id == entry.entry_id)
-                .values(
-                    status=EntryStatus.OFFERED.value,
-                    offered_at=now,
-                    hold_until=until,
-                    held_cells=list(cells),
-                )
+            await store.mark_offered(
+                session, entry.entry_id, at=now, hold_until=until, held_cells=cells
             )
             await _offered_event(ctx, session, facility, entry, day, until)
             offered += 1
@@ -172,15 +128,14 @@ async def sweep_day(ctx: Context, facility_id: uuid.UUID, day: date) -> int:
 
 async def _booked_otherwise(session: AsyncSession, row: Mapping[Any, Any]) -> bool:
     """The child got a booking overlapping the span some other way: they leave the list."""
-    found = await session.execute(
-        sa.select(bookings.c.start_time, bookings.c.end_time).where(
-            bookings.c.child_id == row["child_id"],
-            bookings.c.use_date == row["use_date"],
-            bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
-        )
+    booked = await store.booked_spans(
+        session,
+        child_id=row["child_id"],
+        day=row["use_date"],
+        statuses=[s.value for s in ACTIVE_STATUSES],
     )
     span = (row["start_time"], row["end_time"])
-    return any(spans_overlap(span, (s, e)) for s, e in found.all())
+    return any(spans_overlap(span, other) for other in booked)
 
 
 async def expired_event(ctx: Context, session: AsyncSession, row: Mapping[Any, Any]) -> None:
@@ -228,13 +183,7 @@ async def sweep(ctx: Context) -> int:
     """Every day with a list: the worker's periodic pass. One day's failure is logged and the
     others go on (the next pass tries it again)."""
     async with ctx.sessions() as session:
-        days = (
-            await session.execute(
-                sa.select(entries.c.facility_id, entries.c.use_date)
-                .where(entries.c.status.in_(_ACTIVE))
-                .distinct()
-            )
-        ).all()
+        days = await store.days_with_lists(session, _ACTIVE)
     offered = 0
     for facility_id, day in days:
         try:
