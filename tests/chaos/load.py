@@ -60,7 +60,6 @@ class Window:
     checked_in: set[str] = field(default_factory=set)
     final_refusals: list[tuple[str, int, Any]] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
-    first_2xx_after: dict[str, float] = field(default_factory=dict)  # service → monotonic
 
 
 def today_and_days(month: date) -> tuple[date, list[date]]:
@@ -239,7 +238,7 @@ class Load:
     async def book(self, client: httpx.AsyncClient, kid: Kid, day: date, hour: int) -> str | None:
         window = self.window
         status, body = await self.until_answered(
-            client, "booking", "/v1/bookings", booking_body(kid, day, hour), kid
+            client, "/v1/bookings", booking_body(kid, day, hour), kid
         )
         if status == 201:
             window.booked[str(body["id"])] = (kid, day, hour)
@@ -250,7 +249,7 @@ class Load:
     async def cancel(self, client: httpx.AsyncClient, kid: Kid, booking_id: str) -> None:
         window = self.window
         status, body = await self.until_answered(
-            client, "booking", f"/v1/bookings/{booking_id}/cancel", {"reason": "予定変更"}, kid
+            client, f"/v1/bookings/{booking_id}/cancel", {"reason": "予定変更"}, kid
         )
         if status == 200:
             window.cancelled.add(booking_id)
@@ -277,7 +276,7 @@ class Load:
             window.unanswered.append(f"code for check-in {booking_id}")
             return
         status, body = await self.until_answered(
-            client, "attendance", "/v1/check-ins", {"token": token, "booking_id": booking_id}, kid
+            client, "/v1/check-ins", {"token": token, "booking_id": booking_id}, kid
         )
         if status == 200:
             window.checked_in.add(booking_id)
@@ -285,7 +284,7 @@ class Load:
             self._refused(window, f"check-in {booking_id}", status, body)
 
     async def until_answered(
-        self, client: httpx.AsyncClient, service: str, path: str, body: Any, kid: Kid
+        self, client: httpx.AsyncClient, path: str, body: Any, kid: Kid
     ) -> tuple[int, Any]:
         """(final status, body), sent again with the same key as a well-behaved client does."""
         window = self.window  # an action is counted where it started
@@ -305,8 +304,6 @@ class Load:
             except ValueError:
                 content = None
             window.attempts[status] += 1
-            if 200 <= status < 300:
-                window.first_2xx_after.setdefault(service, time.monotonic())
             in_flight = status == 409 and (content or {}).get("code") == "idempotency_in_flight"
             if status not in (0, 503) and not in_flight:
                 return status, content
@@ -330,7 +327,7 @@ async def book_directly(
     load.window = window
     async with httpx.AsyncClient(base_url=stack.url("booking"), timeout=5) as client:
         status, body = await load.until_answered(
-            client, "booking", "/v1/bookings", booking_body(kid, day, hour, hours), kid
+            client, "/v1/bookings", booking_body(kid, day, hour, hours), kid
         )
     assert status == 201, (status, body)
     window.booked[str(body["id"])] = (kid, day, hour)
