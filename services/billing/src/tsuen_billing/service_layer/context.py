@@ -1,21 +1,14 @@
-"""What every billing use case works with, built once (service_layer.wiring)."""
+"""What every billing use case works with, built once (service_layer.wiring): the shared
+use-case context (``tsuen_common.usecase``) with the price book."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tsuen_billing.domain.prices import PriceBook
-from tsuen_common.messaging import Outbox
-from tsuen_common.timeutil import now_jst
+from tsuen_common.usecase import UseCaseContext
 
 
-@dataclass
-class Billing:
-    sessions: async_sessionmaker[AsyncSession]
-    outbox: Outbox
+@dataclass(kw_only=True)
+class Billing(UseCaseContext):
     prices: PriceBook
-    clock: Callable[[], datetime] = now_jst

@@ -1,37 +1,24 @@
-"""What every use case needs: sessions, the outbox, the municipality policies and a clock."""
+"""What every booking use case needs: the shared use-case context (``tsuen_common.usecase``:
+sessions, the outbox, the clock, ``transaction()``) with the municipality policies."""
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tsuen_booking.domain.errors import MUNICIPALITY_NOT_FOUND_JA, Conflict, NotFound
-from tsuen_common.messaging import Outbox
+from tsuen_booking.domain.errors import MUNICIPALITY_NOT_FOUND_JA, NotFound
 from tsuen_common.policy import MunicipalityPolicy, PolicyRegistry, UnknownMunicipality
-from tsuen_common.timeutil import now_jst
+from tsuen_common.usecase import UseCaseContext, retry_on_conflict
 
-P = ParamSpec("P")
-T = TypeVar("T")
-
-# Deadlock and serialisation failure: PostgreSQL chose this transaction as the victim; running
-# it again is the documented remedy.
-_RETRYABLE = {"40P01", "40001"}
-_ATTEMPTS = 3
+__all__ = ["Context", "claim_uuid", "retry_on_conflict"]
 
 
-@dataclass
-class Context:
-    sessions: async_sessionmaker[AsyncSession]
-    outbox: Outbox
+@dataclass(kw_only=True)
+class Context(UseCaseContext):
     policies: PolicyRegistry
-    clock: Callable[[], datetime] = field(default=now_jst)
     engine: AsyncEngine | None = None
     """Set when this context owns its engine (the HTTP app); :meth:`close` disposes it."""
     remembered: dict[str, Any] = field(default_factory=dict)
@@ -49,32 +36,6 @@ class Context:
                 f"municipality {municipality} does not run the scheme here",
                 message_ja=MUNICIPALITY_NOT_FOUND_JA,
             ) from None
-
-
-def _sqlstate(exc: DBAPIError) -> str | None:
-    orig = exc.orig
-    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-
-
-def retry_on_conflict(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Run a whole-transaction use case again if PostgreSQL aborted it as a deadlock victim."""
-
-    @functools.wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        for attempt in range(1, _ATTEMPTS + 1):
-            try:
-                return await fn(*args, **kwargs)
-            except DBAPIError as exc:
-                if _sqlstate(exc) not in _RETRYABLE:
-                    raise
-                if attempt == _ATTEMPTS:
-                    raise Conflict(
-                        "too many simultaneous changes; please try again",
-                        message_ja="同時に多くの変更があり、処理できませんでした。少し待ってから、もう一度お試しください。",
-                    ) from None
-        raise AssertionError("unreachable")
-
-    return wrapper
 
 
 def claim_uuid(value: str | None) -> uuid.UUID:

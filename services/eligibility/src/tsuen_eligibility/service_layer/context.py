@@ -3,35 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsuen_common.messaging import Outbox
 from tsuen_common.policy import MunicipalityPolicy, PolicyRegistry, UnknownMunicipality
-from tsuen_common.timeutil import JST, now_jst
+from tsuen_common.usecase import UseCaseContext
 from tsuen_eligibility.adapters import audit_store
 from tsuen_eligibility.config import Settings
 from tsuen_eligibility.service_layer.errors import MUNICIPALITY_NOT_FOUND_JA, NotFound
 
 
-@dataclass
-class Eligibility:
-    sessions: async_sessionmaker[AsyncSession]
-    outbox: Outbox
+@dataclass(kw_only=True)
+class Eligibility(UseCaseContext):
+    """Eligibility's use-case context: the shared one (sessions, outbox, clock, ``now()``,
+    ``transaction()``) with the municipality policies and the service's settings."""
+
     policies: PolicyRegistry
     settings: Settings
-    # Injected so tests and operator commands (``--on DATE``) can say what "now" is.
-    clock: Callable[[], datetime] = field(default=now_jst)
-
-    def now(self) -> datetime:
-        return self.clock().astimezone(JST)
-
-    def today(self) -> date:
-        return self.now().date()
 
     def policy(self, municipality: str) -> MunicipalityPolicy:
         try:

@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tsuen_common.auth import TokenIssuer
-from tsuen_common.messaging import Outbox
 from tsuen_common.sealed import SecretBox
-from tsuen_common.timeutil import now_jst
+from tsuen_common.usecase import UseCaseContext
 from tsuen_identity.adapters.hashing import Passwords
 from tsuen_identity.domain.policy import IdentityPolicy
 
 
-@dataclass
-class Identity:
-    sessions: async_sessionmaker[AsyncSession]
-    outbox: Outbox
+@dataclass(kw_only=True)
+class Identity(UseCaseContext):
+    """Identity's use-case context: the shared one (sessions, outbox, clock, ``now()``,
+    ``transaction()``) with what accounts and logins need."""
+
     policy: IdentityPolicy
     passwords: Passwords
     portal_base_url: str
     # Signs access tokens: only the API process has the private key; None elsewhere.
     signer: TokenIssuer | None = None
-    now: Callable[[], datetime] = now_jst
     # Roles that log in with a second factor (officers by default) and the box that seals
     # their TOTP secrets at rest (domain/second_factor.py).
     second_factor_roles: frozenset[str] = frozenset({"municipality_officer"})

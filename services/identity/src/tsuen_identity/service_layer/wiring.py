@@ -47,7 +47,7 @@ def build_identity(
         ),
         portal_base_url=settings.portal_base_url,
         signer=build_signer(settings, signing_key) if signing_key else None,
-        now=now or now_jst,
+        clock=now or now_jst,
         second_factor_roles=frozenset(settings.second_factor_roles),
         box=box_from_settings(
             settings.sealing_keys.get_secret_value() if settings.sealing_keys else None,
