@@ -8,6 +8,7 @@ everything, containers included, is removed at the end.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 
 from tests.integration import testbed
 from tsuen_common.messaging.provision import ensure_topics
+from tsuen_common.migrations import upgrade
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 os.environ.setdefault("TC_HOST", "127.0.0.1")
@@ -34,6 +36,9 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 os.environ.setdefault(
     "PYTHONPYCACHEPREFIX", str(Path(__file__).resolve().parents[2] / ".tsuen" / "cache" / "pycache")
 )
+# This process too, for what it imports from here on (each service's migrations, below).
+sys.dont_write_bytecode = False
+sys.pycache_prefix = os.environ["PYTHONPYCACHEPREFIX"]
 
 
 @pytest.fixture(scope="session")
@@ -65,26 +70,80 @@ async def topic_prefix(kafka: testbed.KafkaHandle) -> str:
 CreateDatabase = Callable[[str], Awaitable[str]]
 
 
-@pytest.fixture
-async def new_database(postgres: testbed.PostgresHandle) -> AsyncIterator[CreateDatabase]:
-    """Factory: ``url = await new_database("booking")`` makes an empty database for this test."""
-    created: list[str] = []
+def migrations_of(service: str) -> Path:
+    """``services/<service>/src/tsuen_<service>/migrations``, found without importing the
+    service (its CLI imports the whole app)."""
+    spec = importlib.util.find_spec(f"tsuen_{service}")
+    if spec is None or not spec.submodule_search_locations:
+        raise LookupError(f"no package tsuen_{service}")
+    return Path(next(iter(spec.submodule_search_locations))) / "migrations"
 
-    async def create(label: str) -> str:
-        name = f"{label}_{uuid.uuid4().hex[:10]}"
-        conn = await asyncpg.connect(postgres.admin_dsn())
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        created.append(name)
-        return postgres.async_url(name)
 
-    yield create
+_templates: dict[tuple[str, str], str] = {}
+_template_lock = asyncio.Lock()
 
+
+async def migrated_copy(postgres: testbed.PostgresHandle, service: str, label: str) -> str:
+    """A new database ``<label>_<random>`` holding ``service``'s schema at its migration head;
+    returns its name (drop it when done).
+
+    The migrations run once per session and server, into a template database; each copy is
+    then ``CREATE DATABASE … TEMPLATE`` (a file copy: ~0.05 s instead of ~0.5 s of Alembic per
+    database). What the copy holds is what ``tsuen-<service> migrate`` makes: the template is
+    made by the same ``upgrade``. Tests of the migrations themselves start from empty
+    databases (``new_database``) instead."""
+    key = (postgres.container_id, service)
+    async with _template_lock:
+        template = _templates.get(key)
+        if template is None:
+            template = f"template_{service}_{uuid.uuid4().hex[:8]}"
+            await _execute(postgres, f'CREATE DATABASE "{template}"')
+            # Alembic's env runs its own event loop: a thread. Its engine is disposed at the
+            # end, so no connection to the template is left (a copy needs none there).
+            await asyncio.to_thread(upgrade, migrations_of(service), postgres.async_url(template))
+            _templates[key] = template
+    name = f"{label}_{uuid.uuid4().hex[:10]}"
+    await _execute(postgres, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return name
+
+
+async def _execute(postgres: testbed.PostgresHandle, statement: str) -> None:
     conn = await asyncpg.connect(postgres.admin_dsn())
     try:
-        for name in created:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+class NewDatabase:
+    """What the ``new_database`` fixture yields: ``await new_database("booking")`` is an empty
+    database, ``await new_database.migrated("booking")`` one at booking's migration head; both
+    are dropped when the test ends. Returns SQLAlchemy (asyncpg) URLs."""
+
+    def __init__(self, postgres: testbed.PostgresHandle) -> None:
+        self.postgres = postgres
+        self.created: list[str] = []
+
+    async def __call__(self, label: str) -> str:
+        name = f"{label}_{uuid.uuid4().hex[:10]}"
+        await _execute(self.postgres, f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.postgres.async_url(name)
+
+    async def migrated(self, service: str) -> str:
+        name = await migrated_copy(self.postgres, service, service)
+        self.created.append(name)
+        return self.postgres.async_url(name)
+
+
+@pytest.fixture
+async def new_database(postgres: testbed.PostgresHandle) -> AsyncIterator[NewDatabase]:
+    """Factory of this test's own databases (see :class:`NewDatabase`)."""
+    databases = NewDatabase(postgres)
+    yield databases
+    conn = await asyncpg.connect(postgres.admin_dsn())
+    try:
+        for name in databases.created:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -13,13 +12,11 @@ import sqlalchemy as sa
 
 from tsuen_booking.config import Settings
 from tsuen_booking.entrypoints.app import build
-from tsuen_booking.entrypoints.cli import MIGRATIONS
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.events import EventHandlers
 from tsuen_common.auth import Principal, Role, TokenIssuer, TokenVerifier
 from tsuen_common.events.eligibility import ChildCertified, SpecialNeeds
 from tsuen_common.events.envelope import EventEnvelope
-from tsuen_common.migrations import upgrade
 from tsuen_common.timeutil import JST
 
 SECRET = "booking-integration-test-secret-0123456789abcdef"
@@ -244,9 +241,8 @@ def certified(child: Child, considerations: SpecialNeeds | None = None) -> Child
 
 
 async def migrated_database(new_database: Any) -> str:
-    url: str = await new_database("booking")
-    # Alembic's env runs its own event loop: a thread, as `tsuen-booking migrate` would.
-    await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    # A copy of the session's template that `tsuen-booking migrate`'s upgrade made once.
+    url: str = await new_database.migrated("booking")
     return url
 
 

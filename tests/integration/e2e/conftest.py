@@ -30,7 +30,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.integration import testbed
-from tests.integration.conftest import eventually
+from tests.integration.conftest import eventually, migrated_copy
 from tests.integration.testbed import free_port
 from tsuen_common.auth import Principal, Role, TokenIssuer
 from tsuen_common.messaging.provision import ensure_topics
@@ -168,13 +168,11 @@ class Platform:
         )
 
 
-async def _create_database(postgres: testbed.PostgresHandle, label: str) -> tuple[str, str]:
-    name = f"e2e_{label}_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(postgres.admin_dsn())
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
+async def _create_database(postgres: testbed.PostgresHandle, service: str) -> tuple[str, str]:
+    """A database for ``tsuen-<service> all --migrate``: a copy of the session's migrated
+    template, so the process's own migrate finds it at head (the Alembic run per database was
+    CPU on the start's critical path). Returns its name and URL."""
+    name = await migrated_copy(postgres, service, f"e2e_{service}")
     return name, postgres.async_url(name)
 
 

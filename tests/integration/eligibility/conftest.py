@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import uuid
@@ -20,11 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tsuen_common.auth import Principal, Role, TokenIssuer
-from tsuen_common.migrations import upgrade
 from tsuen_common.timeutil import JST
 from tsuen_eligibility.config import Settings
 from tsuen_eligibility.entrypoints.app import build_app
-from tsuen_eligibility.entrypoints.cli import MIGRATIONS
 from tsuen_eligibility.service_layer.context import Eligibility
 
 SECRET = "integration-test-secret-" + "x" * 32
@@ -157,9 +154,8 @@ async def running_service(
     kafka: Any, topic_prefix: str, new_database: Any, *, policy_dir: Path | None = None
 ) -> AsyncIterator[Service]:
     """The service on a fresh database; ``policy_dir`` for municipality rules of a test's own."""
-    url = await new_database("eligibility")
-    # Alembic's env runs its own event loop: a thread.
-    await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    # A copy of the session's template that `tsuen-eligibility migrate`'s upgrade made once.
+    url = await new_database.migrated("eligibility")
     settings = Settings(
         database_url=url,
         kafka_bootstrap_servers=kafka.bootstrap_servers,

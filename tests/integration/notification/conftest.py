@@ -8,7 +8,6 @@ and a Kafka producer that plays the other services.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -31,12 +30,10 @@ from tsuen_common.db import make_engine
 from tsuen_common.events.envelope import EventEnvelope, EventPayload
 from tsuen_common.events.topics import topic_name
 from tsuen_common.messaging import reliable_producer
-from tsuen_common.migrations import upgrade
 from tsuen_notification.adapters.mailcatcher import CaughtMail, MailCatcher
 from tsuen_notification.adapters.orm import mail_queue
 from tsuen_notification.config import Settings
 from tsuen_notification.entrypoints.app import create
-from tsuen_notification.entrypoints.cli import MIGRATIONS
 from tsuen_notification.entrypoints.consumers import NotificationWorker
 
 CHIYODA = "131016"
@@ -170,9 +167,8 @@ async def notification_stack(
     kafka: testbed.KafkaHandle, topic_prefix: str, new_database: Any, tmp_path: Path
 ) -> AsyncIterator[NotificationStack]:
     """The whole service on a fresh database (what the ``notification`` fixture yields)."""
-    url = await new_database("notification")
-    # What `tsuen-notification migrate` runs; Alembic's env runs its own event loop: a thread.
-    await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    # A copy of the session's template made once by what `tsuen-notification migrate` runs.
+    url = await new_database.migrated("notification")
     smtp = SmtpServer()
     smtp.start()
     settings = Settings(
