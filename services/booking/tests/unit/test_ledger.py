@@ -138,8 +138,12 @@ def test_a_smaller_cap_at_the_new_home_leaves_nothing_rather_than_breaking_the_m
     assert after.cap_minutes == 300
     assert after.available(at_home=True) == 0
     after.check()
-    # The booking made before the move can still be used or released.
-    assert after.apply_all(MonthAccount.plan_consume({Balance.NATIONAL: 300}, B1)).total_consumed
+    # The booking made before the move can still be used, or released — and a release gives
+    # back no more than the new home's cap allows.
+    used = after.apply_all(MonthAccount.plan_consume({Balance.NATIONAL: 300}, B1))
+    assert (used.total_consumed, used.available(at_home=True)) == (300, 0)
+    released = after.apply_all(MonthAccount.plan_release({Balance.NATIONAL: 300}, B1))
+    assert released.available(at_home=True) == 300  # the raised cap, not the new home's 180
 
 
 def test_the_old_homes_top_up_stays_with_what_it_paid_for_and_the_new_one_comes_in_full() -> None:

@@ -22,13 +22,16 @@ CHIYODA, SETAGAYA = "131016", "131121"
 STARTS = date(2027, 1, 14)
 
 
-def elsewhere(municipality: str = CHIYODA, *, same_guardian: bool = True) -> CertifiedElsewhere:
+def elsewhere(
+    municipality: str = CHIYODA, *, same_guardian: bool = True, ended_on: date | None = None
+) -> CertifiedElsewhere:
     return CertifiedElsewhere(
         certification_id=uuid.uuid4(),
         municipality=municipality,
         child_id=uuid.uuid4(),
         guardian_id=uuid.uuid4(),
         same_guardian=same_guardian,
+        ended_on=ended_on,
     )
 
 
@@ -82,3 +85,23 @@ def test_the_login_moves_only_with_the_same_guardian_and_the_same_address() -> N
         "a@example.jp", who, email="a@example.jp", identity="ツウエン タロウ|1988-02-02"
     )
     assert not guardian_login_moves("a@example.jp", None, email="a@example.jp", identity=who)
+
+
+def test_a_certification_the_old_home_ended_for_the_move_out_is_the_same_child() -> None:
+    # 転出 imported on 10 March (ends from then), 転入 approved on the 14th: the child keeps its
+    # id, nothing more ends, and the days between belong to neither.
+    moved_out = elsewhere(ended_on=date(2027, 1, 10))
+    outcome = decide_move([moved_out], OfficerDecision(), STARTS)
+    assert outcome == Move(moved_out, date(2027, 1, 9), end_it=False)
+    # Ended exactly where the new one starts: still nothing to end.
+    on_the_day = elsewhere(ended_on=STARTS)
+    assert decide_move([on_the_day], OfficerDecision(), STARTS) == Move(
+        on_the_day, date(2027, 1, 13), end_it=False
+    )
+
+
+def test_a_move_out_dated_after_the_new_start_is_brought_forward() -> None:
+    # The old home recorded 転出 on the 20th; the new home certifies from the 14th: no overlap.
+    late = elsewhere(ended_on=date(2027, 1, 20))
+    outcome = decide_move([late], OfficerDecision(), STARTS)
+    assert outcome == Move(late, date(2027, 1, 13), end_it=True)

@@ -85,7 +85,18 @@ class EventHandlers:
             )
         )
         if home_before is not None and home_before != envelope.municipality:
-            # 転入 (issue 17.3): the same child, a new home; the month's hours carry over.
+            # 転入 (issue 17.3): the same child, a new home; the month's hours carry over. What
+            # the old home booked from the new start is void first, whichever of the move's two
+            # events comes first (its revocation then finds nothing left): the months then move
+            # home with only what stands (bookings before months, the usual lock order).
+            await self._void(
+                session,
+                envelope,
+                child_id=event.child_id,
+                municipality=home_before,
+                from_day=event.valid_from,
+                reason="certification ended (moved_out)",
+            )
             await moves.rehome_months(
                 self.ctx,
                 session,
@@ -192,52 +203,61 @@ class EventHandlers:
             .returning(children.c.child_id)
         )
         if updated.first() is None:
+            # Not the certification on the child's row: kept until it arrives (a renewal, a
+            # relay's reordering); harmless if it never does (superseded by a move).
+            await self._remember(
+                session,
+                {
+                    "certification_id": event.certification_id,
+                    "child_id": event.child_id,
+                    "revoked_from": event.effective_date,
+                    "revocation_reason": event.reason.value,
+                },
+            )
             home = await moves.previous_home(session, event.child_id)
-            # Known under another municipality's newer certification: the child moved there
-            # already (the move's events reordered); this one's bookings are still void now.
-            # Otherwise ChildCertified is not here yet (a renewal, a relay's reordering):
-            # applied when it comes.
             if home is None or home == envelope.municipality:
-                await self._remember(
-                    session,
-                    {
-                        "certification_id": event.certification_id,
-                        "child_id": event.child_id,
-                        "revoked_from": event.effective_date,
-                        "revocation_reason": event.reason.value,
-                    },
-                )
                 log.warning(
                     "revocation of an unknown certification kept for later",
                     child_id=str(event.child_id),
                 )
                 return
-        await self._void_from(session, envelope, event)
+            # The child lives in another municipality already (a move whose events came in the
+            # other order): what this certification booked from its end is void all the same.
+        await self._void(
+            session,
+            envelope,
+            child_id=event.child_id,
+            municipality=envelope.municipality,
+            from_day=event.effective_date,
+            reason=f"certification ended ({event.reason.value})",
+        )
 
-    async def _void_from(
-        self, session: AsyncSession, envelope: EventEnvelope, event: CertificationRevoked
+    async def _void(
+        self,
+        session: AsyncSession,
+        envelope: EventEnvelope,
+        *,
+        child_id: uuid.UUID,
+        municipality: str,
+        from_day: date,
+        reason: str,
     ) -> None:
-        """What the ended certification booked from its end on: cancelled, no hours used; its
-        plans stop the day before. Only what was made under that municipality's certification:
-        after a move, the new home's bookings stand."""
+        """What a certification of ``municipality`` booked from ``from_day`` on: cancelled, no
+        hours used; its plans stop the day before. Only what was made under that municipality's
+        certification: after a move, the new home's bookings stand."""
         cancelled = await settlement.cancel_from(
             self.ctx,
             session,
-            child_id=event.child_id,
-            from_day=event.effective_date,
-            reason=f"certification ended ({event.reason.value})",
+            child_id=child_id,
+            from_day=from_day,
+            reason=reason,
             caused_by=envelope,
-            child_municipality=envelope.municipality,
+            child_municipality=municipality,
         )
         plans = await moves.end_plans(
-            session,
-            child_id=event.child_id,
-            child_municipality=envelope.municipality,
-            ended_on=event.effective_date,
+            session, child_id=child_id, child_municipality=municipality, ended_on=from_day
         )
-        log.info(
-            "certification revoked", child_id=str(event.child_id), cancelled=cancelled, plans=plans
-        )
+        log.info("certification ended", child_id=str(child_id), cancelled=cancelled, plans=plans)
 
     async def certification_changed(
         self, session: AsyncSession, envelope: EventEnvelope, event: CertificationChanged

@@ -28,9 +28,9 @@ async def certified_elsewhere(
     child_birth_date: date,
     lock: bool = False,
 ) -> list[Row[Any]]:
-    """Active certifications of a child with this reading and birth date in other
-    municipalities, with their guardian's identity and address (``lock``: FOR UPDATE of the
-    certifications, so a move and another change of them queue)."""
+    """Certifications of a child with this reading and birth date in other municipalities that
+    are active or ended by a move out, with their guardian's identity and address (``lock``:
+    FOR UPDATE of the certifications, so a move and another change of them queue)."""
     query = (
         sa.select(
             certifications,
@@ -43,7 +43,12 @@ async def certified_elsewhere(
             certifications.c.municipality != municipality,
             certifications.c.child_kana_key == child_kana_key,
             certifications.c.child_birth_date == child_birth_date,
-            certifications.c.status == "active",
+            # Active, or already ended by the old home's 転出 (its resident records are often
+            # imported before the new home decides): the same child either way.
+            sa.or_(
+                certifications.c.status == "active",
+                certifications.c.revocation_reason == "moved_out",
+            ),
         )
         .order_by(certifications.c.created_at)
     )

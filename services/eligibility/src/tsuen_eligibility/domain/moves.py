@@ -14,6 +14,9 @@ child" (twins of another family do not share a reading and a birth date often, b
 
 A move keeps the child's id (so booking's month ledger, keyed by child, carries the month's
 hours) and ends the old certification the day before the new one starts: no gap, no overlap.
+A certification the old home already ended for the move out (its resident records imported
+first, as 転出届 usually comes before 転入届) is the same child too: the id is kept, nothing
+more ends.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class CertifiedElsewhere:
     child_id: uuid.UUID
     guardian_id: uuid.UUID
     same_guardian: bool  # its guardian's reading and birth date are the applicant's
+    ended_on: date | None = None  # already ended by a move out (its first day no longer held)
 
 
 @dataclass(frozen=True)
@@ -46,10 +50,12 @@ class OfficerDecision:
 
 @dataclass(frozen=True)
 class Move:
-    """Approve as a move from ``previous``: its certification ends on ``last_day``."""
+    """Approve as a move from ``previous``: its certification ends (or ended) on ``last_day``;
+    ``end_it``: this approval ends it (it is active, or ends only after the new one starts)."""
 
     previous: CertifiedElsewhere
     last_day: date
+    end_it: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,15 @@ def last_day_before(new_valid_from: date) -> date:
     return new_valid_from - timedelta(days=1)
 
 
+def _move(previous: CertifiedElsewhere, new_valid_from: date) -> Move:
+    """An active certification ends the day before the new one starts. One the old home already
+    ended (転出 imported first) keeps its end when that is no later — the days between are
+    nobody's — and is brought forward when it would overlap the new one."""
+    if previous.ended_on is not None and previous.ended_on <= new_valid_from:
+        return Move(previous, last_day_before(previous.ended_on), end_it=False)
+    return Move(previous, last_day_before(new_valid_from))
+
+
 def decide_move(
     candidates: Sequence[CertifiedElsewhere],
     decision: OfficerDecision,
@@ -88,11 +103,11 @@ def decide_move(
         named = [c for c in candidates if c.certification_id == decision.moved_from]
         if not named:
             return UnknownCertification()
-        return Move(named[0], last_day_before(new_valid_from))
+        return _move(named[0], new_valid_from)
     if decision.another_child or not candidates:
         return NewChild()
     if len(candidates) == 1 and candidates[0].same_guardian:
-        return Move(candidates[0], last_day_before(new_valid_from))
+        return _move(candidates[0], new_valid_from)
     return DecisionNeeded(tuple(candidates))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.events.eligibility import ChildCertified, MovedFrom
 from tsuen_common.logging import get_logger
+from tsuen_common.usecase import retry_on_conflict
 from tsuen_eligibility.adapters import application_store, certification_store
 from tsuen_eligibility.domain.certification import (
     CertificationError,
@@ -48,6 +49,7 @@ class Certificate:
     moved_from: MovedFrom | None = None
 
 
+@retry_on_conflict
 async def approve(
     ctx: Eligibility,
     *,
@@ -235,6 +237,11 @@ async def _record_approval(
         detail={
             "checks_passed": checks.passed,
             "acknowledged_failed_checks": request.acknowledge_failed_checks and not checks.passed,
+            # 転入: from which certification, or the officer's "another child" (which gives
+            # the child a quota of its own): both stay on record.
+            "moved_from": str(cert.moved_from.certification_id) if cert.moved_from else None,
+            "moved_from_municipality": cert.moved_from.municipality if cert.moved_from else None,
+            "another_child": request.another_child,
         },
     )
     await ctx.outbox.add(session, _child_certified(app, cert), municipality=app.municipality)

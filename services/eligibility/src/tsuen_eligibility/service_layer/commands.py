@@ -172,6 +172,14 @@ class ApproveRequest(_Input):
         "another child: certify this one on its own",
     )
 
+    @model_validator(mode="after")
+    def _one_move_decision(self) -> ApproveRequest:
+        if self.another_child and self.moved_from_certification_id is not None:
+            raise ValueError(
+                "say either moved_from_certification_id (a move) or another_child, not both"
+            )
+        return self
+
 
 class RejectRequest(_Input):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

@@ -61,6 +61,7 @@ def _candidate(row: Row[Any], identity: str) -> CertifiedElsewhere:
         child_id=row.child_id,
         guardian_id=row.guardian_id,
         same_guardian=row.guardian_identity == identity,
+        ended_on=row.revoked_on if row.status != "active" else None,
     )
 
 
@@ -107,27 +108,33 @@ async def move_in(
             code="unknown_previous_certification",
         )
     previous = next(row for c, row in found if c == outcome.previous)
-    await revoke_row(
-        ctx,
-        session,
-        previous,
-        reason=RevocationReason.MOVED_OUT,
-        event_date=valid_from,
-        actor=f"system:moved-to-{app.municipality}",
-    )
+    if outcome.end_it:
+        # Active (or ended by the old home only after the new start): it ends the day before.
+        await revoke_row(
+            ctx,
+            session,
+            previous,
+            reason=RevocationReason.MOVED_OUT,
+            event_date=valid_from,
+            actor=f"system:moved-to-{app.municipality}",
+        )
     guardian_id = await _guardian_login(session, app, previous, identity)
-    await move_store.carry_profile(
-        session,
-        child_id=previous.child_id,
-        from_municipality=previous.municipality,
-        to_municipality=app.municipality,
-        guardian_id=guardian_id or previous.guardian_id,
-    )
+    if guardian_id is not None:
+        # The same family: its record (allergies, contacts) comes along. Never to another
+        # applicant, whatever the officer decided: that record is the old family's.
+        await move_store.carry_profile(
+            session,
+            child_id=previous.child_id,
+            from_municipality=previous.municipality,
+            to_municipality=app.municipality,
+            guardian_id=guardian_id,
+        )
     log.info(
         "child moved in",
         from_municipality=previous.municipality,
         to_municipality=app.municipality,
         login_moved=guardian_id is not None,
+        ended_now=outcome.end_it,
     )
     return MovedIn(
         child_id=previous.child_id,
