@@ -5,27 +5,22 @@ composed into one :class:`~tsuen_attendance.service_layer.attendance.AttendanceS
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tsuen_attendance.domain.codes import TokenClock
-from tsuen_common.messaging import Outbox
 from tsuen_common.policy import AttendancePolicy, PolicyRegistry
 from tsuen_common.sealed import SecretBox
-from tsuen_common.timeutil import now_jst
+from tsuen_common.usecase import UseCaseContext
 
 
-@dataclass
-class ServiceCore:
-    sessions: async_sessionmaker[AsyncSession]
-    outbox: Outbox
+@dataclass(kw_only=True)
+class ServiceCore(UseCaseContext):
+    """Attendance's use-case context: the shared one (``tsuen_common.usecase``: sessions,
+    outbox, clock, ``now()``, ``transaction()``) with what scans and rosters need."""
+
     policies: PolicyRegistry
     token_clock: TokenClock
     public_base_url: str
-    now: Callable[[], datetime] = now_jst
     # Seals the 2D-code signing keys at rest (tsuen_common.sealed); no keys: stored as is.
     key_box: SecretBox = field(default_factory=lambda: SecretBox({}, current=None))
     # How many days ahead the roster shows the guardian's record (domain/roster.py).

@@ -28,7 +28,7 @@ def build_service(
             step_seconds=settings.code_step_seconds, grace_steps=settings.code_grace_steps
         ),
         public_base_url=settings.public_base_url,
-        now=now or now_jst,
+        clock=now or now_jst,
         key_box=box_from_settings(
             settings.sealing_keys.get_secret_value() if settings.sealing_keys else None,
             environment=settings.environment,
