@@ -10,14 +10,13 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.auth import Principal, Role
 from tsuen_common.events.eligibility import CertificationRevoked, RevocationReason
 from tsuen_common.logging import get_logger
-from tsuen_eligibility.adapters.orm import applications, certifications, guardian_accounts
+from tsuen_eligibility.adapters import certification_store, guardian_store
 from tsuen_eligibility.domain.certification import is_aged_out, revocation_effective_date
 from tsuen_eligibility.domain.changes import needs_review, requested_changes
 from tsuen_eligibility.domain.names import email_key
@@ -54,23 +53,6 @@ def certification_view(row: Row[Any], email: str) -> dict[str, Any]:
     }
 
 
-def _query() -> sa.Select[Any]:
-    return (
-        sa.select(
-            certifications,
-            guardian_accounts.c.email.label("guardian_email"),
-            applications.c.child_name,
-            applications.c.form["child"]["kana"].astext.label("child_kana"),
-            applications.c.form["guardian"]["name"].astext.label("guardian_name"),
-            applications.c.form["guardian"]["kana"].astext.label("guardian_kana"),
-            applications.c.form["guardian"]["address"].astext.label("guardian_address"),
-            applications.c.form["guardian"]["phone"].astext.label("guardian_phone"),
-        )
-        .join(guardian_accounts, guardian_accounts.c.id == certifications.c.guardian_id)
-        .join(applications, applications.c.id == certifications.c.application_id)
-    )
-
-
 def _visible_to(principal: Principal, row: Row[Any]) -> bool:
     # Officers see their municipality; a guardian only their own children's certifications.
     return principal.can_access_guardian(row.municipality, str(row.guardian_id))
@@ -99,14 +81,15 @@ async def list_certifications(
 ) -> list[dict[str, Any]]:
     """Newest first; ``guardian_id`` narrows to one guardian's children (their own view)."""
     ctx.policy(municipality)
-    query = _query().where(certifications.c.municipality == municipality)
-    if guardian_id is not None:
-        query = query.where(certifications.c.guardian_id == guardian_id)
-    if status:
-        query = query.where(certifications.c.status == status)
-    query = query.order_by(certifications.c.created_at.desc()).limit(limit).offset(offset)
     async with ctx.sessions() as session:
-        rows = (await session.execute(query)).all()
+        rows = await certification_store.certificates(
+            session,
+            municipality=municipality,
+            guardian_id=guardian_id,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
     return [certification_view(r, r.guardian_email) for r in rows]
 
 
@@ -114,14 +97,9 @@ async def get_certification(
     ctx: Eligibility, *, municipality: str, certification_id: uuid.UUID, principal: Principal
 ) -> dict[str, Any]:
     async with ctx.sessions() as session:
-        row = (
-            await session.execute(
-                _query().where(
-                    certifications.c.municipality == municipality,
-                    certifications.c.id == certification_id,
-                )
-            )
-        ).one_or_none()
+        row = await certification_store.certificate(
+            session, municipality=municipality, certification_id=certification_id
+        )
     if row is None or not _visible_to(principal, row):
         raise NotFound(
             f"no certification {certification_id} in municipality {municipality}",
@@ -133,16 +111,10 @@ async def get_certification(
 async def _locked(
     session: AsyncSession, municipality: str, certification_id: uuid.UUID
 ) -> Row[Any]:
-    row = (
-        await session.execute(
-            sa.select(certifications)
-            .where(
-                certifications.c.municipality == municipality,
-                certifications.c.id == certification_id,
-            )
-            .with_for_update()
-        )
-    ).one_or_none()
+    """The municipality's certification, locked; 404 for another's as for none."""
+    row = await certification_store.municipality_certification_for_update(
+        session, municipality, certification_id
+    )
     if row is None:
         raise NotFound(
             f"no certification {certification_id} in municipality {municipality}",
@@ -255,16 +227,10 @@ async def revoke_row(
 ) -> date:
     """Revoke one locked, active certification row inside the caller's transaction."""
     effective = revocation_effective_date(reason, event_date, cert.valid_until)
-    await session.execute(
-        sa.update(certifications)
-        .where(certifications.c.id == cert.id)
-        .values(status="revoked", revoked_on=effective, revocation_reason=str(reason))
+    await certification_store.mark_revoked(
+        session, cert.id, revoked_on=effective, reason=str(reason)
     )
-    email = (
-        await session.execute(
-            sa.select(guardian_accounts.c.email).where(guardian_accounts.c.id == cert.guardian_id)
-        )
-    ).scalar_one()
+    email = await guardian_store.email_of(session, cert.guardian_id)
     await audit(
         session,
         municipality=cert.municipality,
@@ -325,15 +291,9 @@ async def expire_aged_out(ctx: Eligibility, *, on: date, batch: int = 500) -> in
     total = 0
     while True:
         async with ctx.sessions() as session, session.begin():
-            rows = (
-                await session.execute(
-                    sa.select(certifications)
-                    .where(certifications.c.status == "active", certifications.c.valid_until < on)
-                    .order_by(certifications.c.valid_until)
-                    .limit(batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = await certification_store.active_ended_before_for_update(
+                session, before=on, batch=batch
+            )
             for cert in rows:
                 if is_aged_out(cert.valid_until, on):
                     await revoke_row(

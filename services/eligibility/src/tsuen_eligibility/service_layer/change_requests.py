@@ -15,7 +15,7 @@ from tsuen_common.auth import Principal
 from tsuen_common.events.eligibility import CertificationChanged, ChangeApplicationDecided
 from tsuen_eligibility.adapters import (
     application_store,
-    certification_rows,
+    certification_store,
     change_store,
     guardian_store,
 )
@@ -188,9 +188,9 @@ async def decide(
 ) -> dict[str, Any]:
     """Approve (the change applies now) or reject with a reason; each once."""
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         row = await _pending_request(session, municipality, request_id)
-        cert = await certification_rows.certification_for_update(session, row.certification_id)
+        cert = await certification_store.certification_for_update(session, row.certification_id)
         if approve and cert.status != "active":
             raise Conflict(
                 "the certification has ended; the change cannot apply",

@@ -10,7 +10,7 @@ from datetime import date
 
 from tsuen_common.auth import Principal
 from tsuen_common.events.eligibility import FamilySupportMarked
-from tsuen_eligibility.adapters import certification_rows
+from tsuen_eligibility.adapters import certification_store
 from tsuen_eligibility.domain.family_support import family_support_refusal
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import CERTIFICATION_NOT_FOUND_JA, Invalid, NotFound
@@ -24,8 +24,8 @@ async def mark_family_support(
     start: date,
     end: date,
 ) -> FamilySupportMarked:
-    async with ctx.sessions() as session, session.begin():
-        cert = await certification_rows.municipality_certification_for_update(
+    async with ctx.transaction() as session:
+        cert = await certification_store.municipality_certification_for_update(
             session, municipality, certification_id
         )
         if cert is None:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.events.eligibility import CertificationChanged, GuardianEmailChangeRequested
 from tsuen_common.logging import get_logger
-from tsuen_eligibility.adapters import application_store, certification_rows, guardian_store
+from tsuen_eligibility.adapters import application_store, certification_store, guardian_store
 from tsuen_eligibility.domain.links import new_token, token_hash
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import Conflict, Gone, NotFound
@@ -124,7 +124,7 @@ async def confirm_email_change(
 ) -> dict[str, Any]:
     """The new address's owner opened the link: the account and every active child follow."""
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         change = await _confirmable_change(session, municipality, token, now)
         await _check_address_free(session, municipality, change)
         await guardian_store.set_email(session, change.guardian_id, change.new_email)
@@ -185,7 +185,7 @@ async def _tell_each_certification(
     how many did."""
     # Siblings share the account: booking and notification keep the address per
     # certification, so each active one is told.
-    active = await certification_rows.active_of_guardian_for_update(
+    active = await certification_store.active_of_guardian_for_update(
         session, municipality, change.guardian_id
     )
     for cert in active:

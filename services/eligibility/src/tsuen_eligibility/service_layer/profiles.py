@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.auth import Forbidden, Principal, Role
 from tsuen_common.events.eligibility import ChildProfile, ChildProfileUpdated
-from tsuen_eligibility.adapters import certification_rows, profile_store
+from tsuen_eligibility.adapters import certification_store, profile_store
 from tsuen_eligibility.service_layer.context import Eligibility, audit
 from tsuen_eligibility.service_layer.errors import Conflict, NotFound
 
@@ -35,7 +35,7 @@ async def _guardian_of_child(
     session: AsyncSession, principal: Principal, municipality: str, child_id: uuid.UUID
 ) -> uuid.UUID:
     """The guardian of the child's newest certification, if the caller may see the child."""
-    row = await certification_rows.newest_of_child(session, municipality, child_id)
+    row = await certification_store.newest_of_child(session, municipality, child_id)
     if row is None or not principal.can_access_guardian(municipality, str(row.guardian_id)):
         raise _not_found(municipality, child_id)
     return uuid.UUID(str(row.guardian_id))
@@ -86,7 +86,7 @@ async def save_profile(
         raise Forbidden(f"{principal.role} may read the child's record, not change it")
     now = ctx.now()
     data = profile.model_dump(mode="json")
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         guardian_id = await _guardian_of_child(session, principal, municipality, child_id)
         current = await profile_store.version_for_update(session, municipality, child_id)
         version_now = current.version if current is not None else 0

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.events.eligibility import RevocationReason
 from tsuen_common.policy import EnrollmentType
-from tsuen_eligibility.adapters import certification_rows, registry_store
+from tsuen_eligibility.adapters import certification_store, registry_store
 from tsuen_eligibility.domain.checks import (
     CheckResults,
     EnrollmentFacts,
@@ -98,7 +98,7 @@ async def import_residents(
 ) -> dict[str, int]:
     ctx.policy(municipality)
     revoked = 0
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         for row in rows:
             key = kana_key(row.child_kana)
             await registry_store.put_resident_record(
@@ -136,7 +136,7 @@ async def import_enrollments(
 ) -> dict[str, int]:
     policy = ctx.policy(municipality).eligibility
     revoked = 0
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         for row in rows:
             key = kana_key(row.child_kana)
             await registry_store.put_enrollment(
@@ -183,7 +183,7 @@ async def _revoke_child(
 ) -> int:
     from tsuen_eligibility.service_layer.certifications import revoke_row
 
-    active = await certification_rows.active_of_child_for_update(
+    active = await certification_store.active_of_child_for_update(
         session, municipality, child_kana_key, birth_date
     )
     for cert in active:

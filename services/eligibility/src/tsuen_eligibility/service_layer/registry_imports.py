@@ -16,7 +16,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_common.events.eligibility import RevocationReason
-from tsuen_eligibility.adapters import certification_rows, registry_store
+from tsuen_eligibility.adapters import certification_store, registry_store
 from tsuen_eligibility.domain import registry_import as rules
 from tsuen_eligibility.domain.certification import revocation_effective_date
 from tsuen_eligibility.domain.names import kana_key
@@ -68,7 +68,7 @@ async def _enrollments_on_record(
 async def _active_certifications(
     session: AsyncSession, municipality: str, keys: list[str]
 ) -> dict[tuple[str, date], list[Any]]:
-    found = await certification_rows.active_of_children(session, municipality, keys)
+    found = await certification_store.active_of_children(session, municipality, keys)
     by_child: dict[tuple[str, date], list[Any]] = {}
     for r in found:
         by_child.setdefault((r.child_kana_key, r.child_birth_date), []).append(r)
