@@ -1,7 +1,8 @@
 """Reading and writing bookings outside the hot path (adapters/hot_path_sql.py books): one
 booking, 予約一覧, the bookings a closure or a change of the week reaches, the cancellation's
-write. Reads that serve a caller take its tenant filter from the service layer; the functions
-here never decide who may see what. Locking shared with settlement: service_layer/booking_rows.py.
+write, and settlement's (a child's bookings ahead, a use, an arrival). Reads that serve a caller
+take its tenant filter from the service layer; the functions here never decide who may see what.
+Locking shared with settlement: service_layer/booking_rows.py.
 """
 
 from __future__ import annotations
@@ -69,6 +70,53 @@ async def record_cancellation(session: AsyncSession, booking_id: uuid.UUID, **va
         sa.update(bookings)
         .where(bookings.c.id == booking_id)
         .values(**values, updated_at=sa.func.now())
+    )
+
+
+async def confirmed_of_child_from_for_update(
+    session: AsyncSession,
+    child_id: uuid.UUID,
+    from_day: date,
+    *,
+    child_municipality: str | None = None,
+) -> Sequence[Mapping[Any, Any]]:
+    """The child's confirmed bookings on or after ``from_day``, locked in id order (the lock
+    order, booking_rows.py); ``child_municipality``: only those made under that municipality's
+    certification."""
+    mine = [
+        bookings.c.child_id == child_id,
+        bookings.c.use_date >= from_day,
+        bookings.c.status == BookingStatus.CONFIRMED.value,
+    ]
+    if child_municipality is not None:
+        mine.append(bookings.c.child_municipality == child_municipality)
+    return (
+        (
+            await session.execute(
+                sa.select(bookings).where(*mine).order_by(bookings.c.id).with_for_update()
+            )
+        )
+        .mappings()
+        .all()
+    )
+
+
+async def record_settlement(session: AsyncSession, booking_id: uuid.UUID, **values: Any) -> None:
+    """The booking's status and the minutes it consumed, its penalty and over-cap minutes (the
+    caller decides)."""
+    await session.execute(
+        sa.update(bookings)
+        .where(bookings.c.id == booking_id)
+        .values(**values, updated_at=sa.func.now())
+    )
+
+
+async def mark_in_use(session: AsyncSession, booking_id: uuid.UUID) -> None:
+    """A confirmed booking's child has arrived (any other status stays as it is)."""
+    await session.execute(
+        sa.update(bookings)
+        .where(bookings.c.id == booking_id, bookings.c.status == BookingStatus.CONFIRMED.value)
+        .values(status=BookingStatus.IN_USE.value, updated_at=sa.func.now())
     )
 
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tsuen_booking.adapters.orm import children, pending_certification_updates
+from tsuen_booking.adapters import children_store
 from tsuen_booking.domain.booking import BookingStatus
 from tsuen_booking.domain.errors import NotFound
 from tsuen_booking.service_layer import moves, settlement
@@ -66,24 +64,7 @@ class EventHandlers:
                 event.considerations.model_dump(mode="json") if event.considerations else None
             ),
         }
-        stmt = insert(children).values(**values, revoked_from=None)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["child_id"],
-                set_={
-                    **{k: stmt.excluded[k] for k in values if k != "child_id"},
-                    # A new certification starts clean; the same one keeps its revocation.
-                    "revoked_from": sa.case(
-                        (
-                            children.c.certification_id == stmt.excluded.certification_id,
-                            children.c.revoked_from,
-                        ),
-                        else_=None,
-                    ),
-                    "updated_at": sa.func.now(),
-                },
-            )
-        )
+        await children_store.certify(session, values)
         if home_before is not None and home_before != envelope.municipality:
             # 転入 (issue 17.3): the same child, a new home; the month's hours carry over. What
             # the old home booked from the new start is void first, whichever of the move's two
@@ -110,47 +91,21 @@ class EventHandlers:
         self, session: AsyncSession, envelope: EventEnvelope, event: ChildCertified
     ) -> None:
         """Apply (once) a change or revocation of this certification that arrived before it."""
-        pending = (
-            (
-                await session.execute(
-                    sa.delete(pending_certification_updates)
-                    .where(
-                        pending_certification_updates.c.certification_id == event.certification_id,
-                        pending_certification_updates.c.child_id == event.child_id,
-                    )
-                    .returning(pending_certification_updates)
-                )
-            )
-            .mappings()
-            .first()
-        )
+        pending = await children_store.take_pending(session, event.child_id, event.certification_id)
         if pending is None:
             return
-        mine = (
-            children.c.child_id == event.child_id,
-            children.c.certification_id == event.certification_id,
-        )
         if pending["guardian_email"] is not None:
-            await session.execute(
-                sa.update(children)
-                .where(*mine)
-                .values(
-                    guardian_id=pending["guardian_id"],
-                    guardian_email=pending["guardian_email"],
-                    updated_at=sa.func.now(),
-                )
+            await children_store.apply_guardian(
+                session,
+                event.child_id,
+                event.certification_id,
+                guardian_id=pending["guardian_id"],
+                guardian_email=pending["guardian_email"],
             )
         revoked_from = pending["revoked_from"]
         if revoked_from is not None:
-            await session.execute(
-                sa.update(children)
-                .where(*mine)
-                .values(
-                    revoked_from=sa.func.least(
-                        sa.func.coalesce(children.c.revoked_from, revoked_from), revoked_from
-                    ),
-                    updated_at=sa.func.now(),
-                )
+            await children_store.revoke_no_later_than(
+                session, event.child_id, event.certification_id, from_day=revoked_from
             )
             cancelled = await settlement.cancel_from(
                 self.ctx,
@@ -162,50 +117,17 @@ class EventHandlers:
             )
             log.info("early revocation applied", child_id=str(event.child_id), cancelled=cancelled)
 
-    async def _remember(self, session: AsyncSession, values: dict[str, object]) -> None:
-        """Keep a change or revocation for a certification not known yet (a tombstone)."""
-        stmt = insert(pending_certification_updates).values(**values)
-        table = pending_certification_updates.c
-        updates: dict[str, object] = {"updated_at": sa.func.now()}
-        if "revoked_from" in values:
-            # The earliest end wins if several revocations arrive early.
-            updates["revoked_from"] = sa.func.least(
-                sa.func.coalesce(table.revoked_from, stmt.excluded.revoked_from),
-                stmt.excluded.revoked_from,
-            )
-            updates["revocation_reason"] = sa.case(
-                (
-                    sa.or_(
-                        table.revoked_from.is_(None),
-                        stmt.excluded.revoked_from <= table.revoked_from,
-                    ),
-                    stmt.excluded.revocation_reason,
-                ),
-                else_=table.revocation_reason,
-            )
-        if "guardian_email" in values:
-            updates["guardian_id"] = stmt.excluded.guardian_id
-            updates["guardian_email"] = stmt.excluded.guardian_email
-        await session.execute(
-            stmt.on_conflict_do_update(index_elements=["certification_id"], set_=updates)
-        )
-
     async def certification_revoked(
         self, session: AsyncSession, envelope: EventEnvelope, event: CertificationRevoked
     ) -> None:
-        updated = await session.execute(
-            sa.update(children)
-            .where(
-                children.c.child_id == event.child_id,
-                children.c.certification_id == event.certification_id,
-            )
-            .values(revoked_from=event.effective_date, updated_at=sa.func.now())
-            .returning(children.c.child_id)
+        revoked = await children_store.revoke(
+            session, event.child_id, event.certification_id, from_day=event.effective_date
         )
-        if updated.first() is None:
+        if not revoked:
             # Not the certification on the child's row: kept until it arrives (a renewal, a
-            # relay's reordering); harmless if it never does (superseded by a move).
-            await self._remember(
+            # relay's reordering); harmless if it never does (superseded by a move). The
+            # earliest end wins if several revocations arrive early.
+            await children_store.remember(
                 session,
                 {
                     "certification_id": event.certification_id,
@@ -263,22 +185,16 @@ class EventHandlers:
         self, session: AsyncSession, envelope: EventEnvelope, event: CertificationChanged
     ) -> None:
         # A change application (保護者の変更, new e-mail): later notices go to the new address.
-        updated = await session.execute(
-            sa.update(children)
-            .where(
-                children.c.child_id == event.child_id,
-                children.c.certification_id == event.certification_id,
-            )
-            .values(
-                guardian_id=event.guardian_id,
-                guardian_email=str(event.guardian_email),
-                updated_at=sa.func.now(),
-            )
-            .returning(children.c.child_id)
+        changed = await children_store.change_guardian(
+            session,
+            event.child_id,
+            event.certification_id,
+            guardian_id=event.guardian_id,
+            guardian_email=str(event.guardian_email),
         )
-        if updated.first() is None:
+        if not changed:
             # Out of order (ChildCertified not here yet): applied when it arrives.
-            await self._remember(
+            await children_store.remember(
                 session,
                 {
                     "certification_id": event.certification_id,

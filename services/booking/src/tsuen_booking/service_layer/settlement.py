@@ -12,11 +12,10 @@ import math
 import uuid
 from datetime import date
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tsuen_booking.adapters import booking_store
 from tsuen_booking.adapters import repository as repo
-from tsuen_booking.adapters.orm import bookings
 from tsuen_booking.domain.booking import ACTIVE_STATUSES, BookingStatus
 from tsuen_booking.domain.errors import BOOKING_NOT_FOUND_JA, NotFound
 from tsuen_booking.domain.ledger import MonthAccount
@@ -53,21 +52,8 @@ async def cancel_from(
 ) -> int:
     """The system cancels a child's active bookings on or after ``from_day``; no hours used.
     ``child_municipality``: only those made under that municipality's certification."""
-    mine = [
-        bookings.c.child_id == child_id,
-        bookings.c.use_date >= from_day,
-        bookings.c.status == BookingStatus.CONFIRMED.value,
-    ]
-    if child_municipality is not None:
-        mine.append(bookings.c.child_municipality == child_municipality)
-    rows = (
-        (
-            await session.execute(
-                sa.select(bookings).where(*mine).order_by(bookings.c.id).with_for_update()
-            )
-        )
-        .mappings()
-        .all()
+    rows = await booking_store.confirmed_of_child_from_for_update(
+        session, child_id, from_day, child_municipality=child_municipality
     )
     for row in sorted(rows, key=lambda r: (r["use_date"], r["start_time"], r["id"])):
         await cancel_locked(
@@ -135,18 +121,15 @@ async def settle(
     )
     over_cap = sum(e.minutes for e in penalty if e.kind == "over_cap")
     in_cap_penalty = sum(e.minutes for e in penalty if e.kind == "penalty")
-    await session.execute(
-        sa.update(bookings)
-        .where(bookings.c.id == booking_id)
-        .values(
-            # A late-cancelled booking stays cancelled; only its late pickup is added.
-            status=row["status"] if late_cancelled else status.value,
-            consumed_minutes=(row["consumed_minutes"] if late_cancelled else held_minutes(row))
-            + in_cap_penalty,
-            penalty_minutes=penalty_minutes,
-            over_cap_minutes=over_cap,
-            updated_at=sa.func.now(),
-        )
+    await booking_store.record_settlement(
+        session,
+        booking_id,
+        # A late-cancelled booking stays cancelled; only its late pickup is added.
+        status=row["status"] if late_cancelled else status.value,
+        consumed_minutes=(row["consumed_minutes"] if late_cancelled else held_minutes(row))
+        + in_cap_penalty,
+        penalty_minutes=penalty_minutes,
+        over_cap_minutes=over_cap,
     )
     facility_policy = ctx.policy(row["municipality"])
     facility, _ = await facility_of(session, row["facility_id"])
@@ -199,8 +182,5 @@ async def settle(
 
 
 async def mark_checked_in(session: AsyncSession, booking_id: uuid.UUID) -> None:
-    await session.execute(
-        sa.update(bookings)
-        .where(bookings.c.id == booking_id, bookings.c.status == BookingStatus.CONFIRMED.value)
-        .values(status=BookingStatus.IN_USE.value, updated_at=sa.func.now())
-    )
+    """CheckedIn: the child is there (a booking no longer confirmed stays as it is)."""
+    await booking_store.mark_in_use(session, booking_id)
