@@ -37,7 +37,7 @@ class IssuedCode:
 class FacilityCodes(ServiceCore):
     async def current_code(self, facility_id: uuid.UUID) -> IssuedCode:
         now = self.now()
-        async with self.sessions() as session, session.begin():
+        async with self.transaction() as session:
             keys = await repo.ensure_key(session, facility_id, self.key_box)
         step = self.token_clock.step_at(now)
         token = issue_token(keys.current, facility_id, step)
@@ -56,12 +56,12 @@ class FacilityCodes(ServiceCore):
             return await repo.facility_name(session, facility_id)
 
     async def rotate_key(self, facility_id: uuid.UUID) -> None:
-        async with self.sessions() as session, session.begin():
+        async with self.transaction() as session:
             await repo.rotate_key(session, facility_id, self.now(), self.key_box)
         log.info("facility code key rotated", facility_id=str(facility_id))
 
     async def reseal_keys(self) -> int:
-        async with self.sessions() as session, session.begin():
+        async with self.transaction() as session:
             changed = await repo.reseal_keys(session, self.key_box)
         log.info("facility code keys resealed", keys=changed)
         return changed

@@ -20,7 +20,7 @@ class NoShowSweep(ServiceCore):
         at = at or self.now()
         total = 0
         while True:
-            async with self.sessions() as session, session.begin():
+            async with self.transaction() as session:
                 records = await repo.due_no_shows(session, at, batch_size)
                 for record in records:
                     if not record.visit.is_no_show(at):

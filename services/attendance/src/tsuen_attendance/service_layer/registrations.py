@@ -61,7 +61,7 @@ class Registrations(FacilityCodes):
         """What the guardian sees after scanning: their bookings today at that facility."""
         now = self.now()
         guardian_id = guardian_id_of(guardian)
-        async with self.sessions() as session, session.begin():
+        async with self.transaction() as session:
             facility_id = await self._verified_facility(session, token, now)
             records = await repo.visits_of_guardian(
                 session, guardian_id, jst_day(now), facility_id=facility_id
@@ -156,7 +156,7 @@ class Registrations(FacilityCodes):
     ) -> Registration:
         """代理登録: staff register for a guardian who cannot scan; who did it is recorded."""
         now = self.now()
-        async with self.sessions() as session, session.begin():
+        async with self.transaction() as session:
             record = await repo.get_visit(session, booking_id, for_update=True)
             if (
                 record is None

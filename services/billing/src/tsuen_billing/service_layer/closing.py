@@ -69,7 +69,7 @@ async def close_month(
             targets = await repo.facilities_with_pending(session, month)
     for target in targets:
         try:
-            async with ctx.sessions() as session, session.begin():
+            async with ctx.transaction() as session:
                 done = await _close_facility(ctx, session, target, month, now)
         except PricesMissing as exc:
             if facility_id is not None:

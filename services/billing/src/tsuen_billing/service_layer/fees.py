@@ -49,7 +49,7 @@ async def set_cost_item(
     ctx: Billing, principal: Principal, facility_id: uuid.UUID, item: CostItem
 ) -> None:
     assert principal.municipality is not None  # staff tokens always carry it
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         earliest = first_open_day(await repo.latest_close(session, facility_id))
         if earliest is not None and item.effective_from < earliest:
             raise CostItemInClosedMonth(

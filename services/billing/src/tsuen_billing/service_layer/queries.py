@@ -144,7 +144,7 @@ async def set_fee_category(
 ) -> None:
     """An officer records the household's fee category from a day on (the child must be
     certified by the officer's municipality)."""
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         if municipality not in await repo.child_municipalities(session, child_id):
             raise NotFound(f"child {child_id} not found", message_ja=CHILD_NOT_FOUND_JA)
         await repo.set_fee_category(

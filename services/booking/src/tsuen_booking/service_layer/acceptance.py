@@ -30,7 +30,7 @@ async def record_acceptance(
     Accepting needs the interview recorded as held there, or an officer's reason
     (domain/acceptance.py); who recorded it, and any reason, stay with the acceptance.
     """
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         frow = await repo.facility_row(session, facility_id)
         if frow is None or not principal.can_access_facility(
             frow["municipality"], str(facility_id)

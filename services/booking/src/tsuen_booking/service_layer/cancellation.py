@@ -244,7 +244,7 @@ async def cancel_bulk(
     now = ctx.clock()
     ids = sorted(set(booking_ids))
     bulk_id = uuid.uuid4()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         rows = await booking_store.bookings_for_update(session, ids)
         found = {r["id"]: r for r in rows if can_see_booking(principal, r)}
         missing = [str(i) for i in ids if i not in found]

@@ -188,7 +188,7 @@ async def apply(
     today = now.date()
     _check_start(week, today)
     change_id = uuid.uuid4()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         # FOR UPDATE on the facility row: a booking takes it FOR SHARE first, so none is made
         # while this runs, and one waiting sees the new week (its row version changed).
         row = await _facility(ctx, session, principal, facility_id, lock=True)

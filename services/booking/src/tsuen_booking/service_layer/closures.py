@@ -88,7 +88,7 @@ async def close(
             "a closure cannot start in the past", message_ja="過去の日は休園にできません。"
         )
     closure_id = uuid.uuid4()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         row = await _facility_for_staff(ctx, session, principal, facility_id)
         spec = FacilitySpec.model_validate(
             {k: v for k, v in facility_out(row).items() if k not in ("id", "municipality")}

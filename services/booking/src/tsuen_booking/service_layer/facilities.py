@@ -104,7 +104,7 @@ async def register(
     facility_id = spec.id or uuid.uuid4()
     spec.to_domain(facility_id, municipality)
     row = {**spec.to_row(), "id": facility_id, "municipality": municipality}
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         if await repo.facility_row(session, facility_id) is not None:
             raise Conflict(
                 f"facility {facility_id} is already registered",
@@ -119,7 +119,7 @@ async def register(
 async def seed(ctx: Context, specs: list[tuple[str, FacilitySpec]]) -> int:
     """Insert facilities that are not there yet (by id); returns how many were new."""
     added = 0
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         for municipality, spec in specs:
             assert spec.id is not None
             spec.to_domain(spec.id, municipality)
@@ -141,7 +141,7 @@ async def update(
     ctx: Context, principal: Principal, facility_id: uuid.UUID, patch: FacilityPatch
 ) -> dict[str, Any]:
     changes = patch.model_dump(mode="json", exclude_unset=True)
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         row = await repo.facility_row(session, facility_id, lock=True)
         if row is None or not can_see_facility(ctx, principal, row):
             raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
@@ -326,7 +326,7 @@ async def set_favourite(
     if principal.role is not Role.GUARDIAN:
         raise Forbidden("favourites belong to a guardian")
     guardian_id = claim_uuid(principal.guardian_id)
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         row = await repo.facility_row(session, facility_id)
         if row is None or not can_see_facility(ctx, principal, row):
             raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)

@@ -82,7 +82,7 @@ async def request(
             message_ja="初回面談の希望日時は、現在より後の日時をご指定ください。",
         )
     interview_id = uuid.uuid4()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         frow = await repo.facility_row(session, facility_id)
         if frow is None or not can_see_facility(ctx, principal, frow):
             raise NotFound(f"facility {facility_id} not found", message_ja=FACILITY_NOT_FOUND_JA)
@@ -135,7 +135,7 @@ async def schedule(
             "the interview time must be in the future",
             message_ja="面談の日時は、現在より後の日時をご指定ください。",
         )
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         row = await interview_store.interview(session, interview_id, lock=True)
         if row is None or not principal.can_access_facility(
             row["municipality"], str(row["facility_id"])
@@ -211,7 +211,7 @@ async def record_held(
     note: str | None,
 ) -> dict[str, Any]:
     """面談記録: the facility records that the interview took place, with the health check."""
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         row = await interview_store.interview(session, interview_id, lock=True)
         if row is None or not principal.can_access_facility(
             row["municipality"], str(row["facility_id"])
@@ -255,7 +255,7 @@ async def cancel(
     taken place cannot be cancelled any more.
     """
     now = ctx.clock()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         row = await interview_store.interview(session, interview_id, lock=True)
         if row is None or not can_see_booking(principal, row):
             raise NotFound(f"interview {interview_id} not found", message_ja=INTERVIEW_NOT_FOUND_JA)

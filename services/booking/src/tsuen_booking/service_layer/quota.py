@@ -93,7 +93,7 @@ async def reconcile(ctx: Context, *, batch: int = RECONCILE_BATCH) -> tuple[int,
     """
     differences: list[Difference] = []
     checked = 0
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         await ledger_scan.read_one_snapshot(session)
         after: tuple[uuid.UUID, str] | None = None
         while True:

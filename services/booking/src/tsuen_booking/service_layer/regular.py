@@ -96,7 +96,7 @@ async def apply(ctx: Context, principal: Principal, req: RegularPlanRequest) -> 
     if principal.role not in (Role.GUARDIAN, Role.FACILITY_STAFF):
         raise Forbidden("a guardian applies for 定期利用, or the facility registers it")
     plan_id = uuid.uuid4()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         frow = await repo.facility_row(session, req.facility_id)
         if frow is None or not can_see_facility(ctx, principal, frow):
             raise NotFound(
@@ -164,7 +164,7 @@ async def decide(
 ) -> dict[str, Any]:
     """Approve or decline an application; the guardian is told either way. An approved plan's
     occurrences are booked at once for the booking horizon (this month and the next)."""
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         row = await regular_store.plan(session, plan_id, lock=True)
         if row is None or not principal.can_access_facility(
             row["municipality"], str(row["facility_id"])
@@ -246,7 +246,7 @@ async def end(
             message_ja="定期利用の最終日に過去の日は指定できません。今日以降の日をご指定ください。",
         )
     bulk_id = uuid.uuid4()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         # Lock order: plan → its bookings (by id) → months → cells, as generate and bulk cancel.
         row = await regular_store.plan(session, plan_id, lock=True)
         if row is None or not can_see_booking(principal, row):

@@ -80,7 +80,7 @@ async def _announce(
     """One mail for a run of a plan's bookings (RegularPlanBooked), not one per occurrence."""
     if not booked and not skipped:
         return
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         frow = await repo.facility_row(session, row["facility_id"])
         child = await repo.get_child(session, row["child_id"])
         assert frow is not None
@@ -142,7 +142,7 @@ async def generate(
             skipped.append({"date": day, "reason": "already generated"})
             continue
         try:
-            async with ctx.sessions() as session, session.begin():
+            async with ctx.transaction() as session:
                 # The plan again, share-locked: ending it (which locks it) while this runs must
                 # not leave an occurrence booked after its new last day.
                 current = await regular_store.plan(session, plan_id, share=True)

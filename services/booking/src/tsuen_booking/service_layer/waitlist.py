@@ -138,7 +138,7 @@ async def join(ctx: Context, principal: Principal, request: BookingRequest) -> d
     if principal.role is not Role.GUARDIAN:
         raise Forbidden("only a guardian can join a wait list")
     now = ctx.clock()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         frow, child, accepted = await repo.facility_child_acceptance(
             session, request.facility_id, request.child_id
         )
@@ -255,7 +255,7 @@ async def accept(ctx: Context, principal: Principal, entry_id: uuid.UUID) -> dic
     booking rule, in one transaction. A refusal leaves the hold as it was."""
     now = ctx.clock()
     expired: Mapping[Any, Any] | None = None
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         row = await _locked(session, principal, entry_id)
         if row["status"] != EntryStatus.OFFERED.value:
             raise Conflict(f"entry {entry_id} has no offer", message_ja=_NOT_OFFERED_JA)
@@ -293,7 +293,7 @@ async def accept(ctx: Context, principal: Principal, entry_id: uuid.UUID) -> dic
 async def leave(ctx: Context, principal: Principal, entry_id: uuid.UUID) -> dict[str, Any]:
     """Leave the list at any time; with an offer, that declines it and the place passes on."""
     now = ctx.clock()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         row = await _locked(session, principal, entry_id)
         if row["status"] not in _ACTIVE:
             raise Conflict(

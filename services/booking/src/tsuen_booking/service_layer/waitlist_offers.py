@@ -61,7 +61,7 @@ async def sweep_day(ctx: Context, facility_id: uuid.UUID, day: date) -> int:
     """Expire the day's unanswered holds, end what can no longer be offered, and offer the free
     places to the first waiting children whose spans fit. Returns how many were offered."""
     now = ctx.clock()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         await store.lock_day(session, facility_id, day)
         frow = await repo.facility_row(session, facility_id, share=True)
         if frow is None:

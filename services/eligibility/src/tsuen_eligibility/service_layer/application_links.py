@@ -63,7 +63,7 @@ async def issue_link(
     url = f"{ctx.settings.application_url_base}?" + urlencode(
         {"municipality": municipality, "token": token}
     )
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         await ratelimit.check(
             session,
             rate_limits,

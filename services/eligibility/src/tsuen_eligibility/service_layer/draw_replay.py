@@ -17,7 +17,7 @@ from tsuen_eligibility.service_layer.errors import Invalid
 async def limit_replays(ctx: Eligibility, *, client: str | None) -> None:
     """Raise RateLimited past the per-client replay rate (tsuen_common.ratelimit)."""
     rate = Rate(ctx.settings.replays_per_client_per_minute, timedelta(minutes=1))
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         await ratelimit.check(
             session, rate_limits, [(ratelimit.client_key("replay", client), rate)], now=ctx.now()
         )

@@ -25,7 +25,7 @@ async def set_priority_tier(
             f"{list(tiers) or 'no tiers'}",
             message_ja="指定された優先順位の区分は、この市区町村にはありません。区分をご確認ください。",
         )
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         app = await application_to_decide(session, municipality, application_id)
         await check_not_on_a_closed_list(session, app.id)
         if await waitlist.entry_for(session, app.id) is not None:

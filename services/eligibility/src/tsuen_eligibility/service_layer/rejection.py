@@ -30,7 +30,7 @@ async def reject(
 ) -> dict[str, Any]:
     """Rejection: no account e-mail (ApplicationRejected is for audit and metrics)."""
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         app = await application_to_decide(session, municipality, application_id)
         if app.status not in ("pending", "waitlisted"):
             raise Conflict(

@@ -29,7 +29,7 @@ async def close_round(
     ctx: Eligibility, *, municipality: str, round_id: uuid.UUID, actor: str
 ) -> dict[str, Any]:
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         rnd = await locked_round(session, municipality, round_id)
         if rnd.status == "closed":
             raise Conflict(

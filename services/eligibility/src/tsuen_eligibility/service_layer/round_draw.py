@@ -33,7 +33,7 @@ async def draw_round(
 ) -> dict[str, Any]:
     now = ctx.now()
     today = now.date()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         rnd = await locked_round(session, municipality, round_id)
         if rnd.status == "drawn":
             raise Conflict(

@@ -124,7 +124,7 @@ async def open_round(
         )
     seed = new_seed()
     round_id = uuid.uuid4()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         await lottery_store.add_round(
             session,
             id=round_id,

@@ -65,7 +65,7 @@ async def submit_application(
     application_id = uuid.uuid4()
     child_key = kana_key(form.child.kana)
     try:
-        async with ctx.sessions() as session, session.begin():
+        async with ctx.transaction() as session:
             link = await _usable_link(session, municipality, form.link_token, now)
             await _refuse_duplicate(session, municipality, child_key, form, link.email)
             checks = await child_checks(

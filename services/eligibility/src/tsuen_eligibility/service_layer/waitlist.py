@@ -141,7 +141,7 @@ async def decline(
     actor: str,
 ) -> dict[str, Any]:
     """The guardian declines the place (recorded by an officer); the next 補欠 moves up."""
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         entry = await lottery_store.entry_in_round_for_update(
             session, municipality=municipality, round_id=round_id, application_id=application_id
         )
@@ -184,7 +184,7 @@ async def decline(
 async def lapse_acceptances(ctx: Eligibility, *, on: date) -> int:
     """Winners and promoted 補欠 past their acceptance deadline lose the place (idempotent)."""
     lapsed = 0
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         rows = await lottery_store.places_past_deadline(session, HOLDING, on)
         for entry in rows:
             if not is_lapsed(entry.acceptance_deadline, on):

@@ -47,7 +47,7 @@ def _view(found: store.ManagedAccount) -> AccountView:
 
 
 async def list_accounts(ctx: Identity, municipality: str) -> list[AccountView]:
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         return [_view(a) for a in await store.managed_accounts(session, municipality)]
 
 
@@ -63,7 +63,7 @@ async def set_enabled(
     transaction, so each portal session ends at its next refresh) or enable again. Doing it
     twice changes nothing and records nothing the second time."""
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         found = await store.managed_account(session, account_id)
         if found is None or not is_managed_by(found.stored.account, municipality):
             raise account_not_found()
@@ -95,5 +95,5 @@ async def set_enabled(
 
 
 async def audit(ctx: Identity, municipality: str) -> list[store.AuditEntry]:
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         return await store.audit_entries(session, municipality, AUDIT_LIMIT)

@@ -176,7 +176,7 @@ async def create_account(
         facility_id=facility_id,
     )
     account.principal()  # the role's tenant claims must be complete (raises ValueError)
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         if not await repo.insert_account(session, account):
             raise EmailTaken("an account with this e-mail address exists already")
         await _issue_link(ctx, session, account, LinkPurpose.SET_PASSWORD)
@@ -196,7 +196,7 @@ async def create_account(
 
 async def check_link(ctx: Identity, token: str) -> LinkInfo:
     """What the link is for and until when; raises LinkUnknown, LinkUsed or LinkExpired."""
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         stored = await repo.link_for_update(session, digest(token))
     if stored is None:
         raise _unknown_link(ctx)
@@ -208,7 +208,7 @@ async def set_password(ctx: Identity, token: str, password: str) -> None:
     """Set the password with a one-time link. Ends every open link and session of the account
     (a reset means someone else may have had the old password)."""
     token_digest = digest(token)
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         stored = await repo.link_for_update(session, token_digest)
         account = await repo.account_by_id(session, stored.account_id) if stored else None
     if stored is None or account is None:
@@ -217,7 +217,7 @@ async def set_password(ctx: Identity, token: str, password: str) -> None:
     check_password(password, email=account.account.email)
     password_hash = await ctx.passwords.hash(password)  # slow: outside the transaction
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         again = await repo.link_for_update(session, token_digest)
         assert again is not None
         # Checked again under the row lock: two tabs sending the same link set it once.
@@ -239,7 +239,7 @@ async def request_reset(ctx: Identity, email: str, *, client: str) -> None:
         (throttle_key("reset-client", client), ctx.policy.client_resets),
         (throttle_key("reset-email", email), ctx.policy.email_resets),
     )
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         states = [await repo.throttle(session, key, for_update=True) for key, _ in keys]
         if any(state.blocked(now) is not None for state in states):
             # Counted nowhere: a blocked client must not use up the address's requests too.

@@ -93,7 +93,7 @@ async def login(
     now = ctx.now()
     email_key = throttle_key("login-email", email)
     client_key = throttle_key("login-client", client)
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         blocked = [
             until
             for key in (email_key, client_key)
@@ -111,9 +111,9 @@ async def login(
         raise login_failed()
     assert stored is not None
     if needs_second_factor(str(stored.account.role), ctx.second_factor_roles):
-        async with ctx.sessions() as session, session.begin():
+        async with ctx.transaction() as session:
             return await _challenge(ctx, session, stored.account)
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         await repo.clear_throttle(session, email_key)
         tokens = await _open_session(ctx, session, stored.account, ctx.now())
     log.info("logged in", account_id=str(stored.account.id), role=str(stored.account.role))
@@ -143,7 +143,7 @@ async def _count_failure(
     ctx: Identity, email_key: str, client_key: str, account: Account | None
 ) -> None:
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         before = await repo.throttle(session, email_key, for_update=True)
         after = before.register(ctx.policy.account_lockout, now)
         await repo.save_throttle(session, email_key, after)
@@ -172,7 +172,7 @@ async def refresh(ctx: Identity, refresh_token: str) -> Tokens:
     token_digest = digest(refresh_token)
     now = ctx.now()
     reused = False
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         stored = await repo.refresh_for_update(session, token_digest)
         account = await repo.account_by_id(session, stored.account_id) if stored else None
         if stored is None or account is None or not may_log_in(account.account):
@@ -195,21 +195,21 @@ async def refresh(ctx: Identity, refresh_token: str) -> Tokens:
 async def purge(ctx: Identity, *, keep: timedelta) -> dict[str, int]:
     """Housekeeping: delete links, sessions and counters dead for longer than ``keep``."""
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         purged = await repo.purge(session, before=now - keep, now=now)
         purged["login_challenges"] = await store.purge_challenges(session, before=now - keep)
         return purged
 
 
 async def logout(ctx: Identity, refresh_token: str) -> None:
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         await repo.revoke_refresh(session, digest(refresh_token), ctx.now())
 
 
 async def logout_all(ctx: Identity, account_id: uuid.UUID) -> None:
     """Every refresh token of the account dies, and so does any session bound to the old
     generation (the portal's sessions check it when they refresh)."""
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         await repo.revoke_all_refresh(session, account_id, ctx.now())
         await repo.bump_generation(session, account_id)
     log.info("logged out everywhere", account_id=str(account_id))
@@ -222,7 +222,7 @@ class Profile:
 
 
 async def profile(ctx: Identity, account_id: uuid.UUID) -> Profile | None:
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         stored = await repo.account_by_id(session, account_id)
         if stored is None:
             return None

@@ -36,7 +36,7 @@ async def complete(ctx: Identity, challenge: str, code: str, *, client: str) -> 
     lockout), 410 (unknown, used, expired or out of tries: log in again)."""
     token_digest = digest(challenge)
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         stored = await store.challenge_for_update(session, token_digest)
         if (
             stored is None
@@ -73,7 +73,7 @@ async def complete(ctx: Identity, challenge: str, code: str, *, client: str) -> 
 async def reset(ctx: Identity, email: str) -> bool:
     """Forget the account's authenticator (a lost phone): the next login enrols a new one.
     Every session of the account ends too."""
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         stored = await repo.account_by_email(session, normalise_email(email))
         if stored is None:
             return False
