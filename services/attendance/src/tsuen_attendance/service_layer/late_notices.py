@@ -27,7 +27,7 @@ async def give(
     """Record the notice (a second one of the same kind replaces the first). Only the
     booking's guardian; anyone else's booking looks missing."""
     now = service.now()
-    async with service.sessions() as session, session.begin():
+    async with service.transaction() as session:
         record = await repo.get_visit(session, booking_id, for_update=True)
         if (
             record is None
