@@ -8,7 +8,6 @@ order: ``booking_rows.py``).
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import date
 
@@ -19,6 +18,7 @@ from tsuen_booking.adapters import repository as repo
 from tsuen_booking.domain.booking import ACTIVE_STATUSES, BookingStatus
 from tsuen_booking.domain.errors import BOOKING_NOT_FOUND_JA, NotFound
 from tsuen_booking.domain.ledger import MonthAccount
+from tsuen_booking.domain.settlement import late_pickup_of_late_cancellation, over_cap_fee_yen
 from tsuen_booking.service_layer.booking_rows import (
     facility_of,
     held_balances,
@@ -89,13 +89,13 @@ async def settle(
     row = await locked_booking(session, booking_id)
     if row is None:
         raise NotFound(f"booking {booking_id} not found", message_ja=BOOKING_NOT_FOUND_JA)
-    late_cancelled = (
-        BookingStatus(row["status"]) is BookingStatus.CANCELLED
-        and status is BookingStatus.USED
-        and penalty_minutes > 0
-        and row["consumed_minutes"] > 0  # a late cancellation: the booked time is consumed
-        and row["penalty_minutes"] == 0  # its late pickup not charged yet
-        and row["over_cap_minutes"] == 0
+    late_cancelled = late_pickup_of_late_cancellation(
+        status=BookingStatus(row["status"]),
+        outcome=status,
+        penalty_minutes=penalty_minutes,
+        consumed_minutes=row["consumed_minutes"],
+        charged_penalty_minutes=row["penalty_minutes"],
+        charged_over_cap_minutes=row["over_cap_minutes"],
     )
     if BookingStatus(row["status"]) not in ACTIVE_STATUSES and not late_cancelled:
         log.info("settlement skipped", booking_id=str(booking_id), status=row["status"])
@@ -134,8 +134,7 @@ async def settle(
     facility_policy = ctx.policy(row["municipality"])
     facility, _ = await facility_of(session, row["facility_id"])
     charged = over_cap > 0 and facility_policy.attendance.overcap_fee_applies
-    # "1時間ごとに追加料金": every started hour beyond the cap, at the facility's rate.
-    fee_yen = math.ceil(over_cap / 60) * facility.extra_hour_fee_yen if charged else 0
+    fee_yen = over_cap_fee_yen(over_cap, facility.extra_hour_fee_yen) if charged else 0
     if charged:
         child = await repo.get_child(session, row["child_id"])
         assert child is not None
