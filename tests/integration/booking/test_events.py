@@ -336,6 +336,16 @@ async def test_a_revocation_and_a_change_before_the_certification_are_applied_wh
         await app.state.ctx.close()
 
 
+async def deliver(
+    harness: Harness, payload: EventPayload, handler: Any, municipality: str = KAKEGAWA
+) -> None:
+    """An eligibility event straight to booking's handler, in its own transaction (as the
+    consumer's inbox runs it), without Kafka."""
+    envelope = EventEnvelope.wrap(payload, municipality=municipality, producer="eligibility")
+    async with harness.ctx.transaction() as session:
+        await handler(session, envelope, payload)
+
+
 async def test_an_early_revocation_of_a_renewed_certification_cancels_the_later_bookings(
     harness: Harness,
 ) -> None:
@@ -357,15 +367,10 @@ async def test_an_early_revocation_of_a_renewed_certification_cancels_the_later_
     )
     handlers = EventHandlers(harness.ctx)
 
-    async def deliver(payload: EventPayload, handler: Any) -> None:
-        envelope = EventEnvelope.wrap(payload, municipality=KAKEGAWA, producer="eligibility")
-        async with harness.ctx.sessions() as session, session.begin():
-            await handler(session, envelope, payload)
-
-    await deliver(revocation, handlers.certification_revoked)
+    await deliver(harness, revocation, handlers.certification_revoked)
     assert (await harness.quota(child, "2027-06"))["held_minutes"] == 120  # nothing yet
     for _ in range(2):  # the renewal published twice: the revocation applies once
-        await deliver(renewal, handlers.child_certified)
+        await deliver(harness, renewal, handlers.child_certified)
 
     statuses = {
         b["id"]: b["status"]
@@ -386,14 +391,9 @@ async def test_a_move_keeps_the_months_hours_and_voids_only_the_old_homes_bookin
     # ChildCertified first, then Chiyoda's revocation (same child id, hours carried).
     handlers = EventHandlers(harness.ctx)
 
-    async def deliver(payload: EventPayload, handler: Any, municipality: str) -> None:
-        envelope = EventEnvelope.wrap(payload, municipality=municipality, producer="eligibility")
-        async with harness.ctx.sessions() as session, session.begin():
-            await handler(session, envelope, payload)
-
     in_chiyoda = Child(uuid.uuid4(), uuid.uuid4(), CHIYODA)
     chiyoda_certification = certified(in_chiyoda)
-    await deliver(chiyoda_certification, handlers.child_certified, CHIYODA)
+    await deliver(harness, chiyoda_certification, handlers.child_certified, CHIYODA)
     chiyoda_en = await harness.register(CHIYODA)
     await harness.accept(CHIYODA, chiyoda_en, in_chiyoda)
     before = await harness.book(in_chiyoda, chiyoda_en, date(2027, 6, 14), time(10), time(12))
@@ -411,7 +411,7 @@ async def test_a_move_keeps_the_months_hours_and_voids_only_the_old_homes_bookin
             ),
         }
     )
-    await deliver(moved, handlers.child_certified, KAKEGAWA)
+    await deliver(harness, moved, handlers.child_certified)
     # Chiyoda's booking after the move is void already (the revocation has not come yet), and
     # June's account lives in Kakegawa with the two hours booked there before the move.
     home = await harness.scalar(
@@ -440,7 +440,7 @@ async def test_a_move_keeps_the_months_hours_and_voids_only_the_old_homes_bookin
     # The handler run twice (the inbox keeps a redelivery from it; this shows it would not
     # matter): nothing is voided twice.
     for _ in range(2):
-        await deliver(revocation, handlers.certification_revoked, CHIYODA)
+        await deliver(harness, revocation, handlers.certification_revoked, CHIYODA)
 
     async with harness.ctx.sessions() as session:
         statuses = dict(

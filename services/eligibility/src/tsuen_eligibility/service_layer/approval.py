@@ -61,7 +61,7 @@ async def approve(
     """認定: certify the child; ChildCertified drives the アカウント発行のお知らせ e-mail."""
     now = ctx.now()
     today = now.date()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         app = await application_to_decide(session, municipality, application_id)
         entry = await _check_approvable(session, municipality, app)
         # The registries may have changed since submission: check again on the decision day.

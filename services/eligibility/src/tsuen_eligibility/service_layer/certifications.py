@@ -134,7 +134,7 @@ async def change_certification(
     """変更申請 (address, phone, name, e-mail). A guardian's change of details waits for an
     officer (change_requests.py); an officer's applies now. A new e-mail address is used only
     once its owner confirms it (guardians.py)."""
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         cert = await _locked(session, municipality, certification_id)
         if not principal.can_access_guardian(municipality, str(cert.guardian_id)):
             raise NotFound(
@@ -264,7 +264,7 @@ async def revoke_certification(
     request: RevokeRequest,
     actor: str,
 ) -> dict[str, Any]:
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         cert = await _locked(session, municipality, certification_id)
         if cert.status != "active":
             raise Conflict(
@@ -290,7 +290,7 @@ async def expire_aged_out(ctx: Eligibility, *, on: date, batch: int = 500) -> in
     """
     total = 0
     while True:
-        async with ctx.sessions() as session, session.begin():
+        async with ctx.transaction() as session:
             rows = await certification_store.active_ended_before_for_update(
                 session, before=on, batch=batch
             )
