@@ -458,4 +458,19 @@ async def test_a_move_keeps_the_months_hours_and_voids_only_the_old_homes_bookin
     }
     quota = await harness.quota(in_kakegawa, "2027-06")
     assert (quota["held_minutes"], quota["remaining_minutes"]) == (180, 420)
+    # The guardian, signed in at the new home, sees the month's whole history.
+    listed = await harness.client.get("/v1/bookings", headers=auth(in_kakegawa.principal))
+    assert {b["id"]: b["status"] for b in listed.json()} == statuses
+    one = await harness.client.get(
+        f"/v1/bookings/{before.json()['id']}", headers=auth(in_kakegawa.principal)
+    )
+    assert one.status_code == 200, one.text
+    # Another guardian id at the new home does not.
+    stranger = Child(in_chiyoda.child_id, uuid.uuid4(), KAKEGAWA)
+    listed = await harness.client.get("/v1/bookings", headers=auth(stranger.principal))
+    assert listed.json() == []
+    hidden = await harness.client.get(
+        f"/v1/bookings/{before.json()['id']}", headers=auth(stranger.principal)
+    )
+    assert hidden.status_code == 404
     assert (await reconcile(harness.ctx))[1] == []

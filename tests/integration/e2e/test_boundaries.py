@@ -319,10 +319,14 @@ async def test_a_family_moving_mid_month_keeps_one_child_and_one_months_hours(
         remaining_minutes=480,
     )
     async with platform.client("booking") as booking:
-        # Read by Chiyoda's officer: the guardian's view follows the family to Kakegawa.
+        # The guardian, now Kakegawa's, still sees the Chiyoda booking; so does Chiyoda's officer.
         voided = ok(
-            await booking.get(f"/v1/bookings/{after_move['id']}", headers=platform.officer(CHIYODA))
+            await booking.get(
+                f"/v1/bookings/{after_move['id']}",
+                headers=platform.guardian(KAKEGAWA, kakegawa.guardian_id),
+            )
         )
+        ok(await booking.get(f"/v1/bookings/{after_move['id']}", headers=platform.officer(CHIYODA)))
         assert (voided["status"], voided["cancelled_by"], voided["consumed_minutes"]) == (
             "cancelled",
             "system",

@@ -37,6 +37,14 @@ async def booking(
     return (await session.execute(query)).mappings().first()
 
 
+async def booking_in_tenant(
+    session: AsyncSession, booking_id: uuid.UUID, tenant: sa.ColumnElement[bool]
+) -> Mapping[Any, Any] | None:
+    """The booking, if the caller's tenant (``access.tenant_filter``) reaches it."""
+    query = sa.select(bookings).where(bookings.c.id == booking_id, tenant)
+    return (await session.execute(query)).mappings().first()
+
+
 async def written_booking(session: AsyncSession, booking_id: uuid.UUID) -> Mapping[Any, Any]:
     """The booking as this transaction just wrote it (it exists)."""
     return (

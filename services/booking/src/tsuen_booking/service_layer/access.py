@@ -8,12 +8,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tsuen_booking.adapters.orm import children
 from tsuen_booking.domain.child import CertifiedChild
 from tsuen_booking.service_layer.context import claim_uuid
 from tsuen_common.auth import Principal, Role
 
 
 def can_see_booking(principal: Principal, row: Mapping[Any, Any]) -> bool:
+    """Who may act on this booking (a guardian: under their current home's certification;
+    reading a moved child's older bookings goes through :func:`tenant_filter`)."""
     match principal.role:
         case Role.PLATFORM_ADMIN:
             return True
@@ -43,9 +46,20 @@ def tenant_filter(principal: Principal, table: sa.Table) -> sa.ColumnElement[boo
                 c.facility_id == claim_uuid(principal.facility_id),
             )
         case Role.GUARDIAN:
+            guardian = claim_uuid(principal.guardian_id)
             return sa.and_(
-                c.child_municipality == principal.municipality,
-                c.guardian_id == claim_uuid(principal.guardian_id),
+                c.guardian_id == guardian,
+                sa.or_(
+                    c.child_municipality == principal.municipality,
+                    # A child who moved here (転入, issue 17.3) with this guardian's login: its
+                    # bookings from before the move are the family's history too.
+                    c.child_id.in_(
+                        sa.select(children.c.child_id).where(
+                            children.c.municipality == principal.municipality,
+                            children.c.guardian_id == guardian,
+                        )
+                    ),
+                ),
             )
 
 

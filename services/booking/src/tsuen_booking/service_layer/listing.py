@@ -12,7 +12,7 @@ from tsuen_booking.adapters import booking_store, interview_store
 from tsuen_booking.adapters.orm import bookings, interviews
 from tsuen_booking.domain.booking import ACTIVE_STATUSES, BookingStatus
 from tsuen_booking.domain.errors import BOOKING_NOT_FOUND_JA, InvalidRequest, NotFound
-from tsuen_booking.service_layer.access import can_see_booking, tenant_filter
+from tsuen_booking.service_layer.access import tenant_filter
 from tsuen_booking.service_layer.context import Context
 from tsuen_booking.service_layer.views import booking_out, interview_as_booking
 from tsuen_common.auth import Principal
@@ -83,8 +83,12 @@ async def list_bookings(
 
 
 async def get_booking(ctx: Context, principal: Principal, booking_id: uuid.UUID) -> dict[str, Any]:
+    """One booking the caller's tenant reaches (the same rule as 予約一覧's); another tenant's
+    is a 404 like a missing one."""
     async with ctx.sessions() as session:
-        row = await booking_store.booking(session, booking_id)
-    if row is None or not can_see_booking(principal, row):
+        row = await booking_store.booking_in_tenant(
+            session, booking_id, tenant_filter(principal, bookings)
+        )
+    if row is None:
         raise NotFound(f"booking {booking_id} not found", message_ja=BOOKING_NOT_FOUND_JA)
     return booking_out(row)
