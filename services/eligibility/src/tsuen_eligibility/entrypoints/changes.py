@@ -11,21 +11,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, StringConstraints
 
 from tsuen_common.auth import MunicipalityCode, OfficerDep, PrincipalDep, Role
 from tsuen_common.problems import error_responses
+from tsuen_eligibility.entrypoints.deps import CtxDep
 from tsuen_eligibility.service_layer import certifications, change_requests
-from tsuen_eligibility.service_layer.context import Eligibility
 
-
-async def _ctx(request: Request) -> Eligibility:
-    ctx: Eligibility = request.app.state.eligibility
-    return ctx
-
-
-CtxDep = Annotated[Eligibility, Depends(_ctx)]
 Status = Literal["pending", "approved", "rejected"]
 
 

@@ -7,23 +7,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from tsuen_common.auth import MunicipalityCode, OfficerDep
 from tsuen_common.problems import error_responses
-from tsuen_eligibility.service_layer.context import Eligibility
+from tsuen_eligibility.entrypoints.deps import CtxDep
 from tsuen_eligibility.service_layer.family_support import mark_family_support
-
-
-async def _ctx(request: Request) -> Eligibility:
-    ctx: Eligibility = request.app.state.eligibility
-    return ctx
-
-
-CtxDep = Annotated[Eligibility, Depends(_ctx)]
 
 
 class FamilySupportIn(BaseModel):

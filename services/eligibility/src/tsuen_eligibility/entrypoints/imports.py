@@ -10,27 +10,20 @@ carries it between the two steps. Answers name children: never cached (the edge'
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tsuen_common.auth import MunicipalityCode, OfficerDep
 from tsuen_common.problems import error_responses
-from tsuen_eligibility.entrypoints.deps import officer_of
+from tsuen_eligibility.entrypoints.deps import CtxDep, officer_of
 from tsuen_eligibility.entrypoints.schemas import ImportedOut
 from tsuen_eligibility.service_layer import registry_imports
-from tsuen_eligibility.service_layer.context import Eligibility
 
 MAX_CSV_CHARS = 8 * 1024 * 1024
 
 
-async def _ctx(request: Request) -> Eligibility:
-    ctx: Eligibility = request.app.state.eligibility
-    return ctx
-
-
-CtxDep = Annotated[Eligibility, Depends(_ctx)]
 Kind = Literal["resident-records", "enrollments"]
 
 

@@ -7,23 +7,15 @@ Its own router so that ``api.py`` does not grow; the use case is ``service_layer
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
 from tsuen_common.auth import MunicipalityCode, OfficerDep
 from tsuen_common.problems import error_responses
+from tsuen_eligibility.entrypoints.deps import CtxDep
 from tsuen_eligibility.entrypoints.schemas import RoundEntryOut, RoundOut
 from tsuen_eligibility.service_layer import round_close, round_entries
-from tsuen_eligibility.service_layer.context import Eligibility
-
-
-async def _ctx(request: Request) -> Eligibility:
-    ctx: Eligibility = request.app.state.eligibility
-    return ctx
-
-
-CtxDep = Annotated[Eligibility, Depends(_ctx)]
 
 router = APIRouter(prefix="/v1/municipalities/{code}", tags=["officers"])
 

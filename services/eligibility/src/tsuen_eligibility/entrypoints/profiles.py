@@ -8,24 +8,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tsuen_common.auth import MunicipalityCode, PrincipalDep
 from tsuen_common.events.eligibility import ChildProfile
 from tsuen_common.problems import error_responses
+from tsuen_eligibility.entrypoints.deps import CtxDep
 from tsuen_eligibility.service_layer import profiles
-from tsuen_eligibility.service_layer.context import Eligibility
-
-
-async def _ctx(request: Request) -> Eligibility:
-    ctx: Eligibility = request.app.state.eligibility
-    return ctx
-
-
-CtxDep = Annotated[Eligibility, Depends(_ctx)]
 
 
 class ProfileOut(BaseModel):

@@ -8,21 +8,14 @@ from datetime import date
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from tsuen_common.auth import MunicipalityCode, OfficerDep
 from tsuen_common.problems import error_responses
 from tsuen_eligibility.adapters.orm import applications, certifications
-from tsuen_eligibility.service_layer.context import Eligibility
+from tsuen_eligibility.entrypoints.deps import CtxDep
 
-
-async def _ctx(request: Request) -> Eligibility:
-    ctx: Eligibility = request.app.state.eligibility
-    return ctx
-
-
-CtxDep = Annotated[Eligibility, Depends(_ctx)]
 MonthParam = Annotated[str, Query(pattern=r"^20\d\d-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
