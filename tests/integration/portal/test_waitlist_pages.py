@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from playwright.async_api import expect
 
@@ -18,6 +19,7 @@ from tests.integration.conftest import eventually
 from tests.integration.e2e.journey import (
     CHIYODA,
     KAKEGAWA,
+    Family,
     book,
     ok,
     register_facility,
@@ -34,17 +36,14 @@ from tsuen_common.timeutil import JST
 OFFER_SUBJECT = "空き待ちの施設に空きが出ました"
 
 
-async def test_a_parent_waits_for_a_full_hour_and_books_the_offered_place(
-    guardians: GuardianPlatform,
-):
-    gp = guardians
-    base = gp.portal.url
-    family = await certified_family(gp, "mio", "カケガワ ミオ")
-    other = await certified_family(gp, "sota", "カケガワ ソウタ")
-    third = await certified_family(gp, "yui", "カケガワ ユイ")
-    for f in (family, other, third):
+async def one_place_taken(
+    gp: GuardianPlatform, families: tuple[Family, ...], tag: str
+) -> tuple[str, date, dict[str, Any]]:
+    """A facility with one place an hour that accepted every family, and its 10:00–11:00 on a
+    bookable day taken by the second family: (facility id, the day, that booking)."""
+    for f in families:
         await booking_knows(gp.platform, f)
-    facility_id = await register_facility(gp.platform, KAKEGAWA, unique_email("wl"))
+    facility_id = await register_facility(gp.platform, KAKEGAWA, unique_email(tag))
     async with gp.platform.client("booking") as booking:
         ok(
             await booking.patch(
@@ -53,10 +52,22 @@ async def test_a_parent_waits_for_a_full_hour_and_books_the_offered_place(
                 headers=gp.platform.officer(KAKEGAWA),
             )
         )
-    for f in (family, other, third):
+    for f in families:
         await accepted(gp, f, facility_id)
     day = bookable_day()
-    theirs = ok(await book(gp.platform, other, facility_id, day, "10:00", "11:00"), 201)
+    theirs = ok(await book(gp.platform, families[1], facility_id, day, "10:00", "11:00"), 201)
+    return facility_id, day, theirs
+
+
+async def test_a_parent_waits_for_a_full_hour_and_books_the_offered_place(
+    guardians: GuardianPlatform,
+):
+    gp = guardians
+    base = gp.portal.url
+    family = await certified_family(gp, "mio", "カケガワ ミオ")
+    other = await certified_family(gp, "sota", "カケガワ ソウタ")
+    third = await certified_family(gp, "yui", "カケガワ ユイ")
+    facility_id, day, theirs = await one_place_taken(gp, (family, other, third), "wl")
 
     async with chromium() as browser:
         context, page = await phone(browser)
@@ -168,21 +179,7 @@ async def test_the_staff_see_who_waits_per_slot_then_the_offer_and_its_deadline(
     base = gp.portal.url
     family = await certified_family(gp, "hana", "カケガワ ハナ")
     other = await certified_family(gp, "riku", "カケガワ リク")
-    for f in (family, other):
-        await booking_knows(gp.platform, f)
-    facility_id = await register_facility(gp.platform, KAKEGAWA, unique_email("wls"))
-    async with gp.platform.client("booking") as booking:
-        ok(
-            await booking.patch(
-                f"/v1/facilities/{facility_id}",
-                json={"places_per_slot": 1},
-                headers=gp.platform.officer(KAKEGAWA),
-            )
-        )
-    for f in (family, other):
-        await accepted(gp, f, facility_id)
-    day = bookable_day()
-    theirs = ok(await book(gp.platform, other, facility_id, day, "10:00", "11:00"), 201)
+    facility_id, day, theirs = await one_place_taken(gp, (family, other), "wls")
 
     # The family is refused for the full hour and joins its wait list.
     assert (await book(gp.platform, family, facility_id, day, "10:00", "11:00")).status_code == 409
