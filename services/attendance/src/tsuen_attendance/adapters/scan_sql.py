@@ -11,8 +11,9 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import asyncpg
@@ -116,13 +117,15 @@ _REGISTER = (
     + ", ".join(f"${i}" for i in range(1, len(fields(RegisterVisit)) + 1))
     + ")"
 )
+# A flat tuple of the fields (dataclasses.astuple deep-copies each one; asyncpg only reads them).
+_register_args = attrgetter(*(f.name for f in fields(RegisterVisit)))
 
 
 async def register(conn: asyncpg.Connection, call: RegisterVisit) -> None:
     """Save the visit and its event as one transaction, or raise :class:`Stale`."""
     try:
         # With an Idempotency-Key pending, its row goes in with the same statement.
-        await idempotency.fetchrow(conn, _REGISTER, *astuple(call))
+        await idempotency.fetchrow(conn, _REGISTER, *_register_args(call))
     except asyncpg.PostgresError as error:
         if error.sqlstate == STALE:
             raise Stale from None
