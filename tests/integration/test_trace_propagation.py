@@ -25,7 +25,7 @@ from tsuen_common.events.eligibility import ApplicationSubmitted
 from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.events.topics import Topic, topic_name
 from tsuen_common.messaging import Outbox, OutboxRelay, reliable_producer
-from tsuen_common.telemetry import configure_tracing, instrument_fastapi
+from tsuen_common.telemetry import configure_tracing, http_telemetry
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -39,7 +39,7 @@ async def test_consumer_span_belongs_to_the_http_requests_trace(kafka, topic_pre
     sessions = make_sessions(engine)
     outbox = Outbox(producer="test-eligibility", topic_prefix=topic_prefix)
 
-    app = FastAPI()
+    app = FastAPI(telemetry=http_telemetry())
 
     @app.post("/applications")
     async def submit() -> dict[str, str]:
@@ -51,7 +51,6 @@ async def test_consumer_span_belongs_to_the_http_requests_trace(kafka, topic_pre
             )
         return {"event_id": str(env.event_id)}
 
-    instrument_fastapi(app)
     consumer = await start_recording_consumer(
         kafka.bootstrap_servers, topic_prefix, await new_database("consumer")
     )

@@ -4,21 +4,21 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy import create_engine, text
 
 from tsuen_common.telemetry import (
     configure_tracing,
     consumer_span,
     extract_trace_context,
+    http_telemetry,
     inject_trace_headers,
-    instrument_fastapi,
     instrument_sqlalchemy,
 )
 
@@ -93,20 +93,55 @@ def test_no_headers_outside_a_span() -> None:
 
 
 def test_fastapi_requests_get_server_spans(spans: InMemorySpanExporter) -> None:
-    app = FastAPI()
+    app = FastAPI(telemetry=http_telemetry(excluded_paths=["/healthz"]))
+    router = APIRouter(prefix="/v1/things")
 
     @app.get("/ping")
     async def ping() -> dict[str, bool]:
         return {"ok": True}
 
-    instrument_fastapi(app)
-    assert TestClient(app).get("/ping").status_code == 200
+    @router.post("/{thing_id}/notes")
+    async def note(thing_id: int) -> dict[str, int]:
+        return {"thing": thing_id}
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    app.include_router(router)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/ping").status_code == 200
+    caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assert client.post("/v1/things/7/notes", headers={"traceparent": caller}).status_code == 200
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/boom").status_code == 500
+    assert client.get("/nowhere").status_code == 404
 
     finished = spans.get_finished_spans()
-    server = [span for span in finished if span.kind is SpanKind.SERVER]
-    assert [span.name for span in server] == ["GET /ping"]
-    # Only the server span: no per-message ASGI send/receive spans under it.
-    assert [span.name for span in finished] == ["GET /ping"]
+    # Only server spans: no per-message ASGI send/receive spans under them; none for /healthz.
+    assert [span.kind for span in finished] == [SpanKind.SERVER] * 4
+    ping_span, note_span, boom_span, nowhere = finished
+    assert ping_span.name == "GET /ping"
+    assert ping_span.attributes is not None
+    assert ping_span.attributes["http.response.status_code"] == 200
+    # Named by the route's template, not the path; a child of the caller's span.
+    assert note_span.name == "POST /v1/things/{thing_id}/notes"
+    assert note_span.attributes is not None
+    assert note_span.attributes["http.route"] == "/v1/things/{thing_id}/notes"
+    assert note_span.attributes["url.path"] == "/v1/things/7/notes"
+    assert format(note_span.context.trace_id, "032x") == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert note_span.parent is not None
+    assert note_span.parent.span_id == 0x00F067AA0BA902B7
+    assert ping_span.parent is None  # no traceparent: a trace of its own
+    assert boom_span.status.status_code is StatusCode.ERROR
+    assert nowhere.name == "GET"  # no route matched: no template to name it by
+    assert nowhere.attributes is not None
+    assert nowhere.attributes["http.response.status_code"] == 404
 
 
 def test_sqlalchemy_statements_get_one_span_each(spans: InMemorySpanExporter) -> None:
