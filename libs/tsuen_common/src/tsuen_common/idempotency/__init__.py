@@ -34,6 +34,11 @@ So the row exists exactly when the effect does:
   ``recover`` function for an equivalent answer (booking: the booking it made, 201); a service
   without one answers 409 ``idempotency_already_done`` ("この操作はすでに完了しています").
 
+A service whose POSTs change nothing outside its own database's transactions (booking,
+attendance) passes ``ask_first=False``: a request is not looked up before it runs (one round
+trip fewer on the hot paths, issue 20); a retry then runs again and is answered from its key row
+when its commit meets that row or its refusal meets the first attempt's effect, as above.
+
 Rows are kept for a day (:data:`KEEP`) and deleted by ``tsuen-<service> purge-idempotency-keys``
 (a CronJob per service). A service switches this on with a table in its own database (its
 Alembic migration calls :func:`create_idempotency_table`) and :func:`enable_idempotency`.

@@ -33,7 +33,8 @@ def create(
     engine = make_engine(settings.database_url, pool_size=20, max_overflow=0)
     service: AttendanceService = build_service(settings, engine, now=now)
     app.state.attendance = service
-    enable_idempotency(app, service.sessions)
+    # Its POSTs change only its own database: a retry need not be looked up before it runs.
+    enable_idempotency(app, service.sessions, ask_first=False)
     app.state.engine = engine  # disposed at shutdown (tests without lifespan dispose it)
     dispose_on_shutdown(app, engine)
     return app

@@ -63,7 +63,10 @@ def build(
     app.state.ctx = build_context(
         settings, policies=policies, clock=clock, pool_size=20, max_overflow=0
     )
-    enable_idempotency(app, app.state.ctx.sessions, recover=recover_with(app.state.ctx))
+    # Its POSTs change only its own database: a retry need not be looked up before it runs.
+    enable_idempotency(
+        app, app.state.ctx.sessions, recover=recover_with(app.state.ctx), ask_first=False
+    )
     dispose_on_shutdown(app, app.state.ctx.engine)
     return app
 
