@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from tsuen_common.settings import ServiceSettings
@@ -14,3 +15,12 @@ class Settings(ServiceSettings):
     waitlist_sweep_seconds: float = 15.0
     """How often the consumer process looks at every 空き待ち list: expires unanswered holds and
     offers places freed other than by an API cancellation (which offers at once)."""
+    group_commit_ms: float | None = Field(
+        default=None,
+        ge=0,
+        validation_alias=AliasChoices("TSUEN_BOOKING_GROUP_COMMIT_MS", "group_commit_ms"),
+    )
+    """Issue 20's group commit for 柔軟利用 bookings (``adapters/group_commit.py``): unset, each
+    booking calls ``book_use`` alone; 0, a process sends what arrived while its previous call was
+    in flight as one ``book_uses`` call; n, it waits n ms more before sending. (docs/booking.md:
+    the measured result.)"""

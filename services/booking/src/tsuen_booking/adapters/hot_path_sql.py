@@ -104,7 +104,7 @@ class BookUse:
 _NAMES = [f.name for f in fields(BookUse)]
 # The call's arguments as a flat tuple: dataclasses.astuple deep-copies every field (the cells
 # list included) and was 8 % of a booking's CPU in bench/profile.py; asyncpg only reads them.
-_book_args = attrgetter(*_NAMES)
+book_args = attrgetter(*_NAMES)
 _CALL = (
     "SELECT held_national, held_topup FROM book_use("  # noqa: S608
     + ", ".join(f"${i}" for i in range(1, len(_NAMES) + 1))
@@ -207,7 +207,7 @@ async def book_use(conn: asyncpg.Connection, call: BookUse) -> tuple[int, int]:
     :class:`Refused`."""
     try:
         # With an Idempotency-Key pending, the key is recorded by the same statement.
-        row = await idempotency.fetchrow(conn, _CALL, *_book_args(call))
+        row = await idempotency.fetchrow(conn, _CALL, *book_args(call))
     except asyncpg.PostgresError as error:
         if error.sqlstate == REFUSED:
             raise Refused.parse(error.args[0] if error.args else "") from None
@@ -221,9 +221,7 @@ async def book_use_in(session: AsyncSession, call: BookUse) -> tuple[int, int]:
     (the caller's ``session.begin()`` rolls it back)."""
     try:
         row = (
-            await session.execute(
-                _CALL_IN_SESSION, dict(zip(_NAMES, _book_args(call), strict=True))
-            )
+            await session.execute(_CALL_IN_SESSION, dict(zip(_NAMES, book_args(call), strict=True)))
         ).one()
     except DBAPIError as error:
         cause = error.orig.__cause__ if error.orig is not None else None

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
+from tsuen_booking.adapters.group_commit import GROUP_COMMIT, GroupCommit
 from tsuen_booking.config import Settings
 from tsuen_booking.entrypoints.api import ROUTERS
 from tsuen_booking.entrypoints.deps import add_error_handlers
@@ -28,13 +29,16 @@ def build_context(
     max_overflow: int = 10,
 ) -> Context:
     engine = make_engine(settings.database_url, pool_size=pool_size, max_overflow=max_overflow)
-    return Context(
+    ctx = Context(
         sessions=make_sessions(engine),
         outbox=Outbox(producer="booking", topic_prefix=settings.kafka_topic_prefix),
         policies=policies or load_policies(settings.policy_dir),
         clock=clock,
         engine=engine,
     )
+    if settings.group_commit_ms is not None:
+        ctx.remembered[GROUP_COMMIT] = GroupCommit(engine, settings.group_commit_ms)
+    return ctx
 
 
 def build(

@@ -17,8 +17,9 @@ rows is decided again on fresh ones before it is answered.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from tsuen_booking.adapters import hot_path_sql as sql
 from tsuen_booking.adapters import interview_store
 from tsuen_booking.adapters import repository as repo
+from tsuen_booking.adapters.group_commit import GROUP_COMMIT, GroupCommit
 from tsuen_booking.domain.booking import BookingPlan, BookingStatus, plan_booking, span_text
 from tsuen_booking.domain.cancellation import cancellation_deadline
 from tsuen_booking.domain.child import CertifiedChild
@@ -286,44 +288,29 @@ def _decide_request(
     )
 
 
+Read = Callable[[uuid.UUID, uuid.UUID], Awaitable[sql.Snapshot]]
+Call = Callable[[sql.BookUse], Awaitable[tuple[int, int]]]
+
+
 async def book(ctx: Context, principal: Principal, request: BookingRequest) -> dict[str, Any]:
-    """``POST /v1/bookings``: one round trip with remembered rows, two without."""
+    """``POST /v1/bookings``: one round trip with remembered rows, two without. With group
+    commit on, the call goes in this process's next ``book_uses`` batch, and a connection is
+    held only for a read (never while waiting for the batch, which needs one itself)."""
     if principal.role not in (Role.GUARDIAN, Role.FACILITY_STAFF):
         raise Forbidden("only a guardian, or facility staff on the guardian's behalf, can book")
-    now = ctx.clock()
-    key = (request.facility_id, request.child_id)
-    snapshots = _snapshots(ctx)
-    async with sql.connection(engine_of(ctx)) as conn:
-        for attempt in range(1, _ATTEMPTS + 1):
-            snapshot = snapshots.get(key)
-            remembered = snapshot is not None
-            if snapshot is None:
-                snapshot = await sql.read(conn, request.facility_id, request.child_id)
-            try:
-                plan, call = _decide_request(ctx, principal, snapshot, request, now)
-            except (BookingError, Forbidden):
-                if not remembered:
-                    raise
-                snapshots.forget(key)  # refused on remembered rows: decide on fresh ones
-                continue
-            try:
-                held = await sql.book_use(conn, call)
-            except sql.Refused as refused:
-                if refused.outcome != "stale":
-                    raise refusal(refused, plan) from None
-                snapshots.forget(key)
-                continue
-            except Exception as error:
-                if not sql.retryable(error) or attempt == _ATTEMPTS:
-                    raise
-                continue
-            snapshots.keep(key, snapshot)
-            break
-        else:
-            raise Conflict(
-                "too many simultaneous changes; please try again",
-                message_ja="同時に多くの変更があり、処理できませんでした。"
-                "少し待ってから、もう一度お試しください。",
+    grouped = ctx.remembered.get(GROUP_COMMIT)
+    if isinstance(grouped, GroupCommit):
+        engine = engine_of(ctx)
+
+        async def read_alone(facility_id: uuid.UUID, child_id: uuid.UUID) -> sql.Snapshot:
+            async with sql.connection(engine) as conn:
+                return await sql.read(conn, facility_id, child_id)
+
+        plan, call, held = await _book(ctx, principal, request, read_alone, grouped.book_use)
+    else:
+        async with sql.connection(engine_of(ctx)) as conn:
+            plan, call, held = await _book(
+                ctx, principal, request, partial(sql.read, conn), partial(sql.book_use, conn)
             )
     log.info(
         "booking confirmed",
@@ -332,6 +319,44 @@ async def book(ctx: Context, principal: Principal, request: BookingRequest) -> d
         minutes=held[0] + held[1],
     )
     return booking_out(booked_row(plan, call, held))
+
+
+async def _book(
+    ctx: Context, principal: Principal, request: BookingRequest, read: Read, book_use: Call
+) -> tuple[BookingPlan, sql.BookUse, tuple[int, int]]:
+    now = ctx.clock()
+    key = (request.facility_id, request.child_id)
+    snapshots = _snapshots(ctx)
+    for attempt in range(1, _ATTEMPTS + 1):
+        snapshot = snapshots.get(key)
+        remembered = snapshot is not None
+        if snapshot is None:
+            snapshot = await read(request.facility_id, request.child_id)
+        try:
+            plan, call = _decide_request(ctx, principal, snapshot, request, now)
+        except (BookingError, Forbidden):
+            if not remembered:
+                raise
+            snapshots.forget(key)  # refused on remembered rows: decide on fresh ones
+            continue
+        try:
+            held = await book_use(call)
+        except sql.Refused as refused:
+            if refused.outcome != "stale":
+                raise refusal(refused, plan) from None
+            snapshots.forget(key)
+            continue
+        except Exception as error:
+            if not sql.retryable(error) or attempt == _ATTEMPTS:
+                raise
+            continue
+        snapshots.keep(key, snapshot)
+        return plan, call, held
+    raise Conflict(
+        "too many simultaneous changes; please try again",
+        message_ja="同時に多くの変更があり、処理できませんでした。"
+        "少し待ってから、もう一度お試しください。",
+    )
 
 
 # -- inside a caller's transaction: 定期利用's occurrences ------------------------------------
