@@ -15,6 +15,9 @@ mail (commit → queued, queued → SMTP); the delivered rate against the offere
 mail of the notification service, the booking relay, PostgreSQL and this process (the SMTP
 sink). Two steady runs by default: 20/s (what the path costs when it keeps up) and 500/s (the
 target). Usage: uv run python -m bench.email_pipeline [--rates 20,500 --seconds 10]
+Booking's outbox gets the relay's wake-up (``tsuen_common.messaging.wakeup``: an idle relay
+waits for a commit's NOTIFY instead of polling every 50 ms), as booking's migration would
+install it; ``--no-wakeup`` measures the relay polling as on a database without it.
 The services get this process's environment: ``TSUEN_SENDER_CONCURRENCY=8`` tries a setting;
 ``BENCH_SERVICE_LOGS=DIR`` keeps their logs (``DIR/<service>.log``) instead of dropping them.
 """
@@ -46,6 +49,7 @@ from tsuen_common.db import make_engine, make_sessions
 from tsuen_common.events.booking import BookingConfirmed, BookingKind
 from tsuen_common.messaging import Outbox
 from tsuen_common.messaging.provision import ensure_topics
+from tsuen_common.messaging.wakeup import install as install_wakeup
 from tsuen_common.timeutil import at_jst, today_jst
 
 CHIYODA = "131016"
@@ -117,7 +121,11 @@ async def commit_run(url: str, prefix: str, rate: int, seconds: float, run: str)
 
 
 async def run(
-    kafka: testbed.KafkaHandle, pg: testbed.PostgresHandle, rates: list[int], seconds: float
+    kafka: testbed.KafkaHandle,
+    pg: testbed.PostgresHandle,
+    rates: list[int],
+    seconds: float,
+    wakeup: bool = True,
 ) -> list[Result]:
     prefix = f"m{uuid.uuid4().hex[:6]}."
     await ensure_topics(kafka.bootstrap_servers, prefix)
@@ -127,6 +135,12 @@ async def run(
     notification_url = pg.async_url("email_notification")
     await asyncio.to_thread(migrate, "booking", booking_url)
     await asyncio.to_thread(migrate, "notification", notification_url)
+    if wakeup:
+        engine = make_engine(booking_url, pool_size=1)
+        async with engine.begin() as conn:
+            await install_wakeup(conn)
+        await engine.dispose()
+    print(f"[email] booking relay: {'woken by NOTIFY when idle' if wakeup else 'polling'}")
 
     recorder = Recorder()
     smtp_port = free_port()
@@ -334,6 +348,9 @@ def main() -> None:
     parser.add_argument("--prefix")
     parser.add_argument("--run", default="run")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--no-wakeup", action="store_true", help="booking's relay polls (no NOTIFY wake-up)"
+    )
     args = parser.parse_args()
     if args.mode == "produce":
         asyncio.run(produce(args.url, args.prefix, args.rate, args.seconds, args.run, args.out))
@@ -342,7 +359,7 @@ def main() -> None:
     pg = testbed.start_postgres()
     try:
         rates = [int(r) for r in args.rates.split(",")]
-        results = asyncio.run(run(kafka, pg, rates, args.seconds))
+        results = asyncio.run(run(kafka, pg, rates, args.seconds, wakeup=not args.no_wakeup))
     finally:
         kafka.stop()
         pg.stop()

@@ -7,6 +7,11 @@ lease runs out; another relay publishes them again. That duplicate is the price 
 an event, and the consumers' inbox makes it harmless (at-least-once delivery, exactly-once
 effect).
 
+Idle: on a database with the wake-up (:mod:`tsuen_common.messaging.wakeup`, one migration), a
+relay that finds nothing waits for a commit's NOTIFY instead of polling every
+``poll_interval``; ``idle_poll_interval`` is then only the fallback. Every statement here is a
+single one, run in autocommit: no BEGIN and COMMIT round trips around each.
+
 Ordering: rows are published in id order within a batch, and one relay drains a batch before
 claiming the next, so one key's events keep commit order in the normal case. After a relay dies
 its expired batch can be republished after newer rows of the same key; consumers must tolerate
@@ -30,19 +35,19 @@ import sqlalchemy as sa
 import uvloop
 from aiokafka import AIOKafkaProducer
 from aiokafka import errors as kafka_errors
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tsuen_common.db import make_engine
 from tsuen_common.heartbeat import beat
 from tsuen_common.logging import configure_logging, get_logger
 from tsuen_common.messaging.kafka import reliable_producer
 from tsuen_common.messaging.security import client_options
+from tsuen_common.messaging.wakeup import DEREGISTER, OutboxWakeup
 from tsuen_common.settings import ServiceSettings
 
 log = get_logger(__name__)
 
-_CLAIM = sa.text(
-    """
+_CLAIM_SQL = """
     UPDATE outbox SET claimed_by = :relay,
                       lease_until = now() + make_interval(secs => :lease),
                       attempts = attempts + 1
@@ -54,8 +59,11 @@ _CLAIM = sa.text(
         FOR UPDATE SKIP LOCKED
     )
     RETURNING id, topic, message_key, value, headers, attempts
-    """
-)
+"""
+_CLAIM = sa.text(_CLAIM_SQL)
+# The first claim after a wake-up also takes the relay off the waiting register: writers stop
+# notifying while it works, at no extra round trip.
+_CLAIM_AWAKE = sa.text(f"WITH awake AS ({DEREGISTER}) {_CLAIM_SQL}")
 _MARK_SENT = sa.text(
     "UPDATE outbox SET sent_at = now(), lease_until = NULL "
     "WHERE id = ANY(:ids) AND claimed_by = :relay"
@@ -126,7 +134,21 @@ class OutboxRelay:
     crash_after_publish: bool = False
     # Makes a fresh producer when the current one can no longer succeed (is_producer_fatal).
     producer_factory: Callable[[], AIOKafkaProducer] | None = None
+    # With the database's wake-up installed: how long an idle relay waits for a NOTIFY before
+    # it polls anyway (rows whose announcement it missed, see wakeup.py). False: always poll.
+    idle_poll_interval: float = 5.0
+    use_wakeup: bool = True
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _autocommit: AsyncEngine | None = field(default=None, init=False)
+    _wakeup: OutboxWakeup | None = field(default=None, init=False)
+    # On the waiting register: the next claim takes it off.
+    _registered: bool = field(default=False, init=False)
+
+    def _connect(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+        """Every statement of the relay is one atomic statement: autocommit, no BEGIN/COMMIT."""
+        if self._autocommit is None:
+            self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        return self._autocommit.connect()
 
     async def heal(self, exc: BaseException) -> bool:
         """Replace the producer after a fatal error; True if it was replaced."""
@@ -149,13 +171,14 @@ class OutboxRelay:
 
     async def run_once(self) -> int:
         """Claim, publish and mark one batch; return how many rows were published."""
-        async with self.engine.begin() as conn:
+        async with self._connect() as conn:
             rows = (
                 await conn.execute(
-                    _CLAIM,
+                    _CLAIM_AWAKE if self._registered else _CLAIM,
                     {"relay": self.relay_id, "lease": self.lease_seconds, "limit": self.batch_size},
                 )
             ).all()
+        self._registered = False
         if not rows:
             return 0
         rows = sorted(rows, key=lambda r: r.id)
@@ -173,46 +196,83 @@ class OutboxRelay:
             ]
             await asyncio.gather(*futures)
         except Exception:
-            async with self.engine.begin() as conn:
+            async with self._connect() as conn:
                 await conn.execute(_RELEASE, {"ids": [r.id for r in rows], "relay": self.relay_id})
             raise
         if self.crash_after_publish:
             os._exit(137)
-        async with self.engine.begin() as conn:
+        async with self._connect() as conn:
             await conn.execute(_MARK_SENT, {"ids": [r.id for r in rows], "relay": self.relay_id})
         self.stats.published += len(rows)
         self.stats.batches += 1
         return len(rows)
 
     async def purge_sent(self) -> None:
-        async with self.engine.begin() as conn:
+        async with self._connect() as conn:
             await conn.execute(_PURGE, {"older_than": self.retention_seconds})
 
     async def run(self) -> None:
         log.info("outbox relay started", relay=self.relay_id, batch_size=self.batch_size)
+        if self.use_wakeup and await OutboxWakeup.installed(self.engine):
+            self._wakeup = OutboxWakeup(self.engine, self.relay_id)
         last_purge = time.monotonic()
-        while not self._stopping.is_set():
-            try:
-                published = await self.run_once()
-                beat()
-                if time.monotonic() - last_purge > 3600:
-                    await self.purge_sent()
-                    last_purge = time.monotonic()
-            except Exception as exc:  # keep relaying: a failed batch was handed back
-                self.stats.errors += 1
-                log.error(
-                    "outbox relay batch failed; retrying",
-                    error=type(exc).__name__,
-                    detail=str(exc)[:300],
-                    action="check Kafka and the service database; rows are kept until sent",
-                )
-                published = 0
-                if not await self.heal(exc):
-                    await asyncio.sleep(min(5.0, self.poll_interval * 20))
-            if published < self.batch_size:
+        try:
+            while not self._stopping.is_set():
+                failed = False
+                try:
+                    published = await self.run_once()
+                    beat()
+                    if time.monotonic() - last_purge > 3600:
+                        await self.purge_sent()
+                        last_purge = time.monotonic()
+                except Exception as exc:  # keep relaying: a failed batch was handed back
+                    failed = True
+                    self.stats.errors += 1
+                    log.error(
+                        "outbox relay batch failed; retrying",
+                        error=type(exc).__name__,
+                        detail=str(exc)[:300],
+                        action="check Kafka and the service database; rows are kept until sent",
+                    )
+                    published = 0
+                    if not await self.heal(exc):
+                        await asyncio.sleep(min(5.0, self.poll_interval * 20))
+                if published >= self.batch_size:
+                    continue
+                if published == 0 and not failed and self._wakeup is not None:
+                    await self._idle()
+                    continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_interval)
+        finally:
+            await self._leave_register()
         log.info("outbox relay stopped", relay=self.relay_id, published=self.stats.published)
+
+    async def _idle(self) -> None:
+        """Nothing to publish: register for a wake-up, look once more (rows committed before
+        the register was seen were not announced), then wait for a NOTIFY or the fallback."""
+        assert self._wakeup is not None
+        try:
+            async with self._connect() as conn:
+                # Twice the wait and then some: renewed by every fallback poll while idle.
+                await self._wakeup.register(conn, seconds=self.idle_poll_interval * 2 + 1)
+            found = await self.run_once()  # a plain claim: the relay stays registered
+            self._registered = True  # the next claim, after a wake-up or not, takes it off
+            if found == 0:
+                await self._wakeup.wait(self.idle_poll_interval, self._stopping)
+        except Exception as exc:  # the poll goes on; the listener is set up again next time
+            log.warning("outbox relay wake-up unavailable; polling", error=type(exc).__name__)
+            await self._wakeup.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_interval)
+
+    async def _leave_register(self) -> None:
+        if self._wakeup is None:
+            return
+        with contextlib.suppress(Exception):
+            async with self._connect() as conn:
+                await conn.execute(sa.text(DEREGISTER), {"relay": self.relay_id})
+        await self._wakeup.close()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -13,14 +13,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tsuen_common.events.envelope import EventEnvelope
+from tsuen_common.messaging.outbox import insert_after
 from tsuen_notification.adapters.orm import cancelled_bookings, mail_queue
 from tsuen_notification.domain.delivery import notice_id
 from tsuen_notification.domain.notices import Notice, RecipientKind, Template
@@ -33,62 +34,80 @@ _ENQUEUED = (
     "context, booking_id, child_id, due_at, stale_after"
 )
 
-
-@lru_cache(maxsize=8)
-def _enqueue_statement(rows: int) -> sa.TextClause:
-    """INSERT of ``rows`` notices in one statement, built once per row count.
-
-    A day-before reminder whose booking is already cancelled (a ``BookingConfirmed``
-    re-published after its ``BookingCancelled``) is left out by the statement itself, so queueing
-    an event's notices is one round trip, not a look-up and then an insert.
-    """
-    values = ", ".join(
-        f"(CAST(:notice_id_{i} AS uuid), CAST(:event_id AS uuid), :event_type, :municipality, "
-        f":template_{i}, :recipient_{i}, :recipient_kind_{i}, CAST(:context_{i} AS jsonb), "
-        f"CAST(:booking_id_{i} AS uuid), CAST(:child_id_{i} AS uuid), "
-        f"CAST(:due_at_{i} AS timestamptz), CAST(:stale_after_{i} AS timestamptz))"
-        for i in range(rows)
-    )
-    # Only the row count and constants are formatted in; every value is a bound parameter.
-    return sa.text(
-        f"""
-        INSERT INTO mail_queue ({_ENQUEUED}, next_attempt_at)
-        SELECT v.notice_id, v.event_id, v.event_type, v.municipality, v.template, v.recipient,
-               v.recipient_kind, v.context, v.booking_id, v.child_id,
-               -- the database clock for "now", the same clock the senders compare with
-               coalesce(v.due_at, now()), v.stale_after, coalesce(v.due_at, now())
-        FROM (VALUES {values}) AS v({_ENQUEUED})
-        WHERE v.template <> '{Template.BOOKING_REMINDER}'
-           OR NOT EXISTS (SELECT 1 FROM cancelled_bookings c WHERE c.booking_id = v.booking_id)
-        ON CONFLICT DO NOTHING
-        RETURNING id
-        """  # noqa: S608
-    )
+# One constant statement for any number of notices of any number of events (a poll's run, see
+# service_layer/handlers.py): the values travel as one array per column, so SQLAlchemy compiles
+# it once and asyncpg prepares it once per connection, whatever the row count. A day-before
+# reminder whose booking is already cancelled (a ``BookingConfirmed`` re-published after its
+# ``BookingCancelled``) is left out by the statement itself, so queueing is one round trip, not
+# a look-up and then an insert.
+_ENQUEUE = sa.text(
+    f"""
+    INSERT INTO mail_queue ({_ENQUEUED}, next_attempt_at)
+    SELECT v.notice_id, v.event_id, v.event_type, v.municipality, v.template, v.recipient,
+           v.recipient_kind, CAST(v.context AS jsonb), v.booking_id, v.child_id,
+           -- the database clock for "now", the same clock the senders compare with
+           coalesce(v.due_at, now()), v.stale_after, coalesce(v.due_at, now())
+    FROM unnest(
+        CAST(:notice_ids AS uuid[]), CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]),
+        CAST(:municipalities AS text[]), CAST(:templates AS text[]),
+        CAST(:recipients AS text[]), CAST(:recipient_kinds AS text[]),
+        CAST(:contexts AS text[]), CAST(:booking_ids AS uuid[]), CAST(:child_ids AS uuid[]),
+        CAST(:due_ats AS timestamptz[]), CAST(:stale_afters AS timestamptz[])
+    ) AS v({_ENQUEUED})
+    WHERE v.template <> '{Template.BOOKING_REMINDER}'
+       OR NOT EXISTS (SELECT 1 FROM cancelled_bookings c WHERE c.booking_id = v.booking_id)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+    """  # noqa: S608 (only constants are formatted in; every value is a bound parameter)
+).bindparams(
+    *(
+        sa.bindparam(name, type_=pg.ARRAY(pg.UUID(as_uuid=True)))
+        for name in ("notice_ids", "event_ids", "booking_ids", "child_ids")
+    ),
+    *(
+        sa.bindparam(name, type_=pg.ARRAY(sa.Text))
+        for name in (
+            "event_types",
+            "municipalities",
+            "templates",
+            "recipients",
+            "recipient_kinds",
+            "contexts",
+        )
+    ),
+    *(
+        sa.bindparam(name, type_=pg.ARRAY(sa.DateTime(timezone=True)))
+        for name in ("due_ats", "stale_afters")
+    ),
+)
 
 
 async def enqueue(db: Db, envelope: EventEnvelope, notices: Sequence[Notice]) -> int:
     """Insert one row per notice; a notice already queued (same id) is left alone, and so is
     the reminder of a booking already cancelled. Returns the number of rows inserted."""
-    if not notices:
+    return await enqueue_many(db, [(envelope, notices)])
+
+
+async def enqueue_many(db: Db, events: Sequence[tuple[EventEnvelope, Sequence[Notice]]]) -> int:
+    """:func:`enqueue` for several events' notices, in one statement."""
+    rows = [(envelope, n) for envelope, notices in events for n in notices]
+    if not rows:
         return 0
-    params: dict[str, Any] = {
-        "event_id": envelope.event_id,
-        "event_type": envelope.event_type,
-        "municipality": envelope.municipality,
+    params: dict[str, list[Any]] = {
+        "notice_ids": [notice_id(e.event_id, n.recipient, n.template) for e, n in rows],
+        "event_ids": [e.event_id for e, _ in rows],
+        "event_types": [e.event_type for e, _ in rows],
+        "municipalities": [e.municipality for e, _ in rows],
+        "templates": [str(n.template) for _, n in rows],
+        "recipients": [n.recipient for _, n in rows],
+        "recipient_kinds": [str(n.recipient_kind) for _, n in rows],
+        "contexts": [json.dumps(n.context, ensure_ascii=False) for _, n in rows],
+        "booking_ids": [n.booking_id for _, n in rows],
+        "child_ids": [n.child_id for _, n in rows],
+        "due_ats": [n.due_at for _, n in rows],
+        "stale_afters": [n.stale_after for _, n in rows],
     }
-    for i, n in enumerate(notices):
-        params |= {
-            f"notice_id_{i}": notice_id(envelope.event_id, n.recipient, n.template),
-            f"template_{i}": str(n.template),
-            f"recipient_{i}": n.recipient,
-            f"recipient_kind_{i}": str(n.recipient_kind),
-            f"context_{i}": json.dumps(n.context, ensure_ascii=False),
-            f"booking_id_{i}": n.booking_id,
-            f"child_id_{i}": n.child_id,
-            f"due_at_{i}": n.due_at,
-            f"stale_after_{i}": n.stale_after,
-        }
-    result = await db.execute(_enqueue_statement(len(notices)), params)
+    result = await db.execute(_ENQUEUE, params)
     return len(result.all())
 
 
@@ -222,18 +241,6 @@ _HELD = sa.and_(
     mail_queue.c.claimed_by == sa.bindparam("sender"),
     mail_queue.c.status == "pending",
 )
-_MARK_SENT = (
-    sa.update(mail_queue)
-    .where(_HELD)
-    .values(
-        status="sent",
-        sent_at=sa.func.now(),
-        updated_at=sa.func.now(),
-        lease_until=None,
-        last_error=None,
-    )
-    .returning(mail_queue.c.sent_at)
-)
 _MARK_RETRY = (
     sa.update(mail_queue)
     .where(_HELD)
@@ -253,24 +260,35 @@ _MARK_EXPIRED = (
     .values(status="expired", claimed_by=None, lease_until=None, updated_at=sa.func.now())
     .returning(mail_queue.c.id)
 )
-_MARK_FAILED = (
-    sa.update(mail_queue)
-    .where(_HELD)
-    .values(
-        status="failed",
-        claimed_by=None,
-        lease_until=None,
-        last_error=sa.bindparam("error", type_=sa.Text),
-        updated_at=sa.func.now(),
-    )
-    .returning(mail_queue.c.id)
+_MARK_FAILED = insert_after(
+    "UPDATE mail_queue SET status = 'failed', claimed_by = NULL, lease_until = NULL, "
+    "last_error = :error, updated_at = now() "
+    "WHERE id = :mail_id AND claimed_by = :sender AND status = 'pending' RETURNING id"
 )
 
 
-async def mark_sent(conn: AsyncConnection, mail_id: int, *, sender: str) -> datetime | None:
-    """The sent time, or None if the claim was lost (then someone else decides the row)."""
-    row = (await conn.execute(_MARK_SENT, {"mail_id": mail_id, "sender": sender})).first()
-    return row.sent_at if row else None
+# The sent mark and its EmailDelivered outbox row are one statement (outbox.insert_after): one
+# round trip, and the event exists exactly when the mail is marked sent, whatever crashes.
+_MARK_SENT = insert_after(
+    "UPDATE mail_queue SET status = 'sent', sent_at = CAST(:sent_at AS timestamptz), "
+    "updated_at = now(), lease_until = NULL, last_error = NULL "
+    "WHERE id = :mail_id AND claimed_by = :sender AND status = 'pending' RETURNING id"
+)
+
+
+async def mark_sent(
+    conn: AsyncConnection,
+    mail_id: int,
+    *,
+    sender: str,
+    sent_at: datetime,
+    announcement: dict[str, Any],
+) -> bool:
+    """Mark the mail sent at ``sent_at`` and write its ``EmailDelivered`` outbox row
+    (``announcement``: ``Outbox.params``), in one statement. False if the claim was lost (then
+    someone else decides the row) or the mail was already marked: then no event is written."""
+    params = {"mail_id": mail_id, "sender": sender, "sent_at": sent_at} | announcement
+    return (await conn.execute(_MARK_SENT, params)).first() is not None
 
 
 _SENT_BY = sa.select(mail_queue.c.sent_at).where(
@@ -322,11 +340,13 @@ async def purge_finished(conn: AsyncConnection, *, older_than_seconds: float) ->
     return len(result.all())
 
 
-async def mark_failed(conn: AsyncConnection, mail_id: int, *, sender: str, error: str) -> bool:
-    result = await conn.execute(
-        _MARK_FAILED, {"mail_id": mail_id, "sender": sender, "error": error[:2000]}
-    )
-    return result.first() is not None
+async def mark_failed(
+    conn: AsyncConnection, mail_id: int, *, sender: str, error: str, announcement: dict[str, Any]
+) -> bool:
+    """Mark the mail failed and write its ``EmailFailed`` outbox row (``announcement``), in one
+    statement; False (and no event) if the claim was lost."""
+    params = {"mail_id": mail_id, "sender": sender, "error": error[:2000]} | announcement
+    return (await conn.execute(_MARK_FAILED, params)).first() is not None
 
 
 # ---- operator views -------------------------------------------------------------------------

@@ -6,9 +6,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from tsuen_common.messaging import add_messaging_tables
+from tsuen_common.messaging.wakeup import add_wakeup_table
 
 metadata = sa.MetaData()
 messaging = add_messaging_tables(metadata)
+# The relay's wake-up register (migration 0004): the relay of EmailDelivered/EmailFailed waits
+# for a commit's NOTIFY instead of polling (tsuen_common.messaging.wakeup).
+outbox_relay_waiting = add_wakeup_table(metadata)
 
 MAIL_STATUSES = ("pending", "sent", "failed", "cancelled", "expired")
 

@@ -23,6 +23,7 @@ from tsuen_common.db import database_unavailable
 from tsuen_common.events.notification import EmailDelivered, EmailFailed
 from tsuen_common.logging import get_logger, mask_email, mask_emails_in
 from tsuen_common.messaging import Outbox
+from tsuen_common.timeutil import now_jst
 from tsuen_notification.adapters import mail_queue
 from tsuen_notification.adapters.mail_queue import ClaimedMail
 from tsuen_notification.domain.delivery import retry_delay_seconds
@@ -92,27 +93,32 @@ class Outcomes:
         log.info("mail expired unsent", notice_id=str(mail.notice_id), template=str(mail.template))
 
     async def sent(self, conn: AsyncConnection, mail: ClaimedMail, deadline: float) -> None:
-        async def mark(c: AsyncConnection) -> datetime | None:
-            sent_at = await mail_queue.mark_sent(c, mail.id, sender=self.sender_id)
-            if sent_at is None:
-                # Nothing to mark: either the claim was lost, or this is a redo and the first
-                # attempt's COMMIT landed before its connection died (its EmailDelivered with
-                # it). Only the second is ours to count.
-                return await mail_queue.sent_by(c, mail.id, sender=self.sender_id)
-            await self.outbox.add(
-                c,
-                EmailDelivered(
-                    notice_id=mail.notice_id,
-                    template=str(mail.template),
-                    caused_by_event=mail.event_id,
-                    delivered_at=sent_at,
-                ),
-                municipality=mail.municipality,
-            )
-            return sent_at
+        # The event is built before the mark, so a redone mark carries the same event id and
+        # delivered_at is the row's sent_at exactly (the application's clock, not now()).
+        sent_at = now_jst()
+        envelope = self.outbox.envelope(
+            EmailDelivered(
+                notice_id=mail.notice_id,
+                template=str(mail.template),
+                caused_by_event=mail.event_id,
+                delivered_at=sent_at,
+            ),
+            municipality=mail.municipality,
+        )
+        announcement = self.outbox.params(envelope, topic=EmailDelivered.topic)
 
-        sent_at = await self.marked(conn, mark, deadline)
-        if sent_at is None:
+        async def mark(c: AsyncConnection) -> datetime | None:
+            if await mail_queue.mark_sent(
+                c, mail.id, sender=self.sender_id, sent_at=sent_at, announcement=announcement
+            ):
+                return sent_at
+            # Nothing marked: either the claim was lost, or this is a redo and the first
+            # attempt's COMMIT landed before its connection died (its EmailDelivered with it,
+            # the same statement). Only the second is ours to count.
+            return await mail_queue.sent_by(c, mail.id, sender=self.sender_id)
+
+        marked_at = await self.marked(conn, mark, deadline)
+        if marked_at is None:
             # The claim was lost (lease ran out, or a cancellation won the race): the mail has
             # gone out anyway; the row keeps whatever the other party decided.
             log.warning("mail sent but claim lost", notice_id=str(mail.notice_id))
@@ -158,20 +164,23 @@ class Outcomes:
         *,
         permanent: bool = True,
     ) -> None:
-        async def mark(c: AsyncConnection) -> None:
-            if await mail_queue.mark_failed(c, mail.id, sender=self.sender_id, error=error):
-                await self.outbox.add(
-                    c,
-                    EmailFailed(
-                        notice_id=mail.notice_id,
-                        template=str(mail.template),
-                        caused_by_event=mail.event_id,
-                        # Replies quote the address ("<taro@…>: user unknown"): mask it.
-                        error=mask_emails_in(error)[:500],
-                        permanent=permanent,
-                    ),
-                    municipality=mail.municipality,
-                )
+        envelope = self.outbox.envelope(
+            EmailFailed(
+                notice_id=mail.notice_id,
+                template=str(mail.template),
+                caused_by_event=mail.event_id,
+                # Replies quote the address ("<taro@…>: user unknown"): mask it.
+                error=mask_emails_in(error)[:500],
+                permanent=permanent,
+            ),
+            municipality=mail.municipality,
+        )
+        announcement = self.outbox.params(envelope, topic=EmailFailed.topic)
+
+        async def mark(c: AsyncConnection) -> bool:
+            return await mail_queue.mark_failed(
+                c, mail.id, sender=self.sender_id, error=error, announcement=announcement
+            )
 
         await self.marked(conn, mark, deadline)
         self.stats.failed += 1

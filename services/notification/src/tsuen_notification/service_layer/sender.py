@@ -86,6 +86,7 @@ class MailSender:
     _idle: list[asyncio.Event] = field(default_factory=list)
     _wake_pending: bool = False
     _outcomes: Outcomes = field(init=False)
+    _autocommit: AsyncEngine | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._outcomes = Outcomes(
@@ -136,7 +137,7 @@ class MailSender:
         return len(batch)
 
     async def _claim(self, limit: int) -> list[ClaimedMail]:
-        async with self.engine.begin() as conn:
+        async with self._connection() as conn:  # one statement: no BEGIN/COMMIT needed
             return await mail_queue.claim_due(
                 conn, sender=self.sender_id, lease_seconds=self.lease_seconds, limit=limit
             )
@@ -155,20 +156,34 @@ class MailSender:
             await self._lane(smtp, mails, self._deadline())
         return len(mails)
 
+    def _connection(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+        """A connection in autocommit: the claim and every mark are single statements (a mark
+        writes its event in the same statement, ``mail_queue.mark_sent``), atomic on their own,
+        so a BEGIN and a COMMIT around each would only add two round trips per mail."""
+        if self._autocommit is None:
+            # The same pool; its connections run in autocommit while a lane has them.
+            self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        return self._autocommit.connect()
+
     async def _lane(self, smtp: SmtpSession, mails: list[ClaimedMail], deadline: float) -> None:
         # One database connection for the lane's marks: checking one out of the pool per mail
-        # cost a pre-ping round trip each time. Each mark is still its own transaction, and
-        # one that finds the connection dead is redone on a fresh one (Outcomes.marked).
-        async with self.engine.connect() as conn:
-            for done, mail in enumerate(mails):
-                if time.monotonic() > deadline:
-                    # Stop before the lease ends, or a second sender could take these too.
-                    log.warning("lease nearly over; leaving the rest", left=len(mails) - done)
-                    return
-                if mail.stale:
-                    await self._outcomes.expired(conn, mail, deadline)
-                    continue
-                await self._deliver(conn, smtp, mail, deadline)
+        # cost a pre-ping round trip each time. Each mark is still atomic on its own, and one
+        # that finds the connection dead is redone on a fresh one (Outcomes.marked).
+        async with self._connection() as conn:
+            await self._send_all(conn, smtp, mails, deadline)
+
+    async def _send_all(
+        self, conn: AsyncConnection, smtp: SmtpSession, mails: list[ClaimedMail], deadline: float
+    ) -> None:
+        for done, mail in enumerate(mails):
+            if time.monotonic() > deadline:
+                # Stop before the lease ends, or a second sender could take these too.
+                log.warning("lease nearly over; leaving the rest", left=len(mails) - done)
+                return
+            if mail.stale:
+                await self._outcomes.expired(conn, mail, deadline)
+                continue
+            await self._deliver(conn, smtp, mail, deadline)
 
     async def _deliver(
         self, conn: AsyncConnection, smtp: SmtpSession, mail: ClaimedMail, deadline: float

@@ -1,0 +1,21 @@
+"""The outbox relay's wake-up: an idle relay waits for a commit's NOTIFY instead of polling.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-06
+"""
+
+from tsuen_common.messaging.wakeup import create_outbox_wakeup, drop_outbox_wakeup
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_outbox_wakeup()
+
+
+def downgrade() -> None:
+    drop_outbox_wakeup()
