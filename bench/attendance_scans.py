@@ -11,6 +11,9 @@ run stay valid through it (verification work is the same; the default step is 30
 Load: ``--visits`` guardians each ``POST /v1/check-ins`` (all, shuffled), then each
 ``POST /v1/check-outs``, in a closed loop of ``--concurrency`` clients. Every answer must be 200.
 Baseline: ``GET /healthz`` on the same server process, same count and concurrency.
+Second load generator (unless ``--no-wrk``): then wrk (``bench/wrk``), on the same server
+process, scans as many other visits, projected the same way: all their check-ins, then their
+check-outs, in one run with the same concurrency; every answer must be 200 there too.
 Usage: uv run python -m bench.attendance_scans [--visits 3000 --facilities 50]
 """
 
@@ -26,6 +29,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import httpx
 
+from bench import wrk
 from bench.common import Result, report, summary
 from bench.stack import Call, Outcome, drive, migrate, serve, service_env, token
 from tests.integration import testbed
@@ -120,7 +124,11 @@ async def run(pg: testbed.PostgresHandle, args: argparse.Namespace) -> list[Resu
     await asyncio.to_thread(migrate, "attendance", url)
     facilities = [uuid.uuid4() for _ in range(args.facilities)]
     t0 = time.monotonic()
-    rows = await project(url, facilities, args.visits)
+    use_wrk = not args.no_wrk and wrk.available()
+    if not args.no_wrk and not use_wrk:
+        print(f"[attendance] {wrk.SKIPPED}")
+    everyone = await project(url, facilities, args.visits * (2 if use_wrk else 1))
+    rows, wrk_rows = everyone[: args.visits], everyone[args.visits :]
     env = service_env(url, TSUEN_CODE_STEP_SECONDS="600")
     server = serve("attendance", env, workers=args.workers)
     try:
@@ -142,13 +150,19 @@ async def run(pg: testbed.PostgresHandle, args: argparse.Namespace) -> list[Resu
         rng = random.Random(2)
         order = list(rows)
         rng.shuffle(order)
-        heads = {g: guardian_headers(g) for _, g, _ in rows}
+        heads = {g: guardian_headers(g) for _, g, _ in everyone}
 
-        def calls(path: str) -> list[Call]:
+        def calls(path: str, visits: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> list[Call]:
             return [
                 Call("POST", path, heads[g], {"token": codes[f], "booking_id": str(b)})
-                for b, g, f in order
+                for b, g, f in visits
             ]
+
+        # wrk's thread i takes lines i, i + T, ...: with a multiple of T visits, each visit's
+        # check-out is on the thread that sent its check-in, thousands of requests later.
+        wrk_order = wrk_rows[: len(wrk_rows) - len(wrk_rows) % args.wrk_threads]
+        rng.shuffle(wrk_order)
+        wrk_calls = calls("/v1/check-ins", wrk_order) + calls("/v1/check-outs", wrk_order)
 
         print(
             f"[attendance] set-up {time.monotonic() - t0:.1f} s: {args.visits} visits today at "
@@ -167,7 +181,7 @@ async def run(pg: testbed.PostgresHandle, args: argparse.Namespace) -> list[Resu
         )
         ins = await drive(
             server.base_url,
-            calls("/v1/check-ins"),
+            calls("/v1/check-ins", order),
             concurrency=args.concurrency,
             time_limit_s=args.time_limit / 2,
             server=server,
@@ -175,17 +189,30 @@ async def run(pg: testbed.PostgresHandle, args: argparse.Namespace) -> list[Resu
         )
         outs = await drive(
             server.base_url,
-            calls("/v1/check-outs")[: len(ins.status)],
+            calls("/v1/check-outs", order)[: len(ins.status)],
             concurrency=args.concurrency,
             time_limit_s=args.time_limit / 2,
             server=server,
             pg=pg,
         )
+        wout = None
+        if use_wrk:
+            wout = await wrk.drive_wrk(
+                server.base_url,
+                wrk_calls,
+                concurrency=args.concurrency,
+                threads=args.wrk_threads,
+                time_limit_s=args.time_limit,
+                server=server,
+                pg=pg,
+            )
     finally:
         server.stop()
     print(describe("[attendance] /healthz", base))
     print(describe("[attendance] check-ins", ins))
     print(describe("[attendance] check-outs", outs))
+    if wout is not None:
+        print(wout.describe("[attendance] check-ins + check-outs, wrk"))
     scans = merge(ins, outs)
     conn = await asyncpg.connect(pg.dsn("attendance_bench"))
     try:
@@ -202,9 +229,10 @@ async def run(pg: testbed.PostgresHandle, args: argparse.Namespace) -> list[Resu
         f"{base.cpu_ms_per_answer('server'):.1f} ms); machine "
         f"{scans.cpu.get('machine_busy', 0):.0%} busy; "
         f"{scans.count(200)} × 200, {bad} other, {events} events in the outbox "
-        f"(= check-ins + check-outs); concurrency {args.concurrency}, {args.workers} worker(s)"
+        f"(= check-ins + check-outs{' of both load generators' if wout else ''}); "
+        f"concurrency {args.concurrency}, {args.workers} worker(s)"
     )
-    return [
+    results = [
         Result(
             name="attendance scans",
             metric="check-in + check-out requests/s",
@@ -226,6 +254,26 @@ async def run(pg: testbed.PostgresHandle, args: argparse.Namespace) -> list[Resu
             extra=s,
         ),
     ]
+    if wout is not None:
+        wrk_bad = wout.answered - wout.count(200)
+        results += wrk.rows(
+            "attendance scans",
+            metric=results[0].metric,
+            unit=results[0].unit,
+            value=wout.rate(),
+            ours=results[0].value,
+            ours_latency=s,
+            ours_cpu_ms={
+                "service": scans.cpu_ms_per_answer("server"),
+                "PostgreSQL": scans.cpu_ms_per_answer("postgres"),
+                "client": scans.cpu_ms_per_answer("client"),
+            },
+            wout=wout,
+            latency_target=results[1].target,
+            notes=f"{wout.count(200)} × 200, {wrk_bad} other, {wout.not_sent} not sent in time; "
+            f"{len(wrk_order)} other visits: their check-ins, then their check-outs, one wrk run",
+        )
+    return results
 
 
 def parser() -> argparse.ArgumentParser:
@@ -235,6 +283,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     p.add_argument("--time-limit", type=float, default=40, help="seconds per run")
+    p.add_argument(
+        "--no-wrk",
+        action="store_true",
+        help="skip the second load generator (wrk) after our client's run",
+    )
+    p.add_argument("--wrk-threads", type=int, default=1, help="wrk -t (its -c is --concurrency)")
     return p
 
 

@@ -18,6 +18,11 @@ After each phase, checks in SQL (not timings): no cell has more active bookings 
 ``taken`` that differs from its bookings, no month holds more than its credit or differs from
 its bookings, the ledger reconciles (the service's own ``reconcile``), 201s = booking rows.
 
+Second load generator (unless ``--no-wrk``): after our client's run, on the same server process,
+wrk (``bench/wrk``) sends the same kind of work for as many other children, set up the same
+way (spread: the same facilities; hot: the same facility's next open day, same places), with
+the same concurrency; the checks then cover both runs' bookings.
+
 Baseline: raw asyncpg on the same PostgreSQL (own database), the same requests: one transaction
 with the month's conditional update, the cells' conditional update and the booking insert.
 Usage: uv run python -m bench.booking_rush [--children 600 --concurrency 64 ...]
@@ -35,6 +40,7 @@ from datetime import date, timedelta
 
 import asyncpg
 
+from bench import wrk
 from bench.common import Result, report, summary
 from bench.stack import Call, CpuMeter, Outcome, drive, migrate, serve, service_env, token
 from tests.integration import testbed
@@ -177,6 +183,26 @@ def booking_call(
             "end": f"{hour + 1:02d}:00",
         },
     )
+
+
+def plan_work(
+    plan: str, kids: list[Kid], days: list[date], day: int, rng: random.Random
+) -> list[tuple[Kid, date, int]]:
+    """The phase's requests for ``kids`` (``day``: which open day the hot slot is on)."""
+    work: list[tuple[Kid, date, int]] = []
+    if plan == "spread":
+        # Blocks of 32 children, each block's requests shuffled: a child's 11 requests are in
+        # flight close together (they race for its month), and a time limit cuts whole blocks.
+        for b in range(0, len(kids), 32):
+            block = []
+            for kid in kids[b : b + 32]:
+                picks = rng.sample([(d, h) for d in days for h in HOURS], PER_CHILD)
+                block += [(kid, d, h) for d, h in picks]
+            rng.shuffle(block)
+            work += block
+    else:  # hot: everyone wants 09:00–10:00 on the same open day
+        work = [(kid, days[day], 9) for kid in kids]
+    return work
 
 
 # -- checks -------------------------------------------------------------------------------------
@@ -354,28 +380,26 @@ async def phase(
     ctx = build_context(Settings(database_url=url), pool_size=8)
     month = target_month(today_jst())
     t0 = time.monotonic()
-    fids, kids = await setup(ctx, facilities, places, children, month)
+    use_wrk = not args.no_wrk and wrk.available()
+    if not args.no_wrk and not use_wrk:
+        print(f"[{label}] {wrk.SKIPPED}")
+    fids, everyone = await setup(ctx, facilities, places, children * (2 if use_wrk else 1), month)
+    kids, wrk_kids = everyone[:children], everyone[children:]
     days = await open_days(ctx, fids[0], month)
     rng = random.Random(label)
-    work: list[tuple[Kid, date, int]] = []
-    if plan == "spread":
-        # Blocks of 32 children, each block's requests shuffled: a child's 11 requests are in
-        # flight close together (they race for its month), and a time limit cuts whole blocks.
-        for b in range(0, len(kids), 32):
-            block = []
-            for kid in kids[b : b + 32]:
-                picks = rng.sample([(d, h) for d in days for h in HOURS], PER_CHILD)
-                block += [(kid, d, h) for d, h in picks]
-            rng.shuffle(block)
-            work += block
-    else:  # hot: everyone wants 09:00–10:00 on the first open day of the month
-        work = [(kid, days[0], 9) for kid in kids]
-    headers = {kid.child_id: kid.headers() for kid in kids}
+    work = plan_work(plan, kids, days, 0, rng)
+    headers = {kid.child_id: kid.headers() for kid in everyone}
     keyed = not args.no_idempotency_keys
     calls = [booking_call(k, d, h, headers[k.child_id], keyed=keyed) for k, d, h in work]
+    # wrk's share: other children, the same kind of work (hot: the next open day's 09:00 cell).
+    wrk_calls = [
+        booking_call(k, d, h, headers[k.child_id], keyed=keyed)
+        for k, d, h in plan_work(plan, wrk_kids, days, 1, rng)
+    ]
     print(
         f"[{label}] set-up {time.monotonic() - t0:.1f} s: {facilities} facilities, "
-        f"{children} children, {len(calls)} booking requests"
+        f"{len(everyone)} children, {len(calls)} booking requests"
+        + (f" (+ {len(wrk_calls)} for wrk)" if use_wrk else "")
     )
     server = serve("booking", service_env(url), workers=args.workers)
     try:
@@ -383,6 +407,19 @@ async def phase(
         past = today_jst() - timedelta(days=7)
         warm = [booking_call(kids[0], past, 9, headers[kids[0].child_id])]
         await drive(server.base_url, warm * 100, concurrency=8, time_limit_s=10)
+
+        async def by_wrk() -> wrk.WrkOutcome:
+            return await wrk.drive_wrk(
+                server.base_url,
+                wrk_calls,
+                concurrency=args.concurrency,
+                threads=args.wrk_threads,
+                time_limit_s=args.time_limit,
+                server=server,
+                pg=pg,
+            )
+
+        wout = await by_wrk() if use_wrk and args.wrk_first else None
         sessions_before = await sessions_opened(pg.dsn(db), db)
         out = await drive(
             server.base_url,
@@ -393,14 +430,22 @@ async def phase(
             pg=pg,
         )
         sessions = await sessions_opened(pg.dsn(db), db) - sessions_before
+        if use_wrk and not args.wrk_first:
+            wout = await by_wrk()
     finally:
         server.stop()
     print(describe(f"[{label}] service", out))
-    print(f"    PostgreSQL sessions opened during the run: {sessions}")
-    problems = await check(ctx, pg.dsn(db), out.count(201))
+    print(f"    PostgreSQL sessions opened during our client's run: {sessions}")
+    if wout is not None:
+        print(wout.describe(f"[{label}] service, wrk"))
+    created = out.count(201) + (wout.count(201) if wout else 0)
+    problems = await check(ctx, pg.dsn(db), created)
     await ctx.close()
     bad = {k: v for k, v in problems.items() if v}
-    print(f"[{label}] checks: " + ("all zero" if not bad else f"VIOLATIONS {bad}"))
+    print(
+        f"[{label}] checks{' (both runs)' if wout else ''}: "
+        + ("all zero" if not bad else f"VIOLATIONS {bad}")
+    )
     raw = await raw_baseline(pg, label, work, places, args.concurrency, args.time_limit)
     print(describe(f"[{label}] raw SQL", raw))
 
@@ -412,6 +457,9 @@ async def phase(
         if out.not_sent == 0 and out.count(201) != min(places, len(calls)):
             problems["hot slot winners != places"] = 1
             bad["hot slot winners != places"] = 1
+        wrk_exact = wout is None or wout.not_sent or wout.count(201) == min(places, len(wrk_calls))
+        if not wrk_exact:
+            problems["hot slot winners != places (wrk's slot)"] = 1
     elif out.not_sent == 0:
         expected = f"; quota refusals {out.count(409)} (≥ {children} expected)"
     answered = len(out.status)
@@ -458,15 +506,43 @@ async def phase(
         notes=f"p50 {s['p50_ms']:.1f} ms (raw {rs['p50_ms']:.1f} ms)",
         extra=s,
     )
+    rows = [throughput, latency]
+    if wout is not None:
+        spread = plan == "spread"
+        wrk_answered = wout.answered
+        wrk_expected = ""
+        if not spread:
+            wrk_expected = f"; winners {wout.count(201)} of {places} places (the next day's slot)"
+        elif wout.not_sent == 0:
+            wrk_expected = f"; quota refusals {wout.count(409)} (≥ {len(wrk_kids)} expected)"
+        rows += wrk.rows(
+            f"booking rush, {title}",
+            metric=throughput.metric,
+            unit=throughput.unit,
+            value=(wout.count(201) if spread else wrk_answered) / wout.elapsed_s,
+            ours=throughput.value,
+            ours_latency=s,
+            ours_cpu_ms={
+                "service": out.cpu_ms_per_answer("server"),
+                "PostgreSQL": out.cpu_ms_per_answer("postgres"),
+                "client": out.cpu_ms_per_answer("client"),
+            },
+            wout=wout,
+            latency_target=latency.target,
+            notes=f"{wout.count(201)} commits, {wout.count(409)} × 409, "
+            f"{wrk_answered - wout.count(201, 409)} other, {wout.not_sent} not sent in time"
+            f"{wrk_expected}; {len(wrk_kids)} other children",
+        )
     checks = Result(
         name=f"booking rush, {title}: checks",
         metric="overbooked cells + overdrawn months + ledger/row mismatches",
         value=float(sum(problems.values())),
         unit="violations",
         target="0",
-        notes="; ".join(f"{k} {v}" for k, v in problems.items()),
+        notes=("both load generators' bookings: " if wout else "")
+        + "; ".join(f"{k} {v}" for k, v in problems.items()),
     )
-    return [throughput, latency, checks]
+    return [*rows, checks]
 
 
 async def run(pg: testbed.PostgresHandle, args: argparse.Namespace) -> list[Result]:
@@ -505,6 +581,17 @@ def parser() -> argparse.ArgumentParser:
         "--no-idempotency-keys",
         action="store_true",
         help="send bookings without an Idempotency-Key (to measure what the keys cost)",
+    )
+    p.add_argument(
+        "--no-wrk",
+        action="store_true",
+        help="skip the second load generator (wrk) after our client's run",
+    )
+    p.add_argument("--wrk-threads", type=int, default=1, help="wrk -t (its -c is --concurrency)")
+    p.add_argument(
+        "--wrk-first",
+        action="store_true",
+        help="run wrk before our client (tells the order's effect from the client's)",
     )
     return p
 

@@ -1,9 +1,10 @@
 """Run every benchmark on one test bed (one Kafka, one PostgreSQL), print each figure with its
 ratio against the baseline measured in the same run, and write bench/results/latest.{json,md}.
 
-Usage: uv run python -m bench.run_all [--quick] [--workers N]
+Usage: uv run python -m bench.run_all [--quick] [--workers N] [--no-wrk]
 Budget: about 5–7 minutes on the 2-core machine (each benchmark is bounded by count and time);
-``--quick`` shrinks every load for a smoke run.
+``--quick`` shrinks every load for a smoke run. The booking and scan figures are confirmed by a
+second load generator (wrk, after our own client, same server) unless ``--no-wrk``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bench.common import Result, machine, report
 from tests.integration import testbed
 
 
-async def run_all(quick: bool, workers: int) -> list[Result]:
+async def run_all(quick: bool, workers: int, no_wrk: bool = False) -> list[Result]:
     results: list[Result] = []
     started = time.monotonic()
 
@@ -32,7 +33,7 @@ async def run_all(quick: bool, workers: int) -> list[Result]:
     kafka = testbed.start_kafka()
     pg = testbed.start_postgres()
     try:
-        served_by = ["--workers", str(workers)]
+        served_by = ["--workers", str(workers)] + (["--no-wrk"] if no_wrk else [])
         rush = booking_rush.parser().parse_args(
             (["--children", "64", "--hot-children", "300", "--hot-places", "100"] if quick else [])
             + served_by
@@ -86,10 +87,15 @@ def main() -> None:
         help="uvicorn workers for the HTTP benchmarks (default: one per core, as a single box "
         "would run them with TSUEN_WEB_WORKERS)",
     )
+    parser.add_argument(
+        "--no-wrk",
+        action="store_true",
+        help="skip the second load generator (wrk) in the booking and scan benchmarks",
+    )
     args = parser.parse_args()
     # uvloop, as the services run (tsuen_common.service): the in-process consumers and the load
     # generators cost less CPU on it, leaving more of the two cores to what is measured.
-    results = uvloop.run(run_all(args.quick, args.workers))
+    results = uvloop.run(run_all(args.quick, args.workers, args.no_wrk))
     print(f"\nMachine: {machine()}\n")
     print(report(results))
     print("\nwritten: bench/results/latest.json, bench/results/latest.md")

@@ -28,6 +28,7 @@ have debootstrap || packages+=(debootstrap)
 have java || packages+=(openjdk-17-jre-headless)
 have mvn || packages+=(maven)
 have npm || packages+=(npm)  # the portal's htmx, pinned in services/portal/package-lock.json
+have wrk || packages+=(wrk)  # the benchmarks' second load generator (bench/wrk, issue 20)
 # Browser tests (Playwright drives Debian's Chromium; Playwright's own download cannot work here).
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || packages+=(fonts-noto-cjk)  # Japanese text in page screenshots
