@@ -141,8 +141,10 @@ class OutboxRelay:
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _autocommit: AsyncEngine | None = field(default=None, init=False)
     _wakeup: OutboxWakeup | None = field(default=None, init=False)
-    # On the waiting register: the next claim takes it off.
-    _registered: bool = field(default=False, init=False)
+    # On the waiting register; and whether the next claim is the look right after registering
+    # (which keeps the relay there) rather than one after waiting (which takes it off).
+    _waiting: bool = field(default=False, init=False)
+    _repoll: bool = field(default=False, init=False)
 
     def _connect(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """Every statement of the relay is one atomic statement: autocommit, no BEGIN/COMMIT."""
@@ -174,11 +176,12 @@ class OutboxRelay:
         async with self._connect() as conn:
             rows = (
                 await conn.execute(
-                    _CLAIM_AWAKE if self._registered else _CLAIM,
+                    _CLAIM_AWAKE if self._waiting and not self._repoll else _CLAIM,
                     {"relay": self.relay_id, "lease": self.lease_seconds, "limit": self.batch_size},
                 )
             ).all()
-        self._registered = False
+        self._waiting = self._waiting and self._repoll
+        self._repoll = False
         if not rows:
             return 0
         rows = sorted(rows, key=lambda r: r.id)
@@ -240,35 +243,39 @@ class OutboxRelay:
                 if published >= self.batch_size:
                     continue
                 if published == 0 and not failed and self._wakeup is not None:
-                    await self._idle()
-                    continue
+                    if self._waiting:
+                        # Registered, and the look after it found nothing: wait. The next claim
+                        # takes the relay off the register.
+                        await self._wakeup.wait(self.idle_poll_interval, self._stopping)
+                        continue
+                    if await self._register():
+                        continue  # look once more at once: rows committed before it
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_interval)
         finally:
             await self._leave_register()
         log.info("outbox relay stopped", relay=self.relay_id, published=self.stats.published)
 
-    async def _idle(self) -> None:
-        """Nothing to publish: register for a wake-up, look once more (rows committed before
-        the register was seen were not announced), then wait for a NOTIFY or the fallback."""
+    async def _register(self) -> bool:
+        """Nothing to publish: ask writers to notify (rows committed before this are not
+        announced, so the caller looks once more). False if the wake-up is unavailable: then
+        the relay polls as without it, and tries again when next idle."""
         assert self._wakeup is not None
         try:
             async with self._connect() as conn:
                 # Twice the wait and then some: renewed by every fallback poll while idle.
                 await self._wakeup.register(conn, seconds=self.idle_poll_interval * 2 + 1)
-            found = await self.run_once()  # a plain claim: the relay stays registered
-            self._registered = True  # the next claim, after a wake-up or not, takes it off
-            if found == 0:
-                await self._wakeup.wait(self.idle_poll_interval, self._stopping)
-        except Exception as exc:  # the poll goes on; the listener is set up again next time
+        except Exception as exc:
             log.warning("outbox relay wake-up unavailable; polling", error=type(exc).__name__)
             await self._wakeup.close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_interval)
+            return False
+        self._waiting = self._repoll = True
+        return True
 
     async def _leave_register(self) -> None:
         if self._wakeup is None:
             return
+        self._waiting = False
         with contextlib.suppress(Exception):
             async with self._connect() as conn:
                 await conn.execute(sa.text(DEREGISTER), {"relay": self.relay_id})
