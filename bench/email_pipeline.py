@@ -49,7 +49,6 @@ from tsuen_common.db import make_engine, make_sessions
 from tsuen_common.events.booking import BookingConfirmed, BookingKind
 from tsuen_common.messaging import Outbox
 from tsuen_common.messaging.provision import ensure_topics
-from tsuen_common.messaging.wakeup import install as install_wakeup
 from tsuen_common.timeutil import at_jst, today_jst
 
 CHIYODA = "131016"
@@ -126,6 +125,7 @@ async def run(
     rates: list[int],
     seconds: float,
     wakeup: bool = True,
+    idle_seconds: float = 10.0,
 ) -> list[Result]:
     prefix = f"m{uuid.uuid4().hex[:6]}."
     await ensure_topics(kafka.bootstrap_servers, prefix)
@@ -136,6 +136,8 @@ async def run(
     await asyncio.to_thread(migrate, "booking", booking_url)
     await asyncio.to_thread(migrate, "notification", notification_url)
     if wakeup:
+        from tsuen_common.messaging.wakeup import install as install_wakeup
+
         engine = make_engine(booking_url, pool_size=1)
         async with engine.begin() as conn:
             await install_wakeup(conn)
@@ -177,6 +179,7 @@ async def run(
         print("[email] warm-up delivered")
         raw_rate = await raw_smtp(smtp_port, recorder)
         print(f"[email] raw aiosmtplib to the same SMTP server: {raw_rate:,.0f} mails/s")
+        idle = await _idle_cpu(consumer.pid, relay.pid, pg, idle_seconds)
         runs = [
             await _timed(booking_url, prefix, r, seconds, recorder, consumer.pid, relay.pid, pg)
             for r in rates
@@ -192,6 +195,19 @@ async def run(
                 proc.kill()
         smtp.stop()
     results = []
+    if idle:
+        results.append(
+            Result(
+                name="e-mail pipeline (booking commit → SMTP accepted)",
+                metric=f"CPU with no bookings for {idle_seconds:.0f} s (idle cost)",
+                value=sum(idle.values()),
+                unit="ms/s",
+                target="costs nothing at low rates",
+                notes=", ".join(f"{k} {v:.1f}" for k, v in idle.items())
+                + f" ms per second; booking relay {'woken by NOTIFY' if wakeup else 'polling'}",
+                extra=idle,
+            )
+        )
     for rate, (committed, offered_s, t0, cpu) in zip(rates, runs, strict=True):
         got = {e: recorder.accepted[e] for e in committed if e in recorder.accepted}
         lat = [(got[e] - committed[e]) * 1000 for e in got]
@@ -320,6 +336,30 @@ async def _timed(
     return committed, seconds + max(0.0, data["behind_s"]), t0, meter.cpu
 
 
+async def _idle_cpu(
+    consumer_pid: int, relay_pid: int, pg: testbed.PostgresHandle, seconds: float
+) -> dict[str, float]:
+    """What the path costs with nothing to do: CPU ms per second of the notification service,
+    the relay and PostgreSQL over ``seconds`` of no bookings (after the warm-up settled)."""
+    if seconds <= 0:
+        return {}
+    await asyncio.sleep(2.0)
+    relay_cpu = process_cpu(relay_pid)
+    with CpuMeter(consumer_pid, pg) as meter:
+        await asyncio.sleep(seconds)
+    idle = {
+        "notification": meter.cpu.get("server", 0),
+        "relay": process_cpu(relay_pid) - relay_cpu,
+        "PostgreSQL": meter.cpu.get("postgres", 0),
+    }
+    idle = {k: v * 1000 / seconds for k, v in idle.items()}
+    print(
+        f"[email] idle {seconds:.0f} s, CPU ms per second: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in idle.items())
+    )
+    return idle
+
+
 async def _queued_at(url: str) -> dict[str, float]:
     """When each confirmation was queued (the consumer transaction's start), by recipient."""
     engine = make_engine(url, pool_size=1)
@@ -349,6 +389,9 @@ def main() -> None:
     parser.add_argument("--run", default="run")
     parser.add_argument("--out", type=Path)
     parser.add_argument(
+        "--idle-seconds", type=float, default=10, help="idle CPU measured first (0: skip)"
+    )
+    parser.add_argument(
         "--no-wakeup", action="store_true", help="booking's relay polls (no NOTIFY wake-up)"
     )
     args = parser.parse_args()
@@ -359,7 +402,16 @@ def main() -> None:
     pg = testbed.start_postgres()
     try:
         rates = [int(r) for r in args.rates.split(",")]
-        results = asyncio.run(run(kafka, pg, rates, args.seconds, wakeup=not args.no_wakeup))
+        results = asyncio.run(
+            run(
+                kafka,
+                pg,
+                rates,
+                args.seconds,
+                wakeup=not args.no_wakeup,
+                idle_seconds=args.idle_seconds,
+            )
+        )
     finally:
         kafka.stop()
         pg.stop()
