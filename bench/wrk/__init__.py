@@ -104,9 +104,9 @@ async def drive_wrk(
     server: Server | None = None,
     pg: Any = None,
 ) -> WrkOutcome:
-    """Send every call once with wrk (``threads`` threads, ``concurrency`` connections), for at
-    most ``time_limit_s``; wrk is told to stop (SIGINT) as soon as each thread has its answers.
-    """
+    """Send every call once with wrk (``threads`` threads, ``concurrency`` connections), none
+    after ``time_limit_s`` (the answers in flight are waited for, as ``drive`` does); wrk is
+    told to stop (SIGINT) as soon as each thread has all its answers."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError(SKIPPED)
@@ -119,8 +119,8 @@ async def drive_wrk(
         str(threads),
         "-c",
         str(concurrency),
-        "-d",
-        f"{math.ceil(time_limit_s)}s",
+        "-d",  # a margin for the answers in flight at the time limit
+        f"{math.ceil(time_limit_s) + 2 * TIMEOUT_S}s",
         "--timeout",
         f"{TIMEOUT_S}s",
         "-s",
@@ -129,6 +129,7 @@ async def drive_wrk(
         "--",
         str(path),
         str(threads),
+        str(time_limit_s),
     ]
     meter = CpuMeter(server.process.pid if server else None, pg)
     # wrk is this process's only child that ends during the run: its CPU is the difference in

@@ -1,13 +1,16 @@
 -- wrk script: send each pre-generated request exactly once, then report in one line.
 --
--- Usage: wrk -t T -c C -d <limit> --timeout 10s -s bench/wrk/requests.lua <url> -- <file> <T>
+-- Usage: wrk -t T -c C -d <limit + margin> --timeout 10s -s bench/wrk/requests.lua <url> --
+--        <file> <T> <limit in seconds>
 -- (bench/wrk/__init__.py runs it). <file> holds one request per line, tab-separated:
 -- method, path, body ("" for none), then one "Name: value" field per header. Thread i of T
 -- takes lines i, i + T, i + 2T, ...; its connections share that queue, so no request is sent
--- twice. wrk itself is duration-based: a thread whose queue is empty hands its connections an
--- empty request (nothing is written, no latency is recorded, the connection waits), and once
--- every request of its share is answered it stops its loop and writes "wrk-thread-done" to
--- stderr, so the bench can end the run at once (SIGINT) rather than wait out the duration.
+-- twice. wrk itself is duration-based: a thread whose queue is empty, or whose <limit> has
+-- passed since its first request (as our own client, it then sends nothing new but waits for
+-- the answers in flight), hands its connections an empty request (nothing is written, no
+-- latency is recorded, the connection waits); once every request it sent is answered it stops
+-- its loop and writes "wrk-thread-done" to stderr, so the bench can end the run at once
+-- (SIGINT) rather than wait out wrk's duration.
 --
 -- done() prints one line, "WRK-SUMMARY <json>": per-thread requests and answers, statuses,
 -- first send and last answer (CLOCK_MONOTONIC, µs: the rate is answers over that span, not
@@ -68,9 +71,19 @@ function init(args)
     n = n + 1
   end
   share = #queue
+  limit_us = tonumber(args[3]) * 1e6
+  finished = false
   -- Before the run, wrk calls thread 0's request() once to count the requests it returns
   -- (pipelining): that call must not use up a request.
   counted = id ~= 0
+end
+
+function finish()
+  if finished then return end
+  finished = true
+  io.stderr:write("wrk-thread-done\n")
+  io.stderr:flush()
+  wrk.thread:stop()
 end
 
 function request()
@@ -78,7 +91,11 @@ function request()
     counted = true
     return queue[1] or ""
   end
+  if sent > 0 and sent < share and now_us() - first_us > limit_us then
+    share = sent -- time limit: send nothing new
+  end
   if sent >= share then
+    if answered == share then finish() end
     return "" -- parks the connection: nothing to send
   end
   sent = sent + 1
@@ -90,11 +107,7 @@ function response(status, headers, body)
   answered = answered + 1
   statuses[status] = (statuses[status] or 0) + 1
   last_us = now_us()
-  if answered == share then
-    io.stderr:write("wrk-thread-done\n")
-    io.stderr:flush()
-    wrk.thread:stop()
-  end
+  if answered == share then finish() end
 end
 
 local function status_json(counts)
