@@ -67,6 +67,7 @@ from tsuen_common.idempotency.keys import (
     create_idempotency_table,
     drop_idempotency_table,
     fetchrow,
+    pending_claim,
     purge,
     purge_command,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "enable_idempotency",
     "fetchrow",
     "fingerprint",
+    "pending_claim",
     "purge",
     "purge_command",
 ]

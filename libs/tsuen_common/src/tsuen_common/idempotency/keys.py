@@ -113,6 +113,13 @@ def claimed(claim: Claim) -> Iterator[Claim]:
         _claim.reset(token)
 
 
+def pending_claim() -> Claim | None:
+    """The current request's key if it is still to be recorded: for a hot path that writes the
+    key row itself (booking's group commit batches several requests' keys into one call)."""
+    claim = _claim.get()
+    return None if claim is None or claim.recorded else claim
+
+
 class DuplicateRequest(Exception):
     """Another request with the same caller and key committed first; this one rolls back."""
 

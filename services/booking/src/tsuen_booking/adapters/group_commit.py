@@ -19,21 +19,13 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tsuen_booking.adapters import hot_path_sql as sql
-from tsuen_common.idempotency import Claim, DuplicateRequest
-from tsuen_common.idempotency import keys as idempotency_keys
+from tsuen_common.idempotency import Claim, DuplicateRequest, pending_claim
 
 GROUP_COMMIT = "booking group commit"
 """The :class:`GroupCommit` of a process, in ``Context.remembered`` when the setting is on."""
 _LIMIT = 48
 _CALL = "SELECT held_national, held_topup, refused FROM book_uses($1::book_use_item[])"
 _NO_KEY = (None, None, None)
-
-
-def _pending_claim() -> Claim | None:
-    """The request's Idempotency-Key not yet recorded, as ``idempotency.fetchrow`` reads it.
-    tsuen_common has no public accessor for it yet (asked for in issue 20's report)."""
-    claim = idempotency_keys._claim.get()
-    return None if claim is None or claim.recorded else claim
 
 
 @dataclass(slots=True)
@@ -69,7 +61,7 @@ class GroupCommit:
 
     async def book_use(self, call: sql.BookUse) -> tuple[int, int]:
         """What ``hot_path_sql.book_use`` answers for ``call``, decided in the next batch."""
-        item = _Item(call, _pending_claim(), asyncio.get_running_loop().create_future())
+        item = _Item(call, pending_claim(), asyncio.get_running_loop().create_future())
         self._queue.append(item)
         if self._sender is None:
             self._sender = asyncio.create_task(self._send_all())
