@@ -11,11 +11,19 @@
   batch instead of per event (raise ``max_records`` for a consumer whose handlers are
   :class:`~tsuen_common.messaging.consumer.BatchHandler` s: fewer, larger transactions and
   offset commits). Never concurrently: FastStream commits the consumer's whole
-  position, so parallel processing could commit past an unprocessed event.
+  position, so parallel processing could commit past an unprocessed event;
+- an idle consumer waits in one long poll (``IDLE_POLL_MS``) that returns as soon as a record
+  arrives: FastStream's own batch poll waits ``batch_timeout_ms`` and then *sleeps* as long
+  again, so a record arriving in that sleep waited up to 100 ms, and each consumer woke five
+  times a second with nothing to do (issue 20: idle polling that costs nothing).
 """
 
 from __future__ import annotations
 
+from itertools import chain
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -23,6 +31,21 @@ from faststream.message import StreamMessage
 
 from tsuen_common.messaging.consumer import EventConsumer
 from tsuen_common.messaging.dead_letters import Delivery
+
+# How long an idle consumer's poll waits before asking again; a record that arrives meanwhile
+# ends the wait at once, so this sets only how often an idle consumer wakes up.
+IDLE_POLL_MS = 1000
+
+
+def _poll_without_sleeping(subscriber: Any, max_records: int) -> None:
+    """Replace the subscriber's batch poll (FastStream's ``BatchSubscriber.get_msg``) with one
+    that does not sleep after an empty poll. The consume loop around it is FastStream's."""
+
+    async def get_msg(consumer: AIOKafkaConsumer) -> tuple[Any, ...]:
+        batches = await consumer.getmany(timeout_ms=IDLE_POLL_MS, max_records=max_records)
+        return tuple(chain.from_iterable(batches.values()))
+
+    subscriber.get_msg = get_msg
 
 
 def subscribe(
@@ -51,7 +74,7 @@ def subscribe(
         return None
 
     handle.__name__ = f"{consumer.name}_handler"
-    broker.subscriber(
+    subscriber = broker.subscriber(
         *topics,
         group_id=consumer.name,
         batch=True,
@@ -62,4 +85,6 @@ def subscribe(
         max_poll_interval_ms=10 * 60 * 1000,
         title=consumer.name,
         decoder=raw_records,
-    )(handle)
+    )
+    subscriber(handle)
+    _poll_without_sleeping(subscriber, max_records)
