@@ -15,9 +15,9 @@ mail (commit → queued, queued → SMTP); the delivered rate against the offere
 mail of the notification service, the booking relay, PostgreSQL and this process (the SMTP
 sink). Two steady runs by default: 20/s (what the path costs when it keeps up) and 500/s (the
 target). Usage: uv run python -m bench.email_pipeline [--rates 20,500 --seconds 10]
-Booking's outbox gets the relay's wake-up (``tsuen_common.messaging.wakeup``: an idle relay
-waits for a commit's NOTIFY instead of polling every 50 ms), as booking's migration would
-install it; ``--no-wakeup`` measures the relay polling as on a database without it.
+Booking's outbox has the relay's wake-up (``tsuen_common.messaging.wakeup``: an idle relay
+waits for a commit's NOTIFY instead of polling every 50 ms; booking's migration 0019);
+``--no-wakeup`` takes it out to measure the relay polling as before.
 The services get this process's environment: ``TSUEN_SENDER_CONCURRENCY=8`` tries a setting;
 ``BENCH_SERVICE_LOGS=DIR`` keeps their logs (``DIR/<service>.log``) instead of dropping them.
 """
@@ -135,12 +135,12 @@ async def run(
     notification_url = pg.async_url("email_notification")
     await asyncio.to_thread(migrate, "booking", booking_url)
     await asyncio.to_thread(migrate, "notification", notification_url)
-    if wakeup:
-        from tsuen_common.messaging.wakeup import install as install_wakeup
+    if not wakeup:
+        from tsuen_common.messaging.wakeup import uninstall as uninstall_wakeup
 
         engine = make_engine(booking_url, pool_size=1)
         async with engine.begin() as conn:
-            await install_wakeup(conn)
+            await uninstall_wakeup(conn)
         await engine.dispose()
     print(f"[email] booking relay: {'woken by NOTIFY when idle' if wakeup else 'polling'}")
 

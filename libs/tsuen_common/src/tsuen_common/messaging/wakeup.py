@@ -107,6 +107,12 @@ async def install(conn: AsyncConnection) -> None:
         await conn.execute(sa.text(statement))
 
 
+async def uninstall(conn: AsyncConnection) -> None:
+    """Take it out again (a benchmark measuring the relay that polls)."""
+    for statement in _DROP:
+        await conn.execute(sa.text(statement))
+
+
 class OutboxWakeup:
     """The relay's side: one listening connection, held while the relay runs."""
 

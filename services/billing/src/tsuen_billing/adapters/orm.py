@@ -13,9 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from tsuen_common.messaging import add_messaging_tables
+from tsuen_common.messaging.wakeup import add_wakeup_table
 
 metadata = sa.MetaData()
 messaging = add_messaging_tables(metadata)
+# The relay's wake-up register (migration 0007, tsuen_common.messaging.wakeup).
+outbox_relay_waiting = add_wakeup_table(metadata)
 
 
 def _now() -> sa.Column[datetime]:

@@ -17,9 +17,12 @@ from sqlalchemy.dialects import postgresql as pg
 
 from tsuen_common.idempotency import add_idempotency_table
 from tsuen_common.messaging import add_messaging_tables
+from tsuen_common.messaging.wakeup import add_wakeup_table
 
 metadata = sa.MetaData()
 messaging = add_messaging_tables(metadata)
+# The relay's wake-up register (migration 0019, tsuen_common.messaging.wakeup).
+outbox_relay_waiting = add_wakeup_table(metadata)
 # Idempotency-Key answers (tsuen_common.idempotency): written by the shared HTTP guard.
 idempotency_keys = add_idempotency_table(metadata)
 

@@ -14,10 +14,13 @@ from sqlalchemy.dialects import postgresql as pg
 
 from tsuen_common.idempotency import add_idempotency_table
 from tsuen_common.messaging import add_messaging_tables
+from tsuen_common.messaging.wakeup import add_wakeup_table
 from tsuen_common.ratelimit import add_rate_limit_table
 
 metadata = sa.MetaData()
 messaging = add_messaging_tables(metadata)
+# The relay's wake-up register (migration 0008, tsuen_common.messaging.wakeup).
+outbox_relay_waiting = add_wakeup_table(metadata)
 # Idempotency-Key answers (tsuen_common.idempotency): written by the shared HTTP guard.
 idempotency_keys = add_idempotency_table(metadata)
 rate_limits = add_rate_limit_table(metadata)

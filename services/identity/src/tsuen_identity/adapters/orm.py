@@ -5,9 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tsuen_common.messaging import add_messaging_tables
+from tsuen_common.messaging.wakeup import add_wakeup_table
 
 metadata = sa.MetaData()
 messaging = add_messaging_tables(metadata)
+# The relay's wake-up register (migration 0005, tsuen_common.messaging.wakeup).
+outbox_relay_waiting = add_wakeup_table(metadata)
 
 # One row per person who can log in. A guardian's id is the guardian_id eligibility minted at
 # the first certification; staff and officers get an id here. The e-mail is the login ID,
