@@ -268,7 +268,9 @@ async def run(pg: testbed.PostgresHandle, args: argparse.Namespace) -> list[Resu
             unit="scans/s",
             baseline=bn / base.elapsed_s,
             target="≥ 2,000/s",
-            notes=note + "; baseline: GET /healthz, same server",
+            notes=note
+            + "; baseline: GET /healthz, same server"
+            + (f"; {wrk.SKIPPED}" if not args.no_wrk and not use_wrk else ""),
             extra=s | {f"cpu_{k}_s": v for k, v in scans.cpu.items()},
         ),
         Result(

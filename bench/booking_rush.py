@@ -481,6 +481,7 @@ async def phase(
         f"{raw.cpu_ms_per_answer('postgres'):.1f} ms, client {raw.cpu_ms_per_answer('client'):.1f}"
         f" ms); machine {out.cpu.get('machine_busy', 0):.0%} busy"
     )
+    skipped = f"; {wrk.SKIPPED}" if not args.no_wrk and not use_wrk else ""
     common_note = (
         f"{out.count(201)} commits, {out.count(409)} × 409, "
         f"{answered - out.count(201, 409)} other, {out.not_sent} not sent in time{expected}; "
@@ -494,7 +495,7 @@ async def phase(
             unit="bookings/s",
             baseline=raw.count(201) / raw.elapsed_s,
             target="≥ 1,000/s and ≥ 50 % of raw",
-            notes=common_note + "; baseline: raw asyncpg, same requests" + cpu_note,
+            notes=common_note + "; baseline: raw asyncpg, same requests" + cpu_note + skipped,
             extra=s | {f"cpu_{k}_s": v for k, v in out.cpu.items()},
         )
     else:
@@ -505,7 +506,7 @@ async def phase(
             unit="answers/s",
             baseline=len(raw.status) / raw.elapsed_s,
             target="(no target; exact winners)",
-            notes=common_note + "; baseline: raw asyncpg, same requests" + cpu_note,
+            notes=common_note + "; baseline: raw asyncpg, same requests" + cpu_note + skipped,
             extra=s | {f"cpu_{k}_s": v for k, v in out.cpu.items()},
         )
     latency = Result(
