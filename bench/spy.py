@@ -28,8 +28,9 @@ def find(match: str, timeout: float) -> int:
     """The oldest process whose command line contains ``match`` (uvicorn's supervisor)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # -A: not this command (nor the `uv run` above it), whose own line holds ``match``.
         found = subprocess.run(
-            ["pgrep", "-o", "-f", match], capture_output=True, text=True, check=False
+            ["pgrep", "-o", "-A", "-f", match], capture_output=True, text=True, check=False
         ).stdout.split()
         if found:
             return int(found[0])
@@ -41,15 +42,18 @@ def record(pid: int, seconds: float, rate: int) -> list[tuple[list[str], int]]:
     """Collapsed stacks (root first) with their sample counts, from every process under ``pid``."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "stacks.txt"
-        subprocess.run(
+        done = subprocess.run(
             [
                 "py-spy", "record", "--pid", str(pid), "--subprocesses", "--format", "raw",
                 "--rate", str(rate), "--duration", str(int(seconds)), "--nonblocking",
                 "--output", str(out),
             ],
-            check=True,
+            check=False,
             capture_output=True,
+            text=True,
         )  # fmt: skip
+        if done.returncode != 0:
+            raise SystemExit(f"py-spy failed: {done.stderr.strip()[-500:]}")
         stacks = []
         for line in out.read_text().splitlines():
             frames, _, count = line.rpartition(" ")
