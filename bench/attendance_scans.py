@@ -314,17 +314,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     p.add_argument("--time-limit", type=float, default=40, help="seconds per run")
-    p.add_argument(
-        "--no-wrk",
-        action="store_true",
-        help="skip the second load generator (wrk) after our client's run",
-    )
-    p.add_argument("--wrk-threads", type=int, default=1, help="wrk -t (its -c is --concurrency)")
-    p.add_argument(
-        "--wrk-first",
-        action="store_true",
-        help="run wrk before our client (tells the order's effect from the client's)",
-    )
+    wrk.add_arguments(p)
     return p
 
 

@@ -596,17 +596,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="send bookings without an Idempotency-Key (to measure what the keys cost)",
     )
-    p.add_argument(
-        "--no-wrk",
-        action="store_true",
-        help="skip the second load generator (wrk) after our client's run",
-    )
-    p.add_argument("--wrk-threads", type=int, default=1, help="wrk -t (its -c is --concurrency)")
-    p.add_argument(
-        "--wrk-first",
-        action="store_true",
-        help="run wrk before our client (tells the order's effect from the client's)",
-    )
+    wrk.add_arguments(p)
     return p
 
 

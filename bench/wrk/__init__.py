@@ -10,6 +10,7 @@ ends it as soon as every request is answered, and measures the CPU it and the se
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import math
@@ -29,6 +30,23 @@ SCRIPT = Path(__file__).resolve().with_name("requests.lua")
 SKIPPED = "wrk not installed: skipped (Debian package wrk; scripts/bootstrap.sh installs it)"
 # Latencies above wrk's --timeout fall outside its histogram (and count as timeouts).
 TIMEOUT_S = 10
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark that runs wrk takes."""
+    parser.add_argument(
+        "--no-wrk",
+        action="store_true",
+        help="skip the second load generator (wrk) after our client's run",
+    )
+    parser.add_argument(
+        "--wrk-threads", type=int, default=1, help="wrk -t (its -c is --concurrency)"
+    )
+    parser.add_argument(
+        "--wrk-first",
+        action="store_true",
+        help="run wrk before our client (tells the order's effect from the client's)",
+    )
 
 
 def available() -> bool:

@@ -25,6 +25,7 @@ from tsuen_common.timeutil import at_jst, now_jst, today_jst
 from tsuen_notification.adapters import mail_queue
 from tsuen_notification.domain.notices import Notice, RecipientKind, Template
 from tsuen_notification.service_layer.handlers import queue_notices
+from tsuen_notification.service_layer.outcomes import delivered_announcement
 
 OUTBOX = Outbox(producer="notification")
 
@@ -52,16 +53,7 @@ async def _queued_and_claimed(engine: AsyncEngine, count: int, sender: str) -> l
 
 
 def _announcement(mail: Any, sent_at: Any) -> tuple[EventEnvelope, dict[str, Any]]:
-    envelope = OUTBOX.envelope(
-        EmailDelivered(
-            notice_id=mail.notice_id,
-            template=str(mail.template),
-            caused_by_event=mail.event_id,
-            delivered_at=sent_at,
-        ),
-        municipality=mail.municipality,
-    )
-    return envelope, OUTBOX.params(envelope, topic=EmailDelivered.topic)
+    return delivered_announcement(OUTBOX, mail, sent_at)
 
 
 async def _state(engine: AsyncEngine) -> tuple[dict[uuid.UUID, str], dict[str, int]]:

@@ -15,11 +15,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tsuen_common.db import database_unavailable
+from tsuen_common.events.envelope import EventEnvelope
 from tsuen_common.events.notification import EmailDelivered, EmailFailed
 from tsuen_common.logging import get_logger, mask_email, mask_emails_in
 from tsuen_common.messaging import Outbox
@@ -96,16 +97,7 @@ class Outcomes:
         # The event is built before the mark, so a redone mark carries the same event id and
         # delivered_at is the row's sent_at exactly (the application's clock, not now()).
         sent_at = now_jst()
-        envelope = self.outbox.envelope(
-            EmailDelivered(
-                notice_id=mail.notice_id,
-                template=str(mail.template),
-                caused_by_event=mail.event_id,
-                delivered_at=sent_at,
-            ),
-            municipality=mail.municipality,
-        )
-        announcement = self.outbox.params(envelope, topic=EmailDelivered.topic)
+        _, announcement = delivered_announcement(self.outbox, mail, sent_at)
 
         async def mark(c: AsyncConnection) -> datetime | None:
             if await mail_queue.mark_sent(
@@ -192,3 +184,20 @@ class Outcomes:
             error=mask_emails_in(error),
             action="inspect with `tsuen-notification mails`, then `tsuen-notification resend`",
         )
+
+
+def delivered_announcement(
+    outbox: Outbox, mail: ClaimedMail, sent_at: datetime
+) -> tuple[EventEnvelope, dict[str, Any]]:
+    """The ``EmailDelivered`` event of a mail sent at ``sent_at`` and its outbox row's values,
+    for ``mail_queue.mark_sent`` to write in the same statement as the mark."""
+    envelope = outbox.envelope(
+        EmailDelivered(
+            notice_id=mail.notice_id,
+            template=str(mail.template),
+            caused_by_event=mail.event_id,
+            delivered_at=sent_at,
+        ),
+        municipality=mail.municipality,
+    )
+    return envelope, outbox.params(envelope, topic=EmailDelivered.topic)
