@@ -25,7 +25,7 @@ import random
 import time
 from datetime import date
 
-from bench.booking_rush import (
+from bench.booking_data import (
     HOURS,
     PER_CHILD,
     Kid,

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from bench import attendance_scans, booking_rush
+from bench import attendance_scans, booking_data
 from bench.stack import ISSUER, SECRET, VERIFIER, Call, migrate
 from tests.integration import testbed
 from tsuen_common.auth import Principal, Role
@@ -97,14 +97,14 @@ async def profile_booking(pg: testbed.PostgresHandle, n: int) -> None:
     await asyncio.to_thread(migrate, "booking", url)
     app = build(Settings(database_url=url, log_level="WARNING"), verifier=VERIFIER)
     ctx = app.state.ctx
-    month = booking_rush.target_month(today_jst())
-    fids, kids = await booking_rush.setup(ctx, 10, 50, n // 10 + 1, month)
-    days = await booking_rush.open_days(ctx, fids[0], month)
+    month = booking_data.target_month(today_jst())
+    fids, kids = await booking_data.setup(ctx, 10, 50, n // 10 + 1, month)
+    days = await booking_data.open_days(ctx, fids[0], month)
     rng = random.Random(3)
     calls = []
     for kid in kids:
-        for d, h in rng.sample([(d, h) for d in days for h in booking_rush.HOURS], 10):
-            calls.append(booking_rush.booking_call(kid, d, h, kid.headers()))
+        for d, h in rng.sample([(d, h) for d in days for h in booking_data.HOURS], 10):
+            calls.append(booking_data.booking_call(kid, d, h, kid.headers()))
     calls = calls[:n]
     counter: list[str] = []
     sa.event.listen(

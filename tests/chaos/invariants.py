@@ -22,7 +22,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bench.booking_rush import CHECKS
+from bench.booking_data import CHECKS
 from bench.stack import BIN
 from tests.chaos.load import Kid, Window
 from tests.chaos.stack import Stack

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from bench.booking_rush import HOURS, Kid, open_days, setup, target_month
+from bench.booking_data import HOURS, Kid, open_days, setup, target_month
 from bench.stack import BIN, HOST, free_port, service_env
 from tests.integration.conftest import CreateDatabase
 from tsuen_booking.config import Settings

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.booking_rush import target_month
+from bench.booking_data import target_month
 from bench.stack import machine_ticks, migrate
 from tests.chaos.faults import FAULTS, Fault, api_back, events_flowing
 from tests.chaos.invariants import Mails, drained, global_findings, through_api, window_findings
