@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from tsuen_common.db import make_engine
+from tsuen_common.db import database_unavailable, driver_connection, make_engine
 
 BACKEND = sa.text("SELECT pg_backend_pid()")
 
@@ -54,5 +54,27 @@ async def test_a_connection_used_a_moment_ago_is_not_pinged(new_database) -> Non
         # ... and the pool has dropped it: the next caller gets a new connection.
         async with engine.connect() as conn:
             assert await conn.scalar(BACKEND) != first
+    finally:
+        await engine.dispose()
+
+
+async def test_a_hot_paths_driver_connection_that_died_says_unavailable_and_is_dropped(
+    new_database,
+) -> None:
+    url = await new_database("pool_driver")
+    engine = make_engine(url, pool_size=1, max_overflow=0, ping_after_idle_seconds=3600.0)
+    try:
+        async with driver_connection(engine) as conn:
+            first = await conn.fetchval("SELECT pg_backend_pid()")
+        await _terminate(url, first)  # PostgreSQL restarted while it sat in the pool
+        # The driver's own error ("connection is closed") is said as ConnectionError, which
+        # the services answer with 503 + Retry-After (database_unavailable), not 500 ...
+        with pytest.raises(ConnectionError) as lost:
+            async with driver_connection(engine) as conn:
+                await conn.fetchval("SELECT pg_backend_pid()")
+        assert database_unavailable(lost.value)
+        # ... and the dead connection did not go back to the pool.
+        async with driver_connection(engine) as conn:
+            assert await conn.fetchval("SELECT pg_backend_pid()") != first
     finally:
         await engine.dispose()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -97,3 +99,30 @@ def database_unavailable(error: BaseException) -> bool:
     if isinstance(error, exc.DBAPIError):
         return bool(error.connection_invalidated) or isinstance(error.orig, DATABASE_UNAVAILABLE)
     return isinstance(error, DATABASE_UNAVAILABLE)
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """An asyncpg connection from ``engine``'s pool, outside any transaction: for a hot path's
+    prepared statements (booking's ``book_use``, attendance's ``register_visit``, the
+    Idempotency-Key rows), sharing the service's one set of connections.
+
+    A connection that dies under the call (PostgreSQL restarted while it sat in the pool) is
+    not put back, and the driver's error ("connection is closed", a reset, a protocol left
+    mid-operation) is raised as :class:`ConnectionError`: what :func:`database_unavailable`
+    knows, so the request is answered 503 + Retry-After, not 500 (the chaos suite's PostgreSQL
+    restart met these as 500s).
+    """
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(raw, asyncpg.Connection)
+        try:
+            yield raw
+        except (
+            OSError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,
+            asyncpg.PostgresConnectionError,
+        ) as error:
+            await conn.invalidate()
+            raise ConnectionError(f"database connection lost: {type(error).__name__}") from error

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from tsuen_common.db import driver_connection
 from tsuen_common.idempotency.answers import Stored
 from tsuen_common.settings import ServiceSettings
 
@@ -170,7 +171,7 @@ async def fetchrow(conn: asyncpg.Connection, query: str, *args: Any) -> asyncpg.
 
 
 async def lookup(engine: AsyncEngine, caller: str, key: str) -> Stored | None:
-    async with _connection(engine) as conn:
+    async with driver_connection(engine) as conn:
         row = await conn.fetchrow(_LOOKUP, caller, key)
     if row is None:
         return None
@@ -181,29 +182,8 @@ async def store(
     engine: AsyncEngine, caller: str, key: str, status: int, content_type: str, body: bytes
 ) -> None:
     """Keep the answer with its key row (only a row that has none yet)."""
-    async with _connection(engine) as conn:
+    async with driver_connection(engine) as conn:
         await conn.execute(_STORE, caller, key, status, content_type, body)
-
-
-@asynccontextmanager
-async def _connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """An asyncpg connection from the service's pool, outside any transaction."""
-    async with engine.connect() as conn:
-        raw = (await conn.get_raw_connection()).driver_connection
-        assert isinstance(raw, asyncpg.Connection)
-        try:
-            yield raw
-        except (
-            OSError,
-            asyncpg.InterfaceError,  # "connection is closed": PostgreSQL restarted under it
-            asyncpg.InternalClientError,  # its protocol left mid-operation: not to be trusted
-            asyncpg.PostgresConnectionError,
-        ) as error:
-            await conn.invalidate()  # a connection that died under the call is not reused
-            # The raw driver's errors are not SQLAlchemy's "connection invalidated": said as
-            # ConnectionError, the guard answers 503 + Retry-After (the chaos suite's PostgreSQL
-            # restart met "connection is closed" here as a 500).
-            raise ConnectionError(f"database connection lost: {type(error).__name__}") from error
 
 
 # -- purge ---------------------------------------------------------------------------------------

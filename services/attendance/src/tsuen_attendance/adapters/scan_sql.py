@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tsuen_attendance.adapters import repository as repo
 from tsuen_common import idempotency
+from tsuen_common.db import driver_connection
 from tsuen_common.sealed import SecretBox
 
 STALE = "TA001"
@@ -31,18 +30,8 @@ class Stale(Exception):
     """The visit changed between the read and the call: read and decide again."""
 
 
-@asynccontextmanager
-async def connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """An asyncpg connection from the service's pool, outside any transaction."""
-    async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
-        assert isinstance(driver, asyncpg.Connection)
-        try:
-            yield driver
-        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
-            await conn.invalidate()  # a connection that died must not go back to the pool
-            raise
+# An asyncpg connection from the service's pool; a dead one answers 503, not 500.
+connection = driver_connection
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from operator import attrgetter
@@ -23,12 +22,13 @@ import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsuen_booking.adapters.orm import bookings, children, facilities
 from tsuen_booking.adapters.repository import child_from_row
 from tsuen_booking.domain.child import CertifiedChild
 from tsuen_common import idempotency
+from tsuen_common.db import driver_connection
 
 REFUSED = "TB001"
 """The SQLSTATE ``book_use`` raises a refusal with; its message says which."""
@@ -167,19 +167,8 @@ _READ = (
 )
 
 
-@asynccontextmanager
-async def connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """An asyncpg connection from the service's pool, outside any transaction."""
-    async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
-        assert isinstance(driver, asyncpg.Connection)
-        try:
-            yield driver
-        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
-            # A connection that died under the call must not go back to the pool.
-            await conn.invalidate()
-            raise
+# An asyncpg connection from the service's pool; a dead one answers 503, not 500.
+connection = driver_connection
 
 
 async def read(conn: asyncpg.Connection, facility_id: uuid.UUID, child_id: uuid.UUID) -> Snapshot:
