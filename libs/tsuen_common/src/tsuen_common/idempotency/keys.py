@@ -127,8 +127,8 @@ class DuplicateRequest(Exception):
 
 @event.listens_for(Session, "before_commit")
 def _record_key(session: Session) -> None:
-    claim = _claim.get()
-    if claim is None or claim.recorded:
+    claim = pending_claim()
+    if claim is None:
         return
     params = {"caller": claim.caller, "key": claim.key, "fingerprint": claim.fingerprint}
     wrote, recorded = session.connection().execute(_RECORD, params).one()
@@ -145,8 +145,8 @@ async def fetchrow(conn: asyncpg.Connection, query: str, *args: Any) -> asyncpg.
     inserted by the same statement when it returns a row, so both commit or neither does. A
     second request under the same key fails the whole statement on the key's primary key
     (nothing it did is kept) and raises :class:`DuplicateRequest`."""
-    claim = _claim.get()
-    if claim is None or claim.recorded:
+    claim = pending_claim()
+    if claim is None:
         return await conn.fetchrow(query, *args)
     n = len(args)
     recording = (
