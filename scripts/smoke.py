@@ -9,6 +9,7 @@ staff would.
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import re
@@ -146,6 +147,51 @@ def portal_sign_in(email: str, password: str, certificate_number: str) -> str:
     return str(expect(signed_in, 200)["access_token"])
 
 
+def hidden_fields(page: httpx.Response) -> dict[str, str]:
+    found = re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    return {name: html.unescape(value) for name, value in found}
+
+
+def portal_apply(link: str, kana: str, birth: date) -> str:
+    """The mail's link, the form filled and sent as a browser sends it (multipart, with an
+    empty file input), the confirmation page's carried fields sent on: the receipt's number."""
+    family, given = kana.split()
+    fields = {
+        "guardian_name": "煙 花子",
+        "guardian_kana": f"{family} ハナコ",
+        "guardian_birth_date": "1990-01-01",
+        "guardian_address": "静岡県掛川市長谷1-1-1",
+        "guardian_phone": "0537-00-0000",
+        "guardian_gender": "female",
+        "guardian_relationship": "母",
+        "child_name": f"煙 {given}",
+        "child_kana": kana,
+        "child_birth_date": birth.isoformat(),
+        "child_relationship": "長男",
+        "sc_present": "no",
+        "sc_medical": "no",
+        "consent_terms": "yes",
+        "consent_personal_data": "yes",
+        "consent_share": "yes",
+    }
+    no_file = {"files": ("", b"", "application/octet-stream")}
+    with httpx.Client(timeout=15, follow_redirects=True) as browser:
+        form = browser.get(link)
+        expect_page(form, 200)
+        carried = hidden_fields(form)
+        confirm = browser.post(
+            f"{URL['portal']}/apply/confirm", data={**carried, **fields}, files=no_file
+        )
+        expect_page(confirm, 200)
+        carried = hidden_fields(confirm)
+        receipt = browser.post(f"{URL['portal']}/apply/send", data=carried, files=no_file)
+        expect_page(receipt, 201)
+    number = re.search(r'class="reference">([0-9a-f-]{36})<', receipt.text)
+    if number is None:
+        sys.exit("smoke FAILED: the application receipt shows no reference number")
+    return number.group(1)
+
+
 def expect_page(response: httpx.Response, status: int) -> None:
     if response.status_code != status:
         sys.exit(f"smoke FAILED: {response.request.url} -> {response.status_code}")
@@ -180,45 +226,18 @@ def main() -> None:
             ),
             202,
         )
-        link_mail = wait_for("利用申請URLのお知らせ", lambda: mail(email, "利用申請URLのお知らせ"))
-        token = re.search(r"[?&]token=([A-Za-z0-9_\-]+)", json.dumps(link_mail, ensure_ascii=False))
-        if not token:
-            sys.exit("smoke FAILED: no token in the application-link e-mail")
-
-        step("the application, then the officer's approval (認定)")
-        family, given = kana.split()
-        application = expect(
-            http.post(
-                f"{URL['eligibility']}/v1/municipalities/{KAKEGAWA}/applications",
-                json={
-                    "link_token": token.group(1),
-                    "guardian": {
-                        "name": "煙 花子",
-                        "kana": f"{family} ハナコ",
-                        "birth_date": "1990-01-01",
-                        "address": "静岡県掛川市長谷1-1-1",
-                        "phone": "0537-00-0000",
-                        "gender": "female",
-                        "relationship_to_child": "母",
-                    },
-                    "consents": {"terms": True, "personal_data": True, "share_with_facility": True},
-                    "proxy_users": [],
-                    "prior_use_municipality": None,
-                    "child": {
-                        "name": f"煙 {given}",
-                        "kana": kana,
-                        "birth_date": birth.isoformat(),
-                        "relationship_to_guardian": "長男",
-                    },
-                    "special_considerations": {"present": False},
-                },
-            ),
-            201,
+        link = wait_for(
+            "利用申請URLのお知らせ", lambda: link_in_mail(email, "利用申請URLのお知らせ")
         )
+        if not link.startswith(URL["portal"] + "/apply?"):
+            sys.exit(f"smoke FAILED: the application-link mail links to {link}, not the portal")
+
+        step("the application in the portal's pages (form → 入力内容の確認 → 送信), then 認定")
+        application_id = portal_apply(link, kana, birth)
         approved = expect(
             http.post(
                 f"{URL['eligibility']}/v1/municipalities/{KAKEGAWA}/applications/"
-                f"{application['application_id']}/approve",
+                f"{application_id}/approve",
                 json={},
                 headers=OFFICER,
             ),
@@ -293,7 +312,9 @@ def main() -> None:
 
         booking_id = booked.get("id", booked.get("booking_id"))
         step(f"予約完了のお知らせ for booking {booking_id} on {use_day}")
-        wait_for("予約完了のお知らせ", lambda: mail(email, "予約完了のお知らせ"))
+        confirmed = wait_for("予約完了のお知らせ", lambda: mail(email, "予約完了のお知らせ"))
+        if f"{URL['portal']}/bookings/{booking_id}" not in (confirmed.get("text") or ""):
+            sys.exit("smoke FAILED: the 予約完了 mail does not link to the booking in the portal")
         quota = expect(
             http.get(
                 f"{URL['booking']}/v1/children/{child}/quota",
@@ -304,7 +325,10 @@ def main() -> None:
         )
         if quota["held_minutes"] != 60:
             sys.exit(f"smoke FAILED: quota after one hour booked: {quota}")
-    step("passed: application → certification → booking → e-mail, through the compose stack")
+    step(
+        "passed: application in the portal → certification → booking → e-mail linking to it, "
+        "through the compose stack"
+    )
 
 
 if __name__ == "__main__":

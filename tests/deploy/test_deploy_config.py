@@ -59,3 +59,16 @@ def test_the_demo_people_belong_to_demo_facilities():
     facilities = {f["id"]: f["municipality"] for f in demo["facilities"]}
     for person in demo["guardians"] + demo["staff"]:
         assert facilities[person["facility"]] == person["municipality"]
+
+
+def test_the_mails_link_to_the_portal_in_the_chart_and_the_dev_stack():
+    """Without TSUEN_PORTAL_URL the notices say 「予約一覧から」 with no link to it."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    portal_port = compose["portal"]["ports"][0].split(":")[1]
+    notification_env = compose["notification"]["environment"]
+    assert notification_env["TSUEN_PORTAL_URL"] == f"http://127.0.0.1:{portal_port}"
+    helpers = (CHART / "templates/_helpers.tpl").read_text()
+    notification = helpers.split('{{- if eq .service "notification" }}')[1].split("{{- end }}")[0]
+    assert "- name: TSUEN_PORTAL_URL\n  value: {{ .root.Values.publicUrls.portal | quote }}" in (
+        notification
+    )

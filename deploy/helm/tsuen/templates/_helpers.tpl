@@ -162,6 +162,9 @@ app.kubernetes.io/component: {{ .role }}
     secretKeyRef: {name: {{ .root.Values.sealing.existingSecret }}, key: sealing-keys}
 {{- end }}
 {{- if eq .service "notification" }}
+# Every notice links to the portal (the booking mails to the booking's page).
+- name: TSUEN_PORTAL_URL
+  value: {{ .root.Values.publicUrls.portal | quote }}
 - name: TSUEN_SMTP_HOST
   value: {{ .root.Values.smtp.host | quote }}
 - name: TSUEN_SMTP_PORT
