@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from tsuen_common.text import KanaName, PersonName, TextRefused, clean_kana, clean_name, clean_text
+from tsuen_common.text import (
+    KanaName,
+    PersonName,
+    TextRefused,
+    clean_kana,
+    clean_name,
+    clean_text,
+    minutes_ja,
+)
 
 INVISIBLE = ["\u200b", "\u00ad", "\u2060", "\u200e", "\u202e", "\ufeff", "\u200d"]
 
@@ -67,3 +75,10 @@ def test_the_annotated_types_give_a_422_style_error_naming_the_field():
         "name": "山田花子",
         "kana": "ヤマダ",
     }
+
+
+@pytest.mark.parametrize(
+    ("minutes", "said"), [(90, "1時間30分"), (480, "8時間"), (45, "45分"), (0, "0分")]
+)
+def test_minutes_are_said_in_hours_and_minutes(minutes: int, said: str) -> None:
+    assert minutes_ja(minutes) == said

@@ -344,7 +344,7 @@ async def test_a_family_moving_mid_month_keeps_one_child_and_one_months_hours(
     kakegawa_en = await accepted_at_new_facility(platform, kakegawa)
     too_much = await book(platform, kakegawa, kakegawa_en, day(2027, 3, 17), "09:00", "18:00")
     assert (too_much.status_code, too_much.json()["code"]) == (409, "quota_exceeded")
-    assert "残り480分" in too_much.json()["message_ja"]
+    assert "残り8時間" in too_much.json()["message_ja"]
     wednesday = ok(
         await book(platform, kakegawa, kakegawa_en, day(2027, 3, 17), "10:00", "12:00"), 201
     )

@@ -343,6 +343,9 @@ async def test_links_and_applications_only_inside_the_application_period(service
         "upcoming",
     )
     assert kakegawa["key_dates"][0]["label_ja"] == "認定証の交付・利用できる施設の公表"
+    # Only Chiyoda's policy draws places by lot: the portal offers the lottery form there only.
+    holding = {m["code"]: m["holds_lottery"] for m in listed.json()}
+    assert (holding[KAKEGAWA], holding[CHIYODA]) == (False, True)
     service.clock.now = datetime(2026, 2, 16, 0, 0, tzinfo=JST)
     opened = await service.client.post(
         f"/v1/municipalities/{KAKEGAWA}/application-links", json={"email": "early@example.jp"}

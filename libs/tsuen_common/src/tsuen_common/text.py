@@ -90,3 +90,14 @@ PlainText = Annotated[str, AfterValidator(clean_text)]
 MultilineText = Annotated[str, AfterValidator(lambda v: clean_text(v, multiline=True))]
 PersonName = Annotated[str, StringConstraints(max_length=200), AfterValidator(clean_name)]
 KanaName = Annotated[str, StringConstraints(max_length=200), AfterValidator(clean_kana)]
+
+
+def minutes_ja(minutes: int) -> str:
+    """``90`` → ``1時間30分``; whole hours without the minutes (hours as people count them:
+    the mails and the refusals say hours, never 90分)."""
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours}時間{rest}分"
+    if hours:
+        return f"{hours}時間"
+    return f"{rest}分"

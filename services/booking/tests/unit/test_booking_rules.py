@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from tsuen_booking.domain.booking import BookingPlan, plan_booking
+from tsuen_booking.domain.booking import BookingPlan, overlapping_booking, plan_booking
 from tsuen_booking.domain.child import CertifiedChild
 from tsuen_booking.domain.errors import InvalidRequest
 from tsuen_booking.domain.facility import Facility, OpeningHours, cell_minutes, grid_cells
@@ -185,3 +185,10 @@ def test_chiyoda_fy2025_books_only_at_the_decided_facility() -> None:
         child.check_decided_facility(other, date(2026, 3, 31), through)
     child.check_decided_facility(other, date(2026, 4, 1), through)  # FY2026: anywhere
     child.check_decided_facility(other, date(2026, 3, 1), None)  # no such policy
+
+
+def test_an_overlap_is_refused_naming_the_hours_asked_for_not_as_if_they_were_booked() -> None:
+    refusal = overlapping_booking(date(2026, 12, 9), time(11), time(12))
+    assert refusal.code == "conflict"
+    assert refusal.message_ja.startswith("ご希望の2026年12月9日 11:00–12:00には、")
+    assert "ほかの予約が重なっています" in refusal.message_ja

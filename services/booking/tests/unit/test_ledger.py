@@ -35,8 +35,9 @@ def test_a_hold_takes_from_the_national_cap() -> None:
 
 def test_a_hold_beyond_the_remaining_hours_is_refused_with_what_remains() -> None:
     a = account().apply(Entry(EntryKind.HOLD, Balance.NATIONAL, 480, B1))
-    with pytest.raises(QuotaExceeded, match=r"^quota exceeded: 120 minutes remain$"):
+    with pytest.raises(QuotaExceeded, match=r"^quota exceeded: 120 minutes remain$") as refused:
         a.plan_hold(180, at_home=True, booking_id=B2)
+    assert "（残り2時間）" in refused.value.message_ja  # hours, as the home page counts them
     assert a.plan_hold(120, at_home=True, booking_id=B2)  # the last two hours still fit
 
 

@@ -47,6 +47,7 @@ def test_an_expired_link_says_how_to_get_a_new_one():
         link.check_usable(NOW + timedelta(hours=72), portal_base_url=PORTAL)
     assert "https://portal.example.jp/password/reset" in str(caught.value)
     assert "パスワード再設定" in caught.value.message_ja
+    assert "http" not in caught.value.message_ja  # shown on a page with the button instead
     assert caught.value.code == "link_expired"
 
 

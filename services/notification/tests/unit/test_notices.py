@@ -232,6 +232,9 @@ def test_a_cancelled_interview_is_told_to_the_guardian_and_the_facility(
     assert [(n.template, n.recipient) for n in notices] == expected
     assert notices[0].context["cancelled_by"] == "保護者"
     assert notices[0].context["starts_at"] == "2026年12月3日(木) 10:00"
+    assert notices[0].context["page_path"] == "/interviews"
+    if facility_email:
+        assert notices[1].context["page_path"] == "/staff/requests"  # staff answer there
 
 
 def test_interview_and_acceptance() -> None:
@@ -314,6 +317,21 @@ def test_cancellation_goes_to_guardian_and_facility() -> None:
     )
     assert guardian.context["consumed"] == "3時間"
     assert guardian.context["timely"] is False
+
+
+def test_each_side_of_a_cancellation_links_to_its_own_page() -> None:
+    cancelled = _cancelled()
+    guardian, facility = _notices(cancelled)
+    assert guardian.context["page_path"] == f"/bookings/{cancelled.booking_id}"
+    # The family's page answers staff with 403: the facility's mail opens its day's list.
+    assert facility.context["page_path"] == "/staff/bookings?from=2026-12-10&to=2026-12-10"
+
+
+def test_a_cancellation_the_family_phoned_in_says_the_family_cancelled() -> None:
+    phoned = _cancelled().model_copy(update={"cancelled_by": "facility", "cause": "guardian"})
+    closure = _cancelled().model_copy(update={"cancelled_by": "facility", "cause": "facility"})
+    assert _notices(phoned)[0].context["cancelled_by"] == "保護者（施設が電話・来所で受付）"
+    assert _notices(closure)[0].context["cancelled_by"] == "施設"
 
 
 def test_cancellation_without_facility_address_goes_to_the_guardian_only() -> None:

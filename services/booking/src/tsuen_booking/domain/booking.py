@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from tsuen_booking.domain.child import CertifiedChild
-from tsuen_booking.domain.errors import InvalidRequest, ja_date
+from tsuen_booking.domain.errors import Conflict, InvalidRequest, ja_date
 from tsuen_booking.domain.facility import Facility, cell_minutes, cells
 from tsuen_common.events.booking import BookingKind
 from tsuen_common.policy import QuotaPolicy
@@ -36,6 +36,17 @@ ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.IN_USE)
 
 def span_text(start: time, end: time) -> str:
     return f"{start:%H:%M}–{end:%H:%M}"
+
+
+def overlapping_booking(day: date, start: time, end: time) -> Conflict:
+    """The refusal of a use that overlaps one the child already has (the hours asked for are
+    named as asked: the other booking is on the family's 予約一覧)."""
+    span = span_text(start, end)
+    return Conflict(
+        f"child already has a booking overlapping {span} on {day.isoformat()}",
+        message_ja=f"ご希望の{ja_date(day)} {span}には、お子さまのほかの予約が重なっています。"
+        "予約一覧をご確認ください。",
+    )
 
 
 @dataclass(frozen=True, slots=True)

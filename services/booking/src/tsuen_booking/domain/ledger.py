@@ -34,6 +34,7 @@ from datetime import date
 from enum import StrEnum
 
 from tsuen_booking.domain.errors import Conflict
+from tsuen_common.text import minutes_ja
 
 __all__ = [
     "Balance",
@@ -63,7 +64,7 @@ class QuotaExceeded(Conflict):
     def __init__(self, remaining: int) -> None:
         super().__init__(
             f"quota exceeded: {remaining} minutes remain",
-            message_ja=f"今月の利用可能時間を超えています（残り{remaining}分）。"
+            message_ja=f"今月の利用可能時間を超えています（残り{minutes_ja(remaining)}）。"
             "時間を短くするか、別の月でご予約ください。",
             code="quota_exceeded",
         )

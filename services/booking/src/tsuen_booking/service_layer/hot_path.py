@@ -28,7 +28,13 @@ from tsuen_booking.adapters import hot_path_sql as sql
 from tsuen_booking.adapters import interview_store
 from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters.group_commit import GROUP_COMMIT, GroupCommit
-from tsuen_booking.domain.booking import BookingPlan, BookingStatus, plan_booking, span_text
+from tsuen_booking.domain.booking import (
+    BookingPlan,
+    BookingStatus,
+    overlapping_booking,
+    plan_booking,
+    span_text,
+)
 from tsuen_booking.domain.cancellation import cancellation_deadline
 from tsuen_booking.domain.child import CertifiedChild
 from tsuen_booking.domain.errors import (
@@ -38,7 +44,6 @@ from tsuen_booking.domain.errors import (
     Conflict,
     InvalidRequest,
     NotFound,
-    ja_date,
 )
 from tsuen_booking.domain.facility import Facility
 from tsuen_booking.domain.ledger import QuotaExceeded, month_of
@@ -201,13 +206,7 @@ def refusal(refused: sql.Refused, plan: BookingPlan) -> BookingError:
         case "not_accepted":
             return InvalidRequest(NOT_ACCEPTED, message_ja=NOT_ACCEPTED_JA)
         case "clash":
-            return Conflict(
-                f"child already has a booking overlapping {span_text(plan.start, plan.end)} "
-                f"on {plan.use_date.isoformat()}",
-                message_ja=f"お子さまには、{ja_date(plan.use_date)} "
-                f"{span_text(plan.start, plan.end)}と重なる予約がすでにあります。"
-                "予約一覧をご確認ください。",
-            )
+            return overlapping_booking(plan.use_date, plan.start, plan.end)
         case "quota":
             return QuotaExceeded(int(refused.detail))
         case "full":

@@ -30,7 +30,7 @@ from tsuen_booking.adapters import repository as repo
 from tsuen_booking.adapters import waitlist_places as places
 from tsuen_booking.adapters import waitlist_store as store
 from tsuen_booking.adapters.orm import waitlist_entries as entries
-from tsuen_booking.domain.booking import ACTIVE_STATUSES, span_text
+from tsuen_booking.domain.booking import ACTIVE_STATUSES, overlapping_booking
 from tsuen_booking.domain.errors import (
     CHILD_NOT_FOUND_JA,
     FACILITY_NOT_FOUND_JA,
@@ -221,11 +221,7 @@ async def _refuse_overlaps(
         session, child_id=child_id, day=day, statuses=[s.value for s in ACTIVE_STATUSES]
     )
     if any(spans_overlap(span, other) for other in booked):
-        raise Conflict(
-            f"child already has a booking overlapping {span_text(*span)} on {day.isoformat()}",
-            message_ja=f"お子さまには、{ja_date(day)} {span_text(*span)}と重なる予約が"
-            "すでにあります。予約一覧をご確認ください。",
-        )
+        raise overlapping_booking(day, *span)
 
 
 # -- answering an offer, leaving ----------------------------------------------------------------

@@ -93,6 +93,7 @@ async def municipalities(ctx: CtxDep) -> list[dict[str, Any]]:
                 "applications_open_on": rule.applications_open_on,
                 "applications_close_on": rule.applications_close_on,
                 "key_dates": [d.model_dump() for d in rule.key_dates],
+                "holds_lottery": policy.lottery.enabled,
             }
         )
     return out

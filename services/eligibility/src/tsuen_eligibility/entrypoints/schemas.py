@@ -39,6 +39,9 @@ class MunicipalityOut(BaseModel):
     applications_open_on: date | None
     applications_close_on: date | None
     key_dates: list[dict[str, Any]]
+    holds_lottery: bool = Field(
+        default=False, description="whether places are drawn by lottery (抽選) here"
+    )
 
 
 class LinkIssuedOut(BaseModel):

@@ -59,15 +59,15 @@ class OneTimeLink:
             raise LinkUsed(
                 "this link has already been used; log in with your password, or ask for a "
                 f"new link at {reset_page(portal_base_url)} if you do not know it",
+                # The Japanese is shown on a page whose button leads there: no raw URL in it.
                 message_ja="このリンクは使用済みです。設定したパスワードでログインしてください。"
-                "パスワードがわからない場合は、パスワード再設定"
-                f"（{reset_page(portal_base_url)}）から新しいリンクを請求してください。",
+                "パスワードがわからない場合は、パスワード再設定のページから新しいリンクを"
+                "請求してください。",
             )
         if now >= self.expires_at:
             raise LinkExpired(
                 "this link has expired; ask for a new one on the password reset page "
                 f"{reset_page(portal_base_url)} with your e-mail address",
-                message_ja="このリンクは有効期限が切れています。パスワード再設定"
-                f"（{reset_page(portal_base_url)}）でメールアドレスを入力すると、"
-                "新しいリンクをお送りします。",
+                message_ja="このリンクは有効期限が切れています。パスワード再設定のページで"
+                "メールアドレスを入力すると、新しいリンクをお送りします。",
             )

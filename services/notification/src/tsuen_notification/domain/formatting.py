@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from tsuen_common.text import minutes_ja
 from tsuen_common.timeutil import JST
+
+__all__ = [
+    "date_ja",
+    "datetime_ja",
+    "minutes_ja",
+    "month_ja",
+    "time_ja",
+    "time_range_ja",
+    "weekly_ja",
+    "yen",
+]
 
 _WEEKDAYS = "月火水木金土日"
 
@@ -36,16 +48,6 @@ def time_range_ja(starts_at: datetime, ends_at: datetime) -> str:
     if start.date() == end.date():
         return f"{time_ja(start)}〜{time_ja(end)}"
     return f"{datetime_ja(start)}〜{datetime_ja(end)}"
-
-
-def minutes_ja(minutes: int) -> str:
-    """``90`` → ``1時間30分``; whole hours without the minutes."""
-    hours, rest = divmod(minutes, 60)
-    if hours and rest:
-        return f"{hours}時間{rest}分"
-    if hours:
-        return f"{hours}時間"
-    return f"{rest}分"
 
 
 def month_ja(month: str) -> str:

@@ -21,6 +21,7 @@ def claim_closed(p: ClaimClosed, when: When) -> list[Notice]:
                 "hours": minutes_ja(p.minutes),
                 "lines": p.line_count,
                 "total": yen(p.total_yen),
+                "page_path": "/staff/claims",
             },
         )
     ]
@@ -43,6 +44,7 @@ def statement_closed(p: StatementClosed, when: When) -> list[Notice]:
                 # 実費 (the facility's meals and snacks) are in the total: named, not hidden.
                 "actual_costs": yen(p.actual_cost_yen) if p.actual_cost_yen else None,
                 "total": yen(p.total_yen),
+                "page_path": "/statements",
             },
         )
     ]

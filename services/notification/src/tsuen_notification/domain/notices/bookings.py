@@ -4,7 +4,7 @@ cancellation to the guardian and the facility, and the over-cap charge."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from tsuen_common.events.booking import (
     BookingCancelled,
@@ -41,6 +41,19 @@ CANCELLED_BY_JA = {
     "municipality": "市区町村",
     "system": "システム",
 }
+
+
+def who_cancelled_ja(cancelled_by: str, cause: str | None) -> str:
+    """キャンセルした方 as the family reads it: a cancellation the family phoned in and the
+    facility entered is the family's (its cause), not the facility's."""
+    if cancelled_by == "facility" and cause == "guardian":
+        return "保護者（施設が電話・来所で受付）"
+    return CANCELLED_BY_JA.get(cancelled_by, cancelled_by)
+
+
+def staff_bookings_of(day: date) -> str:
+    """The facility staff's page of one day's bookings in the portal."""
+    return f"/staff/bookings?from={day.isoformat()}&to={day.isoformat()}"
 
 
 def booking_reference(booking_id: uuid.UUID) -> str:
@@ -108,7 +121,7 @@ def booking_cancelled(p: BookingCancelled, when: When) -> list[Notice]:
         **_booking_context(p.facility_name, date_ja(p.use_date), p.starts_at, None),
         "starts_at": datetime_ja(p.starts_at),
         "reason": p.reason,
-        "cancelled_by": CANCELLED_BY_JA.get(p.cancelled_by, p.cancelled_by),
+        "cancelled_by": who_cancelled_ja(p.cancelled_by, p.cause),
         "timely": p.timely,
         # A cancellation the family did not cause costs nothing whatever the time (issue 17).
         "not_the_family": p.cause in ("facility", "municipality", "system"),
@@ -133,7 +146,8 @@ def booking_cancelled(p: BookingCancelled, when: When) -> list[Notice]:
                 Template.BOOKING_CANCELLED_FACILITY,
                 str(p.facility_email),
                 RecipientKind.FACILITY,
-                context,
+                # The staff's list of that day, not the family's own page (staff get a 403).
+                {**context, "page_path": staff_bookings_of(p.use_date)},
             )
         )
     return notices

@@ -22,6 +22,9 @@ from tsuen_notification.domain.notices.model import (
     When,
 )
 
+# Where facility staff answer interview and 定期利用 requests in the portal.
+STAFF_REQUESTS = "/staff/requests"
+
 
 def interview_requested(p: InterviewRequested, when: When) -> list[Notice]:
     if not p.facility_email:
@@ -35,6 +38,7 @@ def interview_requested(p: InterviewRequested, when: When) -> list[Notice]:
                 "facility_name": p.facility_name,
                 "child_name": p.child_name,
                 "proposed": "、".join(datetime_ja(t) for t in p.proposed_times) or None,
+                "page_path": STAFF_REQUESTS,
             },
         )
     ]
@@ -81,7 +85,7 @@ def interview_cancelled(p: InterviewCancelled, when: When) -> list[Notice]:
                 Template.INTERVIEW_CANCELLED_FACILITY,
                 str(p.facility_email),
                 RecipientKind.FACILITY,
-                context,
+                {**context, "page_path": STAFF_REQUESTS},
             )
         )
     return notices
@@ -116,6 +120,7 @@ def plan_applied(p: RegularPlanApplied, when: When) -> list[Notice]:
                 "child_name": p.child_name,
                 "weekly": weekly_ja(p.weekday, p.start, p.end),
                 "valid_from": date_ja(p.valid_from),
+                "page_path": STAFF_REQUESTS,
             },
         )
     ]
