@@ -83,9 +83,12 @@ async def test_interview_then_acceptance_then_booking(harness: Harness) -> None:
     )
     assert too_early.status_code == 409
     assert "初回面談" in too_early.json()["message_ja"]
+    [before] = (await harness.client.get("/v1/interviews", headers=parent)).json()
+    assert before["child_accepted"] is None  # no decision yet
     await harness.accept(KAKEGAWA, facility, child)
     [held] = (await harness.client.get("/v1/interviews", headers=parent)).json()
     assert (held["status"], held["health_check"]) == ("held", "no_concerns")
+    assert held["child_accepted"] is True  # the staff's requests page shows the decision
     moved = await harness.client.post(
         f"/v1/interviews/{interview['id']}/schedule",
         json={"starts_at": "2027-06-10T10:00:00+09:00"},

@@ -66,7 +66,8 @@ async def interviews_with_facilities(
     session: AsyncSession, tenant: sa.ColumnElement[bool], *, limit: int
 ) -> Sequence[Mapping[Any, Any]]:
     """The interviews ``tenant`` lets through, oldest first, each with its facility's name,
-    comments and interview slots and the child's name and considerations: one query."""
+    comments and interview slots, the child's name and considerations and the facility's
+    decision on the child (None before one): one query."""
     query = (
         sa.select(
             interviews,
@@ -75,9 +76,17 @@ async def interviews_with_facilities(
             facilities.c.interview_slots.label("facility_interview_slots"),
             children.c.name.label("child_name"),
             children.c.considerations.label("child_considerations"),
+            acceptances.c.accepted.label("child_accepted"),
         )
         .join(facilities, facilities.c.id == interviews.c.facility_id)
         .outerjoin(children, children.c.child_id == interviews.c.child_id)
+        .outerjoin(
+            acceptances,
+            sa.and_(
+                acceptances.c.facility_id == interviews.c.facility_id,
+                acceptances.c.child_id == interviews.c.child_id,
+            ),
+        )
         .where(tenant)
         .order_by(interviews.c.created_at, interviews.c.id)
         .limit(limit)

@@ -137,6 +137,10 @@ class InterviewOut(BaseModel):
     child_considerations: SpecialNeeds | None = Field(
         default=None, description="配慮事項 and 医療的ケア from the application"
     )
+    child_accepted: bool | None = Field(
+        default=None,
+        description="the facility's decision on the child (受け入れ / お断り); null before one",
+    )
 
 
 class DeadlineOut(BaseModel):

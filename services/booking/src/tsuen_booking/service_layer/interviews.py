@@ -57,6 +57,8 @@ def interview_out(row: Mapping[Any, Any], facility: Mapping[Any, Any]) -> dict[s
         "child_name": row.get("child_name"),
         # 配慮事項 and 医療的ケア: the facility reads them before it accepts the child.
         "child_considerations": row.get("child_considerations"),
+        # The facility's decision after the interview (受け入れ / お断り), None before one.
+        "child_accepted": row.get("child_accepted"),
     }
 
 
