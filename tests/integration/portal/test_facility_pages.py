@@ -197,11 +197,22 @@ async def test_facility_page_booking_cancel_and_interviews(guardians: GuardianPl
         await expect(page.locator("h1")).to_have_text("予約の詳細")
         assert page.url.split("?")[0] == mine
 
-        # Cancel: a reason is required, then the booking is cancelled.
-        await page.get_by_role("button", name="この予約をキャンセルする").click()
+        # Cancel: a reason is required; a confirmation page says what it does (the guide's
+        # 確認画面); 「キャンセルせずに戻る」 keeps it; then the booking is cancelled.
+        await page.get_by_role("button", name="確認画面に進む").click()
         await expect(page.get_by_role("alert")).to_contain_text("理由を選んでください")
         await check(page, "85-booking-cancel-error")
         await page.get_by_label("子どもの体調不良").check()
+        await page.get_by_role("button", name="確認画面に進む").click()
+        await expect(page.locator("h1")).to_have_text("この予約をキャンセルしますか")
+        await expect(page.locator("main")).to_contain_text("子どもの体調不良")
+        await expect(page.locator("main")).to_contain_text("今月の利用可能時間に戻ります")
+        await check(page, "85b-booking-cancel-confirm")
+        await page.get_by_role("link", name="キャンセルせずに戻る").click()
+        await expect(page.locator("h1")).to_have_text("予約の詳細")
+        await expect(page.locator("main")).to_contain_text("予約済")
+        await page.get_by_label("子どもの体調不良").check()
+        await page.get_by_role("button", name="確認画面に進む").click()
         await page.get_by_role("button", name="この予約をキャンセルする").click()
         await expect(page.get_by_role("status")).to_contain_text("予約をキャンセルしました")
         await expect(page.locator("main")).to_contain_text("子どもの体調不良")
@@ -225,6 +236,7 @@ async def test_facility_page_booking_cancel_and_interviews(guardians: GuardianPl
                 (f"/facilities/{facility_id}/book", {"child": family.child_id}),
                 (f"/facilities/{facility_id}/favourite", {"favourite": "add"}),
                 (f"/facilities/{facility_id}/interview", {"interview_child": family.child_id}),
+                (mine.removeprefix(base) + "/cancel/confirm", {"reason": "illness"}),
                 (mine.removeprefix(base) + "/cancel", {"reason": "illness"}),
                 ("/email/confirm", {"municipality": KAKEGAWA, "token": "x" * 20}),
                 ("/apply/link", {"municipality": KAKEGAWA, "email": "a@example.jp"}),
@@ -237,6 +249,7 @@ async def test_facility_page_booking_cancel_and_interviews(guardians: GuardianPl
             for path, target in (
                 (f"/facilities/{facility_id}/book?lang=en", f"/facilities/{facility_id}"),
                 (mine.removeprefix(base) + "/cancel?lang=en", mine.removeprefix(base)),
+                (mine.removeprefix(base) + "/cancel/confirm?lang=en", mine.removeprefix(base)),
                 ("/apply/send?lang=en", "/apply/link"),
             ):
                 moved = await forged.get(path)
@@ -390,6 +403,9 @@ async def test_the_guardians_journey_by_the_keyboard_alone(guardians: GuardianPl
         # Cancel: Tab to the first reason, Space chooses it, Tab on to the button, Enter.
         await keyboard_to(page, "input[type=radio]", limit=60)
         await page.keyboard.press("Space")
+        await keyboard_to(page, "form[action$='/cancel/confirm'] button[type=submit]")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("h1")).to_have_text("この予約をキャンセルしますか")
         await keyboard_to(page, "form[action$='/cancel'] button[type=submit]")
         await page.keyboard.press("Enter")
         await expect(page.get_by_role("status")).to_contain_text("予約をキャンセルしました")

@@ -88,12 +88,19 @@ async def test_an_officer_reviews_certifies_and_rejects_in_the_portal(
         await expect(queue).not_to_contain_text("カンダ")  # Chiyoda's is not Kakegawa's
         await expect(page.locator(f"#a-{unknown.application_id}")).to_contain_text("要確認")
         await check(page, "80-officer-queue")
+        # Kakegawa draws no lots: its lottery page says so instead of offering a doomed form.
+        await page.goto(f"{gp.portal.url}/officer/lottery")
+        await expect(page.locator("main")).to_contain_text("抽選を行っていません")
+        await expect(page.locator("form[action='/officer/lottery']")).to_have_count(0)
+        await page.goto(f"{gp.portal.url}/officer")
 
         # A passing application: checks, answers, then 認定.
         await page.locator(f"#a-{passing.application_id}").get_by_role("link").click()
         await expect(page.locator("h1")).to_contain_text("審査待ち")
         await expect(page.locator("main")).to_contain_text("住民登録あり")
         await expect(page.locator("main")).to_contain_text(passing.kana)
+        # Dates as every page writes them, not 2025-01-15.
+        await expect(page.locator("main")).not_to_contain_text(passing.birth.isoformat())
         await check(page, "81-officer-application")
         await page.get_by_role("button", name="認定する").click()
         await expect(page.locator(".notice--success")).to_contain_text("認定しました")

@@ -345,6 +345,7 @@ async def test_a_parents_whole_journey_from_the_first_mail_to_pickup(scanning: G
         await page.goto(booked[0])
         await expect(page.locator("main")).to_contain_text("今月の利用可能時間に戻ります")
         await page.get_by_label("子どもの体調不良").check()
+        await page.get_by_role("button", name="確認画面に進む").click()
         await page.get_by_role("button", name="この予約をキャンセルする").click()
         await expect(page.get_by_role("status")).to_contain_text("予約をキャンセルしました")
 
@@ -354,6 +355,7 @@ async def test_a_parents_whole_journey_from_the_first_mail_to_pickup(scanning: G
         await page.goto(booked[1])
         await expect(page.locator("main")).to_contain_text("利用したものとして")
         await page.get_by_label("子どもの体調不良").check()
+        await page.get_by_role("button", name="確認画面に進む").click()
         await page.get_by_role("button", name="この予約をキャンセルする").click()
         await expect(page.get_by_role("status")).to_contain_text("予約をキャンセルしました")
         await page.goto(f"{base}/")

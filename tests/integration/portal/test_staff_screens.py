@@ -311,6 +311,10 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
         for card in (haruto_card, mei_card):
             await card.get_by_role("button", name="受け入れる").click()
             await expect(page.locator(".notice--success")).to_contain_text("受け入れを登録しました")
+            # Decided: the card says so; changing it is one step apart (a mis-tap mails them).
+            await expect(card).to_contain_text("受け入れ済み")
+            await expect(card.get_by_role("button", name="受け入れる")).to_have_count(0)
+            await expect(card.get_by_role("button", name="お断りする")).to_be_hidden()
 
         # 定期利用: Haruto's parent applies (API); the facility approves it here.
         plan = await api(
@@ -479,6 +483,8 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
         await row.get_by_role("link", name="キャンセル").click()
         await expect(page.locator("h1")).to_have_text("予約のキャンセル")
         await expect(page.locator("#called_time")).to_have_value("10:15")
+        # Kakegawa: free until 12:00 the business day before; the staff member can say so.
+        await expect(page.locator(".summary")).to_contain_text("無料でキャンセルできる期限")
         await page.get_by_role("button", name="この予約をキャンセルする").click()
         await expect(page.get_by_role("alert").first).to_contain_text("理由を入力してください")
         await check(page, "72-staff-cancel-reason-missing")
@@ -487,6 +493,7 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
         await page.get_by_role("button", name="この予約をキャンセルする").click()
         await expect(page.locator("h1")).to_have_text("予約をキャンセルしました")
         await expect(page.locator("main")).to_contain_text("09:40")
+        await expect(page.locator("main")).to_contain_text("利用時間は消費されません")
         await check(page, "73-staff-cancelled-for-guardian")
         cancelled = await api(
             gp, "GET", f"/v1/bookings/{later[haruto.child_id]['id']}", guardian(haruto)
@@ -508,6 +515,10 @@ async def test_facility_staff_run_their_day_in_the_portal(staffed: GuardianPlatf
         await page.get_by_role("button", name="予約する", exact=True).click()
         await expect(page.locator("h1")).to_have_text("代理予約しました")
         await expect(page.locator("main")).to_contain_text("メイ")
+        # Tomorrow's booking at 10:15: free to cancel until 12:00 today, and the page says so.
+        deadline = page.locator(".summary__row", has_text="無料でキャンセルできる期限")
+        await expect(deadline).to_contain_text("12:00")
+        await expect(page.locator("main")).not_to_contain_text("すでに過ぎています")
         await check(page, "80-staff-booked")
         proxied = await api(
             gp,
@@ -773,4 +784,48 @@ async def test_the_officers_dashboard_adds_up_the_facilities_month(staffed: Guar
         await page.goto(f"{base}/officer/dashboard")
         for facility in facilities:
             await expect(page.locator("main")).not_to_contain_text(facility["name"])
+        await context.close()
+
+
+async def test_the_entrance_tablet_is_kept_to_the_2d_code(staffed: GuardianPlatform):
+    """Parents stand at the entrance tablet: once staff keep it to the 2D code, it shows no
+    menu and no other page (the roster holds every child's allergies and contacts), also after
+    its tokens are refreshed, until someone logs out."""
+    gp = staffed
+    base = gp.portal.url
+    facility_id = await register_facility(gp.platform, KAKEGAWA, unique_email("genkan"))
+    email = await staff_account(gp, facility_id, "genkan-staff")
+    async with chromium() as browser:
+        context, page = await tablet(browser)
+        await set_password_and_log_in(gp, page, email)
+        await page.route("**/static/display.js", lambda route: route.abort())
+        await page.goto(f"{base}/staff/display")
+        await expect(page.locator(".main-nav")).to_be_visible()
+        await page.get_by_role("button", name="この端末を玄関の表示専用にする").click()
+        await expect(page.locator(".display-code img")).to_be_visible()
+        await expect(page.locator(".main-nav")).to_have_count(0)
+        await expect(page.locator("main")).to_contain_text("2次元コードだけを表示します")
+        await check(page, "70c-entrance-tablet-code-only")
+
+        async def closed() -> None:
+            for path in ("/staff", "/staff/bookings", "/staff/requests", "/officer", "/bookings"):
+                response = await page.goto(base + path)
+                assert response is not None
+                assert response.status == 403, path
+            await page.goto(base + "/")
+            assert page.url == f"{base}/staff/display"
+            await expect(page.locator(".display-code img")).to_be_visible()
+
+        await closed()
+        # Past the access token's lifetime (10 min) the portal refreshes it: still closed.
+        now = _test_clock(gp.platform.clock_file)
+        assert now is not None
+        gp.platform.set_clock(now + timedelta(minutes=15))
+        await closed()
+        # Logging out ends it; the staff member's own login opens the staff pages again.
+        await page.get_by_role("button", name="ログアウト").click()
+        await page.fill("#email", email)
+        await page.fill("#password", PASSWORD)
+        await page.get_by_role("button", name="ログイン", exact=True).click()
+        await expect(page.locator("h1")).to_contain_text("利用予定")
         await context.close()

@@ -59,3 +59,13 @@ def test_the_access_token_is_refreshed_shortly_before_it_expires():
 def test_a_margin_as_long_as_the_token_refreshes_at_every_request():
     session = signed_in(access_for=timedelta(minutes=10))
     assert session.needs_refresh(T0, margin=timedelta(days=1))
+
+
+def test_a_session_kept_to_the_entrance_display_stays_kept_when_its_tokens_are_refreshed():
+    staff = Account(role="facility_staff", municipality="222135", facility_id="f-1")
+    kept = sessions.as_entrance_display(staff)
+    assert (kept.role, kept.facility_id) == (sessions.ENTRANCE_DISPLAY, "f-1")
+    # identity only knows the staff role: a refresh must not give the staff pages back.
+    assert sessions.after_refresh(kept, staff) == kept
+    assert sessions.after_refresh(staff, staff) == staff
+    assert sessions.after_refresh(None, staff) == staff

@@ -41,6 +41,25 @@ class Account:
     account_id: str | None = None
 
 
+ENTRANCE_DISPLAY = "entrance_display"
+"""The role of a staff session turned into the entrance tablet's (「玄関の表示専用」): it shows the
+facility's 2D code and nothing else. Parents stand at that tablet; a staff session left open
+there would show them every child's allergies and contacts. Ended only by logging out."""
+
+
+def as_entrance_display(account: Account) -> Account:
+    """The same staff account, kept to the 2D code page from now on."""
+    return replace(account, role=ENTRANCE_DISPLAY)
+
+
+def after_refresh(previous: Account | None, refreshed: Account) -> Account:
+    """The account identity names when the tokens are refreshed, still kept to the 2D code page
+    if the session was (identity knows only the staff role)."""
+    if previous is not None and previous.role == ENTRANCE_DISPLAY:
+        return as_entrance_display(refreshed)
+    return refreshed
+
+
 @dataclass(frozen=True)
 class Tokens:
     access_token: str

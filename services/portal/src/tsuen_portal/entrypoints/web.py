@@ -62,6 +62,7 @@ STATUS_LABELS = {
     "cancelled": N_("Cancelled"),
     "requested": N_("Requested"),
     "scheduled": N_("Date fixed"),
+    "held": N_("Held"),  # a 初回面談 that took place
 }
 FACILITY_TYPE_LABELS = {
     "licensed_nursery": N_("Licensed nursery"),

@@ -129,7 +129,9 @@ async def _next_booking(api: Backends, token: str, child_id: str) -> NextBooking
         api.booking.get("/v1/bookings", token, wanted),
         api.booking.get("/v1/bookings", token, {**wanted, "kind": "interview"}),
     )
-    dated = [b for b in [*uses, *interviews] if b.get("use_date")]
+    # An interview that was held (or called off) is behind the family, whatever its date.
+    ahead = [i for i in interviews if i.get("status") == "scheduled"]
+    dated = [b for b in [*uses, *ahead] if b.get("use_date")]
     if not dated:
         return None
     first = min(dated, key=lambda b: (str(b["use_date"]), str(b.get("start") or "")))

@@ -95,6 +95,7 @@ class Answer:
     label: str  # message id
     value: str
     translated: bool = False  # the value is a message id too (yes/no, gender)
+    day: date | None = None  # a date, written as every page writes dates (2027年1月7日(木))
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,14 @@ def _at(form: dict[str, Any], path: tuple[str | int, ...]) -> Any:
     return value
 
 
+def _is_iso_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _answers(form: dict[str, Any]) -> list[Answer]:
     """The guardian's answers under the labels the application form showed them."""
     out = []
@@ -190,6 +199,8 @@ def _answers(form: dict[str, Any]) -> list[Answer]:
             out.append(Answer(f.label, N_("Yes") if value else N_("No"), translated=True))
         elif f.kind == "gender" and str(value) in GENDERS:
             out.append(Answer(f.label, GENDERS[str(value)], translated=True))
+        elif f.kind == "date" and _is_iso_date(str(value)):
+            out.append(Answer(f.label, str(value), day=date.fromisoformat(str(value))))
         else:
             out.append(Answer(f.label, str(value)))
     return out

@@ -27,6 +27,7 @@ class Municipality:
     opens_on: date | None
     closes_on: date | None
     key_dates: tuple[KeyDate, ...]
+    holds_lottery: bool = False  # places drawn by lot (抽選); otherwise reviewed directly
 
 
 def _day(value: Any) -> date | None:
@@ -49,6 +50,7 @@ async def municipalities(eligibility: ServiceApi) -> list[Municipality]:
                 KeyDate(date.fromisoformat(str(d["day"])), str(d["label_ja"]), str(d["label_en"]))
                 for d in m.get("key_dates") or []
             ),
+            holds_lottery=bool(m.get("holds_lottery")),
         )
         for m in response.json()
     ]

@@ -104,7 +104,8 @@ class Sessions:
             if not current.needs_refresh(now, self.refresh_margin):
                 return current  # another request of this session refreshed it just now
             signed = await self.identity.refresh(current.tokens.refresh_token, client_ip, now)
-            return replace(current, account=signed.account, tokens=signed.tokens)
+            account = rules.after_refresh(current.account, signed.account)
+            return replace(current, account=account, tokens=signed.tokens)
 
         try:
             updated = await self.store.change_locked(session.id_hash, refreshed)
@@ -114,6 +115,17 @@ class Sessions:
         if updated is None or updated.tokens is None:
             raise BackendUnauthorized("the session has ended")
         return updated.tokens.access_token
+
+    async def keep_to_entrance_display(self, session: Session) -> None:
+        """「この端末を玄関の表示専用にする」: the session shows the 2D code and nothing else."""
+
+        async def kept(current: Session) -> Session:
+            if current.account is None:
+                raise BackendUnauthorized("signed out meanwhile")
+            return replace(current, account=rules.as_entrance_display(current.account))
+
+        if await self.store.change_locked(session.id_hash, kept) is None:
+            raise BackendUnauthorized("the session has ended")
 
     async def end_account(self, account_id: str) -> int:
         """Sign out every session of an account that was just disabled. identity has already

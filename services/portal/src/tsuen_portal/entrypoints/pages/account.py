@@ -31,11 +31,21 @@ MAX_PASSWORD = 256
 
 
 @router.get("/login")
-async def login_page(page: PageDep, next: str = "/", code_expired: str = "") -> Response:
+async def login_page(
+    page: PageDep, next: str = "/", code_expired: str = "", signed_out: str = ""
+) -> Response:
     if page.session is not None and page.session.signed_in:
         return page.redirect(safe_next(next))
+    target = safe_next(next)
     return await page.render(
-        "login.html", form=True, next=safe_next(next), email="", code_expired=code_expired == "1"
+        "login.html",
+        form=True,
+        next=target,
+        email="",
+        code_expired=code_expired == "1",
+        signed_out=signed_out == "1",
+        # A 2D code scanned while signed out: say why the login comes first.
+        for_scan=target.startswith("/scan"),
     )
 
 

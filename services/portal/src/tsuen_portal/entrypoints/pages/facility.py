@@ -241,6 +241,33 @@ async def booking_detail(
     return await _booking_page(page, token, uuid_or_404(booking_id), notice=notice)
 
 
+@router.post("/bookings/{booking_id}/cancel/confirm")
+async def confirm_cancel(booking_id: str, page: PageDep) -> Response:
+    """確認画面 (the guide's 「確認画面に進む」): what cancelling does, before it is done."""
+    _, token = await guardian_token(page, only_guardians=True)
+    form = await page.form()
+    bid = uuid_or_404(booking_id)
+    reason = form.get("reason", "")
+    if reason not in CANCEL_REASONS:
+        errors = FormErrors()
+        errors.add("reason", N_("Choose a reason"))
+        return await _booking_page(page, token, bid, errors=errors, status_code=400)
+    try:
+        shown = await fp.booking(page.portal.backends, token, bid)
+    except BackendNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND) from None
+    if not shown.cancellable:  # cancelled meanwhile, or begun: the booking says which
+        return page.redirect(f"/bookings/{bid}")
+    return await page.render(
+        "booking_cancel_confirm.html",
+        form=True,
+        b=shown,
+        late=shown.late(now_jst()),
+        reason=reason,
+        reason_label=CANCEL_REASONS[reason],
+    )
+
+
 @router.post("/bookings/{booking_id}/cancel")
 async def cancel(booking_id: str, page: PageDep) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
@@ -305,5 +332,6 @@ async def interview_form_address(interview_id: str, page: PageDep) -> Response:
 
 @router.get("/bookings/{booking_id}/late")
 @router.get("/bookings/{booking_id}/cancel")
+@router.get("/bookings/{booking_id}/cancel/confirm")
 async def cancel_form_address(booking_id: str, page: PageDep) -> Response:
     return page.redirect(f"/bookings/{uuid_or_404(booking_id)}")

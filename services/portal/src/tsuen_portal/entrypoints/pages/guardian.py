@@ -10,13 +10,18 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 
-from tsuen_portal.adapters.backends import BackendNotFound, BackendUnauthorized
+from tsuen_portal.adapters.backends import (
+    BackendNotFound,
+    BackendUnauthorized,
+    BackendUnavailable,
+)
 from tsuen_portal.domain.dates import parse_day
+from tsuen_portal.domain.sessions import ENTRANCE_DISPLAY
 from tsuen_portal.entrypoints.access import GUARDIAN, guardian_token
 from tsuen_portal.entrypoints.pages.forms import FormErrors
 from tsuen_portal.entrypoints.web import LoginRequired, PageDep, login_url
 from tsuen_portal.i18n import N_
-from tsuen_portal.service_layer import guardian
+from tsuen_portal.service_layer import guardian, public_links
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,6 +33,8 @@ async def home(page: PageDep) -> Response:
         return page.redirect("/staff")  # the staff's home is today's roster
     if account.role == "municipality_officer":
         return page.redirect("/officer")  # the officer's home is the applications queue
+    if account.role == ENTRANCE_DISPLAY:
+        return page.redirect("/staff/display")  # the entrance tablet shows the code only
     if account.role != GUARDIAN:
         return await page.render("staff_pending.html")
     try:
@@ -46,7 +53,13 @@ async def certificate(certification_id: str, page: PageDep) -> Response:
     except (ValueError, BackendNotFound):
         # Another guardian's certificate looks exactly like one that does not exist.
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
-    return await page.render("certificate.html", cert=cert)
+    # Shown at the facility: whose it is and which town issued it, not only numbers.
+    try:
+        towns = await public_links.municipalities(page.portal.backends.eligibility)
+    except BackendUnavailable:
+        towns = []
+    town = next((m.name for m in towns if m.code == cert.municipality), "")
+    return await page.render("certificate.html", cert=cert, municipality_name=town)
 
 
 def _day(value: str, field: str, errors: FormErrors) -> date | None:

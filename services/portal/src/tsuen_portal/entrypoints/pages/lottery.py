@@ -53,9 +53,14 @@ async def _rounds_page(
 ) -> Response:
     account, token = await officer_token(page)
     rounds = await lottery.rounds(page.portal.backends.eligibility, account, token)
+    towns = await public_links.municipalities(page.portal.backends.eligibility)
+    # A town whose policy holds no lottery is told so, not offered a form that can only fail
+    # (unknown: the form stays, and eligibility has the last word).
+    here = next((m for m in towns if m.code == account.municipality), None)
     return await page.render(
         "officer_lottery.html",
         status_code,
+        holds_lottery=here is None or here.holds_lottery,
         rounds=rounds,
         round_statuses=lottery.ROUND_STATUSES,
         errors=errors or FormErrors(),

@@ -97,11 +97,15 @@ async def _plans_page(
 
 
 @router.get("/plans")
-async def plan_list(page: PageDep, applied: str = "", ended: str = "") -> Response:
+async def plan_list(
+    page: PageDep, applied: str = "", ended: str = "", withdrawn: str = ""
+) -> Response:
     _, token = await guardian_token(page, only_guardians=True)
     notice = ""
     if applied:
         notice = N_("Your application for regular use has been sent to the facility")
+    elif withdrawn:
+        notice = N_("Your application for regular use has been withdrawn")
     elif ended:
         notice = N_("The regular use ends as you asked. Bookings after the last day are cancelled")
     return await _plans_page(page, token, notice=notice)
@@ -120,7 +124,8 @@ async def end_plan(plan_id: str, page: PageDep) -> Response:
     refused = await plans.end(page.portal.backends, token, plan, last_day)
     if refused is not None:
         return await _plans_page(page, token, refusal=refused, status_code=409)
-    return page.redirect("/plans?ended=1")
+    # An application not yet approved is withdrawn, not ended: no use had begun.
+    return page.redirect("/plans?withdrawn=1" if form.get("withdraw") else "/plans?ended=1")
 
 
 @router.get("/plans/{plan_id}/end")

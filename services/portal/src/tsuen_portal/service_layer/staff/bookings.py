@@ -29,6 +29,8 @@ class Booking:
     cancel_reason: str | None
     cancel_cause: str | None
     called_at: datetime | None
+    held_minutes: int = 0
+    consumed_minutes: int = 0  # of a cancelled booking: the hours its late cancellation used
 
     @property
     def cancellable(self) -> bool:
@@ -50,7 +52,18 @@ def booking_from(body: dict[str, Any]) -> Booking:
         cancel_reason=body.get("cancel_reason"),
         cancel_cause=body.get("cancel_cause"),
         called_at=when(body.get("called_at")),
+        held_minutes=int(body.get("held_minutes") or 0),
+        consumed_minutes=int(body.get("consumed_minutes") or 0),
     )
+
+
+async def cancellation_deadline(api: Backends, token: str, booking_id: str) -> datetime | None:
+    """Until when the family may cancel for free (the staff member on the phone says so)."""
+    try:
+        limit = await api.booking.get(f"/v1/bookings/{booking_id}/cancellation-deadline", token)
+    except BackendNotFound:
+        return None
+    return datetime.fromisoformat(str(limit["deadline"]))
 
 
 async def bookings(

@@ -28,6 +28,7 @@ class Interview:
     health_check: str | None
     # 配慮事項 and 医療的ケア from the application (read before accepting the child).
     considerations: Considerations | None = None
+    accepted: bool | None = None  # the facility's decision on the child; None before one
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def _interview(body: dict[str, Any]) -> Interview:
         held_at=when(body.get("held_at")),
         health_check=body.get("health_check"),
         considerations=_considerations(body.get("child_considerations")),
+        accepted=body.get("child_accepted"),
     )
 
 

@@ -142,7 +142,14 @@ async def proxy_book(page: PageDep) -> Response:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
     except Refused as no:
         return await _render_proxy(page, account, token, values, errors, no, status_code=409)
-    return await page.render("staff_booked.html", booking=made)
+    deadline = await service.cancellation_deadline(page.portal.backends, token, made.id)
+    return await page.render(
+        "staff_booked.html",
+        booking=made,
+        deadline=deadline,
+        # Booked for tomorrow on a Sunday: already past the free cancellation time.
+        past_deadline=deadline is not None and now_jst() > deadline,
+    )
 
 
 def _cancel_defaults() -> dict[str, str]:
@@ -167,6 +174,7 @@ async def cancel_form(booking_id: str, page: PageDep) -> Response:
         "staff_cancel.html",
         form=True,
         booking=shown,
+        deadline=await service.cancellation_deadline(page.portal.backends, token, booking_id),
         values=_cancel_defaults(),
         errors=FormErrors(),
         causes=CAUSES,
@@ -226,6 +234,7 @@ async def cancel(booking_id: str, page: PageDep) -> Response:
         409 if refused else 400,
         form=True,
         booking=shown,
+        deadline=await service.cancellation_deadline(page.portal.backends, token, booking_id),
         values=values,
         errors=errors,
         causes=CAUSES,
