@@ -241,17 +241,26 @@ async def booking_detail(
     return await _booking_page(page, token, uuid_or_404(booking_id), notice=notice)
 
 
-@router.post("/bookings/{booking_id}/cancel/confirm")
-async def confirm_cancel(booking_id: str, page: PageDep) -> Response:
-    """確認画面 (the guide's 「確認画面に進む」): what cancelling does, before it is done."""
+async def _cancel_form(page: Page, booking_id: str) -> tuple[str, str, str | Response]:
+    """The token, the booking's id and the chosen reason of a cancel form, or the booking's
+    page asking for a reason."""
     _, token = await guardian_token(page, only_guardians=True)
     form = await page.form()
     bid = uuid_or_404(booking_id)
     reason = form.get("reason", "")
-    if reason not in CANCEL_REASONS:
-        errors = FormErrors()
-        errors.add("reason", N_("Choose a reason"))
-        return await _booking_page(page, token, bid, errors=errors, status_code=400)
+    if reason in CANCEL_REASONS:
+        return token, bid, reason
+    errors = FormErrors()
+    errors.add("reason", N_("Choose a reason"))
+    return token, bid, await _booking_page(page, token, bid, errors=errors, status_code=400)
+
+
+@router.post("/bookings/{booking_id}/cancel/confirm")
+async def confirm_cancel(booking_id: str, page: PageDep) -> Response:
+    """確認画面 (the guide's 「確認画面に進む」): what cancelling does, before it is done."""
+    token, bid, reason = await _cancel_form(page, booking_id)
+    if isinstance(reason, Response):
+        return reason
     try:
         shown = await fp.booking(page.portal.backends, token, bid)
     except BackendNotFound:
@@ -270,14 +279,9 @@ async def confirm_cancel(booking_id: str, page: PageDep) -> Response:
 
 @router.post("/bookings/{booking_id}/cancel")
 async def cancel(booking_id: str, page: PageDep) -> Response:
-    _, token = await guardian_token(page, only_guardians=True)
-    form = await page.form()
-    bid = uuid_or_404(booking_id)
-    reason = form.get("reason", "")
-    errors = FormErrors()
-    if reason not in CANCEL_REASONS:
-        errors.add("reason", N_("Choose a reason"))
-        return await _booking_page(page, token, bid, errors=errors, status_code=400)
+    token, bid, reason = await _cancel_form(page, booking_id)
+    if isinstance(reason, Response):
+        return reason
     # Booking keeps the reason in Japanese, as staff read it.
     text = i18n.translations("ja").gettext(CANCEL_REASONS[reason])
     try:
