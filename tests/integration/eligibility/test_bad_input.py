@@ -353,3 +353,20 @@ async def test_links_and_applications_only_inside_the_application_period(service
     assert opened.status_code == 202
     listed = await service.client.get("/v1/municipalities")
     assert next(m for m in listed.json() if m["code"] == KAKEGAWA)["phase"] == "open"
+
+
+async def test_an_officer_reads_their_own_municipalitys_rules_and_no_others(service):
+    mine = await service.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/policy", headers=officer(KAKEGAWA)
+    )
+    assert mine.status_code == 200
+    policy = mine.json()
+    assert (policy["code"], policy["quota"]["monthly_cap_minutes"]) == (KAKEGAWA, 600)
+    assert policy["cancellation"]["kind"] == "business_days_before_at"
+    assert mine.headers["cache-control"] == "no-store"
+    others = await service.client.get(
+        f"/v1/municipalities/{KAKEGAWA}/policy", headers=officer(CHIYODA)
+    )
+    assert others.status_code == 403
+    anonymous = await service.client.get(f"/v1/municipalities/{KAKEGAWA}/policy")
+    assert anonymous.status_code == 401

@@ -92,6 +92,18 @@ async def test_an_officer_reviews_certifies_and_rejects_in_the_portal(
         await page.goto(f"{gp.portal.url}/officer/lottery")
         await expect(page.locator("main")).to_contain_text("抽選を行っていません")
         await expect(page.locator("form[action='/officer/lottery']")).to_have_count(0)
+        # 規則の確認: the rules the platform applies here, as Kakegawa's policy says them.
+        await page.get_by_role("link", name="規則の確認").click()
+        await expect(page.locator("h1")).to_have_text("規則の確認")
+        rules = page.locator("main")
+        await expect(rules).to_contain_text("掛川市について")
+        hours = page.locator(".summary__row", has_text="お子さん1人あたりの月の利用時間")
+        await expect(hours).to_contain_text("10時間")
+        deadline = page.locator(".summary__row", has_text="無料でキャンセルできる期限")
+        await expect(deadline).to_contain_text("利用日の1営業日前の12:00まで")
+        lottery_row = page.locator(".summary__row", has_text="抽選による選考")
+        await expect(lottery_row).to_contain_text("なし")
+        await check(page, "80b-officer-rules")
         await page.goto(f"{gp.portal.url}/officer")
 
         # A passing application: checks, answers, then 認定.

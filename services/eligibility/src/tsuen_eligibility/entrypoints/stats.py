@@ -1,11 +1,12 @@
 """The municipality's numbers for its dashboard: applications by status, certifications valid
-in a month, and the hours those certifications make available. Counts only: no person in it."""
+in a month, and the hours those certifications make available. Counts only: no person in it.
+And the rules the platform applies for it (its policy), for its officers to read."""
 
 from __future__ import annotations
 
 import calendar
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
@@ -76,6 +77,19 @@ async def stats(
         certifications_valid=count,
         minutes_available=count * (quota.monthly_cap_minutes + quota.topup_minutes),
     )
+
+
+@router.get(
+    "/policy",
+    summary="The municipality's rules as the platform applies them (its policy file)",
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def policy(code: MunicipalityCode, principal: OfficerDep, ctx: CtxDep) -> dict[str, Any]:
+    """Read-only: a policy changes through deployment (Helm ``policies``), not through the API;
+    the officer reads what is in force. Only the municipality's own officers."""
+    principal.require_municipality(code)
+    dumped: dict[str, Any] = ctx.policy(code).model_dump(mode="json")
+    return dumped
 
 
 ROUTERS = (router,)
