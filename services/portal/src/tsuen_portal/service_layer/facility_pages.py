@@ -212,6 +212,24 @@ async def book(
     return refusal(response)
 
 
+async def deadline_if_booked(
+    api: Backends, token: str, facility_id: str, day: str, start: str
+) -> datetime | None:
+    """The free-cancellation deadline a booking of ``day`` from ``start`` would have (booking's
+    preview, by the facility's municipality's rule); None if it cannot be told now (the
+    booking itself then says what is wrong)."""
+    try:
+        facility = await api.booking.get(f"/v1/facilities/{facility_id}", token)
+        limit = await api.booking.get(
+            f"/v1/municipalities/{facility['municipality']}/cancellation-deadline",
+            token,
+            {"facility_id": facility_id, "start": f"{day}T{start}"},
+        )
+    except (BackendNotFound, BackendRefused, KeyError):
+        return None
+    return datetime.fromisoformat(str(limit["deadline"]))
+
+
 async def request_interview(
     api: Backends, token: str, facility_id: str, child_id: str, times: list[datetime]
 ) -> str | Refusal:

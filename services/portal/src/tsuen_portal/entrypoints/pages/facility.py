@@ -136,6 +136,21 @@ async def book(facility_id: str, page: PageDep) -> Response:
         errors.add("end", N_("Choose the end time"))
     elif chosen["start"] and chosen["end"] <= chosen["start"]:
         errors.add("end", N_("The end time must be after the start time"))
+    if not errors and not form.get("past_deadline_ok"):
+        # Booked now, it could no longer be cancelled for free: say so before, not after.
+        deadline = await fp.deadline_if_booked(
+            page.portal.backends, token, fid, chosen["day"], chosen["start"]
+        )
+        if deadline is not None and now_jst() > deadline:
+            return await page.render(
+                "booking_past_deadline.html",
+                form=True,
+                facility_id=fid,
+                chosen=chosen,
+                use_date=date.fromisoformat(chosen["day"]),  # the preview read it
+                deadline=deadline,
+                week=week.isoformat(),
+            )
     if not errors:
         outcome = await fp.book(
             page.portal.backends, token, fid, chosen["child"], chosen["day"],
